@@ -1,0 +1,1 @@
+"""Chat: the Socket.IO server, comment policy, moderation, likes and history."""

@@ -1,0 +1,1 @@
+"""Media: VOD resources and series, uploads, playback URLs, view counting and statistics."""

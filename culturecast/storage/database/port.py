@@ -1,0 +1,130 @@
+"""The database port: named collections of JSON documents with a small, shared query language.
+
+Documents are ``dict`` values of JSON types (str, int, float, bool, None, list, dict); every
+document has a string ``_id``. Timestamps are stored as float seconds since the epoch, so
+both adapters sort and compare them alike.
+
+Filters (a deliberate subset of MongoDB's, implemented identically by both adapters):
+
+* ``{"field": value}`` equality; ``value`` may be any JSON scalar. ``None`` matches a missing
+  field or an explicit null.
+* ``{"field": {"$in": [...]}}``, ``{"$nin": [...]}``, ``{"$ne": v}``, ``{"$gt": v}``,
+  ``{"$gte": v}``, ``{"$lt": v}``, ``{"$lte": v}``, ``{"$exists": bool}``; several operators on
+  one field combine with AND.
+* Dotted paths (``"stats.plays"``) address nested fields.
+* ``{"$or": [filter, ...]}`` at the top level.
+* Equality against a field holding a list matches when the list contains the value (tags).
+* Several fields combine with AND. Anything else raises ``ValueError``.
+
+Updates: ``set`` replaces fields (dotted paths allowed), ``unset`` removes them, ``inc``
+adds to numbers (a missing field counts as 0). One update is atomic per document.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+type Document = dict[str, Any]
+type Filter = Mapping[str, Any]
+type SortSpec = Sequence[tuple[str, int]]
+"""Pairs of (field, direction) with direction 1 ascending or -1 descending."""
+
+
+@dataclass(frozen=True, slots=True)
+class IndexSpec:
+    """An index to create at start (idempotent)."""
+
+    collection: str
+    """Collection name."""
+    keys: tuple[tuple[str, int], ...]
+    """Indexed fields with direction, in order."""
+    unique: bool = False
+    """Reject a second document with the same key values (documents missing every key field
+    are exempt: both adapters index them sparsely)."""
+
+
+class Collection(Protocol):
+    """One named collection."""
+
+    @property
+    def name(self) -> str: ...
+
+    async def insert(self, doc: Document) -> None:
+        """Insert one document; ``DuplicateKeyError`` if ``_id`` or a unique index clashes."""
+
+    async def get(self, doc_id: str) -> Document | None:
+        """The document with this ``_id``, or None."""
+
+    async def find_one(self, flt: Filter) -> Document | None:
+        """The first document matching ``flt`` (in ``_id`` order), or None."""
+
+    async def find(
+        self,
+        flt: Filter | None = None,
+        *,
+        sort: SortSpec = (),
+        skip: int = 0,
+        limit: int | None = None,
+    ) -> list[Document]:
+        """Matching documents, sorted (ties broken by ``_id``), paginated."""
+
+    async def count(self, flt: Filter | None = None) -> int:
+        """How many documents match."""
+
+    async def update_one(
+        self,
+        flt: Filter,
+        *,
+        set: Mapping[str, Any] | None = None,
+        unset: Sequence[str] = (),
+        inc: Mapping[str, int | float] | None = None,
+        upsert: bool = False,
+    ) -> Document | None:
+        """Atomically update the first match and return it as it is after the update.
+
+        Returns None when nothing matched and ``upsert`` is false. With ``upsert`` and no match
+        a document is created from the filter's equality fields plus the update (``_id`` from the
+        filter, else a new random id). This is the compare-and-set primitive: put the expected
+        state in the filter.
+        """
+
+    async def update_many(
+        self,
+        flt: Filter,
+        *,
+        set: Mapping[str, Any] | None = None,
+        unset: Sequence[str] = (),
+        inc: Mapping[str, int | float] | None = None,
+    ) -> int:
+        """Update every match; returns how many matched."""
+
+    async def replace(self, doc: Document) -> bool:
+        """Replace the document with ``doc["_id"]``; False when it does not exist."""
+
+    async def delete_one(self, flt: Filter) -> bool:
+        """Delete the first match; True when one was deleted."""
+
+    async def delete_many(self, flt: Filter) -> int:
+        """Delete every match; returns how many."""
+
+
+class Database(Protocol):
+    """A database of collections."""
+
+    @property
+    def engine(self) -> str:
+        """A short name for readiness reports: ``"sqlite"`` or ``"mongodb"``."""
+
+    def collection(self, name: str) -> Collection:
+        """The named collection (created on first use)."""
+
+    async def ensure_indexes(self, specs: Sequence[IndexSpec]) -> None:
+        """Create missing indexes; existing ones are left alone."""
+
+    async def ping(self) -> None:
+        """Return when the engine answers; ``EngineUnavailable`` otherwise."""
+
+    async def close(self) -> None:
+        """Release connections; the object is unusable afterwards."""
