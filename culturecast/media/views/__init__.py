@@ -1,0 +1,1 @@
+"""View counting: the definitions of plays, watch time, effective views and their roll-ups."""
