@@ -1,0 +1,517 @@
+"""ffmpeg command lines, built as ``list[str]`` from a plan and pinned by golden tests.
+
+Nothing here runs a process. Every command reads either ``pipe:0`` (live: FLV from the
+ingest) or one checked absolute local path (VOD, see ``probe.check_input_path``), always with
+a protocol whitelist, probe limits and, for files, the demuxer forced to the one ffprobe found
+and accepted, so no playlist or URL is ever followed (DESIGN.md § Accounts/security).
+
+Output layout of the HLS builders (``out_dir`` absolute)::
+
+    out_dir/<variant>/index.m3u8       media playlist per rendition
+    out_dir/<variant>/seg_00000.ts     MPEG-TS segments
+    out_dir/ffmpeg-master.m3u8         ffmpeg's own master (diagnostic only)
+
+Our ``master.m3u8`` is written by :mod:`culturecast.transcode.master` from the plan, because
+ffmpeg's lacks CODECS for stream-copied renditions; ffmpeg's is named differently so the two
+never overwrite each other.
+
+Live playlists: ffmpeg writes the *full* event playlist (``-hls_playlist_type event``,
+``-hls_list_size 0``), never a sliding window. The full playlist is the record the replay
+packager turns into VOD when the show ends, and the live server derives the short sliding
+window that viewers poll from it in memory (live playlists are served from memory anyway),
+so ffmpeg keeps one source of truth and no segment is ever deleted before upload.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from culturecast.transcode.ladder import PlannedRung, fit_size, plan_audio
+from culturecast.transcode.probe import (
+    SAFE_FORMATS,
+    ProbeLimits,
+    SourceInfo,
+    format_whitelist,
+)
+
+FFMPEG_MASTER_NAME = "ffmpeg-master.m3u8"
+"""ffmpeg's own master playlist, kept beside ours for diagnosis."""
+PLAYLIST_NAME = "index.m3u8"
+"""Media playlist file name inside each variant directory."""
+SEGMENT_PATTERN = "seg_%05d.ts"
+"""Segment file names inside each variant directory."""
+
+
+@dataclass(frozen=True, slots=True)
+class EncoderSettings:
+    """Knobs that are not part of the ladder."""
+
+    preset: str = "veryfast"
+    """x264 preset; tests use ``ultrafast``."""
+    audio_sample_rate: int = 48_000
+    """Sample rate of encoded AAC."""
+    ffmpeg: str = "ffmpeg"
+    """The ffmpeg executable."""
+
+
+def _check_out_dir(out_dir: str) -> str:
+    # ffmpeg expands %-patterns in output names, and a relative path would depend on the
+    # worker's cwd; both are refused rather than escaped.
+    if not out_dir.startswith("/") or "%" in out_dir or any(c in out_dir for c in "\0\n\r"):
+        raise ValueError(f"out_dir must be an absolute path without '%': {out_dir!r}")
+    return out_dir.rstrip("/") or "/"
+
+
+def _head(settings: EncoderSettings) -> list[str]:
+    # -progress pipe:1 gives machine-readable key=value blocks on stdout (progress.py);
+    # -nostats keeps the human status line off stderr, which then holds only warnings.
+    return [
+        settings.ffmpeg,
+        "-hide_banner",
+        "-nostats",
+        "-loglevel",
+        "warning",
+        "-progress",
+        "pipe:1",
+        "-y",
+    ]
+
+
+def _limits(limits: ProbeLimits) -> list[str]:
+    return [
+        "-probesize",
+        str(limits.probesize),
+        "-analyzeduration",
+        str(limits.analyzeduration_us),
+    ]
+
+
+def _live_input(limits: ProbeLimits) -> list[str]:
+    # The FLV demuxer never opens other resources; "pipe" alone is the tightest whitelist.
+    return ["-f", "flv", "-protocol_whitelist", "pipe", *_limits(limits), "-i", "pipe:0"]
+
+
+def _demuxer(source: SourceInfo) -> str:
+    if source.container not in SAFE_FORMATS:
+        raise ValueError(f"container {source.container!r} was not accepted by validation")
+    # "mov,mp4,m4a,3gp,3g2,mj2" is selected by its first name.
+    return source.container.split(",")[0]
+
+
+def _file_input(source: SourceInfo, input_path: str, limits: ProbeLimits) -> list[str]:
+    if not input_path.startswith("/"):
+        raise ValueError(f"input must be an absolute local path: {input_path!r}")
+    return [
+        "-nostdin",
+        "-protocol_whitelist",
+        "file",
+        "-format_whitelist",
+        format_whitelist(),
+        *_limits(limits),
+        "-f",
+        _demuxer(source),
+        "-i",
+        input_path,
+    ]
+
+
+def _gop(fps: float | None, segment_s: float) -> int:
+    return max(1, round((fps or 30.0) * segment_s))
+
+
+def _seconds(value: float) -> str:
+    return f"{value:g}"
+
+
+def _video_codec_args(
+    index: int, rung: PlannedRung, segment_s: float, settings: EncoderSettings
+) -> list[str]:
+    v = f"v:{index}"
+    if rung.passthrough:
+        return [f"-c:{v}", "copy"]
+    # Keyframes at every segment boundary, by time (robust to variable frame rate) and by a
+    # fixed GOP with scene-cut keyframes off, so every rung cuts its segments at the same
+    # instants and players can switch renditions at any segment.
+    return [
+        f"-c:{v}",
+        "libx264",
+        f"-preset:{v}",
+        settings.preset,
+        f"-profile:{v}",
+        rung.profile,
+        f"-level:{v}",
+        rung.level,
+        f"-b:{v}",
+        f"{rung.video_kbps}k",
+        f"-maxrate:{v}",
+        f"{rung.maxrate_kbps}k",
+        f"-bufsize:{v}",
+        f"{rung.bufsize_kbps}k",
+        f"-g:{v}",
+        str(_gop(rung.fps, segment_s)),
+        f"-sc_threshold:{v}",
+        "0",
+        f"-force_key_frames:{v}",
+        f"expr:gte(t,n_forced*{_seconds(segment_s)})",
+    ]
+
+
+def _audio_codec_args(
+    index: int, rung: PlannedRung, source: SourceInfo, settings: EncoderSettings
+) -> list[str]:
+    a = f"a:{index}"
+    if rung.audio_copy:
+        return [f"-c:{a}", "copy"]
+    channels = min(source.audio_channels or 2, 2)
+    return [
+        f"-c:{a}",
+        "aac",
+        f"-b:{a}",
+        f"{rung.audio_kbps}k",
+        f"-ac:{a}",
+        str(channels),
+        f"-ar:{a}",
+        str(settings.audio_sample_rate),
+    ]
+
+
+def _ladder_args(
+    planned: Sequence[PlannedRung],
+    source: SourceInfo,
+    segment_s: float,
+    settings: EncoderSettings,
+) -> tuple[list[str], str]:
+    """Filter graph, maps and codec options for a plan, and its ``-var_stream_map``."""
+    videos = [r for r in planned if r.kind == "video"]
+    audios = [r for r in planned if r.kind == "audio"]
+    if videos and not source.has_video:
+        raise ValueError("the plan has video rungs but the source has no video")
+    if not planned:
+        raise ValueError("the plan is empty")
+    encoded = [i for i, r in enumerate(videos) if not r.passthrough]
+    args: list[str] = []
+    if encoded:
+        # One decode, split once per encoded rung (DESIGN.md § Live).
+        if len(encoded) == 1:
+            chains = [f"[0:v:0]{_scale(videos[encoded[0]])}[v{encoded[0]}]"]
+        else:
+            labels = "".join(f"[s{i}]" for i in encoded)
+            chains = [f"[0:v:0]split={len(encoded)}{labels}"]
+            chains += [f"[s{i}]{_scale(videos[i])}[v{i}]" for i in encoded]
+        args += ["-filter_complex", ";".join(chains)]
+    for i, rung in enumerate(videos):
+        args += ["-map", "0:v:0" if rung.passthrough else f"[v{i}]"]
+    with_audio = source.has_audio
+    if with_audio:
+        args += ["-map", "0:a:0"] * (len(videos) + len(audios))
+    for i, rung in enumerate(videos):
+        args += _video_codec_args(i, rung, segment_s, settings)
+    if with_audio:
+        for i, rung in enumerate([*videos, *audios]):
+            args += _audio_codec_args(i, rung, source, settings)
+    entries = [
+        f"v:{i},a:{i},name:{r.name}" if with_audio else f"v:{i},name:{r.name}"
+        for i, r in enumerate(videos)
+    ]
+    if with_audio:
+        entries += [f"a:{len(videos) + j},name:{r.name}" for j, r in enumerate(audios)]
+    return args, " ".join(entries)
+
+
+def _scale(rung: PlannedRung) -> str:
+    # format=yuv420p: 8-bit 4:2:0 is what the H.264 profiles we signal (and phones) decode.
+    return f"scale={rung.width}:{rung.height},format=yuv420p"
+
+
+def _hls_output(
+    out_dir: str,
+    segment_s: float,
+    playlist_type: str,
+    flags: str,
+    var_stream_map: str | None,
+) -> list[str]:
+    variant = "%v" if var_stream_map is not None else "audio"
+    args = [
+        "-max_muxing_queue_size",
+        "1024",
+        "-f",
+        "hls",
+        "-hls_time",
+        _seconds(segment_s),
+        "-hls_list_size",
+        "0",
+        "-hls_playlist_type",
+        playlist_type,
+        "-hls_segment_type",
+        "mpegts",
+        "-hls_flags",
+        flags,
+        "-hls_segment_filename",
+        f"{out_dir}/{variant}/{SEGMENT_PATTERN}",
+    ]
+    if var_stream_map is not None:
+        args += ["-master_pl_name", FFMPEG_MASTER_NAME, "-var_stream_map", var_stream_map]
+    return [*args, f"{out_dir}/{variant}/{PLAYLIST_NAME}"]
+
+
+def live_hls_command(
+    planned: Sequence[PlannedRung],
+    source: SourceInfo,
+    out_dir: str,
+    segment_s: float = 2.0,
+    *,
+    resume: bool = False,
+    limits: ProbeLimits | None = None,
+    settings: EncoderSettings | None = None,
+) -> list[str]:
+    """One ffmpeg for a live stream: FLV on stdin, the whole ladder out as HLS.
+
+    ``resume``: the transcoder is restarted for the same event (crash or reconnect), so ffmpeg
+    appends to the existing playlists (``append_list``) after an EXT-X-DISCONTINUITY
+    (``discont_start``) instead of starting them over.
+    """
+    settings = settings or EncoderSettings()
+    out_dir = _check_out_dir(out_dir)
+    ladder_args, var_map = _ladder_args(planned, source, segment_s, settings)
+    # temp_file: playlists and segments appear only when complete, so the uploader watching
+    # the spool directory never ships half a file.
+    flags = "independent_segments+program_date_time+temp_file"
+    if resume:
+        flags += "+append_list+discont_start"
+    return [
+        *_head(settings),
+        *_live_input(limits or ProbeLimits(probesize=5_000_000, analyzeduration_us=2_000_000)),
+        *ladder_args,
+        *_hls_output(out_dir, segment_s, "event", flags, var_map),
+    ]
+
+
+def vod_hls_command(
+    planned: Sequence[PlannedRung],
+    source: SourceInfo,
+    input_path: str,
+    out_dir: str,
+    segment_s: float = 6.0,
+    *,
+    limits: ProbeLimits | None = None,
+    settings: EncoderSettings | None = None,
+) -> list[str]:
+    """One ffmpeg for a video resource: a checked local file in, the ladder out as VOD HLS."""
+    settings = settings or EncoderSettings()
+    out_dir = _check_out_dir(out_dir)
+    ladder_args, var_map = _ladder_args(planned, source, segment_s, settings)
+    return [
+        *_head(settings),
+        *_file_input(source, input_path, limits or ProbeLimits()),
+        *ladder_args,
+        *_hls_output(out_dir, segment_s, "vod", "independent_segments", var_map),
+    ]
+
+
+LOUDNORM_FILTER = "loudnorm=I=-16:TP=-1.5:LRA=11"
+"""EBU R128 single-pass loudness normalisation to -16 LUFS (spoken word on phones)."""
+
+
+def audio_hls_command(
+    source: SourceInfo,
+    input_path: str,
+    out_dir: str,
+    loudnorm: bool = False,
+    *,
+    kbps: int = 128,
+    segment_s: float = 6.0,
+    limits: ProbeLimits | None = None,
+    settings: EncoderSettings | None = None,
+) -> list[str]:
+    """AAC HLS for an audio resource into ``out_dir/audio/``; remuxed when already AAC-LC.
+
+    Cover art in MP3/M4A files is a video stream; ``-vn`` and the explicit map drop it.
+    """
+    settings = settings or EncoderSettings()
+    out_dir = _check_out_dir(out_dir)
+    rung = plan_audio(source, kbps=kbps, loudnorm=loudnorm)
+    args = ["-map", "0:a:0", "-vn", "-sn", "-dn"]
+    if rung.audio_copy:
+        args += ["-c:a", "copy"]
+    else:
+        if loudnorm:
+            # loudnorm resamples to 192 kHz internally; -ar brings it back down.
+            args += ["-af", LOUDNORM_FILTER]
+        args += [
+            "-c:a",
+            "aac",
+            "-b:a",
+            f"{rung.audio_kbps}k",
+            "-ac",
+            str(min(source.audio_channels or 2, 2)),
+            "-ar",
+            str(settings.audio_sample_rate),
+        ]
+    return [
+        *_head(settings),
+        *_file_input(source, input_path, limits or ProbeLimits()),
+        *args,
+        *_hls_output(out_dir, segment_s, "vod", "independent_segments", None),
+    ]
+
+
+def poster_position(source: SourceInfo) -> float:
+    """Where the poster frame is taken: 10 % in, past black openings and title cards."""
+    return round((source.duration_s or 0.0) * 0.1, 3)
+
+
+def poster_command(
+    source: SourceInfo,
+    input_path: str,
+    out_path: str,
+    *,
+    width: int = 1280,
+    limits: ProbeLimits | None = None,
+    settings: EncoderSettings | None = None,
+) -> list[str]:
+    """One JPEG frame at :func:`poster_position`, at most ``width`` wide (never upscaled)."""
+    settings = settings or EncoderSettings()
+    if not source.has_video:
+        raise ValueError("a poster needs a video stream")
+    _check_out_dir(out_path)
+    w, h, _ = fit_size(source.display_width, source.display_height, width, width)
+    return [
+        *_head(settings),
+        # -ss before -i seeks in the demuxer (fast) instead of decoding up to the position.
+        "-ss",
+        _seconds(poster_position(source)),
+        *_file_input(source, input_path, limits or ProbeLimits()),
+        "-map",
+        "0:v:0",
+        "-an",
+        "-frames:v",
+        "1",
+        "-vf",
+        f"scale={w}:{h}",
+        "-q:v",
+        "3",
+        "-update",
+        "1",
+        "-f",
+        "image2",
+        out_path,
+    ]
+
+
+def thumbnail_size(source: SourceInfo, width: int = 160) -> tuple[int, int]:
+    """Size of one preview thumbnail in the sprite."""
+    w, h, _ = fit_size(source.display_width, source.display_height, width, width)
+    return w, h
+
+
+def thumbnails_command(
+    source: SourceInfo,
+    input_path: str,
+    out_path: str,
+    *,
+    count: int = 20,
+    width: int = 160,
+    columns: int = 5,
+    limits: ProbeLimits | None = None,
+    settings: EncoderSettings | None = None,
+) -> list[str]:
+    """A JPEG sprite of ``count`` evenly spaced thumbnails, ``columns`` per row.
+
+    Thumbnail *k* (row-major) shows the picture at ``k × duration / count``; each is
+    :func:`thumbnail_size`.
+    """
+    settings = settings or EncoderSettings()
+    if not source.has_video or not source.duration_s:
+        raise ValueError("thumbnails need a video stream with a known duration")
+    if count < 1 or columns < 1:
+        raise ValueError("count and columns must be positive")
+    _check_out_dir(out_path)
+    w, h = thumbnail_size(source, width)
+    rows = math.ceil(count / columns)
+    return [
+        *_head(settings),
+        *_file_input(source, input_path, limits or ProbeLimits()),
+        "-map",
+        "0:v:0",
+        "-an",
+        "-vf",
+        f"fps={count}/{source.duration_s:.3f},scale={w}:{h},tile={columns}x{rows}",
+        "-frames:v",
+        "1",
+        "-q:v",
+        "5",
+        "-update",
+        "1",
+        "-f",
+        "image2",
+        out_path,
+    ]
+
+
+def all_encode_command(
+    planned: Sequence[PlannedRung],
+    source: SourceInfo,
+    input_path: str,
+    out_dir: str,
+    segment_s: float = 6.0,
+    *,
+    limits: ProbeLimits | None = None,
+    settings: EncoderSettings | None = None,
+) -> list[str]:
+    """Reference for bench/: the same plan with nothing passed through (top rung re-encoded)."""
+    encoded = [
+        replace(
+            r,
+            passthrough=False,
+            audio_copy=False,
+            video_kbps=min(r.video_kbps, r.maxrate_kbps),
+            audio_kbps=r.audio_kbps if not r.audio_copy else 128,
+        )
+        if r.passthrough or r.audio_copy
+        else r
+        for r in planned
+    ]
+    return vod_hls_command(
+        encoded, source, input_path, out_dir, segment_s, limits=limits, settings=settings
+    )
+
+
+def per_rendition_commands(
+    planned: Sequence[PlannedRung],
+    source: SourceInfo,
+    input_path: str,
+    out_dir: str,
+    segment_s: float = 6.0,
+    *,
+    limits: ProbeLimits | None = None,
+    settings: EncoderSettings | None = None,
+) -> list[list[str]]:
+    """Reference for bench/: one ffmpeg per rendition, each decoding the input again."""
+    settings = settings or EncoderSettings()
+    out_dir = _check_out_dir(out_dir)
+    commands: list[list[str]] = []
+    for rung in planned:
+        args: list[str] = []
+        if rung.kind == "video":
+            if not rung.passthrough:
+                args += ["-filter_complex", f"[0:v:0]{_scale(rung)}[v0]"]
+            args += ["-map", "0:v:0" if rung.passthrough else "[v0]"]
+        if source.has_audio:
+            args += ["-map", "0:a:0"]
+        if rung.kind == "video":
+            args += _video_codec_args(0, rung, segment_s, settings)
+        if source.has_audio:
+            args += _audio_codec_args(0, rung, source, settings)
+        output = _hls_output(out_dir, segment_s, "vod", "independent_segments", None)
+        output = [a.replace(f"{out_dir}/audio/", f"{out_dir}/{rung.name}/") for a in output]
+        commands.append(
+            [
+                *_head(settings),
+                *_file_input(source, input_path, limits or ProbeLimits()),
+                *args,
+                *output,
+            ]
+        )
+    return commands
