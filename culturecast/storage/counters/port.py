@@ -13,7 +13,10 @@ from typing import Protocol
 
 
 class Subscription(Protocol):
-    """Messages published to one channel after ``subscribe`` returned."""
+    """Messages published to one channel after ``subscribe`` returned, in publish order.
+
+    Delivery is at most once: a subscriber that falls more than its buffer behind loses the
+    oldest undelivered messages rather than growing without bound."""
 
     def __aiter__(self) -> AsyncIterator[bytes]: ...
 

@@ -5,6 +5,8 @@ other programs, or with another CultureCast, without collisions. Connection fail
 timeouts become ``EngineUnavailable``; Redis's own errors (a key used as another kind) become
 ``StorageError``, so callers never see redis-py's exceptions.
 
+Presence uses ``ZADD ... GT``, so Redis 6.2 or newer is required.
+
 Pub/sub is at-most-once, as in Redis itself: each subscription owns one connection and a
 background reader that moves messages into a bounded inbox (the oldest are dropped when a
 subscriber is too slow; see ``memory.Inbox``). Messages published while a connection is being
@@ -283,9 +285,6 @@ class RedisCounters:
         try:
             with _engine_errors():
                 await subscription.confirm(self._key(channel))
-        except TimeoutError as exc:
-            await subscription.close()
-            raise EngineUnavailable("redis did not confirm the subscription") from exc
         except BaseException:
             await subscription.close()
             raise

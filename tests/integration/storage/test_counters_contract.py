@@ -613,3 +613,35 @@ async def test_redis_closed_subscription_leaves_the_channel(redis_url: str) -> N
     finally:
         await port.close()
         await raw.aclose()
+
+
+async def test_redis_subscription_survives_a_dropped_connection(redis_url: str) -> None:
+    port = await RedisCounters.open(redis_url, key_prefix=f"cc-test:{uuid.uuid4().hex}:")
+    raw = aioredis.Redis.from_url(redis_url)
+
+    async def pubsub_clients() -> set[int]:
+        return {int(c["id"]) for c in await raw.client_list(_type="pubsub")}
+
+    try:
+        before = await pubsub_clients()
+        subscription = await port.subscribe("room")
+        (ours,) = await pubsub_clients() - before
+        await raw.client_kill_filter(_id=str(ours))
+        # Messages sent while the reader reconnects are lost (at most once); keep sending until
+        # the resubscribed connection delivers one.
+        messages = aiter(subscription)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + REAL_WAIT_S
+        received = None
+        while received is None and loop.time() < deadline:
+            await port.publish("room", b"still there?")
+            try:
+                async with asyncio.timeout(0.1):
+                    received = await anext(messages)
+            except TimeoutError:
+                pass
+        assert received == b"still there?"
+        assert ours not in await pubsub_clients()
+    finally:
+        await port.close()
+        await raw.aclose()
