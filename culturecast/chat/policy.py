@@ -188,7 +188,7 @@ _LINK_RE: Final = re.compile(
     (?:https?|ftp)://(?P<url_host>[^\s/?#]+)          # scheme://host...
     | (?<![\w.-])(?P<www_host>www{_DOT}[\w-]+(?:{_DOT}[\w-]+)*)   # www.anything
     | (?<![a-z0-9.-])(?P<ascii_host>(?:[a-z0-9](?:[a-z0-9-]{{0,61}}[a-z0-9])?{_DOT})+
-        (?:{_ASCII_TLDS}))(?![\w-])                    # bare example.com, qq@example.com
+        (?:{_ASCII_TLDS}))(?![a-z0-9-])                # bare example.com, qq@example.com
     | (?<![\w.-])(?P<idn_host>(?:\w(?:[\w-]{{0,61}}\w)?{_DOT})+
         (?:{_IDN_TLDS}))(?![\w-])                      # bare 例子.中国
     | (?<![\d.])(?P<ip_host>\d{{1,3}}(?:{_DOT}\d{{1,3}}){{3}})(?![\d.])  # 1.2.3.4
