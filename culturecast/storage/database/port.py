@@ -41,8 +41,8 @@ class IndexSpec:
     keys: tuple[tuple[str, int], ...]
     """Indexed fields with direction, in order."""
     unique: bool = False
-    """Reject a second document with the same key values (documents missing every key field
-    are exempt: both adapters index them sparsely)."""
+    """Reject a second document with the same key values (a document missing a key field, or
+    holding null in it, is exempt: both adapters index such documents partially)."""
 
 
 class Collection(Protocol):
