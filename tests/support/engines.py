@@ -63,8 +63,19 @@ def redis_server(workdir: Path) -> Iterator[str]:
     port = free_port()
     workdir.mkdir(parents=True, exist_ok=True)
     proc = subprocess.Popen(
-        [exe, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no",
-         "--dir", str(workdir)],
+        [
+            exe,
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(workdir),
+        ],
         stdout=subprocess.DEVNULL,
     )
     try:
@@ -112,8 +123,15 @@ def mongo_server(workdir: Path) -> Iterator[str]:
         return
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.support.mongo_wire_server", "--port", str(port),
-         "--dir", str(workdir)],
+        [
+            sys.executable,
+            "-m",
+            "tests.support.mongo_wire_server",
+            "--port",
+            str(port),
+            "--dir",
+            str(workdir),
+        ],
         stdout=subprocess.DEVNULL,
         cwd=Path(__file__).resolve().parents[2],
     )

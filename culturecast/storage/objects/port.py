@@ -7,6 +7,7 @@ Keys are built by the server from its own ids only: ``[A-Za-z0-9._-]`` segments 
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,7 +84,7 @@ class ObjectStore(Protocol):
     async def delete_prefix(self, prefix: str) -> int:
         """Remove every object whose key starts with ``prefix``; returns how many."""
 
-    async def list(self, prefix: str) -> list[ObjectInfo]:
+    async def list(self, prefix: str) -> builtins.list[ObjectInfo]:
         """Objects whose key starts with ``prefix``, sorted by key."""
 
     async def presign_get(self, key: str, expires_s: int) -> str | None:
@@ -104,7 +105,7 @@ class ObjectStore(Protocol):
         5 MiB; callers buffer to that size."""
 
     async def complete_multipart(
-        self, key: str, upload_id: str, parts: list[UploadedPart]
+        self, key: str, upload_id: str, parts: builtins.list[UploadedPart]
     ) -> ObjectInfo:
         """Join the parts in order into the object at ``key``."""
 

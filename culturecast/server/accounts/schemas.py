@@ -1,0 +1,77 @@
+"""Request and response bodies of the accounts API (also the OpenAPI schemas)."""
+
+from __future__ import annotations
+
+import msgspec
+
+from culturecast.server.accounts.model import Role
+
+
+class Strict(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """Request bodies: unknown fields are refused, so a typo never passes silently."""
+
+
+class LoginRequest(Strict):
+    username: str
+    password: str
+
+
+class OrgCreate(Strict):
+    name: str
+    parent_id: str | None = None
+    guest_chat: bool = True
+
+
+class OrgUpdate(Strict):
+    name: str | None = None
+    guest_chat: bool | None = None
+
+
+class UserCreate(Strict):
+    username: str
+    password: str
+    role: Role
+    org_id: str | None = None
+    display_name: str | None = None
+
+
+class UserUpdate(Strict):
+    display_name: str | None = None
+    password: str | None = None
+    role: Role | None = None
+    disabled: bool | None = None
+
+
+class User(msgspec.Struct):
+    id: str
+    username: str
+    display_name: str
+    role: Role
+    org_id: str | None
+    disabled: bool
+    created_at: float
+
+
+class Org(msgspec.Struct):
+    id: str
+    name: str
+    level: int
+    level_name: str
+    parent_id: str | None
+    ancestors: list[str]
+    guest_chat: bool
+    created_at: float
+
+
+class LoginResponse(msgspec.Struct):
+    token: str
+    expires_at: float
+    user: User
+
+
+class OrgList(msgspec.Struct):
+    items: list[Org]
+
+
+class UserList(msgspec.Struct):
+    items: list[User]

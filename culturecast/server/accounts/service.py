@@ -1,0 +1,433 @@
+"""Accounts service: organizations, users, sign-in and tokens over the database port.
+
+Handlers parse and serialise; this module decides. It raises the API errors of
+``server.errors`` directly because accounts live in the composition root.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from culturecast.server.accounts.authz import (
+    Action,
+    assignable_roles,
+    authorize,
+    in_subtree,
+    require_role,
+)
+from culturecast.server.accounts.model import LEVEL_NAMES, Level, Principal, Role
+from culturecast.server.accounts.passwords import MIN_PASSWORD_LENGTH, Passwords
+from culturecast.server.errors import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    NotFound,
+    TooManyRequests,
+    Unauthorized,
+)
+from culturecast.storage.counters.port import Counters
+from culturecast.storage.database.port import Database, Document, IndexSpec
+from culturecast.storage.errors import DuplicateKeyError
+
+INDEXES = (
+    IndexSpec("users", (("username", 1),), unique=True),
+    IndexSpec("users", (("org_path", 1),)),
+    IndexSpec("orgs", (("parent_id", 1),)),
+    IndexSpec("orgs", (("ancestors", 1),)),
+    IndexSpec("tokens", (("user_id", 1),)),
+    IndexSpec("tokens", (("expires_at", 1),)),
+)
+
+LOGIN_WINDOW_S = 15 * 60
+
+
+def new_id() -> str:
+    """A random id, safe in URLs and object keys."""
+    return secrets.token_urlsafe(12).replace("_", "x").replace("-", "y")
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    """A token handed out once at sign-in."""
+
+    token: str
+    """The bearer token (only its hash is stored)."""
+    expires_at: float
+    """When it stops working."""
+    user: Document
+    """The public view of the signed-in user."""
+
+
+def public_user(doc: Document) -> Document:
+    return {
+        "id": doc["_id"],
+        "username": doc["username"],
+        "display_name": doc.get("display_name") or doc["username"],
+        "role": doc["role"],
+        "org_id": doc.get("org_id"),
+        "disabled": bool(doc.get("disabled", False)),
+        "created_at": doc["created_at"],
+    }
+
+
+def public_org(doc: Document) -> Document:
+    return {
+        "id": doc["_id"],
+        "name": doc["name"],
+        "level": doc["level"],
+        "level_name": LEVEL_NAMES[Level(doc["level"])],
+        "parent_id": doc.get("parent_id"),
+        "ancestors": doc.get("ancestors", []),
+        "guest_chat": bool(doc.get("guest_chat", True)),
+        "created_at": doc["created_at"],
+    }
+
+
+class AccountService:
+    """Organizations, users and tokens."""
+
+    def __init__(
+        self,
+        db: Database,
+        counters: Counters,
+        passwords: Passwords,
+        clock: Callable[[], float],
+        token_ttl_s: int,
+        login_attempts: int,
+    ) -> None:
+        self._orgs = db.collection("orgs")
+        self._users = db.collection("users")
+        self._tokens = db.collection("tokens")
+        self._counters = counters
+        self._passwords = passwords
+        self._clock = clock
+        self._token_ttl_s = token_ttl_s
+        self._login_attempts = login_attempts
+
+    # ---- organizations -------------------------------------------------------------
+
+    async def get_org_doc(self, org_id: str) -> Document:
+        doc = await self._orgs.get(org_id)
+        if doc is None:
+            raise NotFound("organization not found")
+        return doc
+
+    async def visible_org(self, principal: Principal, org_id: str, action: Action) -> Document:
+        """The organization if the principal may do ``action`` on it (404/403 otherwise)."""
+        doc = await self._orgs.get(org_id)
+        if doc is None:
+            raise NotFound("organization not found")
+        authorize(principal, action, doc, "organization")
+        return doc
+
+    async def list_orgs(self, principal: Principal, parent_id: str | None) -> list[Document]:
+        # Visibility before role, everywhere: a foreign org is 404 whoever asks.
+        flt: dict[str, Any] = {}
+        if parent_id is not None:
+            await self.visible_org(principal, parent_id, Action.READ_ORG)
+            flt["parent_id"] = parent_id
+        require_role(principal, Action.READ_ORG)
+        if principal.role is not Role.PLATFORM_ADMIN:
+            flt["$or"] = [{"_id": principal.org_id}, {"ancestors": principal.org_id}]
+        docs = await self._orgs.find(flt, sort=[("level", 1), ("name", 1)])
+        return [public_org(d) for d in docs]
+
+    async def create_org(
+        self, principal: Principal, name: str, parent_id: str | None, guest_chat: bool
+    ) -> Document:
+        name = _clean_name(name, "name")
+        if parent_id is None:
+            if principal.role is not Role.PLATFORM_ADMIN:
+                raise Forbidden("only platform admins create province-level organizations")
+            level, ancestors = Level.PROVINCE, []
+        else:
+            parent = await self.visible_org(principal, parent_id, Action.MANAGE_ORG)
+            if parent["level"] >= Level.VILLAGE:
+                raise BadRequest(
+                    "a village is the lowest of the five levels and cannot have children",
+                    code="too_deep",
+                )
+            level = Level(parent["level"] + 1)
+            ancestors = [*parent.get("ancestors", []), parent["_id"]]
+        now = self._clock()
+        doc: Document = {
+            "_id": new_id(),
+            "name": name,
+            "level": int(level),
+            "parent_id": parent_id,
+            "ancestors": ancestors,
+            "guest_chat": guest_chat,
+            "created_at": now,
+            "updated_at": now,
+        }
+        await self._orgs.insert(doc)
+        return public_org(doc)
+
+    async def update_org(
+        self, principal: Principal, org_id: str, name: str | None, guest_chat: bool | None
+    ) -> Document:
+        await self.visible_org(principal, org_id, Action.MANAGE_ORG)
+        changes: dict[str, Any] = {"updated_at": self._clock()}
+        if name is not None:
+            changes["name"] = _clean_name(name, "name")
+        if guest_chat is not None:
+            changes["guest_chat"] = guest_chat
+        doc = await self._orgs.update_one({"_id": org_id}, set=changes)
+        if doc is None:
+            raise NotFound("organization not found")
+        return public_org(doc)
+
+    async def delete_org(self, principal: Principal, org_id: str) -> None:
+        await self.visible_org(principal, org_id, Action.MANAGE_ORG)
+        if principal.org_id == org_id:
+            raise Forbidden("you cannot delete your own organization")
+        if await self._orgs.count({"parent_id": org_id}):
+            raise Conflict(
+                "the organization still has child organizations; delete them first",
+                code="org_not_empty",
+            )
+        if await self._users.count({"org_id": org_id}):
+            raise Conflict(
+                "the organization still has users; move or delete them first",
+                code="org_not_empty",
+            )
+        await self._orgs.delete_one({"_id": org_id})
+
+    # ---- users ---------------------------------------------------------------------
+
+    async def _visible_user(self, principal: Principal, user_id: str, action: Action) -> Document:
+        doc = await self._users.get(user_id)
+        if doc is None:
+            raise NotFound("user not found")
+        if doc["_id"] == principal.user_id and action is Action.READ_USERS:
+            return doc
+        if doc.get("org_id") is None:
+            # Platform admins belong to no organization: only platform admins see them.
+            if principal.role is not Role.PLATFORM_ADMIN:
+                raise NotFound("user not found")
+            return doc
+        if not in_subtree(principal, doc["org_id"], doc.get("org_path", [])):
+            raise NotFound("user not found")
+        require_role(principal, action)
+        return doc
+
+    async def list_users(self, principal: Principal, org_id: str | None) -> list[Document]:
+        flt: dict[str, Any] = {}
+        if org_id is not None:
+            await self.visible_org(principal, org_id, Action.READ_USERS)
+            flt["org_id"] = org_id
+        require_role(principal, Action.READ_USERS)
+        if principal.role is not Role.PLATFORM_ADMIN:
+            flt["org_path"] = principal.org_id
+        docs = await self._users.find(flt, sort=[("username", 1)])
+        return [public_user(d) for d in docs]
+
+    async def get_user(self, principal: Principal, user_id: str) -> Document:
+        return public_user(await self._visible_user(principal, user_id, Action.READ_USERS))
+
+    async def create_user(
+        self,
+        principal: Principal,
+        username: str,
+        password: str,
+        role: Role,
+        org_id: str | None,
+        display_name: str | None,
+    ) -> Document:
+        org_path: list[str] = []
+        if org_id is not None:
+            org = await self.visible_org(principal, org_id, Action.MANAGE_USERS)
+            org_path = [org["_id"], *org.get("ancestors", [])]
+        require_role(principal, Action.MANAGE_USERS)
+        if role not in assignable_roles(principal):
+            raise Forbidden(f"you may not create users with the role {role}")
+        if role is Role.PLATFORM_ADMIN and org_id is not None:
+            raise BadRequest("platform admins belong to no organization; omit org_id")
+        if role is not Role.PLATFORM_ADMIN and org_id is None:
+            raise BadRequest("org_id is required for this role", code="invalid_body")
+        return public_user(
+            await self._insert_user(username, password, role, org_id, org_path, display_name)
+        )
+
+    async def _insert_user(
+        self,
+        username: str,
+        password: str,
+        role: Role,
+        org_id: str | None,
+        org_path: list[str],
+        display_name: str | None,
+    ) -> Document:
+        username = _clean_username(username)
+        _check_password(password)
+        now = self._clock()
+        doc: Document = {
+            "_id": new_id(),
+            "username": username,
+            "display_name": _clean_name(display_name, "display_name") if display_name else None,
+            "password_hash": await self._passwords.hash(password),
+            "role": str(role),
+            "org_id": org_id,
+            "org_path": org_path,
+            "disabled": False,
+            "created_at": now,
+            "updated_at": now,
+        }
+        try:
+            await self._users.insert(doc)
+        except DuplicateKeyError:
+            raise Conflict(f"the user name {username!r} is taken", code="username_taken") from None
+        return doc
+
+    async def update_user(
+        self,
+        principal: Principal,
+        user_id: str,
+        *,
+        display_name: str | None,
+        password: str | None,
+        role: Role | None,
+        disabled: bool | None,
+    ) -> Document:
+        if user_id == principal.user_id and (role is not None or disabled is not None):
+            raise Forbidden("you cannot change your own role or disable yourself")
+        if user_id == principal.user_id:
+            doc = await self._visible_user(principal, user_id, Action.READ_USERS)
+        else:
+            doc = await self._visible_user(principal, user_id, Action.MANAGE_USERS)
+            if Role(doc["role"]) not in assignable_roles(principal):
+                raise Forbidden("you may not change a user with a higher role")
+        changes: dict[str, Any] = {"updated_at": self._clock()}
+        if display_name is not None:
+            changes["display_name"] = _clean_name(display_name, "display_name")
+        if password is not None:
+            _check_password(password)
+            changes["password_hash"] = await self._passwords.hash(password)
+        if role is not None:
+            if role not in assignable_roles(principal):
+                raise Forbidden(f"you may not give this user the role {role}")
+            if (role is Role.PLATFORM_ADMIN) != (doc.get("org_id") is None):
+                raise BadRequest(
+                    "platform admins belong to no organization and organization users to one; "
+                    "create a new user instead",
+                    code="role_change_not_possible",
+                )
+            changes["role"] = str(role)
+        if disabled is not None:
+            changes["disabled"] = disabled
+        updated = await self._users.update_one({"_id": user_id}, set=changes)
+        if updated is None:
+            raise NotFound("user not found")
+        if disabled or password is not None:
+            await self._tokens.delete_many({"user_id": user_id})
+        return public_user(updated)
+
+    async def delete_user(self, principal: Principal, user_id: str) -> None:
+        if user_id == principal.user_id:
+            raise Forbidden("you cannot delete yourself")
+        doc = await self._visible_user(principal, user_id, Action.MANAGE_USERS)
+        if Role(doc["role"]) not in assignable_roles(principal):
+            raise Forbidden("you may not delete a user with a higher role")
+        await self._users.delete_one({"_id": user_id})
+        await self._tokens.delete_many({"user_id": user_id})
+
+    async def ensure_first_admin(self, username: str, password: str) -> bool:
+        """Create the first platform admin unless one exists; True when created."""
+        if await self._users.count({"role": str(Role.PLATFORM_ADMIN)}):
+            return False
+        return await self.create_platform_admin(username, password)
+
+    async def create_platform_admin(self, username: str, password: str) -> bool:
+        """Create a platform admin (the CLI's ``create-admin``); False when the name is taken."""
+        try:
+            await self._insert_user(username, password, Role.PLATFORM_ADMIN, None, [], None)
+        except Conflict:
+            return False
+        return True
+
+    # ---- sign-in and tokens --------------------------------------------------------
+
+    async def login(self, username: str, password: str, client_ip: str) -> IssuedToken:
+        name = username.strip().lower()
+        keys = (f"login:fail:user:{name}", f"login:fail:ip:{client_ip}")
+        limits = (self._login_attempts, self._login_attempts * 5)
+        for key, limit in zip(keys, limits, strict=True):
+            if await self._counters.get_int(key) >= limit:
+                raise TooManyRequests("too many failed sign-ins; wait 15 minutes and try again")
+        doc = await self._users.find_one({"username": name})
+        ok = False
+        if doc is None:
+            await self._passwords.verify_dummy()
+        else:
+            ok = await self._passwords.verify(doc["password_hash"], password)
+        if not ok or doc is None or doc.get("disabled"):
+            for key in keys:
+                await self._counters.incr(key)
+                await self._counters.expire(key, LOGIN_WINDOW_S)
+            raise Unauthorized("wrong user name or password", code="bad_credentials")
+        await self._counters.delete(keys[0])
+        token = secrets.token_urlsafe(32)
+        now = self._clock()
+        expires_at = now + self._token_ttl_s
+        await self._tokens.insert(
+            {
+                "_id": hash_token(token),
+                "user_id": doc["_id"],
+                "created_at": now,
+                "expires_at": expires_at,
+            }
+        )
+        return IssuedToken(token=token, expires_at=expires_at, user=public_user(doc))
+
+    async def authenticate(self, token: str) -> Principal:
+        """The principal behind a bearer token; Unauthorized when unknown or expired."""
+        record = await self._tokens.get(hash_token(token))
+        if record is None or record["expires_at"] <= self._clock():
+            raise Unauthorized("the token is unknown or expired; sign in again", code="bad_token")
+        user = await self._users.get(record["user_id"])
+        if user is None or user.get("disabled"):
+            raise Unauthorized("the account is disabled or gone", code="bad_token")
+        return Principal(
+            user_id=user["_id"],
+            username=user["username"],
+            role=Role(user["role"]),
+            org_id=user.get("org_id"),
+        )
+
+    async def logout(self, token: str) -> None:
+        await self._tokens.delete_one({"_id": hash_token(token)})
+
+    async def purge_expired_tokens(self) -> int:
+        return await self._tokens.delete_many({"expires_at": {"$lte": self._clock()}})
+
+
+def _clean_name(value: str, field: str) -> str:
+    value = " ".join(value.split())
+    if not 1 <= len(value) <= 100:
+        raise BadRequest(f"{field} must be 1–100 characters", code="invalid_body")
+    return value
+
+
+def _clean_username(value: str) -> str:
+    value = value.strip().lower()
+    if not 2 <= len(value) <= 64 or any(c.isspace() or not c.isprintable() for c in value):
+        raise BadRequest(
+            "username must be 2–64 printable characters without spaces", code="invalid_body"
+        )
+    return value
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise BadRequest(
+            f"the password must have at least {MIN_PASSWORD_LENGTH} characters",
+            code="weak_password",
+        )

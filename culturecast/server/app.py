@@ -1,0 +1,82 @@
+"""The aiohttp application factory: wires settings, engines, services and every package's
+routes. Engines are opened and closed by ``cleanup_ctx``; state lives in typed ``AppKey``s."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Literal
+
+from aiohttp import web
+
+from culturecast.server import health, pages
+from culturecast.server.accounts import handlers as account_handlers
+from culturecast.server.accounts.service import INDEXES as ACCOUNT_INDEXES
+from culturecast.server.accounts.service import AccountService
+from culturecast.server.api import ApiRoutes
+from culturecast.server.context import METRICS, ROLE, ROUTES, SERVICES, SETTINGS, Services
+from culturecast.server.engines import open_engines
+from culturecast.server.jobs import account_service, build_registry, open_job_queue
+from culturecast.server.jsonapi import error_middleware
+from culturecast.server.metrics import Metrics
+from culturecast.server.settings import Settings
+from culturecast.transcode.jobs.records import JOB_INDEXES, JobRecords
+
+log = logging.getLogger("culturecast.server")
+
+type AppRole = Literal["standalone", "api", "ingest"]
+
+
+def create_app(
+    settings: Settings, role: AppRole = "standalone", clock: Callable[[], float] = time.time
+) -> web.Application:
+    """The HTTP application for one process role."""
+    metrics = Metrics()
+    app = web.Application(
+        client_max_size=settings.max_body_bytes, middlewares=[error_middleware(metrics)]
+    )
+    app[SETTINGS] = settings
+    app[METRICS] = metrics
+    app[ROLE] = role
+    routes = ApiRoutes(app.router)
+    app[ROUTES] = routes
+
+    async def services_ctx(app: web.Application) -> AsyncIterator[None]:
+        engines = await open_engines(settings, clock)
+        try:
+            await engines.database.ensure_indexes([*ACCOUNT_INDEXES, *JOB_INDEXES])
+            accounts = account_service(settings, engines, clock)
+            await _first_admin(settings, accounts)
+            records = JobRecords(engines.database, clock)
+            jobs = await open_job_queue(settings, role, build_registry(accounts), records)
+        except BaseException:
+            await engines.close()
+            raise
+        app[SERVICES] = Services(settings=settings, engines=engines, accounts=accounts, jobs=jobs)
+        yield
+        # Shutdown in reverse: stop taking jobs (finishing those in flight), then engines.
+        await jobs.close()
+        await engines.close()
+
+    app.cleanup_ctx.append(services_ctx)
+    health.setup_routes(routes)
+    if role != "ingest":
+        account_handlers.setup_routes(routes)
+        pages.setup_routes(app)
+    return app
+
+
+async def _first_admin(settings: Settings, accounts: AccountService) -> None:
+    password = settings.admin_password or secrets.token_urlsafe(12)
+    created = await accounts.ensure_first_admin(settings.admin_user, password)
+    if created and not settings.admin_password:
+        log.warning(
+            "created the first platform admin %r with the generated password %s — sign in and "
+            "change it (or set CULTURECAST_ADMIN_PASSWORD before the first start)",
+            settings.admin_user,
+            password,
+        )
+    elif created:
+        log.info("created the first platform admin %r", settings.admin_user)

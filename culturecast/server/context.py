@@ -1,0 +1,35 @@
+"""Typed application-state keys (aiohttp ``AppKey``), shared by the app factory and handlers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from culturecast.server.accounts.service import AccountService
+from culturecast.server.api import ApiRoutes
+from culturecast.server.engines import Engines
+from culturecast.server.metrics import Metrics
+from culturecast.server.settings import Settings
+from culturecast.transcode.jobs.port import JobQueue
+
+
+@dataclass(slots=True)
+class Services:
+    """Everything a handler may need, opened by the app's cleanup context."""
+
+    settings: Settings
+    """The process settings."""
+    engines: Engines
+    """Open adapters."""
+    accounts: AccountService
+    """Organizations, users, tokens."""
+    jobs: JobQueue
+    """Where work is queued."""
+
+
+SETTINGS = web.AppKey("settings", Settings)
+METRICS = web.AppKey("metrics", Metrics)
+ROUTES = web.AppKey("routes", ApiRoutes)
+SERVICES = web.AppKey("services", Services)
+ROLE = web.AppKey("role", str)

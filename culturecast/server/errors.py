@@ -1,0 +1,67 @@
+"""API errors: a stable code, an HTTP status and a sentence a person can act on.
+
+Every error a client can cause reaches it as ``{"error": {"code": "...", "message": "..."}}``
+(DESIGN.md § Interfaces). Services raise these (or their own errors mapped in handlers); the
+middleware in ``http.py`` serialises them and turns aiohttp's own HTTP exceptions into the
+same shape.
+"""
+
+from __future__ import annotations
+
+
+class ApiError(Exception):
+    """Base: subclasses set ``status`` and ``code``."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+
+class BadRequest(ApiError):
+    status = 400
+    code = "bad_request"
+
+
+class Unauthorized(ApiError):
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(ApiError):
+    status = 403
+    code = "forbidden"
+
+
+class NotFound(ApiError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(ApiError):
+    status = 409
+    code = "conflict"
+
+
+class PayloadTooLarge(ApiError):
+    status = 413
+    code = "payload_too_large"
+
+
+class UnsupportedMediaType(ApiError):
+    status = 415
+    code = "unsupported_media_type"
+
+
+class TooManyRequests(ApiError):
+    status = 429
+    code = "rate_limited"
+
+
+class ServiceUnavailable(ApiError):
+    status = 503
+    code = "unavailable"

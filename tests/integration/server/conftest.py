@@ -1,0 +1,43 @@
+"""The standalone application in-process, on embedded engines, reached over real HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+from aiohttp.test_utils import TestServer
+
+from culturecast.server.app import create_app
+from culturecast.server.settings import load_settings
+from tests.support.api import Api
+
+ADMIN_PASSWORD = "admin-pass-123"
+
+
+async def start_api(data_dir: Path, **env: str) -> AsyncIterator[Api]:
+    settings = load_settings(
+        {
+            "CULTURECAST_DATA_DIR": str(data_dir),
+            "CULTURECAST_ADMIN_PASSWORD": ADMIN_PASSWORD,
+            "CULTURECAST_HTTP_HOST": "127.0.0.1",
+            **env,
+        }
+    )
+    server = TestServer(create_app(settings, "standalone"), host="127.0.0.1")
+    await server.start_server()
+    async with aiohttp.ClientSession() as session:
+        yield Api(session, str(server.make_url("/")))
+    await server.close()
+
+
+@pytest.fixture
+async def api(data_dir: Path) -> AsyncIterator[Api]:
+    async for client in start_api(data_dir, CULTURECAST_MAX_BODY_BYTES="65536"):
+        yield client
+
+
+@pytest.fixture
+async def admin(api: Api) -> Api:
+    return await api.login("admin", ADMIN_PASSWORD)
