@@ -186,7 +186,7 @@ _DOT: Final = r"[.。．｡]"
 _LINK_RE: Final = re.compile(
     rf"""
     (?:https?|ftp)://(?P<url_host>[^\s/?#]+)          # scheme://host...
-    | (?<![\w.-])(?P<www_host>www{_DOT}[\w-]+(?:{_DOT}[\w-]+)*)   # www.anything
+    | (?<![a-z0-9.-])(?P<www_host>www{_DOT}[\w-]+(?:{_DOT}[\w-]+)*)   # www.anything
     | (?<![a-z0-9.-])(?P<ascii_host>(?:[a-z0-9](?:[a-z0-9-]{{0,61}}[a-z0-9])?{_DOT})+
         (?:{_ASCII_TLDS}))(?![a-z0-9-])                # bare example.com, qq@example.com
     | (?<![\w.-])(?P<idn_host>(?:\w(?:[\w-]{{0,61}}\w)?{_DOT})+

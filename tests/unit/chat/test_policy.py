@@ -133,6 +133,7 @@ def test_huge_raw_text_is_refused_without_normalising(
         "看 https://example.com/x",
         "http://1.2.3.4:8080",
         "去 www.example.org 看",
+        "去www.abc看",
         "去example.com看",
         "EXAMPLE.COM",
         "ｅｘａｍｐｌｅ．ｃｏｍ",  # full-width, folded by normalisation
