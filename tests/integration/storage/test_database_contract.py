@@ -4,6 +4,8 @@ wire server of ``mongo_url``), and both must behave the same."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import sqlite3
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -16,7 +18,7 @@ from pymongo import AsyncMongoClient
 
 from culturecast.storage.database.mongo import MongoDatabase
 from culturecast.storage.database.port import Collection, Database, Document, IndexSpec
-from culturecast.storage.database.sqlite import SQLiteDatabase
+from culturecast.storage.database.sqlite import SCHEMA_VERSION, SQLiteDatabase
 from culturecast.storage.errors import DuplicateKeyError, EngineUnavailable
 from tests.support.engines import free_port
 
@@ -704,3 +706,17 @@ async def test_mongo_on_a_closed_port_is_unavailable_quickly() -> None:
 async def test_sqlite_in_a_missing_directory_is_unavailable(tmp_path: Path) -> None:
     with pytest.raises(EngineUnavailable):
         await SQLiteDatabase.open(tmp_path / "missing" / "db.sqlite3")
+
+
+# --- SQLite only ---------------------------------------------------------------------------
+
+
+async def test_sqlite_records_its_schema_version_for_migrations(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite3"
+    database = await SQLiteDatabase.open(path)
+    await database.close()
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        rows = conn.execute("SELECT value FROM _meta WHERE key = 'schema_version'").fetchall()
+        journal = conn.execute("PRAGMA journal_mode").fetchone()
+    assert rows == [(str(SCHEMA_VERSION),)]
+    assert journal == ("wal",)
