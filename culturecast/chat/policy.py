@@ -25,6 +25,9 @@ Checks run in this order; the first that fails decides:
 11. ``duplicate`` — the same user, the same normalised text, within the window.
 12. ``rate_limited`` — the room's cap on everyone together.
 
+``not_joined`` and ``not_allowed`` are decided by the Socket.IO layer (room
+membership, moderator rights) before it asks this policy anything.
+
 Only an accepted comment is recorded by the slow mode, duplicate window and room
 cap, so a refused attempt does not count against the person's next message.
 
@@ -100,6 +103,18 @@ class PolicyConfig:
     """Messages a room may carry at once before its rate applies."""
     max_tracked_users: int = DEFAULT_MAX_ENTRIES
     """Bound on per-user entries each limit keeps (see ``limits``)."""
+
+    def __post_init__(self) -> None:
+        # Settings come from operators; fail at start-up, naming the setting.
+        if self.max_length < 1 or self.max_raw_length < self.max_length:
+            raise ValueError("max_length must be >= 1 and max_raw_length >= max_length")
+        if self.sensitive_action not in ("mask", "refuse"):
+            raise ValueError(
+                f"sensitive_action must be 'mask' or 'refuse', not {self.sensitive_action!r}"
+            )
+        if len(self.mask_char) != 1:
+            # One character per masked character keeps the length rule true.
+            raise ValueError("mask_char must be exactly one character")
 
 
 @dataclass(frozen=True, slots=True)

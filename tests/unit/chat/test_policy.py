@@ -246,6 +246,20 @@ def test_room_cap_limits_everyone_together() -> None:
     assert isinstance(policy.check(users[2], room, "好", 1.0), Accepted)
 
 
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"max_length": 0},
+        {"max_raw_length": 10},
+        {"mask_char": "**"},
+        {"sensitive_action": "drop"},
+    ],
+)
+def test_nonsense_config_fails_at_start(bad: dict[str, object]) -> None:
+    with pytest.raises(ValueError, match=r"max_length|mask_char|sensitive_action"):
+        PolicyConfig(**bad)  # type: ignore[arg-type]
+
+
 @settings(max_examples=300)
 @given(st.text(max_size=400))
 def test_accepted_text_is_never_longer_than_the_limit(text: str) -> None:

@@ -182,3 +182,27 @@ def test_a_chinese_word_inserted_anywhere_is_found(prefix: str, word: str, suffi
 @given(st.text(), st.text())
 def test_a_latin_word_between_spaces_is_found(prefix: str, suffix: str) -> None:
     assert SensitiveWordFilter(WORDS).contains(prefix + " spam " + suffix)
+
+
+@given(st.lists(st.text(), max_size=20), st.text())
+def test_any_word_list_builds_and_never_raises(words: list[str], text: str) -> None:
+    f = SensitiveWordFilter(words)
+    for m in f.find(text):
+        assert 0 <= m.start < m.end <= len(text)
+        assert m.word in words
+
+
+_SMALL = st.text(alphabet="甲乙丙", min_size=1, max_size=4)
+
+
+@given(st.lists(_SMALL, min_size=1, max_size=8), st.text(alphabet="甲乙丙", max_size=30))
+def test_automaton_agrees_with_brute_force(words: list[str], text: str) -> None:
+    f = SensitiveWordFilter(words)
+    expected = {
+        (i, i + len(w), w)
+        for w in dict.fromkeys(words)
+        for i in range(len(text))
+        if text.startswith(w, i)
+    }
+    assert {(m.start, m.end, m.word) for m in f.find(text)} == expected
+    assert f.contains(text) is bool(expected)
