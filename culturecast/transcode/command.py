@@ -100,9 +100,13 @@ def _demuxer(source: SourceInfo) -> str:
     return source.container.split(",")[0]
 
 
-def _file_input(source: SourceInfo, input_path: str, limits: ProbeLimits) -> list[str]:
+def _file_input(
+    source: SourceInfo, input_path: str, limits: ProbeLimits, seek_s: float | None = None
+) -> list[str]:
     if not input_path.startswith("/"):
         raise ValueError(f"input must be an absolute local path: {input_path!r}")
+    # -ss before -i seeks in the demuxer (fast) instead of decoding up to the position.
+    seek = ["-ss", _seconds(seek_s)] if seek_s is not None else []
     return [
         "-nostdin",
         "-protocol_whitelist",
@@ -112,6 +116,7 @@ def _file_input(source: SourceInfo, input_path: str, limits: ProbeLimits) -> lis
         *_limits(limits),
         "-f",
         _demuxer(source),
+        *seek,
         "-i",
         input_path,
     ]
@@ -379,10 +384,7 @@ def poster_command(
     w, h, _ = fit_size(source.display_width, source.display_height, width, width)
     return [
         *_head(settings),
-        # -ss before -i seeks in the demuxer (fast) instead of decoding up to the position.
-        "-ss",
-        _seconds(poster_position(source)),
-        *_file_input(source, input_path, limits or ProbeLimits()),
+        *_file_input(source, input_path, limits or ProbeLimits(), poster_position(source)),
         "-map",
         "0:v:0",
         "-an",
