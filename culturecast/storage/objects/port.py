@@ -1,8 +1,9 @@
 """The object-store port: media files under keys such as ``live/<event>/720p/seg_00001.ts``.
 
 Keys are built by the server from its own ids only: ``[A-Za-z0-9._-]`` segments joined by
-``/``, never starting with ``/`` and never containing ``..``. Adapters reject any other key with
-``ValueError`` so a path can never escape the store.
+``/``, never starting with ``/``, never containing ``..``, no segment starting with ``.``
+(``keys.check_key``). Adapters reject any other key with ``ValueError`` so a path can never
+escape the store.
 """
 
 from __future__ import annotations
@@ -82,7 +83,8 @@ class ObjectStore(Protocol):
         """Remove the object; absent keys are not an error."""
 
     async def delete_prefix(self, prefix: str) -> int:
-        """Remove every object whose key starts with ``prefix``; returns how many."""
+        """Remove every object whose key starts with ``prefix``; returns how many. The empty
+        prefix is refused (``ValueError``): wiping the store is never a default."""
 
     async def list(self, prefix: str) -> builtins.list[ObjectInfo]:
         """Objects whose key starts with ``prefix``, sorted by key."""
@@ -92,22 +94,22 @@ class ObjectStore(Protocol):
         serve clients itself (the local directory) and the api must."""
 
     async def local_path(self, key: str) -> Path | None:
-        """The file behind ``key`` when the store is a local directory (for sendfile), else
-        None."""
+        """The file behind ``key`` when the store is a local directory (for sendfile;
+        ``ObjectNotFound`` if absent), else None."""
 
     async def create_multipart(self, key: str, content_type: str) -> str:
         """Begin a multipart upload to ``key``; returns its upload id."""
 
-    async def upload_part(
-        self, key: str, upload_id: str, number: int, data: bytes
-    ) -> UploadedPart:
-        """Store part ``number`` (1-based). With S3 every part but the last must be at least
-        5 MiB; callers buffer to that size."""
+    async def upload_part(self, key: str, upload_id: str, number: int, data: bytes) -> UploadedPart:
+        """Store part ``number`` (1-based); ``ObjectNotFound`` for an upload the store does not
+        know. With S3 every part but the last must be at least 5 MiB; callers buffer to that
+        size."""
 
     async def complete_multipart(
         self, key: str, upload_id: str, parts: builtins.list[UploadedPart]
     ) -> ObjectInfo:
-        """Join the parts in order into the object at ``key``."""
+        """Join the parts (ascending numbers, else ``ValueError``) into the object at ``key``;
+        ``StorageError`` when a part but the last is under 5 MiB, on every adapter."""
 
     async def abort_multipart(self, key: str, upload_id: str) -> None:
         """Discard an unfinished upload and its parts; unknown ids are not an error."""

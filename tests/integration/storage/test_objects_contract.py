@@ -540,3 +540,54 @@ async def test_single_put_etag_is_the_md5_of_the_content(store: ObjectStore) -> 
     # Both engines give a plain PUT the MD5 as etag, so CDN validators agree across them.
     info = await store.put("a/x", b"hello", "text/plain")
     assert info.etag == _md5(b"hello")
+
+
+# --- the local directory's own promises --------------------------------------------------
+
+
+async def test_local_listing_skips_bookkeeping_and_writes_in_progress(tmp_path: Path) -> None:
+    store = LocalObjectStore(tmp_path / "objects")
+    await store.put("a/x", b"x", "text/plain")
+    upload_id = await store.create_multipart("a/y", "video/mp4")
+    await store.upload_part("a/y", upload_id, 1, b"part")
+    (store.root / "a" / ".tmp-0123456789abcdef").write_bytes(b"half written")
+    assert [i.key for i in await store.list("")] == ["a/x"]
+    assert await store.delete_prefix("a/") == 1
+    assert (store.root / "a" / ".tmp-0123456789abcdef").exists()
+
+
+async def test_local_etag_still_changes_when_the_sidecar_is_stale(tmp_path: Path) -> None:
+    store = LocalObjectStore(tmp_path / "objects")
+    written = await store.put("a/x", b"original", SEGMENT, IMMUTABLE)
+    # As after a crash between the data rename and the sidecar rename.
+    replacement = store.root / "a" / ".tmp-replacement"
+    replacement.write_bytes(b"replaced!")
+    replacement.replace(store.root / "a" / "x")
+    info = await store.stat("a/x")
+    assert info.etag != written.etag
+    assert (info.size, info.content_type) == (9, SEGMENT)
+
+
+async def test_local_delete_leaves_no_empty_directories(tmp_path: Path) -> None:
+    store = LocalObjectStore(tmp_path / "objects")
+    await store.put("live/ev1/720p/seg_1.ts", b"x", SEGMENT)
+    await store.put("live/ev2/master.m3u8", b"m", PLAYLIST)
+    await store.delete_prefix("live/ev1/")
+    assert sorted(p.name for p in store.root.iterdir()) == [".meta", "live"]
+    assert [p.name for p in (store.root / "live").iterdir()] == ["ev2"]
+    assert [p.name for p in (store.root / ".meta" / "live").iterdir()] == ["ev2"]
+
+
+async def test_local_keys_that_need_a_file_and_a_directory_at_once_are_a_clear_error(
+    tmp_path: Path,
+) -> None:
+    # S3 allows both "a" and "a/b"; a directory cannot, so the local store says why.
+    store = LocalObjectStore(tmp_path / "objects")
+    await store.put("a", b"x", "text/plain")
+    with pytest.raises(StorageError, match="directory"):
+        await store.put("a/b", b"y", "text/plain")
+    await store.put("d/e", b"z", "text/plain")
+    with pytest.raises(StorageError, match="directory"):
+        await store.put("d", b"w", "text/plain")
+    assert (await store.get("a"), await store.get("d/e")) == (b"x", b"z")
+    assert [i.key for i in await store.list("")] == ["a", "d/e"]
