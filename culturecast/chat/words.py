@@ -115,6 +115,9 @@ class SensitiveWordFilter:
         self._folds: dict[str, str] = dict(TRADITIONAL_TO_SIMPLIFIED)
         if extra_folds:
             for src, dst in extra_folds.items():
+                if len(src) != 1:
+                    # Folding is per original character, so spans map back exactly.
+                    raise ValueError(f"extra_folds keys must be one character, got {src!r}")
                 self._folds[src] = dst
         self._fold_cache: dict[str, str] = {}
         # Trie as parallel lists indexed by node id: children, failure link,

@@ -66,6 +66,11 @@ def test_the_fold_table_is_extendable_by_configuration() -> None:
     assert extended.contains("堵博")
 
 
+def test_fold_keys_must_be_single_characters() -> None:
+    with pytest.raises(ValueError, match="one character"):
+        SensitiveWordFilter(["赌博"], extra_folds={"賭博": "赌博"})
+
+
 def test_builtin_table_is_a_table_of_single_characters() -> None:
     assert TRADITIONAL_TO_SIMPLIFIED["詞"] == "词"
     assert all(len(k) == 1 and len(v) == 1 and k != v for k, v in TRADITIONAL_TO_SIMPLIFIED.items())
