@@ -11,7 +11,7 @@ from typing import Literal
 
 from aiohttp import web
 
-from culturecast.server import health, pages
+from culturecast.server import health, jobs_api, pages
 from culturecast.server.accounts import handlers as account_handlers
 from culturecast.server.accounts.service import INDEXES as ACCOUNT_INDEXES
 from culturecast.server.accounts.service import AccountService
@@ -20,6 +20,7 @@ from culturecast.server.context import METRICS, ROLE, ROUTES, SERVICES, SETTINGS
 from culturecast.server.engines import open_engines
 from culturecast.server.jobs import account_service, build_registry, open_job_queue
 from culturecast.server.jsonapi import error_middleware
+from culturecast.server.maintenance import maintenance_ctx
 from culturecast.server.metrics import Metrics
 from culturecast.server.settings import Settings
 from culturecast.transcode.jobs.records import JOB_INDEXES, JobRecords
@@ -54,7 +55,9 @@ def create_app(
         except BaseException:
             await engines.close()
             raise
-        app[SERVICES] = Services(settings=settings, engines=engines, accounts=accounts, jobs=jobs)
+        app[SERVICES] = Services(
+            settings=settings, engines=engines, accounts=accounts, jobs=jobs, job_records=records
+        )
         yield
         # Shutdown in reverse: stop taking jobs (finishing those in flight), then engines.
         await jobs.close()
@@ -63,7 +66,9 @@ def create_app(
     app.cleanup_ctx.append(services_ctx)
     health.setup_routes(routes)
     if role != "ingest":
+        app.cleanup_ctx.append(maintenance_ctx(clock))
         account_handlers.setup_routes(routes)
+        jobs_api.setup_routes(routes)
         pages.setup_routes(app)
     return app
 

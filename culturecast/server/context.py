@@ -12,6 +12,7 @@ from culturecast.server.engines import Engines
 from culturecast.server.metrics import Metrics
 from culturecast.server.settings import Settings
 from culturecast.transcode.jobs.port import JobQueue
+from culturecast.transcode.jobs.records import JobRecords
 
 
 @dataclass(slots=True)
@@ -26,6 +27,8 @@ class Services:
     """Organizations, users, tokens."""
     jobs: JobQueue
     """Where work is queued."""
+    job_records: JobRecords
+    """Every job's state and progress."""
 
 
 SETTINGS = web.AppKey("settings", Settings)

@@ -60,7 +60,7 @@ async def open_job_queue(
     settings: Settings, role: str, registry: JobRegistry, records: JobRecords
 ) -> JobQueue:
     """Standalone runs jobs in-process; an api process with Redis hands them to workers."""
-    if role == "api" and settings.redis_url:
+    if role in ("api", "ingest") and settings.redis_url:
         return CeleryJobQueue(celery_app(settings, worker=False), records)
     return await InProcessJobQueue.open(registry, records)
 
