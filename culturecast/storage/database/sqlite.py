@@ -377,10 +377,13 @@ class _SQLiteCollection:
         where, params, _ = self._query(flt)
         order = _order_by(sort)
         check_page(skip, limit)
-        rows = await self._db._run(
-            lambda: self._select(where, params, order, -1 if limit is None else limit, skip)
-        )
-        return [json.loads(text) for _, text in rows]
+
+        def work() -> list[Document]:
+            # Decoded on the worker too, so a large page does not stall the event loop.
+            rows = self._select(where, params, order, -1 if limit is None else limit, skip)
+            return [json.loads(text) for _, text in rows]
+
+        return await self._db._run(work)
 
     async def count(self, flt: Filter | None = None) -> int:
         where, params, _ = self._query(flt)
