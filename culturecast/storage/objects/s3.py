@@ -414,6 +414,9 @@ class S3ObjectStore:
                 return ObjectNotFound(f"no multipart upload for {key!r}")
             case "InvalidRange":
                 return InvalidRange(f"{key}: {exc.message}")
+            case "SlowDown" | "ServiceUnavailable" | "InternalError":
+                # Still failing after the HTTP client's retries: the service is overloaded.
+                return EngineUnavailable(f"S3 at {self._endpoint} is unavailable ({exc.code})")
             case "NoSuchBucket":
                 return EngineUnavailable(
                     f"S3 bucket {self._bucket!r} does not exist at {self._endpoint}"
