@@ -52,8 +52,9 @@ def _json_path(path: str) -> str:
     return "'$" + "".join(f'."{segment}"' for segment in check_path(path)) + "'"
 
 
-def _encode(doc: Document) -> str:
+def _encode(doc: Any) -> str:
     # allow_nan=False: NaN/Infinity are not JSON and SQLite's JSON functions would reject them.
+    # Every stored row comes from here, so the encoding is fixed (_Sql.text_hint relies on it).
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
@@ -98,11 +99,11 @@ class _Sql:
         p = _json_path(c.path)
         match c.op:
             case "eq":
-                return self.equals_any(p, (c.value,))
+                return self.text_hint((c.value,)) + self.equals_any(p, (c.value,))
             case "ne":
                 return f"NOT {self.equals_any(p, (c.value,))}"
             case "in":
-                return self.equals_any(p, c.value)
+                return self.text_hint(c.value) + self.equals_any(p, c.value)
             case "nin":
                 return f"NOT {self.equals_any(p, c.value)}"
             case "exists":
@@ -112,6 +113,15 @@ class _Sql:
                 value = self.bind(c.value)
                 kinds = _NUMERIC if is_number(c.value) else "('text')"
                 return self.any_element(p, lambda t, x: f"{t} IN {kinds} AND {x} {op} {value}")
+
+    def text_hint(self, values: Sequence[Any]) -> str:
+        """A cheap pre-check for string equality: the stored JSON text must contain the value's
+        JSON encoding (every row is written by ``_encode``), and a substring search is far
+        cheaper than parsing the document, which SQLite then only does for candidates."""
+        if not values or not all(isinstance(v, str) for v in values):
+            return ""
+        hints = " OR ".join(f"instr(doc, {self.bind(_encode(v))}) > 0" for v in values)
+        return f"({hints}) AND "
 
     def any_element(self, p: str, pred: Callable[[str, str], str]) -> str:
         """True when the field, or (MongoDB-style) any element of a list in it, satisfies
