@@ -163,6 +163,16 @@ async def test_equality_on_a_string(people: Collection) -> None:
     assert await matching(people, {"name": "Bo"}) == ["b"]
 
 
+async def test_equality_on_strings_with_quotes_escapes_and_unicode(coll: Collection) -> None:
+    tricky = 'say "hi"\\ \n 文化云 \u00e9'
+    await seed(coll, [{"_id": "x", "title": tricky, "tags": [tricky]}, {"_id": "y", "hi": "x"}])
+    assert await matching(coll, {"title": tricky}) == ["x"]
+    assert await matching(coll, {"tags": {"$in": ["other", tricky]}}) == ["x"]
+    # Appearing inside another value or as a key is not equality.
+    assert await matching(coll, {"title": "hi"}) == []
+    assert await matching(coll, {"hi": "hi"}) == []
+
+
 async def test_equality_on_numbers_ignores_int_or_float(people: Collection) -> None:
     assert await matching(people, {"score": 2.0}) == ["b"]
     assert await matching(people, {"age": 25}) == ["b", "e"]
