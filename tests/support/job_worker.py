@@ -1,9 +1,9 @@
 """Small real jobs for the job-queue tests, and a Celery worker process that runs them.
 
 Run as ``python -m tests.support.job_worker --broker URL (--sqlite PATH | --mongo URL --db NAME)
-[--queue Q] [--visibility-timeout S] [--restore-interval S] [--name NODE]``. The in-process
-tests register the same jobs through :func:`build_registry`, so both runners are exercised with
-identical handlers.
+[--queue Q] [--visibility-timeout S] [--restore-interval S] [--name NODE] [--concurrency N]``.
+The in-process tests register the same jobs through :func:`build_registry`, so both runners
+are exercised with identical handlers.
 
 Jobs (payload keys in brackets):
 
@@ -94,6 +94,7 @@ def main() -> int:
     parser.add_argument("--visibility-timeout", type=float, default=3600.0)
     parser.add_argument("--restore-interval", type=float, default=60.0)
     parser.add_argument("--name", default="test-worker@%h")
+    parser.add_argument("--concurrency", type=int, default=1)
     args = parser.parse_args()
 
     @asynccontextmanager
@@ -111,7 +112,7 @@ def main() -> int:
         visibility_timeout=args.visibility_timeout,
         restore_interval=args.restore_interval,
     )
-    return run_worker(app, extra_args=["-n", args.name])
+    return run_worker(app, args.concurrency, extra_args=["-n", args.name])
 
 
 if __name__ == "__main__":

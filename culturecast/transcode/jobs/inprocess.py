@@ -105,9 +105,14 @@ class InProcessJobQueue:
             await asyncio.wait(unfinished)
 
     def _put(self, job_id: str) -> None:
-        if job_id not in self._pending:
-            self._pending.add(job_id)
+        if job_id in self._pending:
+            return
+        try:
             self._queue.put_nowait(job_id)
+        except asyncio.QueueShutDown:
+            # Closed while enqueueing: the record stays queued and the next start runs it.
+            return
+        self._pending.add(job_id)
 
     async def _work(self) -> None:
         while True:

@@ -85,7 +85,7 @@ class WorkerFactory:
     log_dir: Path
     procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
-    def start(self) -> subprocess.Popen[bytes]:
+    def start(self, concurrency: int = 1) -> subprocess.Popen[bytes]:
         n = len(self.procs)
         log = (self.log_dir / f"worker-{n}.log").open("wb")
         proc = subprocess.Popen(
@@ -104,6 +104,8 @@ class WorkerFactory:
                 "0.5",
                 "--name",
                 f"{self.queue}-{n}@%h",
+                "--concurrency",
+                str(concurrency),
             ],
             cwd=REPO_ROOT,
             stdout=log,
@@ -112,6 +114,11 @@ class WorkerFactory:
         log.close()
         self.procs.append(proc)
         return proc
+
+    def terminate(self, proc: subprocess.Popen[bytes]) -> int:
+        """SIGTERM, as a deploy or ``docker stop`` sends: Celery's warm shutdown."""
+        proc.terminate()
+        return proc.wait(timeout=30)
 
     def kill(self, proc: subprocess.Popen[bytes]) -> None:
         """``kill -9``: no cleanup, no acknowledgement, like a lost node."""
