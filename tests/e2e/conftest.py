@@ -1,0 +1,47 @@
+"""Product fixtures: the real ``culturecast`` processes in each mode."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from tests.support.engines import S3Endpoint
+from tests.support.product import Distributed, Standalone
+
+
+@pytest.fixture
+def standalone(tmp_path: Path) -> Iterator[Standalone]:
+    product = Standalone(tmp_path).start()
+    try:
+        yield product
+    finally:
+        if product.process and product.process.popen and product.process.popen.poll() is None:
+            product.stop()
+
+
+@pytest.fixture
+def distributed(
+    tmp_path: Path, redis_url: str, mongo_url: str, s3_endpoint: S3Endpoint
+) -> Iterator[Distributed]:
+    product = Distributed(tmp_path, redis_url, mongo_url, s3_endpoint)
+    try:
+        product.start()
+        yield product
+    except BaseException:
+        print(product.logs())
+        raise
+    finally:
+        for proc in product.processes():
+            if proc.popen and proc.popen.poll() is None:
+                proc.stop()
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    # No keep-alive: the tests restart servers, and a pooled connection to the old process
+    # would fail the first request after the restart.
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True)) as s:
+        yield s
