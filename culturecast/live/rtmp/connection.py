@@ -304,9 +304,9 @@ class RtmpServerConnection:
         self._events.append(FlvTag(type_id, timestamp, data))
 
     def _on_data(self, stream_id: int, timestamp: int, payload: bytes) -> None:
-        values = amf0.decode_all(payload)
         if self._state is not ConnectionState.PUBLISHING or stream_id != self._publish_stream_id:
             return
+        values = amf0.decode_all(payload)
         # FMLE and OBS wrap metadata as @setDataFrame("onMetaData", {...}); the FLV stream
         # must carry it as a plain onMetaData script tag (what ffmpeg's flv demuxer reads).
         if values and values[0] == "@setDataFrame":

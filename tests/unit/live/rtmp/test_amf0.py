@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from culturecast.live.rtmp import amf0
@@ -30,6 +30,7 @@ values: st.SearchStrategy[AmfValue] = st.recursive(
 )
 
 
+@settings(deadline=None)  # the CPU is shared; correctness, not speed, is tested here
 @given(st.lists(values, max_size=4))
 def test_any_value_sequence_round_trips(items: list[AmfValue]) -> None:
     decoded = amf0.decode_all(amf0.encode(*items))
@@ -38,6 +39,7 @@ def test_any_value_sequence_round_trips(items: list[AmfValue]) -> None:
     assert amf0.encode(*decoded) == amf0.encode(*items)
 
 
+@settings(deadline=None)
 @given(st.binary(max_size=200))
 def test_arbitrary_bytes_decode_or_raise_the_typed_error(data: bytes) -> None:
     error: AmfDecodeError | None = None

@@ -342,3 +342,18 @@ def test_host_close_while_publishing_ends_the_publish_first() -> None:
         ConnectionClosed("idle for 30 s", "idle_timeout"),
     ]
     assert conn.last_received_at == 0.2
+
+
+def test_client_changing_chunk_size_mid_publish_keeps_tags_intact() -> None:
+    client = Client(chunk_size=4096)
+    conn = _publishing(client)
+    frames = [bytes([0x27, 0x01]) + bytes([n]) * 5000 for n in range(4)]
+    data = client.video(0, frames[0]) + client.video(33, frames[1])
+    client.pending_chunk_size = 100
+    data += client.set_chunk_size() + client.video(66, frames[2])
+    client.pending_chunk_size = 65536
+    data += client.set_chunk_size() + client.video(99, frames[3])
+    conn.receive_data(data, now=1.0)
+    tags = [e for e in drain(conn) if isinstance(e, FlvTag)]
+    assert [(t.timestamp, t.data) for t in tags] == list(zip([0, 33, 66, 99], frames, strict=True))
+    assert not conn.is_closed
