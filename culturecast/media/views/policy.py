@@ -46,6 +46,10 @@ concurrent viewers (在线人数)
     Sessions with a heartbeat in the last [30 s], inclusive; the peak and the
     time it was first reached are kept per stream.
 
+unique viewers (观看人数)
+    Distinct viewer ids per item per China Standard Time day, counted on the
+    session's start and on every accepted heartbeat.
+
 day and month
     Figures are bucketed by China Standard Time (UTC+8, no daylight saving):
     the day starts at 16:00 UTC of the previous calendar day.
@@ -68,6 +72,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from enum import StrEnum
+from typing import NamedTuple
 
 __all__ = [
     "CST",
@@ -80,6 +85,7 @@ __all__ = [
     "PlayerState",
     "PriorPlay",
     "Terminal",
+    "UniqueViewerKey",
     "ViewDeltas",
     "ViewRules",
     "apply_heartbeat",
@@ -99,6 +105,7 @@ __all__ = [
     "should_count_play",
     "start_session",
     "terminal_from_user_agent",
+    "unique_viewer_key",
 ]
 
 
@@ -473,6 +480,23 @@ def apply_heartbeat(
         effective_watch_seconds=effective_watch,
     )
     return updated, deltas
+
+
+class UniqueViewerKey(NamedTuple):
+    """The bucket a viewer is counted in, once, for 观看人数: one item on one CST day."""
+
+    item_type: ItemType
+    item_id: str
+    day: str
+
+
+def unique_viewer_key(session: PlaybackSession, now: float) -> UniqueViewerKey:
+    """Where the session's viewer is counted at `now` (on its start and every accepted beat).
+
+    Counting the viewer id into a set per key makes 观看人数 the distinct viewers per item per
+    day; a session running past midnight (China time) counts its viewer on both days.
+    """
+    return UniqueViewerKey(session.item_type, session.item_id, cst_day(now))
 
 
 def completion_rate(completions: int, plays: int) -> float:

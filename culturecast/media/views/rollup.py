@@ -54,6 +54,7 @@ __all__ = [
     "RankBy",
     "Ranked",
     "RankedItem",
+    "active_viewers_by_day",
     "by_category",
     "by_day",
     "by_org",
@@ -299,6 +300,23 @@ def in_subtree(rows: Iterable[ItemDay], tree: OrgTree, org: str) -> list[ItemDay
     """The rows of an organization and its descendants."""
     members = tree.subtree(org)
     return [row for row in rows if row.org_id in members]
+
+
+def active_viewers_by_day(
+    seen: Iterable[tuple[str, str, str]], tree: OrgTree, org: str
+) -> dict[str, int]:
+    """Distinct viewers per day of an organization and its descendants (日活跃用户).
+
+    `seen` holds (day, organization, viewer id) triples — a viewer seen watching some item of
+    that organization that day; a viewer seen in two villages of one county is one viewer of
+    the county.
+    """
+    members = tree.subtree(org)
+    viewers: dict[str, set[str]] = {}
+    for day, org_id, viewer in seen:
+        if org_id in members:
+            viewers.setdefault(day, set()).add(viewer)
+    return {day: len(viewers[day]) for day in sorted(viewers)}
 
 
 def in_days(rows: Iterable[ItemDay], first: str, last: str) -> list[ItemDay]:

@@ -21,6 +21,7 @@ from culturecast.media.views.policy import (
     PlayerState,
     PriorPlay,
     Terminal,
+    UniqueViewerKey,
     ViewDeltas,
     ViewRules,
     apply_heartbeat,
@@ -40,6 +41,7 @@ from culturecast.media.views.policy import (
     should_count_play,
     start_session,
     terminal_from_user_agent,
+    unique_viewer_key,
 )
 
 RULES = ViewRules()
@@ -552,6 +554,34 @@ def test_completion_rate_is_completions_over_plays(
     completions: int, plays: int, rate: float
 ) -> None:
     assert completion_rate(completions, plays) == pytest.approx(rate)
+
+
+# -- unique viewers ------------------------------------------------------------------
+
+
+def test_unique_viewers_are_distinct_viewers_per_item_per_day() -> None:
+    # 观看人数: v1 twice and v2 once on 8 October, v1 again on 9 October (China time).
+    seen: dict[UniqueViewerKey, set[str]] = {}
+    for viewer, at in [
+        ("v1", T0),
+        ("v1", T0 + HOUR),
+        ("v2", T0 + 2 * HOUR),
+        ("v1", T0 + 16 * HOUR),
+    ]:
+        session = start(viewer=viewer, now=at)[0]
+        seen.setdefault(unique_viewer_key(session, at), set()).add(viewer)
+    counts = {key.day: len(viewers) for key, viewers in seen.items()}
+    assert counts == {"2023-10-08": 2, "2023-10-09": 1}
+
+
+def test_a_session_across_midnight_counts_its_viewer_on_both_days() -> None:
+    late = T0 + 16 * HOUR - 10  # 23:59:50 CST
+    session = start(LIVE, duration=None, now=late)[0]
+    session, _ = run(session, [(15, PLAYING)])
+    first = unique_viewer_key(session, late)
+    second = unique_viewer_key(session, session.last_beat_at)
+    assert (first.day, second.day) == ("2023-10-08", "2023-10-09")
+    assert (first.item_type, first.item_id) == (LIVE, "item-1")
 
 
 # -- concurrent viewers --------------------------------------------------------------

@@ -24,6 +24,7 @@ from culturecast.media.views.rollup import (
     ItemKey,
     OrgTree,
     RankBy,
+    active_viewers_by_day,
     by_category,
     by_day,
     by_org,
@@ -230,6 +231,21 @@ def test_filters_by_subtree_and_days() -> None:
 def test_figures_add_up_counter_deltas() -> None:
     deltas = ViewDeltas(plays=1, watch_seconds=40, effective=1, effective_watch_seconds=40)
     assert Figures.of(deltas) + Figures.of(deltas) == fig(plays=2, watch=80, eff=2, eff_watch=80)
+
+
+def test_active_viewers_are_distinct_across_the_subtree() -> None:
+    # One person watching in two villages of the same county is one viewer of the county.
+    seen = [
+        ("2023-10-08", "js-sz-wz-t1-v1", "u1"),
+        ("2023-10-08", "js-sz-wz", "u1"),
+        ("2023-10-08", "js-sz-ks", "u2"),
+        ("2023-10-08", "js-nj-xw", "u3"),
+        ("2023-10-09", "js-sz-wz", "u1"),
+    ]
+    assert active_viewers_by_day(seen, TREE, "js-sz") == {"2023-10-08": 2, "2023-10-09": 1}
+    assert active_viewers_by_day(seen, TREE, "js-sz-wz") == {"2023-10-08": 1, "2023-10-09": 1}
+    assert active_viewers_by_day(seen, TREE, "js")["2023-10-08"] == 3
+    assert active_viewers_by_day([], TREE, "js") == {}
 
 
 # -- rankings -----------------------------------------------------------------------------
