@@ -11,6 +11,9 @@ Output layout of the HLS builders (``out_dir`` absolute)::
     out_dir/<variant>/seg_00000.ts     MPEG-TS segments
     out_dir/ffmpeg-master.m3u8         ffmpeg's own master (diagnostic only)
 
+Single-rendition outputs (audio resources, the per-rendition bench reference) use the same
+layout, so one uploader and one master writer serve every case.
+
 Our ``master.m3u8`` is written by :mod:`culturecast.transcode.master` from the plan, because
 ffmpeg's lacks CODECS for stream-copied renditions; ffmpeg's is named differently so the two
 never overwrite each other.
@@ -211,6 +214,11 @@ def _ladder_args(
     with_audio = source.has_audio
     if with_audio:
         args += ["-map", "0:a:0"] * (len(videos) + len(audios))
+    if videos:
+        # Keep the source's timestamps: the default (cfr for HLS) duplicates or drops frames
+        # to fit a constant rate, and a duplicated last frame at a segment boundary becomes a
+        # stray 1-frame segment in the encoded renditions but not in the copied one.
+        args += ["-fps_mode", "passthrough"]
     for i, rung in enumerate(videos):
         args += _video_codec_args(i, rung, segment_s, settings)
     if with_audio:
@@ -235,9 +243,11 @@ def _hls_output(
     segment_s: float,
     playlist_type: str,
     flags: str,
-    var_stream_map: str | None,
+    var_stream_map: str,
 ) -> list[str]:
-    variant = "%v" if var_stream_map is not None else "audio"
+    # Even single-rendition outputs go through -var_stream_map: with a %v in the path the
+    # hls muxer creates the variant directory itself, so callers never mkdir per rendition.
+    variant = "%v"
     args = [
         "-max_muxing_queue_size",
         "1024",
@@ -255,9 +265,11 @@ def _hls_output(
         flags,
         "-hls_segment_filename",
         f"{out_dir}/{variant}/{SEGMENT_PATTERN}",
+        "-master_pl_name",
+        FFMPEG_MASTER_NAME,
+        "-var_stream_map",
+        var_stream_map,
     ]
-    if var_stream_map is not None:
-        args += ["-master_pl_name", FFMPEG_MASTER_NAME, "-var_stream_map", var_stream_map]
     return [*args, f"{out_dir}/{variant}/{PLAYLIST_NAME}"]
 
 
@@ -358,7 +370,7 @@ def audio_hls_command(
         *_head(settings),
         *_file_input(source, input_path, limits or ProbeLimits()),
         *args,
-        *_hls_output(out_dir, segment_s, "vod", "independent_segments", None),
+        *_hls_output(out_dir, segment_s, "vod", "independent_segments", "a:0,name:audio"),
     ]
 
 
@@ -506,8 +518,10 @@ def per_rendition_commands(
             args += _video_codec_args(0, rung, segment_s, settings)
         if source.has_audio:
             args += _audio_codec_args(0, rung, source, settings)
-        output = _hls_output(out_dir, segment_s, "vod", "independent_segments", None)
-        output = [a.replace(f"{out_dir}/audio/", f"{out_dir}/{rung.name}/") for a in output]
+        streams = ["v:0"] if rung.kind == "video" else []
+        streams += ["a:0"] if source.has_audio else []
+        var_map = ",".join([*streams, f"name:{rung.name}"])
+        output = _hls_output(out_dir, segment_s, "vod", "independent_segments", var_map)
         commands.append(
             [
                 *_head(settings),

@@ -371,6 +371,13 @@ def validate_source(
 
 def probe_failure(returncode: int, stderr: str) -> MediaRejected:
     """The rejection to report when ffprobe itself refused or failed on a file."""
+    if "not on whitelist" in stderr:
+        # "[png_pipe @ 0x55…] Format not on whitelist": pictures are refused as not media.
+        demuxer = stderr.partition("not on whitelist")[0].rpartition("[")[2].partition(" @")[0]
+        if demuxer.endswith("_pipe") or demuxer in {"image2", "gif", "webp"}:
+            return _problem(
+                "not_media", "This is a picture, not audio or video.", "这是图片,不是音频或视频。"
+            )
     if "not on whitelist" in stderr or "Unsafe file name" in stderr:
         return _problem(
             "unsafe_format",

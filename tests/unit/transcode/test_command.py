@@ -70,6 +70,8 @@ LIVE_1080P30 = [
     "0:a:0",
     "-map",
     "0:a:0",
+    "-fps_mode",
+    "passthrough",
     "-c:v:0",
     "copy",
     "-c:v:1",
@@ -225,6 +227,8 @@ LIVE_720P_RESUME = [
     "0:a:0",
     "-map",
     "0:a:0",
+    "-fps_mode",
+    "passthrough",
     "-c:v:0",
     "copy",
     "-c:v:1",
@@ -359,6 +363,8 @@ VOD_1080P30 = [
     "0:a:0",
     "-map",
     "0:a:0",
+    "-fps_mode",
+    "passthrough",
     "-c:v:0",
     "copy",
     "-c:v:1",
@@ -513,6 +519,8 @@ VOD_480P_VP8 = [
     "0:a:0",
     "-map",
     "0:a:0",
+    "-fps_mode",
+    "passthrough",
     "-c:v:0",
     "libx264",
     "-preset:v:0",
@@ -653,8 +661,12 @@ AUDIO_MP3_LOUDNORM = [
     "-hls_flags",
     "independent_segments",
     "-hls_segment_filename",
-    "/data/work/r3/audio/seg_%05d.ts",
-    "/data/work/r3/audio/index.m3u8",
+    "/data/work/r3/%v/seg_%05d.ts",
+    "-master_pl_name",
+    "ffmpeg-master.m3u8",
+    "-var_stream_map",
+    "a:0,name:audio",
+    "/data/work/r3/%v/index.m3u8",
 ]
 
 
@@ -702,8 +714,12 @@ AUDIO_M4A_REMUX = [
     "-hls_flags",
     "independent_segments",
     "-hls_segment_filename",
-    "/data/work/r4/audio/seg_%05d.ts",
-    "/data/work/r4/audio/index.m3u8",
+    "/data/work/r4/%v/seg_%05d.ts",
+    "-master_pl_name",
+    "ffmpeg-master.m3u8",
+    "-var_stream_map",
+    "a:0,name:audio",
+    "/data/work/r4/%v/index.m3u8",
 ]
 
 
@@ -889,13 +905,14 @@ def test_all_encode_reference_reencodes_top_rung() -> None:
 def test_per_rendition_reference_is_one_command_per_rung() -> None:
     planned = plan_ladder(DEFAULT_VOD_LADDER, S1080)
     cmds = per_rendition_commands(planned, S1080, "/in/a.mp4", "/out")
-    assert [c[-1] for c in cmds] == [
-        "/out/1080p/index.m3u8",
-        "/out/720p/index.m3u8",
-        "/out/480p/index.m3u8",
-        "/out/360p/index.m3u8",
-        "/out/audio/index.m3u8",
+    assert [c[c.index("-var_stream_map") + 1] for c in cmds] == [
+        "v:0,a:0,name:1080p",
+        "v:0,a:0,name:720p",
+        "v:0,a:0,name:480p",
+        "v:0,a:0,name:360p",
+        "a:0,name:audio",
     ]
+    assert all(c[-1] == "/out/%v/index.m3u8" for c in cmds)
     assert all(c.count("-i") == 1 for c in cmds)
     assert cmds[0][cmds[0].index("-c:v:0") + 1] == "copy"
     assert (

@@ -161,6 +161,8 @@ def test_probe_failure_maps_whitelist_refusal_to_unsafe_format() -> None:
     stderr = "[hls @ 0x5629ab8ac280] Format not on whitelist 'mov,mp4'\nInvalid argument\n"
     assert probe_failure(1, stderr).code == "unsafe_format"
     assert probe_failure(1, "moov atom not found\n").code == "not_media"
+    png = "[png_pipe @ 0x55d0c8e0f2c0] Format not on whitelist 'mov,mp4'\n"
+    assert probe_failure(1, png).code == "not_media"
 
 
 def test_probe_command_is_pinned() -> None:
