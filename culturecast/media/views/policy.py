@@ -344,7 +344,7 @@ def start_session(
         and duration > 0
         else None
     )
-    continues = not counted and prior is not None
+    continued = None if counted else prior
     session = PlaybackSession(
         session_id=session_id,
         item_type=item_type,
@@ -356,10 +356,10 @@ def start_session(
         started_at=now,
         last_beat_at=now,
         duration=usable_duration,
-        play_at=prior.at if continues and prior is not None else now,
+        play_at=now if continued is None else continued.at,
         play_counted=counted,
-        effective_counted=continues and prior is not None and prior.effective_counted,
-        completion_counted=continues and prior is not None and prior.completion_counted,
+        effective_counted=continued is not None and continued.effective_counted,
+        completion_counted=continued is not None and continued.completion_counted,
     )
     return session, ViewDeltas(plays=1 if counted else 0)
 
