@@ -18,8 +18,10 @@ from culturecast.server.accounts.service import AccountService
 from culturecast.server.api import ApiRoutes
 from culturecast.server.context import METRICS, ROLE, ROUTES, SERVICES, SETTINGS, Services
 from culturecast.server.engines import open_engines
-from culturecast.server.jobs import account_service, build_registry, open_job_queue
+from culturecast.server.features import chat, live, media, views
+from culturecast.server.jobs import JobDeps, account_service, build_registry, open_job_queue
 from culturecast.server.jsonapi import error_middleware
+from culturecast.server.kit import HttpKit
 from culturecast.server.maintenance import maintenance_ctx
 from culturecast.server.metrics import Metrics
 from culturecast.server.settings import Settings
@@ -51,7 +53,8 @@ def create_app(
             accounts = account_service(settings, engines, clock)
             await _first_admin(settings, accounts)
             records = JobRecords(engines.database, clock)
-            jobs = await open_job_queue(settings, role, build_registry(accounts), records)
+            registry = build_registry(JobDeps(settings, engines, clock))
+            jobs = await open_job_queue(settings, role, registry, records)
         except BaseException:
             await engines.close()
             raise
@@ -70,6 +73,9 @@ def create_app(
         account_handlers.setup_routes(routes)
         jobs_api.setup_routes(routes)
         pages.setup_routes(app)
+    kit = HttpKit(app, routes)
+    for feature in (live, media, views, chat):
+        feature.install(app, kit)
     return app
 
 

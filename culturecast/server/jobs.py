@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import celery
@@ -21,14 +22,32 @@ from culturecast.transcode.jobs.records import JobRecords
 PURGE_TOKENS_JOB = "accounts.purge_expired_tokens"
 
 
-def build_registry(accounts: AccountService) -> JobRegistry:
-    """Every job handler, wired to the services it needs."""
+@dataclass(frozen=True, slots=True)
+class JobDeps:
+    """What job handlers are built from, in an api process and a worker process alike."""
+
+    settings: Settings
+    """The process settings."""
+    engines: Engines
+    """Open adapters."""
+    clock: Callable[[], float]
+    """Wall clock."""
+
+
+def build_registry(deps: JobDeps) -> JobRegistry:
+    """Every job handler, wired to the services it needs: the accounts' upkeep and each
+    feature's jobs (``server/features/*.py``: ``register_jobs``)."""
+    from culturecast.server.features import chat, live, media, views
+
     registry = JobRegistry()
+    accounts = account_service(deps.settings, deps.engines, deps.clock)
 
     async def purge_tokens(ctx: JobContext, payload: Mapping[str, Any]) -> None:
         await accounts.purge_expired_tokens()
 
     registry.register(PURGE_TOKENS_JOB, purge_tokens)
+    for feature in (live, media, views, chat):
+        feature.register_jobs(registry, deps)
     return registry
 
 
@@ -74,8 +93,10 @@ def worker_services(
     async def services() -> AsyncIterator[tuple[JobRegistry, JobRecords]]:
         engines = await open_engines(settings, clock)
         try:
-            accounts = account_service(settings, engines, clock)
-            yield build_registry(accounts), JobRecords(engines.database, clock)
+            yield (
+                build_registry(JobDeps(settings, engines, clock)),
+                JobRecords(engines.database, clock),
+            )
         finally:
             await engines.close()
 

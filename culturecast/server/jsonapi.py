@@ -13,6 +13,7 @@ from aiohttp import web
 
 from culturecast.server import errors
 from culturecast.server.metrics import Metrics
+from culturecast.storage.errors import EngineUnavailable
 
 log = logging.getLogger("culturecast.http")
 
@@ -63,6 +64,14 @@ def _route_name(request: web.Request) -> str:
     return resource.canonical if resource is not None else "unmatched"
 
 
+def _is_user_error(exc: Exception) -> bool:
+    """A feature package's error meant for the client: class attributes ``status`` (4xx/5xx)
+    and ``code``."""
+    status = getattr(type(exc), "status", None)
+    code = getattr(type(exc), "code", None)
+    return isinstance(status, int) and 400 <= status < 600 and isinstance(code, str)
+
+
 def error_middleware(metrics: Metrics) -> Any:
     """Serialise errors as JSON, count and time requests, log server faults."""
 
@@ -90,7 +99,18 @@ def error_middleware(metrics: Metrics) -> Any:
             return json_response(
                 error_body(code, exc.reason or "error"), status=exc.status, headers=None
             )
-        except Exception:
+        except EngineUnavailable as exc:
+            status = 503
+            log.warning("engine unavailable: %s", exc, extra={"path": request.path})
+            return json_response(
+                error_body("engine_unavailable", "a storage engine is not answering; try again"),
+                status=503,
+            )
+        except Exception as exc:
+            if _is_user_error(exc):
+                status = int(type(exc).status)  # type: ignore[attr-defined]
+                message = str(getattr(exc, "message", "") or exc)
+                return json_response(error_body(str(exc.code), message), status=status)  # type: ignore[attr-defined]
             log.exception("unhandled error", extra={"path": request.path})
             return json_response(
                 error_body("internal_error", "an internal error occurred; it has been logged"),

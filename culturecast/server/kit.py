@@ -1,0 +1,122 @@
+"""The HTTP kit the composition root hands to feature packages (live, media, chat).
+
+Feature packages may not import ``server`` (DESIGN.md § Packages), so they declare a small
+Protocol of what they need from a request — who is calling, a typed JSON body, a JSON
+response, authorization against an organization path, documented routes — and
+``server/features/*.py`` passes them this implementation.
+
+Errors: feature packages raise their own exceptions carrying class attributes ``status``
+(int) and ``code`` (str) and an instance attribute ``message``; the error middleware turns any
+such exception into the documented JSON error.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from culturecast.server.accounts.authz import Action, authorize, require_role
+from culturecast.server.accounts.model import Principal
+from culturecast.server.api import ApiRoutes
+from culturecast.server.auth import bearer_token, require_principal
+from culturecast.server.context import SERVICES
+from culturecast.server.errors import Unauthorized
+from culturecast.server.jsonapi import Handler, json_response, read_json
+
+ACTIONS = {a.value: a for a in Action}
+
+
+class HttpKit:
+    """Request helpers bound to one application."""
+
+    def __init__(self, app: web.Application, routes: ApiRoutes) -> None:
+        self._app = app
+        self.routes = routes
+
+    def add_route(
+        self,
+        method: str,
+        path: str,
+        handler: Handler,
+        *,
+        summary: str,
+        tag: str,
+        body: type | None = None,
+        response: type | None = None,
+        status: int = 200,
+        auth: bool = True,
+    ) -> None:
+        """Add a documented API route (it appears in ``/api/v1/openapi.json``)."""
+        self.routes.add(
+            method,
+            path,
+            handler,
+            summary=summary,
+            tag=tag,
+            body=body,
+            response=response,
+            status=status,
+            auth=auth,
+        )
+
+    async def caller(self, request: web.Request) -> Principal:
+        """The signed-in caller (``user_id``, ``username``, ``role``, ``org_id``), or 401."""
+        return await require_principal(request, self._app[SERVICES].accounts)
+
+    async def optional_caller(self, request: web.Request) -> Principal | None:
+        """The caller when a valid token is sent, None when none is; 401 for a bad token."""
+        if bearer_token(request) is None:
+            return None
+        return await self.caller(request)
+
+    async def caller_from_token(self, token: str) -> Principal | None:
+        """The principal behind a raw token (Socket.IO auth), or None when invalid."""
+        try:
+            return await self._app[SERVICES].accounts.authenticate(token)
+        except Unauthorized:
+            return None
+
+    async def body[T](self, request: web.Request, model: type[T]) -> T:
+        """The JSON body decoded into ``model`` (400/413/415 with a clear message)."""
+        return await read_json(request, model)
+
+    def json(
+        self, data: Any, status: int = 200, headers: dict[str, str] | None = None
+    ) -> web.Response:
+        return json_response(data, status=status, headers=headers)
+
+    def authorize(self, caller: Principal, action: str, org_path: list[str], what: str) -> None:
+        """Allow ``action`` (``read_content``, ``manage_content``, ``read_stats``, …) on an
+        object whose organization path (its org id first, then ancestors) is ``org_path``:
+        404 outside the caller's subtree, 403 when the role may not."""
+        org = {"_id": org_path[0], "ancestors": org_path[1:]}
+        authorize(caller, ACTIONS[action], org, what)
+
+    def require_role(self, caller: Principal, action: str) -> None:
+        """403 unless the caller's role may ever do ``action``."""
+        require_role(caller, ACTIONS[action])
+
+    async def org_path(self, caller: Principal, org_id: str, action: str) -> list[str]:
+        """``[org_id, *ancestors]`` of an organization the caller may do ``action`` in (404
+        when unknown or foreign, 403 when the role may not) — stored on new objects so later
+        checks need no lookup."""
+        accounts = self._app[SERVICES].accounts
+        doc = await accounts.visible_org(caller, org_id, ACTIONS[action])
+        return [doc["_id"], *doc.get("ancestors", [])]
+
+    async def org_info(self, org_id: str) -> dict[str, Any] | None:
+        """Public facts of an organization (id, name, level, parent, ancestors, guest_chat)."""
+        accounts = self._app[SERVICES].accounts
+        try:
+            doc = await accounts.get_org_doc(org_id)
+        except Exception:
+            return None
+        return {
+            "id": doc["_id"],
+            "name": doc["name"],
+            "level": doc["level"],
+            "parent_id": doc.get("parent_id"),
+            "ancestors": doc.get("ancestors", []),
+            "guest_chat": bool(doc.get("guest_chat", True)),
+        }
