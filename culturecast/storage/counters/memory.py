@@ -251,6 +251,25 @@ class MemoryCounters:
             return str(value)
         raise _wrong_kind(key)
 
+    async def set_value(self, key: str, value: str, ttl_s: int) -> None:
+        _check_ttl(ttl_s)
+        self._write_prelude()
+        # Like Redis SET: whatever the key held is replaced.
+        self._data[key] = value
+        self._set_deadline(key, self._clock() + ttl_s)
+
+    async def swap_value(self, key: str, expected: str | None, value: str, ttl_s: int) -> bool:
+        _check_ttl(ttl_s)
+        self._write_prelude()
+        current = self._live(key)
+        if current is not None and not isinstance(current, (str, int)):
+            raise _wrong_kind(key)
+        if (None if current is None else str(current)) != expected:
+            return False
+        self._data[key] = value
+        self._set_deadline(key, self._clock() + ttl_s)
+        return True
+
     # -- any key --------------------------------------------------------------------------
 
     async def delete(self, *keys: str) -> int:

@@ -71,7 +71,16 @@ class Counters(Protocol):
         (dedupe windows, single-flight locks)."""
 
     async def get_flag(self, key: str) -> str | None:
-        """A flag's value, or None when absent or expired."""
+        """A flag's value, or None when absent or expired (also reads ``set_value`` values)."""
+
+    async def set_value(self, key: str, value: str, ttl_s: int) -> None:
+        """Store a text value (a small JSON state), replacing any, expiring after ``ttl_s``."""
+
+    async def swap_value(self, key: str, expected: str | None, value: str, ttl_s: int) -> bool:
+        """Compare-and-set: store ``value`` (expiring after ``ttl_s``) only if the key holds
+        exactly ``expected`` (``None``: only if absent); True when this call stored it. State
+        shared by api processes (playback sessions, peaks) is read, changed and swapped back,
+        retrying on False, so two processes never both apply a change to the same state."""
 
     async def delete(self, *keys: str) -> int:
         """Remove keys of any kind; returns how many existed."""

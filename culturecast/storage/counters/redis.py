@@ -138,6 +138,8 @@ class RedisCounters:
         self._subscriber_buffer = subscriber_buffer
         self._subscriptions: set[RedisSubscription] = set()
         self._closed = False
+        # Registered once; redis-py runs it with EVALSHA and reloads it after a SCRIPT FLUSH.
+        self._swap = client.register_script(_SWAP_SCRIPT)
 
     @classmethod
     async def open(
@@ -261,6 +263,20 @@ class RedisCounters:
         value = await self._call("GET", self._key(key))
         return None if value is None else _text(value)
 
+    async def set_value(self, key: str, value: str, ttl_s: int) -> None:
+        _check_ttl(ttl_s)
+        await self._call("SET", self._key(key), value, "EX", ttl_s)
+
+    async def swap_value(self, key: str, expected: str | None, value: str, ttl_s: int) -> bool:
+        _check_ttl(ttl_s)
+        if expected is None:
+            return bool(await self._call("SET", self._key(key), value, "NX", "EX", ttl_s))
+        # One script, so the comparison and the write are one atomic step on the server.
+        self._check_open()
+        with _engine_errors():
+            swapped = await self._swap(keys=[self._key(key)], args=[expected, value, ttl_s])
+        return bool(swapped)
+
     # -- any key --------------------------------------------------------------------------
 
     async def delete(self, *keys: str) -> int:
@@ -326,6 +342,15 @@ class RedisCounters:
             # redis-py's typed command methods return Awaitable | Any, so typing gains nothing
             # over calling the command by name; its response callbacks still apply.
             return await self._client.execute_command(*args)  # type: ignore[no-untyped-call]
+
+
+_SWAP_SCRIPT = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+  return 1
+end
+return 0
+"""
 
 
 def _numbers(raw: Mapping[bytes, bytes]) -> dict[str, float]:

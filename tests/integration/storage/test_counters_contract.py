@@ -353,6 +353,80 @@ async def test_flag_is_present_until_its_ttl(harness: Harness) -> None:
     assert await c.set_flag("window", 30) is False
 
 
+async def test_set_value_replaces_and_reads_back(harness: Harness) -> None:
+    c = harness.counters
+    await c.set_value("state", '{"v": 1, "名": "评书"}', 60)
+    assert await c.get_flag("state") == '{"v": 1, "名": "评书"}'
+    await c.set_value("state", '{"v": 2}', 60)
+    assert await c.get_flag("state") == '{"v": 2}'
+
+
+async def test_set_value_expires(harness: Harness) -> None:
+    c = harness.counters
+    await c.set_value("short", "x", 1)
+
+    async def gone() -> bool:
+        return await c.get_flag("short") is None
+
+    assert await harness.after(1, gone)
+
+
+async def test_swap_value_only_when_absent_with_none(harness: Harness) -> None:
+    c = harness.counters
+    assert await c.swap_value("s", None, "first", 60) is True
+    assert await c.swap_value("s", None, "second", 60) is False
+    assert await c.get_flag("s") == "first"
+
+
+async def test_swap_value_only_from_the_expected_value(harness: Harness) -> None:
+    c = harness.counters
+    await c.set_value("s", "a", 60)
+    assert await c.swap_value("s", "b", "c", 60) is False
+    assert await c.get_flag("s") == "a"
+    assert await c.swap_value("s", "a", "c", 60) is True
+    assert await c.get_flag("s") == "c"
+    # A missing key is not any expected text.
+    assert await c.swap_value("missing", "a", "c", 60) is False
+    assert await c.get_flag("missing") is None
+
+
+async def test_swap_value_renews_the_ttl(harness: Harness) -> None:
+    c = harness.counters
+    await c.set_value("s", "a", 2)
+    if harness.clock is not None:
+        harness.clock.advance(1.5)
+    assert await c.swap_value("s", "a", "b", 60) is True
+    if harness.clock is not None:
+        harness.clock.advance(1.5)
+    assert await c.get_flag("s") == "b"
+
+
+async def test_concurrent_swaps_from_one_value_let_exactly_one_win(harness: Harness) -> None:
+    c = harness.counters
+    peer = await harness.peer()
+    await c.set_value("s", "0", 60)
+    results = await asyncio.gather(
+        *(port.swap_value("s", "0", f"by-{i}", 60) for i, port in enumerate([c, peer] * 10))
+    )
+    assert results.count(True) == 1
+    assert (await c.get_flag("s") or "").startswith("by-")
+
+
+async def test_swap_value_on_another_kind_is_a_storage_error(harness: Harness) -> None:
+    c = harness.counters
+    await c.hincr("hash", "f")
+    with pytest.raises(StorageError):
+        await c.swap_value("hash", "x", "y", 60)
+    assert await c.hgetall("hash") == {"f": 1.0}
+
+
+async def test_set_value_replaces_a_key_of_any_kind(harness: Harness) -> None:
+    c = harness.counters
+    await c.hincr("hash", "f")
+    await c.set_value("hash", "text", 60)
+    assert await c.get_flag("hash") == "text"
+
+
 async def test_expire_applies_to_every_kind(harness: Harness) -> None:
     c = harness.counters
     await c.incr("counter")
