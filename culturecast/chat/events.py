@@ -29,13 +29,18 @@ class ClientEvent(StrEnum):
     DELETE = "delete"
     """Moderators: ``{message_id}``; everyone's view drops the message."""
     MUTE = "mute"
-    """Moderators: ``{user_id, seconds}``; the user may not send until then."""
+    """Moderators: ``{user_id, seconds}``; the user may not send until then (0 unmutes)."""
+    BAN = "ban"
+    """Moderators: ``{user_id, seconds?}``; banned for the event, for ever without
+    ``seconds`` (0 lifts the ban)."""
     PIN = "pin"
     """Moderators: ``{text}``; a notice shown above the chat (empty text unpins)."""
     CLOSE = "close"
     """Moderators: close the chat of the room."""
     OPEN = "open"
     """Moderators: reopen the chat of the room."""
+    SLOW = "slow"
+    """Moderators: ``{seconds}``; slow mode, one message per user per N seconds (0 = off)."""
 
 
 class ServerEvent(StrEnum):
@@ -54,7 +59,10 @@ class ServerEvent(StrEnum):
     PINNED = "pinned"
     """``{text}``: the pinned notice (empty when unpinned)."""
     CHAT_STATE = "chat_state"
-    """``{open}``: whether the room currently accepts comments."""
+    """``{open, live, closed, slow_mode, guests}``: ``open`` is whether the room accepts
+    comments now (the show is live and moderators left it open); ``closed`` whether a
+    moderator closed it; ``slow_mode`` seconds (0 = off); ``guests`` whether guests may
+    comment."""
     REFUSED = "refused"
     """``{code, message}``: why the last request was not accepted."""
 
@@ -77,6 +85,7 @@ class RefusalCode(StrEnum):
     BAD_PAYLOAD = "bad_payload"
     NOT_JOINED = "not_joined"
     LOGIN_REQUIRED = "login_required"
+    NOT_FOUND = "not_found"
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +136,9 @@ REFUSAL_MESSAGES: Final[dict[RefusalCode, Sentence]] = {
     RefusalCode.BAD_PAYLOAD: Sentence("请求格式不正确", "the request is malformed"),
     RefusalCode.NOT_JOINED: Sentence("请先进入直播间", "join the live room first"),
     RefusalCode.LOGIN_REQUIRED: Sentence("请先登录后再评论", "please log in to comment"),
+    RefusalCode.NOT_FOUND: Sentence(
+        "直播不存在或无权查看", "this live event does not exist or is not open to you"
+    ),
 }
 
 

@@ -1,20 +1,105 @@
-"""Wiring of the chat feature into the application (see the package's own docs)."""
+"""Wiring of the chat feature into the application (see the package's own docs).
+
+Socket.IO (namespace ``/chat`` on ``/socket.io/``) and the replay's comments route run in the
+``standalone`` and ``api`` roles; an ``ingest`` process has no chat. The chat reads live
+events from the live package's ``live_events`` collection through :class:`LiveEventsReader`
+(read-only), and accounts through the kit.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import time
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from culturecast.chat import http as chat_http
+from culturecast.chat.access import Caller, EventView
+from culturecast.chat.policy import CommentPolicy, PolicyConfig
+from culturecast.chat.server import SocketEmitter, attach, create_socket_server, running
+from culturecast.chat.service import ChatService
+from culturecast.chat.store import INDEXES, ChatStore
+from culturecast.chat.words import read_default_words
+from culturecast.server.context import ROLE, SERVICES, SETTINGS
 from culturecast.server.kit import HttpKit
+from culturecast.storage.database.port import Database
 from culturecast.transcode.jobs.port import JobRegistry
 
 if TYPE_CHECKING:
     from culturecast.server.jobs import JobDeps
 
+CHAT = web.AppKey("chat", ChatService)
+LIVE_EVENTS = "live_events"
+
+
+class LiveEventsReader:
+    """Chat's read-only view of ``live_events`` (owned by the live package)."""
+
+    def __init__(self, database: Database) -> None:
+        self._events = database.collection(LIVE_EVENTS)
+
+    async def get(self, event_id: str) -> EventView | None:
+        doc = await self._events.get(event_id)
+        if doc is None:
+            return None
+        return event_view(doc)
+
+
+def event_view(doc: dict[str, Any]) -> EventView:
+    org_id = str(doc.get("org_id") or "")
+    path = doc.get("org_path") or [org_id]
+    started = doc.get("started_at")
+    return EventView(
+        id=str(doc["_id"]),
+        org_id=org_id,
+        org_path=tuple(str(p) for p in path),
+        status=str(doc.get("status", "scheduled")),
+        started_at=float(started) if isinstance(started, int | float) else None,
+        private=bool(doc.get("private", False)),
+    )
+
+
+class KitIdentities:
+    """Accounts as chat needs them, through the kit."""
+
+    def __init__(self, kit: HttpKit) -> None:
+        self._kit = kit
+
+    async def caller_from_token(self, token: str) -> Caller | None:
+        return await self._kit.caller_from_token(token)
+
+    async def guest_chat(self, org_id: str) -> bool:
+        info = await self._kit.org_info(org_id)
+        return bool(info and info.get("guest_chat", True))
+
 
 def install(app: web.Application, kit: HttpKit) -> None:
     """Add the chat feature's routes, services and background tasks to ``app``."""
+    if app[ROLE] not in ("standalone", "api"):
+        return
+    sio = create_socket_server(app[SETTINGS].redis_url)
+    attach(sio, app)
+    chat_http.setup_routes(kit, lambda: app[CHAT])
+
+    async def chat_ctx(app: web.Application) -> AsyncIterator[None]:
+        engines = app[SERVICES].engines
+        await engines.database.ensure_indexes(INDEXES)
+        policy = CommentPolicy(PolicyConfig(sensitive_words=tuple(read_default_words())))
+        service = ChatService(
+            store=ChatStore(engines.database),
+            events=LiveEventsReader(engines.database),
+            identities=KitIdentities(kit),
+            counters=engines.counters,
+            policy=policy,
+            emitter=SocketEmitter(sio),
+            clock=time.time,
+        )
+        app[CHAT] = service
+        async with running(sio, service):
+            yield
+
+    app.cleanup_ctx.append(chat_ctx)
 
 
 def register_jobs(registry: JobRegistry, deps: JobDeps) -> None:

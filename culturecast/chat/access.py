@@ -1,0 +1,99 @@
+"""Who may read a room, who may comment, who moderates: pure rules over plain data.
+
+The live package owns live events; chat only reads them, through :class:`EventView`,
+the few fields it needs, filled in by the composition root from the ``live_events``
+collection. Status is the live package's model (DESIGN.md § Live):
+``scheduled → live ⇄ reconnecting → ended``.
+
+- **Reading** a room (joining, history, the replay's comments): every event is public
+  — scheduled, live, reconnecting and ended alike — unless it is marked ``private``;
+  a private event is readable only by members of its organization's subtree (a user
+  whose organization is the event's organization or one of its ancestors) and by
+  platform admins. Others are told it does not exist, as the REST API does (404), so
+  nobody learns what another organization has.
+- **Commenting** needs the show to be on: ``live`` or ``reconnecting`` (a publisher
+  drop is not the end of the show, so the chat stays open through the grace period).
+- **Moderating** is for the event organization's staff: org admins and editors of its
+  subtree (their organization is on the event's ``org_path``), and platform admins.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final, Protocol
+
+LIVE_STATUSES: Final = frozenset({"live", "reconnecting"})
+"""Statuses in which comments are accepted."""
+
+STAFF_ROLES: Final = frozenset({"org_admin", "editor"})
+"""Roles that moderate the chat of their subtree's events."""
+
+PLATFORM_ADMIN: Final = "platform_admin"
+
+
+class Caller(Protocol):
+    """A signed-in user as the server's accounts know them (``Principal`` fits)."""
+
+    @property
+    def user_id(self) -> str: ...
+
+    @property
+    def username(self) -> str: ...
+
+    @property
+    def role(self) -> str: ...
+
+    @property
+    def org_id(self) -> str | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class EventView:
+    """What chat reads of a live event."""
+
+    id: str
+    """The event id (also the room's name)."""
+    org_id: str
+    """The organization the event belongs to."""
+    org_path: tuple[str, ...]
+    """``org_id`` then its ancestors, as stored on the event."""
+    status: str
+    """``scheduled``, ``live``, ``reconnecting`` or ``ended``."""
+    started_at: float | None = None
+    """When the show first went live (epoch seconds); comment offsets count from it."""
+    private: bool = False
+    """Only members of the organization's subtree may see it."""
+
+    @property
+    def live(self) -> bool:
+        """Whether comments are accepted (``live`` or ``reconnecting``)."""
+        return self.status in LIVE_STATUSES
+
+    def offset_of(self, at: float) -> float:
+        """Seconds from the show's start to ``at`` (0 before it started)."""
+        if self.started_at is None:
+            return 0.0
+        return max(0.0, at - self.started_at)
+
+
+def is_member(caller: Caller | None, event: EventView) -> bool:
+    """Whether ``caller`` belongs to the event organization's subtree (or runs the platform)."""
+    if caller is None:
+        return False
+    if caller.role == PLATFORM_ADMIN:
+        return True
+    return caller.org_id is not None and caller.org_id in event.org_path
+
+
+def can_read(caller: Caller | None, event: EventView) -> bool:
+    """Whether ``caller`` (None: a guest or anonymous reader) may see the event's chat."""
+    return not event.private or is_member(caller, event)
+
+
+def is_moderator(caller: Caller | None, event: EventView) -> bool:
+    """Whether ``caller`` moderates the event's chat."""
+    if caller is None:
+        return False
+    if caller.role == PLATFORM_ADMIN:
+        return True
+    return caller.role in STAFF_ROLES and is_member(caller, event)

@@ -1,0 +1,141 @@
+"""The chat's HTTP route: comments of a show by time window, for the replay.
+
+``GET /api/v1/live/{event_id}/comments?from=<s>&to=<s>`` returns the visible comments
+whose offset from the show's start lies in ``[from, to)``, in show order, so the player
+scrolls them over the replay as they appeared live. Public for public events (no token
+needed); a private event's comments need a member of its organization's subtree, and
+others get 404 as for every object of another organization.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Awaitable, Callable
+from typing import Any, Final, Protocol
+
+import msgspec
+from aiohttp import web
+
+from culturecast.chat.access import Caller, can_read
+from culturecast.chat.service import ChatService
+
+MAX_WINDOW_S: Final = 3_600.0
+"""Longest window one request may ask for (a player asks for a minute or two ahead)."""
+
+
+class ChatHttpError(Exception):
+    """A client error of the chat API; the middleware renders ``{"error": {code, message}}``."""
+
+    status = 400
+    code = "invalid_query"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class EventNotFound(ChatHttpError):
+    status = 404
+    code = "not_found"
+
+
+class Kit(Protocol):
+    """What the route needs of the server's ``HttpKit``."""
+
+    def add_route(
+        self,
+        method: str,
+        path: str,
+        handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
+        *,
+        summary: str,
+        tag: str,
+        body: type | None = None,
+        response: type | None = None,
+        status: int = 200,
+        auth: bool = True,
+    ) -> None: ...
+
+    async def optional_caller(self, request: web.Request) -> Any: ...
+
+    def json(
+        self, data: Any, status: int = 200, headers: dict[str, str] | None = None
+    ) -> web.Response: ...
+
+
+class Comment(msgspec.Struct):
+    id: str
+    user: dict[str, Any]
+    text: str
+    at: float
+    offset_s: float
+
+
+class CommentWindow(msgspec.Struct):
+    event_id: str
+    start: float = msgspec.field(name="from")
+    end: float = msgspec.field(name="to")
+    comments: list[Comment]
+    truncated: bool
+    """More comments lie in the window: ask again from the last one's ``offset_s``."""
+
+
+def _seconds(request: web.Request, name: str, default: float | None) -> float:
+    raw = request.query.get(name)
+    if raw is None:
+        if default is None:
+            raise ChatHttpError(
+                f"缺少参数 {name} / the query parameter {name!r} (seconds from the show's "
+                "start) is required"
+            )
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0:
+        raise ChatHttpError(
+            f"参数 {name} 必须是非负秒数 / {name!r} must be a number of seconds >= 0, "
+            f"not {raw[:32]!r}"
+        )
+    return value
+
+
+def setup_routes(kit: Kit, service: Callable[[], ChatService]) -> None:
+    """Add the replay route; ``service`` returns the running service (built at start-up)."""
+
+    async def comments(request: web.Request) -> web.Response:
+        start = _seconds(request, "from", 0.0)
+        end = _seconds(request, "to", None)
+        if end <= start or end - start > MAX_WINDOW_S:
+            raise ChatHttpError(
+                "时间范围无效 / 'to' must be after 'from', at most "
+                f"{int(MAX_WINDOW_S)} seconds later"
+            )
+        caller: Caller | None = await kit.optional_caller(request)
+        chat = service()
+        event_id = request.match_info["event_id"]
+        event = await chat.events.get(event_id)
+        if event is None or not can_read(caller, event):
+            raise EventNotFound("直播不存在 / live event not found")
+        found = await chat.replay(event_id, start, end)
+        limit = chat.config.replay_limit
+        body = {
+            "event_id": event_id,
+            "from": start,
+            "to": end,
+            "comments": found,
+            "truncated": len(found) >= limit,
+        }
+        return kit.json(body)
+
+    kit.add_route(
+        "GET",
+        "/api/v1/live/{event_id}/comments",
+        comments,
+        summary="Live comments by offset from the show's start (?from=&to= seconds), "
+        "for scrolling them over the replay",
+        tag="chat",
+        response=CommentWindow,
+        auth=False,
+    )

@@ -1,0 +1,42 @@
+"""What chat needs from the rest of the system, as Protocols the composition root fills.
+
+Chat may import only ``storage`` (DESIGN.md § Packages), so live events, accounts and
+the Socket.IO transport reach it through these small interfaces.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from culturecast.chat.access import Caller, EventView
+
+
+class LiveEvents(Protocol):
+    """Read-only access to live events (the live package's ``live_events``)."""
+
+    async def get(self, event_id: str) -> EventView | None:
+        """The event as chat sees it, or None when there is no such event."""
+
+
+class Identities(Protocol):
+    """Accounts and organizations, as far as chat needs them."""
+
+    async def caller_from_token(self, token: str) -> Caller | None:
+        """The user behind a bearer token, or None when it is unknown or expired."""
+
+    async def guest_chat(self, org_id: str) -> bool:
+        """Whether the organization lets guests (a nickname, no account) comment."""
+
+
+class Emitter(Protocol):
+    """The Socket.IO side: rooms and emits on the chat namespace."""
+
+    async def emit(
+        self, event: str, data: Any, *, to: str | None = None, local: bool = False
+    ) -> None:
+        """Send ``event`` to one socket id or room name ``to``. ``local`` delivers only to
+        this process's sockets (each process pushes its own periodic figures)."""
+
+    async def enter_room(self, sid: str, room: str) -> None: ...
+
+    async def leave_room(self, sid: str, room: str) -> None: ...

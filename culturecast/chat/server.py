@@ -1,0 +1,190 @@
+"""The Socket.IO server of the chat: python-socketio on the aiohttp application.
+
+A thin layer: :class:`ChatNamespace` hands every connection and event to
+:class:`~culturecast.chat.service.ChatService` and returns its answer as the
+acknowledgement. Transports: websocket, with HTTP long-polling as the fallback for
+networks that block websockets (Engine.IO protocol 4). Path ``/socket.io/``.
+
+Hostile input never takes anyone else down:
+
+- frames larger than ``max_http_buffer_size`` (16 KiB) are refused by the engine, which
+  closes only that connection (a comment is at most 200 characters; 16 KiB is plenty
+  for any legitimate event);
+- binary attachments, payloads of the wrong shape and unknown events are answered with
+  ``refused {code: bad_payload}`` and the connection stays up;
+- Socket.IO packets that do not even parse are dropped and answered the same way when
+  the socket is on ``/chat`` (:class:`ChatSocketServer`).
+
+Several api processes share rooms through ``socketio.AsyncRedisManager`` when Redis is
+configured (DESIGN.md § Processes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any, Final
+
+import socketio
+from aiohttp import web
+
+from culturecast.chat.events import NAMESPACE, RefusalCode, ServerEvent, refusal_message
+from culturecast.chat.service import ChatService, ConnectRefused
+
+log = logging.getLogger("culturecast.chat")
+
+MAX_FRAME_BYTES: Final = 16 * 1024
+SOCKETIO_PATH: Final = "socket.io"
+REDIS_CHANNEL: Final = "culturecast-chat"
+
+
+class ChatSocketServer(socketio.AsyncServer):  # type: ignore[misc]
+    """``AsyncServer`` that answers unparseable packets instead of logging a traceback."""
+
+    async def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
+        try:
+            await super()._handle_eio_message(eio_sid, data)
+        except Exception as exc:  # a client's garbage, not our fault: say so and go on
+            log.info("dropped a malformed Socket.IO packet: %s", exc)
+            self._binary_packet.pop(eio_sid, None)
+            sid = self.manager.sid_from_eio_sid(eio_sid, NAMESPACE)
+            if sid is not None:
+                await self.emit(
+                    ServerEvent.REFUSED,
+                    {
+                        "code": RefusalCode.BAD_PAYLOAD.value,
+                        "message": refusal_message(RefusalCode.BAD_PAYLOAD),
+                        "request": "",
+                    },
+                    to=sid,
+                    namespace=NAMESPACE,
+                    ignore_queue=True,
+                )
+
+    async def _handle_event(self, eio_sid: str, namespace: str, id: Any, data: Any) -> None:
+        # The stock handler indexes data[0] before any check; an empty or odd event must
+        # become a refusal, not an exception.
+        if not isinstance(data, list) or not data or not isinstance(data[0], str):
+            data = ["", data]
+        await super()._handle_event(eio_sid, namespace, id, data)
+
+
+class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
+    """``/chat``: connection admission and event dispatch to the service."""
+
+    def __init__(self, service: ChatService) -> None:
+        super().__init__(NAMESPACE)
+        self.service = service
+
+    async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        request = environ.get("aiohttp.request")
+        ip = (request.remote if request is not None else None) or "unknown"
+        try:
+            await self.service.connect(sid, ip, auth)
+        except ConnectRefused as exc:
+            raise socketio.exceptions.ConnectionRefusedError(exc.payload) from None
+
+    async def on_disconnect(self, sid: str, reason: Any = None) -> None:
+        await self.service.disconnect(sid)
+
+    async def trigger_event(self, event: str, *args: Any) -> Any:
+        if event in ("connect", "disconnect"):
+            return await super().trigger_event(event, *args)
+        sid = args[0]
+        if len(args) > 2:  # several arguments: not one of our events
+            data: Any = args[1:]
+        else:
+            data = args[1] if len(args) == 2 else None
+        try:
+            return await self.service.handle(sid, event, data)
+        except Exception:
+            log.exception("chat event %r failed", event)
+            return {"ok": False, "code": "internal_error"}
+
+
+class SocketEmitter:
+    """The service's :class:`~culturecast.chat.ports.Emitter` over one ``AsyncServer``."""
+
+    def __init__(self, sio: socketio.AsyncServer) -> None:
+        self.sio = sio
+
+    async def emit(
+        self, event: str, data: Any, *, to: str | None = None, local: bool = False
+    ) -> None:
+        await self.sio.emit(event, data, to=to, namespace=NAMESPACE, ignore_queue=local)
+
+    async def enter_room(self, sid: str, room: str) -> None:
+        await self.sio.enter_room(sid, room, namespace=NAMESPACE)
+
+    async def leave_room(self, sid: str, room: str) -> None:
+        await self.sio.leave_room(sid, room, namespace=NAMESPACE)
+
+
+def create_socket_server(
+    redis_url: str | None = None, *, max_frame_bytes: int = MAX_FRAME_BYTES
+) -> socketio.AsyncServer:
+    """The Socket.IO server; with ``redis_url`` rooms are shared by every api process."""
+    manager = (
+        socketio.AsyncRedisManager(redis_url, channel=REDIS_CHANNEL)
+        if redis_url is not None
+        else None
+    )
+    return ChatSocketServer(
+        async_mode="aiohttp",
+        client_manager=manager,
+        max_http_buffer_size=max_frame_bytes,
+        transports=["polling", "websocket"],
+        logger=False,
+        engineio_logger=False,
+    )
+
+
+def attach(sio: socketio.AsyncServer, app: web.Application) -> None:
+    """Serve Socket.IO on ``/socket.io/`` of ``app`` (before the app starts)."""
+    sio.attach(app, socketio_path=SOCKETIO_PATH)
+
+
+@contextlib.asynccontextmanager
+async def running(sio: socketio.AsyncServer, service: ChatService) -> AsyncIterator[None]:
+    """Serve ``/chat`` with ``service`` and run its periodic pushes; on exit disconnect
+    every client (so the web server's shutdown does not wait on open websockets), stop
+    the tasks and release the Redis manager."""
+    sio.register_namespace(ChatNamespace(service))
+    if not sio.manager_initialized:
+        # Listen to other processes from the start, not from the first local connection.
+        sio.manager_initialized = True
+        sio.manager.initialize()
+    tasks = [
+        asyncio.create_task(service.run(), name="chat-pushes"),
+        asyncio.create_task(service.follow_room_changes(), name="chat-room-changes"),
+    ]
+    try:
+        yield
+    finally:
+        for sid in list(service.sessions):
+            with contextlib.suppress(Exception):
+                await sio.disconnect(sid, namespace=NAMESPACE, ignore_queue=True)
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        with contextlib.suppress(Exception):
+            await service.stop()
+        await sio.shutdown()
+        await _close_manager(sio.manager)
+
+
+async def _close_manager(manager: Any) -> None:
+    thread = getattr(manager, "thread", None)
+    if isinstance(thread, asyncio.Task):
+        thread.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await thread
+    for name in ("pubsub", "redis"):
+        conn = getattr(manager, name, None)
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                await conn.aclose()

@@ -1,0 +1,650 @@
+"""The chat service: sessions, rooms, comments, moderation, likes and viewer counts.
+
+Transport-neutral: the Socket.IO namespace (``chat/server.py``) hands it each client event
+with the socket id and the raw payload, and it answers through an :class:`Emitter`. Every
+request is answered: the handler's return value is the Socket.IO acknowledgement
+(``{"ok": true, ...}`` or ``{"ok": false, "code", "message"}``), and a refusal is also
+emitted as ``refused {code, message, request}`` to the socket, the documented way.
+
+Where state lives (several api processes share rooms, DESIGN.md § Processes):
+
+- room settings (closed, slow mode, pinned notice) and sanctions (mutes, bans): the
+  database, cached per process and reloaded when any process publishes a change on the
+  counters port's ``chat:rooms`` channel;
+- likes: a counter per room on the counters port (Redis in distributed mode). Each
+  process adds its clients' likes once a second and pushes the room total to its own
+  clients when it changed, so every client sees at most one ``likes`` a second;
+- viewers: a counters hash per room, one field per api process holding its number of
+  sockets in the room (+1 on join, -1 on leave, so a viewer who leaves is counted out at
+  once), and a liveness flag per process refreshed every ``viewers_interval`` and
+  expiring after ``presence_ttl``, so the sockets of a process that died stop counting.
+  Each process pushes the total to its own clients. (A presence set with one member per
+  socket cannot forget a member before it times out, and costs a round trip per socket
+  per interval.);
+- slow mode: enforced across processes with a counters flag per (room, user) expiring
+  after the interval — it is a promise moderators make to the room;
+- the per-user token bucket, the duplicate window and the room cap stay per process (the
+  pure limits in ``chat/limits.py``): a connection lives on one process, so a person
+  with connections on k processes gets at most k times the rate — bounded, and a Redis
+  round trip per message for an exact figure was not worth it;
+- the event's status: read from the live events on every ``send`` (so a show that ended a
+  moment ago refuses at once) and every ``viewers_interval`` for each room, pushing
+  ``chat_state`` when it changed; with a status listener wired (:meth:`on_status`) the
+  change is pushed the moment it happens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from culturecast.chat import payloads
+from culturecast.chat.access import Caller, EventView, can_read, is_moderator
+from culturecast.chat.events import ClientEvent, RefusalCode, ServerEvent, refusal_message
+from culturecast.chat.limits import TokenBuckets
+from culturecast.chat.normalize import normalize, text_length
+from culturecast.chat.policy import DEFAULT_GUEST_NAME, ChatUser, CommentPolicy, Refused, RoomState
+from culturecast.chat.ports import Emitter, Identities, LiveEvents
+from culturecast.chat.store import ChatStore, RoomSettings, new_id, wire_message
+from culturecast.storage.counters.port import Counters
+
+log = logging.getLogger("culturecast.chat")
+
+ROOMS_CHANNEL: Final = "chat:rooms"
+"""Counters pub/sub channel: an event id whose room settings changed."""
+
+
+def room_name(event_id: str) -> str:
+    """The Socket.IO room of one live event."""
+    return f"event:{event_id}"
+
+
+def likes_key(event_id: str) -> str:
+    return f"chat:likes:{event_id}"
+
+
+def viewers_key(event_id: str) -> str:
+    return f"chat:viewers:{event_id}"
+
+
+def alive_key(process_id: str) -> str:
+    return f"chat:alive:{process_id}"
+
+
+def slow_key(event_id: str, user_id: str) -> str:
+    return f"chat:slow:{event_id}:{user_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class ChatConfig:
+    """Tunables of the chat service (defaults are the product's)."""
+
+    history_size: int = 50
+    """Messages sent as ``history`` on join."""
+    likes_interval: float = 1.0
+    """Seconds between ``likes`` pushes to a room, at most."""
+    viewers_interval: float = 5.0
+    """Seconds between ``viewers`` pushes (and event status checks) per room."""
+    presence_ttl: int = 15
+    """Seconds after which the sockets of a process that stopped reporting no longer count."""
+    connect_rate: float = 2.0
+    """New connections per second per client IP, on average."""
+    connect_burst: float = 30.0
+    """New connections one IP may open at once (a family or a classroom behind one NAT)."""
+    like_rate: float = 10.0
+    """Like events per second per socket."""
+    like_burst: float = 30.0
+    max_guest_name: int = 20
+    """Longest guest nickname, in code points after normalisation."""
+    replay_limit: int = 1_000
+    """Most comments one replay request returns."""
+
+
+class ConnectRefused(Exception):
+    """The connection is refused; ``payload`` is the ``{code, message}`` the client gets."""
+
+    def __init__(self, code: RefusalCode, lang: str = "zh-CN") -> None:
+        super().__init__(code.value)
+        self.code = code
+        self.payload = {"code": code.value, "message": refusal_message(code, lang)}
+
+
+@dataclass(slots=True)
+class Session:
+    """One connected socket."""
+
+    sid: str
+    caller: Caller | None
+    """The signed-in user, or None for guests and anonymous readers."""
+    guest_name: str | None
+    """A guest's nickname (None: not a guest)."""
+    lang: str
+    event_id: str | None = None
+    """The joined room's event."""
+    user: ChatUser | None = None
+    """The identity comments are sent with in the joined room (None: may not comment)."""
+    moderator: bool = False
+    likes: TokenBuckets | None = None
+
+
+@dataclass(slots=True)
+class LocalRoom:
+    """This process's view of one room with at least one local member."""
+
+    event: EventView
+    state: RoomState
+    settings: RoomSettings
+    guests_allowed: bool
+    members: set[str] = field(default_factory=set)
+    likes_pending: int = 0
+    likes_sent: int = -1
+
+
+class ChatService:
+    """Everything the chat does, one instance per process."""
+
+    def __init__(
+        self,
+        *,
+        store: ChatStore,
+        events: LiveEvents,
+        identities: Identities,
+        counters: Counters,
+        policy: CommentPolicy,
+        emitter: Emitter,
+        clock: Callable[[], float],
+        config: ChatConfig = ChatConfig(),
+    ) -> None:
+        self.store = store
+        self.events = events
+        self.identities = identities
+        self.counters = counters
+        self.policy = policy
+        self.out = emitter
+        self.clock = clock
+        self.config = config
+        self.process_id = secrets.token_hex(8)
+        """This process's field in the viewer hashes."""
+        self.sessions: dict[str, Session] = {}
+        self.rooms: dict[str, LocalRoom] = {}
+        self._room_lock = asyncio.Lock()
+        self._connects = TokenBuckets(config.connect_rate, config.connect_burst)
+        self._handlers: dict[ClientEvent, Callable[[Session, object], Awaitable[dict[str, Any]]]]
+        self._handlers = {
+            ClientEvent.JOIN: self._join,
+            ClientEvent.SEND: self._send,
+            ClientEvent.LIKE: self._like,
+            ClientEvent.DELETE: self._delete,
+            ClientEvent.MUTE: self._mute,
+            ClientEvent.BAN: self._ban,
+            ClientEvent.PIN: self._pin,
+            ClientEvent.CLOSE: self._close,
+            ClientEvent.OPEN: self._open,
+            ClientEvent.SLOW: self._slow,
+        }
+
+    # -- connections ---------------------------------------------------------------
+
+    async def connect(self, sid: str, ip: str, auth: object) -> Session:
+        """Admit a socket or raise :class:`ConnectRefused`."""
+        lang = auth.get("lang", "zh-CN") if isinstance(auth, dict) else "zh-CN"
+        lang = lang if isinstance(lang, str) else "zh-CN"
+        if self._connects.take(ip, self.clock()) is not None:
+            raise ConnectRefused(RefusalCode.RATE_LIMITED, lang)
+        try:
+            parsed = payloads.parse_auth(auth)
+        except payloads.PayloadError as exc:
+            raise ConnectRefused(exc.code, lang) from None
+        caller: Caller | None = None
+        guest: str | None = None
+        if parsed.token is not None:
+            caller = await self.identities.caller_from_token(parsed.token)
+            if caller is None:
+                raise ConnectRefused(RefusalCode.LOGIN_REQUIRED, parsed.lang)
+        elif parsed.guest is not None:
+            guest = self._guest_name(parsed.guest)
+            if guest is None:
+                raise ConnectRefused(RefusalCode.BAD_PAYLOAD, parsed.lang)
+        session = Session(sid, caller, guest, parsed.lang)
+        session.likes = TokenBuckets(self.config.like_rate, self.config.like_burst)
+        self.sessions[sid] = session
+        return session
+
+    def _guest_name(self, raw: str) -> str | None:
+        name = normalize(raw)
+        if not name:
+            return DEFAULT_GUEST_NAME
+        if text_length(name) > self.config.max_guest_name:
+            return None
+        # A nickname is shown next to every comment: the word list applies to it too.
+        masked, _ = self.policy.words.mask(name, self.policy.config.mask_char)
+        return masked
+
+    async def disconnect(self, sid: str) -> None:
+        session = self.sessions.pop(sid, None)
+        if session is not None and session.event_id is not None:
+            await self._leave(session)
+
+    # -- dispatch ------------------------------------------------------------------
+
+    async def handle(self, sid: str, event: object, data: object) -> dict[str, Any]:
+        """Run one client event; returns the acknowledgement."""
+        session = self.sessions.get(sid)
+        if session is None:
+            return {"ok": False, "code": RefusalCode.NOT_JOINED.value}
+        try:
+            name = ClientEvent(str(event))
+        except ValueError:
+            return await self.refuse(session, RefusalCode.BAD_PAYLOAD, request=str(event)[:32])
+        try:
+            return await self._handlers[name](session, data)
+        except payloads.PayloadError as exc:
+            return await self.refuse(session, exc.code, request=name.value)
+
+    async def refuse(
+        self,
+        session: Session,
+        code: RefusalCode,
+        *,
+        request: str,
+        retry_after: float | None = None,
+    ) -> dict[str, Any]:
+        """Tell the socket why its request was not accepted (event and acknowledgement)."""
+        body: dict[str, Any] = {
+            "code": code.value,
+            "message": refusal_message(code, session.lang),
+            "request": request,
+        }
+        if retry_after is not None and math.isfinite(retry_after):
+            body["retry_after"] = round(retry_after, 3)
+        await self.out.emit(ServerEvent.REFUSED, body, to=session.sid)
+        return {"ok": False, **body}
+
+    # -- rooms ---------------------------------------------------------------------
+
+    async def _room(self, event: EventView) -> LocalRoom:
+        async with self._room_lock:
+            room = self.rooms.get(event.id)
+            if room is not None:
+                return room
+            settings = await self.store.load_room(event.id, self.clock())
+            guests = await self.identities.guest_chat(event.org_id)
+            state = self.policy.new_room(event.id, live=event.live)
+            room = LocalRoom(event, state, settings, guests)
+            self._apply(room)
+            self.rooms[event.id] = room
+            return room
+
+    @staticmethod
+    def _apply(room: LocalRoom) -> None:
+        state, settings = room.state, room.settings
+        state.live = room.event.live
+        state.open = not settings.closed
+        state.slow_mode_seconds = float(settings.slow_mode)
+        state.muted = dict(settings.muted)
+        state.banned = dict(settings.banned)
+
+    def chat_state(self, room: LocalRoom) -> dict[str, Any]:
+        return {
+            "open": room.event.live and not room.settings.closed,
+            "live": room.event.live,
+            "closed": room.settings.closed,
+            "slow_mode": room.settings.slow_mode,
+            "guests": room.guests_allowed,
+        }
+
+    async def reload_room(self, event_id: str) -> None:
+        """Another process (or this one) changed the room's settings: read them again."""
+        room = self.rooms.get(event_id)
+        if room is None:
+            return
+        room.settings = await self.store.load_room(event_id, self.clock())
+        self._apply(room)
+
+    async def on_status(self, event_id: str, status: str) -> None:
+        """The live package reports a status change: push ``chat_state`` to local clients."""
+        room = self.rooms.get(event_id)
+        if room is None or room.event.status == status:
+            return
+        event = await self.events.get(event_id)
+        if event is not None:
+            await self._set_event(room, event)
+
+    async def _set_event(self, room: LocalRoom, event: EventView) -> None:
+        was_live = room.event.live
+        room.event = event
+        room.state.live = event.live
+        if event.live != was_live:
+            await self.out.emit(
+                ServerEvent.CHAT_STATE, self.chat_state(room), to=room_name(event.id), local=True
+            )
+
+    def _identity(self, session: Session, room: LocalRoom) -> ChatUser | None:
+        moderator = is_moderator(session.caller, room.event)
+        if session.caller is not None:
+            return ChatUser(
+                session.caller.user_id, session.caller.username, False, is_moderator=moderator
+            )
+        if session.guest_name is not None and room.guests_allowed:
+            return ChatUser(f"guest-{session.sid}", session.guest_name, is_guest=True)
+        return None
+
+    async def _join(self, session: Session, data: object) -> dict[str, Any]:
+        request = payloads.parse_join(data)
+        event = await self.events.get(request.event_id)
+        if event is None or not can_read(session.caller, event):
+            return await self.refuse(session, RefusalCode.NOT_FOUND, request="join")
+        if session.event_id is not None:
+            await self._leave(session)
+        room = await self._room(event)
+        if session.sid not in self.sessions:  # disconnected while we read
+            return {"ok": False, "code": RefusalCode.NOT_JOINED.value}
+        await self._set_event(room, event)
+        session.event_id = event.id
+        session.user = self._identity(session, room)
+        session.moderator = is_moderator(session.caller, event)
+        room.members.add(session.sid)
+        await self.out.enter_room(session.sid, room_name(event.id))
+        await self.counters.hincr(viewers_key(event.id), self.process_id, 1)
+        history = await self.store.history(event.id, self.config.history_size)
+        likes = await self.counters.get_int(likes_key(event.id)) + room.likes_pending
+        viewers = await self.viewer_count(event.id, {self.process_id: True})
+        to = session.sid
+        await self.out.emit(ServerEvent.HISTORY, history, to=to)
+        await self.out.emit(ServerEvent.CHAT_STATE, self.chat_state(room), to=to)
+        await self.out.emit(ServerEvent.PINNED, {"text": room.settings.pinned}, to=to)
+        await self.out.emit(ServerEvent.LIKES, {"count": likes}, to=to)
+        await self.out.emit(ServerEvent.VIEWERS, {"count": viewers}, to=to)
+        user = session.user
+        return {
+            "ok": True,
+            "event_id": event.id,
+            "moderator": session.moderator,
+            "user": None
+            if user is None
+            else {"id": user.id, "name": user.name, "guest": user.is_guest},
+        }
+
+    async def _leave(self, session: Session) -> None:
+        event_id = session.event_id
+        session.event_id = None
+        session.user = None
+        session.moderator = False
+        if event_id is None:
+            return
+        await self.counters.hincr(viewers_key(event_id), self.process_id, -1)
+        with contextlib.suppress(KeyError, ValueError):
+            await self.out.leave_room(session.sid, room_name(event_id))
+        room = self.rooms.get(event_id)
+        if room is None:
+            return
+        room.members.discard(session.sid)
+        if not room.members:
+            del self.rooms[event_id]
+            if room.likes_pending:
+                await self.counters.incr(likes_key(event_id), room.likes_pending)
+
+    def _joined(self, session: Session) -> LocalRoom | None:
+        if session.event_id is None:
+            return None
+        return self.rooms.get(session.event_id)
+
+    # -- comments ------------------------------------------------------------------
+
+    async def _send(self, session: Session, data: object) -> dict[str, Any]:
+        room = self._joined(session)
+        if room is None:
+            return await self.refuse(session, RefusalCode.NOT_JOINED, request="send")
+        request = payloads.parse_send(data)
+        event = await self.events.get(room.event.id)
+        if event is None:
+            return await self.refuse(session, RefusalCode.NOT_FOUND, request="send")
+        await self._set_event(room, event)
+        user = session.user
+        now = self.clock()
+        slow = room.settings.slow_mode
+        if (
+            user is not None
+            and slow > 0
+            and not user.is_moderator
+            and room.event.live
+            and await self.counters.get_flag(slow_key(event.id, user.id)) is not None
+        ):
+            return await self.refuse(session, RefusalCode.SLOW_MODE, request="send")
+        verdict = self.policy.check(user, room.state, request.text, now)
+        if isinstance(verdict, Refused):
+            return await self.refuse(
+                session, verdict.code, request="send", retry_after=verdict.retry_after
+            )
+        assert user is not None  # the policy refuses anonymous senders
+        if slow > 0 and not user.is_moderator:
+            await self.counters.set_flag(slow_key(event.id, user.id), slow)
+        doc = {
+            "_id": new_id(now),
+            "event_id": event.id,
+            "user": {"id": user.id, "name": user.name, "guest": user.is_guest},
+            "text": verdict.text,
+            "at": now,
+            "offset_s": round(event.offset_of(now), 3),
+            "deleted": False,
+        }
+        await self.store.add_message(doc)
+        message = wire_message(doc)
+        await self.out.emit(ServerEvent.MESSAGE, message, to=room_name(event.id))
+        return {"ok": True, "id": doc["_id"], "masked": verdict.masked}
+
+    async def _like(self, session: Session, data: object) -> dict[str, Any]:
+        room = self._joined(session)
+        if room is None:
+            return await self.refuse(session, RefusalCode.NOT_JOINED, request="like")
+        request = payloads.parse_like(data)
+        if not room.event.live:
+            return await self.refuse(session, RefusalCode.NOT_LIVE, request="like")
+        assert session.likes is not None
+        wait = session.likes.take(session.sid, self.clock())
+        if wait is not None:
+            return await self.refuse(
+                session, RefusalCode.RATE_LIMITED, request="like", retry_after=wait
+            )
+        room.likes_pending += request.count
+        return {"ok": True}
+
+    # -- moderation ----------------------------------------------------------------
+
+    async def _moderated(self, session: Session, request: str) -> LocalRoom | dict[str, Any]:
+        room = self._joined(session)
+        if room is None:
+            return await self.refuse(session, RefusalCode.NOT_JOINED, request=request)
+        if not session.moderator:
+            return await self.refuse(session, RefusalCode.NOT_ALLOWED, request=request)
+        return room
+
+    def _who(self, session: Session) -> dict[str, str]:
+        assert session.caller is not None  # moderators are signed in
+        return {"id": session.caller.user_id, "name": session.caller.username}
+
+    async def _changed(self, room: LocalRoom) -> None:
+        self._apply(room)
+        await self.counters.publish(ROOMS_CHANNEL, room.event.id.encode())
+
+    async def _delete(self, session: Session, data: object) -> dict[str, Any]:
+        room = await self._moderated(session, "delete")
+        if isinstance(room, dict):
+            return room
+        request = payloads.parse_delete(data)
+        now = self.clock()
+        event_id = room.event.id
+        who = self._who(session)
+        if await self.store.soft_delete(event_id, request.message_id, who["id"], now):
+            await self.store.audit(event_id, "delete", who, now, target=request.message_id)
+            await self.out.emit(
+                ServerEvent.DELETED, {"message_id": request.message_id}, to=room_name(event_id)
+            )
+        # Deleting twice, or a message of another room, changes nothing: still "ok".
+        return {"ok": True}
+
+    async def _sanction(
+        self, session: Session, kind: str, request: payloads.Sanction
+    ) -> dict[str, Any]:
+        room = await self._moderated(session, kind)
+        if isinstance(room, dict):
+            return room
+        now = self.clock()
+        until = None if request.seconds is None else now + request.seconds
+        event_id = room.event.id
+        await self.store.set_sanction(event_id, request.user_id, kind, until)
+        await self.store.audit(
+            event_id,
+            kind,
+            self._who(session),
+            now,
+            target=request.user_id,
+            detail={"seconds": request.seconds},
+        )
+        table = room.settings.banned if kind == "ban" else room.settings.muted
+        if until is None:
+            table[request.user_id] = math.inf
+        elif until > now:
+            table[request.user_id] = until
+        else:
+            table.pop(request.user_id, None)
+        await self._changed(room)
+        return {"ok": True, "until": until}
+
+    async def _mute(self, session: Session, data: object) -> dict[str, Any]:
+        return await self._sanction(session, "mute", payloads.parse_mute(data))
+
+    async def _ban(self, session: Session, data: object) -> dict[str, Any]:
+        return await self._sanction(session, "ban", payloads.parse_ban(data))
+
+    async def _pin(self, session: Session, data: object) -> dict[str, Any]:
+        room = await self._moderated(session, "pin")
+        if isinstance(room, dict):
+            return room
+        text = normalize(payloads.parse_pin(data).text)
+        if text_length(text) > self.policy.config.max_length:
+            return await self.refuse(session, RefusalCode.TOO_LONG, request="pin")
+        now = self.clock()
+        event_id = room.event.id
+        await self.store.update_room(event_id, pinned=text)
+        await self.store.audit(event_id, "pin", self._who(session), now, detail={"text": text})
+        room.settings.pinned = text
+        await self._changed(room)
+        await self.out.emit(ServerEvent.PINNED, {"text": text}, to=room_name(event_id))
+        return {"ok": True}
+
+    async def _set_room(self, session: Session, action: str, **changes: Any) -> dict[str, Any]:
+        room = await self._moderated(session, action)
+        if isinstance(room, dict):
+            return room
+        now = self.clock()
+        event_id = room.event.id
+        await self.store.update_room(event_id, **changes)
+        await self.store.audit(event_id, action, self._who(session), now, detail=changes)
+        for key, value in changes.items():
+            setattr(room.settings, key, value)
+        await self._changed(room)
+        await self.out.emit(ServerEvent.CHAT_STATE, self.chat_state(room), to=room_name(event_id))
+        return {"ok": True}
+
+    async def _close(self, session: Session, data: object) -> dict[str, Any]:
+        payloads.parse_nothing(data)
+        return await self._set_room(session, "close", closed=True)
+
+    async def _open(self, session: Session, data: object) -> dict[str, Any]:
+        payloads.parse_nothing(data)
+        return await self._set_room(session, "open", closed=False)
+
+    async def _slow(self, session: Session, data: object) -> dict[str, Any]:
+        seconds = payloads.parse_slow_mode(data).seconds
+        return await self._set_room(session, "slow", slow_mode=seconds)
+
+    # -- periodic pushes -----------------------------------------------------------
+
+    async def flush_likes(self) -> None:
+        """Add pending likes to the shared counters; push each changed total to local clients."""
+        for event_id, room in list(self.rooms.items()):
+            pending, room.likes_pending = room.likes_pending, 0
+            if pending:
+                total = await self.counters.incr(likes_key(event_id), pending)
+            else:
+                total = await self.counters.get_int(likes_key(event_id))
+            if total != room.likes_sent:
+                room.likes_sent = total
+                await self.out.emit(
+                    ServerEvent.LIKES, {"count": total}, to=room_name(event_id), local=True
+                )
+
+    async def viewer_count(self, event_id: str, alive: dict[str, bool]) -> int:
+        """Sockets in the room across the processes still alive (``alive`` caches flags)."""
+        total = 0
+        for process_id, count in (await self.counters.hgetall(viewers_key(event_id))).items():
+            if process_id not in alive:
+                flag = await self.counters.get_flag(alive_key(process_id))
+                alive[process_id] = flag is not None
+            if alive[process_id]:
+                total += int(count)
+        return max(0, total)
+
+    async def push_viewers(self) -> None:
+        """Report this process alive, push each room's viewer count, check event status."""
+        ttl = self.config.presence_ttl
+        key = alive_key(self.process_id)
+        if not await self.counters.set_flag(key, ttl):
+            await self.counters.expire(key, ttl)
+        alive = {self.process_id: True}
+        for event_id, room in list(self.rooms.items()):
+            # Heal the own field should an increment have been lost (an engine hiccup).
+            key = viewers_key(event_id)
+            mine = int((await self.counters.hgetall(key)).get(self.process_id, 0))
+            if mine != len(room.members):
+                await self.counters.hincr(key, self.process_id, len(room.members) - mine)
+            count = await self.viewer_count(event_id, alive)
+            await self.out.emit(
+                ServerEvent.VIEWERS, {"count": count}, to=room_name(event_id), local=True
+            )
+            event = await self.events.get(event_id)
+            if event is not None and event_id in self.rooms:
+                await self._set_event(room, event)
+
+    async def stop(self) -> None:
+        """This process no longer reports viewers (its sockets are gone)."""
+        await self.counters.delete(alive_key(self.process_id))
+
+    async def run(self) -> None:
+        """The periodic pushes, until cancelled."""
+        await self.counters.set_flag(alive_key(self.process_id), self.config.presence_ttl)
+        every = max(1, round(self.config.viewers_interval / self.config.likes_interval))
+        tick = 0
+        while True:
+            await asyncio.sleep(self.config.likes_interval)
+            tick += 1
+            try:
+                await self.flush_likes()
+                if tick % every == 0:
+                    await self.push_viewers()
+            except Exception:
+                # An engine hiccup must not stop the pushes for good.
+                log.exception("chat periodic push failed")
+
+    async def follow_room_changes(self) -> None:
+        """Reload rooms whose settings another process changed, until cancelled."""
+        subscription = await self.counters.subscribe(ROOMS_CHANNEL)
+        try:
+            async for message in subscription:
+                try:
+                    await self.reload_room(message.decode())
+                except Exception:
+                    log.exception("chat room reload failed")
+        finally:
+            await subscription.close()
+
+    async def replay(self, event_id: str, start: float, end: float) -> list[dict[str, Any]]:
+        """Comments whose offset from the show's start is in ``[start, end)``."""
+        return await self.store.window(event_id, start, end, self.config.replay_limit)
