@@ -1,0 +1,459 @@
+"""HTTP handlers of playback sessions, heartbeats and statistics: parse, call one service,
+serialise. The composition root passes the kit (who is calling, JSON in and out,
+authorization) since this package may not import the server."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import msgspec
+from aiohttp import web
+
+from culturecast.media.views.errors import (
+    InvalidBody,
+    InvalidQuery,
+    UnknownItem,
+    UnknownSession,
+    UnsupportedMediaType,
+)
+from culturecast.media.views.items import ItemResolver
+from culturecast.media.views.policy import (
+    Heartbeat,
+    ItemType,
+    terminal_from_user_agent,
+)
+from culturecast.media.views.schemas import (
+    MAX_BATCH,
+    Beat,
+    HeartbeatRequest,
+    PlayRequest,
+    PlayResponse,
+)
+from culturecast.media.views.service import Viewer, ViewsService
+from culturecast.media.views.stats import (
+    FIGURE_HEADER,
+    StatsReader,
+    figure_cells,
+    monthly_json,
+    parse_month,
+    parse_range,
+    parse_rank,
+    to_csv,
+)
+
+DEVICE_COOKIE = "cc_did"
+DEVICE_COOKIE_MAX_AGE_S = 365 * 24 * 3600
+_DEVICE_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+TAG_PLAY = "playback"
+TAG_STATS = "statistics"
+
+
+class Caller(Protocol):
+    """What the handlers use of the signed-in caller."""
+
+    @property
+    def user_id(self) -> str: ...
+
+
+class Kit[C: Caller](Protocol):
+    """What the handlers use of the server's HTTP kit."""
+
+    def add_route(
+        self,
+        method: str,
+        path: str,
+        handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
+        *,
+        summary: str,
+        tag: str,
+        body: type | None = None,
+        response: type | None = None,
+        status: int = 200,
+        auth: bool = True,
+    ) -> None: ...
+
+    async def caller(self, request: web.Request) -> C: ...
+
+    async def optional_caller(self, request: web.Request) -> C | None: ...
+
+    def json(
+        self, data: Any, status: int = 200, headers: dict[str, str] | None = None
+    ) -> web.Response: ...
+
+    def authorize(self, caller: C, action: str, org_path: list[str], what: str) -> None: ...
+
+    async def org_path(self, caller: C, org_id: str, action: str) -> list[str]: ...
+
+
+def client_address(request: web.Request) -> str:
+    return request.remote or "unknown"
+
+
+def _decode[T](raw: bytes, model: type[T]) -> T:
+    if not raw.strip():
+        raise InvalidBody("请求体为空，请发送 JSON 对象。 (The body is empty; send a JSON object.)")
+    try:
+        return msgspec.json.decode(raw, type=model)
+    except msgspec.ValidationError as exc:
+        raise InvalidBody(f"请求体无效 (invalid body): {exc}") from exc
+    except msgspec.DecodeError as exc:
+        raise InvalidBody(f"请求体不是有效的 JSON (the body is not valid JSON): {exc}") from exc
+
+
+async def read_body[T](request: web.Request, model: type[T], *, text_ok: bool) -> T:
+    """The body as ``model``: JSON, or (``text_ok``) JSON sent as text/plain, which is what
+    ``navigator.sendBeacon`` sends for a string."""
+    allowed = ("application/json", "text/plain") if text_ok else ("application/json",)
+    if request.content_type not in allowed:
+        raise UnsupportedMediaType(
+            f"请以 {' 或 '.join(allowed)} 发送请求体。 "
+            f"(Send the body as {' or '.join(allowed)}; got {request.content_type or 'none'}.)"
+        )
+    return _decode(await request.read(), model)
+
+
+def _csv_response(body: bytes, filename: str) -> web.Response:
+    return web.Response(
+        body=body,
+        content_type="text/csv",
+        charset="utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def _wants_csv(request: web.Request) -> bool:
+    fmt = request.query.get("format", "json")
+    if fmt not in ("json", "csv"):
+        raise InvalidQuery("format 应为 json 或 csv。 (format is json or csv.)")
+    return fmt == "csv"
+
+
+def _int_query(request: web.Request, name: str, default: int, low: int, high: int) -> int:
+    raw = request.query.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = low - 1
+    if not low <= value <= high:
+        raise InvalidQuery(
+            f"{name} 应为 {low}–{high} 的整数。 ({name} is a whole number {low}–{high}.)"
+        )
+    return value
+
+
+def _item_type(raw: str) -> ItemType:
+    try:
+        return ItemType(raw)
+    except ValueError:
+        raise UnknownItem("该内容 (item)") from None
+
+
+@dataclass(frozen=True, slots=True)
+class ViewsParts:
+    """The services the handlers call (built once the engines are open)."""
+
+    views: ViewsService
+    stats: StatsReader
+    resolver: ItemResolver
+
+
+class ViewsHandlers[C: Caller]:
+    """The routes of playback and statistics. Routes are added before the app starts, the
+    services once its engines are open, so the handlers get them through ``parts``."""
+
+    def __init__(self, kit: Kit[C], parts: Callable[[], ViewsParts]) -> None:
+        self._kit = kit
+        self._parts = parts
+
+    @property
+    def _views(self) -> ViewsService:
+        return self._parts().views
+
+    @property
+    def _stats(self) -> StatsReader:
+        return self._parts().stats
+
+    @property
+    def _resolver(self) -> ItemResolver:
+        return self._parts().resolver
+
+    def setup_routes(self) -> None:
+        add = self._kit.add_route
+        add(
+            "POST",
+            "/api/v1/play",
+            self.play,
+            summary="Start a playback session (sets the cc_did device cookie)",
+            tag=TAG_PLAY,
+            body=PlayRequest,
+            response=PlayResponse,
+            auth=False,
+        )
+        add(
+            "POST",
+            "/api/v1/views/heartbeat",
+            self.heartbeat,
+            summary="Heartbeat(s) of playback sessions; JSON or text/plain (sendBeacon)",
+            tag=TAG_PLAY,
+            body=HeartbeatRequest,
+            status=204,
+            auth=False,
+        )
+        routes: Sequence[
+            tuple[str, Callable[[web.Request], Awaitable[web.StreamResponse]], str]
+        ] = (
+            (
+                "/api/v1/stats/items/{item_type}/{item_id}",
+                self.item_stats,
+                "An item's figures per day and terminal (?from=&to=&format=csv)",
+            ),
+            (
+                "/api/v1/stats/live/{event_id}",
+                self.live_stats,
+                "A live event's current and peak concurrent viewers",
+            ),
+            (
+                "/api/v1/stats/orgs/{org_id}",
+                self.org_stats,
+                "An organization subtree's figures: totals, trend, categories, terminals, "
+                "children (?from=&to=&format=csv)",
+            ),
+            (
+                "/api/v1/stats/orgs/{org_id}/ranking",
+                self.ranking,
+                "Items of an organization subtree ranked (?by=plays|watch_time|completion)",
+            ),
+            (
+                "/api/v1/stats/orgs/{org_id}/monthly",
+                self.monthly,
+                "The monthly report of an organization subtree (?month=YYYY-MM&format=csv)",
+            ),
+        )
+        for path, handler, summary in routes:
+            add("GET", path, handler, summary=summary, tag=TAG_STATS)
+
+    # -- playback ---------------------------------------------------------------------------
+
+    async def play(self, request: web.Request) -> web.StreamResponse:
+        body = await read_body(request, PlayRequest, text_ok=False)
+        if not body.item_id or len(body.item_id) > 200:
+            raise UnknownItem("该内容 (item)")
+        caller = await self._kit.optional_caller(request)
+        device = request.cookies.get(DEVICE_COOKIE, "")
+        new_device = not _DEVICE_ID.match(device)
+        if new_device:
+            device = secrets.token_urlsafe(16)
+        viewer = (
+            Viewer(id=f"u:{caller.user_id}", signed_in=True)
+            if caller is not None
+            else Viewer(id=f"d:{device}", signed_in=False)
+        )
+        terminal = terminal_from_user_agent(request.headers.get("User-Agent"), body.terminal)
+        started = await self._views.play(
+            body.item_type, body.item_id, terminal, viewer, client_address(request)
+        )
+        item = started.item
+        response = self._kit.json(
+            PlayResponse(
+                session_id=started.session_id,
+                token=started.token,
+                master_url=started.master_url,
+                heartbeat_interval_s=started.heartbeat_interval_s,
+                item_type=item.item_type,
+                item_id=item.item_id,
+                title=item.title,
+                is_live=item.is_live,
+                duration_s=item.duration_s,
+            ),
+            status=201,
+        )
+        if new_device:
+            response.set_cookie(
+                DEVICE_COOKIE,
+                device,
+                max_age=DEVICE_COOKIE_MAX_AGE_S,
+                httponly=True,
+                samesite="Lax",
+                secure=request.secure,
+                path="/",
+            )
+        return response
+
+    async def heartbeat(self, request: web.Request) -> web.StreamResponse:
+        body = await read_body(request, HeartbeatRequest, text_ok=True)
+        if body.beats is not None:
+            if not 1 <= len(body.beats) <= MAX_BATCH:
+                raise InvalidBody(
+                    f"beats 应含 1–{MAX_BATCH} 个心跳。 (beats holds 1 to {MAX_BATCH} heartbeats.)"
+                )
+            beats = [
+                b
+                if b.session_id or b.token
+                else Beat(body.session_id, body.token, b.position_s, b.state, b.seq)
+                for b in body.beats
+            ]
+        else:
+            beats = [Beat(body.session_id, body.token, body.position_s, body.state, body.seq)]
+        self._views.admit_beats(client_address(request), len(beats))
+        unknown = False
+        for beat in beats:
+            try:
+                session_id = self._views.session_id_for(beat.session_id, beat.token)
+                await self._views.heartbeat(
+                    session_id, Heartbeat(state=beat.state, position=beat.position_s, seq=beat.seq)
+                )
+            except UnknownSession:
+                unknown = True
+        if unknown:
+            raise UnknownSession()
+        return web.Response(status=204)
+
+    # -- statistics -------------------------------------------------------------------------
+
+    async def item_stats(self, request: web.Request) -> web.StreamResponse:
+        caller = await self._kit.caller(request)
+        item_type = _item_type(request.match_info["item_type"])
+        item_id = request.match_info["item_id"]
+        first, last = parse_range(
+            request.query.get("from"), request.query.get("to"), self._stats.now()
+        )
+        csv_wanted = _wants_csv(request)
+        item = await self._resolver.resolve(item_type, item_id)
+        org_path = (
+            list(item.org_path)
+            if item is not None
+            else await self._stats.org_path_of(item_type, item_id)
+        )
+        if org_path is None:
+            raise UnknownItem("该内容 (item)")
+        self._kit.authorize(caller, "read_stats", org_path, "item")
+        report = await self._stats.item_report(
+            item_type, item_id, first, last, item is not None and item.is_live
+        )
+        if item is not None:
+            report["title"] = item.title
+        if csv_wanted:
+            rows = [[d["day"], d["unique_viewers"], *figure_cells(d)] for d in report["daily"]]
+            header = ["日期 day", "观看人数 unique_viewers", *FIGURE_HEADER]
+            return _csv_response(
+                to_csv(header, rows), f"item-{item_type}-{item_id}-{first}-{last}.csv"
+            )
+        return self._kit.json(report)
+
+    async def live_stats(self, request: web.Request) -> web.StreamResponse:
+        caller = await self._kit.caller(request)
+        event_id = request.match_info["event_id"]
+        item = await self._resolver.resolve(ItemType.LIVE, event_id)
+        org_path = (
+            list(item.org_path)
+            if item is not None
+            else await self._stats.org_path_of(ItemType.LIVE, event_id)
+        )
+        if org_path is None:
+            raise UnknownItem("该直播 (live event)")
+        self._kit.authorize(caller, "read_stats", org_path, "live event")
+        return self._kit.json(
+            {"event_id": event_id, **await self._stats.live(ItemType.LIVE, event_id)}
+        )
+
+    async def org_stats(self, request: web.Request) -> web.StreamResponse:
+        caller = await self._kit.caller(request)
+        org_id = request.match_info["org_id"]
+        first, last = parse_range(
+            request.query.get("from"), request.query.get("to"), self._stats.now()
+        )
+        csv_wanted = _wants_csv(request)
+        await self._kit.org_path(caller, org_id, "read_stats")
+        top = _int_query(request, "top", 10, 0, 100)
+        report = await self._stats.org_report(org_id, first, last, top)
+        if csv_wanted:
+            rows = [[d["day"], d["unique_viewers"], *figure_cells(d)] for d in report["daily"]]
+            header = ["日期 day", "观看人数 unique_viewers", *FIGURE_HEADER]
+            return _csv_response(to_csv(header, rows), f"org-{org_id}-{first}-{last}.csv")
+        return self._kit.json(report)
+
+    async def ranking(self, request: web.Request) -> web.StreamResponse:
+        caller = await self._kit.caller(request)
+        org_id = request.match_info["org_id"]
+        first, last = parse_range(
+            request.query.get("from"), request.query.get("to"), self._stats.now()
+        )
+        by = parse_rank(request.query.get("by"))
+        limit = _int_query(request, "limit", 20, 1, 500)
+        min_plays = _int_query(request, "min_plays", 0, 0, 1_000_000_000)
+        csv_wanted = _wants_csv(request)
+        await self._kit.org_path(caller, org_id, "read_stats")
+        places = await self._stats.ranking(org_id, first, last, by, limit, min_plays)
+        if csv_wanted:
+            header = [
+                "排行 rank",
+                "类型 item_type",
+                "编号 item_id",
+                "标题 title",
+                "单位 org_id",
+                "类别 category",
+                *FIGURE_HEADER,
+            ]
+            rows = [
+                [
+                    p["rank"],
+                    p["item_type"],
+                    p["item_id"],
+                    p["title"],
+                    p["org_id"],
+                    p["category"],
+                    *figure_cells(p),
+                ]
+                for p in places
+            ]
+            return _csv_response(to_csv(header, rows), f"ranking-{org_id}-{by}-{first}-{last}.csv")
+        return self._kit.json(
+            {"org_id": org_id, "by": str(by), "from": first, "to": last, "items": places}
+        )
+
+    async def monthly(self, request: web.Request) -> web.StreamResponse:
+        caller = await self._kit.caller(request)
+        org_id = request.match_info["org_id"]
+        month = parse_month(request.query.get("month"), self._stats.now())
+        top = _int_query(request, "top", 10, 1, 100)
+        csv_wanted = _wants_csv(request)
+        await self._kit.org_path(caller, org_id, "read_stats")
+        report, names = await self._stats.monthly(org_id, month, top)
+        data = monthly_json(report, names)
+        if csv_wanted:
+            return _csv_response(monthly_csv(data), f"monthly-{org_id}-{month}.csv")
+        return self._kit.json(data)
+
+
+def monthly_csv(data: dict[str, Any]) -> bytes:
+    """The monthly report as one CSV of sections (本月汇总, 每日, 各终端, 各类别, 区县, 排行)."""
+    header = ["部分 section", "项目 key", "名称 name", "观看人数 active_viewers", *FIGURE_HEADER]
+    rows: list[list[Any]] = [
+        [
+            "本月 month",
+            data["month"],
+            data["name"],
+            round(data["average_daily_active"], 3),
+            *figure_cells(data["totals"]),
+        ],
+        ["累计 cumulative", data["month"], data["name"], "", *figure_cells(data["cumulative"])],
+    ]
+    rows += [
+        ["每日 daily", d["day"], "", d["active_viewers"], *figure_cells(d)] for d in data["daily"]
+    ]
+    rows += [["终端 terminal", t, "", "", *figure_cells(f)] for t, f in data["by_terminal"].items()]
+    rows += [["类别 category", c, "", "", *figure_cells(f)] for c, f in data["by_category"].items()]
+    rows += [
+        ["区县 district", d["org_id"], d["name"], "", *figure_cells(d)] for d in data["districts"]
+    ]
+    rows += [
+        ["排行 top", p["rank"], f"{p['item_type']}:{p['item_id']}", "", *figure_cells(p)]
+        for p in data["top_items"]
+    ]
+    return to_csv(header, rows)

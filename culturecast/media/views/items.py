@@ -1,0 +1,71 @@
+"""What can be played: the facts view counting needs of a live event or a resource.
+
+The live and VOD packages own those objects; view counting may not import them (DESIGN.md §
+Packages), so the composition root hands the service an ``ItemResolver`` built from them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+
+from culturecast.media.views.policy import ItemType
+
+
+class Unavailable(StrEnum):
+    """Why an existing item cannot be played now (the ``reason`` of a 409 ``not_playable``)."""
+
+    NOT_PUBLISHED = "not_published"
+    """A resource that is not published."""
+    NOT_READY = "not_ready"
+    """A resource still uploading, processing, or failed."""
+    NOT_STARTED = "not_started"
+    """A live event that has not gone live yet."""
+    NO_REPLAY = "no_replay"
+    """A live event that has ended and has no replay (yet)."""
+
+
+UNAVAILABLE_MESSAGES: dict[Unavailable, str] = {
+    Unavailable.NOT_PUBLISHED: "该资源尚未发布，暂不能播放。 (This resource is not published yet.)",
+    Unavailable.NOT_READY: "该资源仍在处理中，请稍后再试。 (This resource is being processed.)",
+    Unavailable.NOT_STARTED: "直播尚未开始，请开播后观看。 (This live event has not started yet.)",
+    Unavailable.NO_REPLAY: "直播已结束，回看尚未生成。 (This live event has ended; no replay yet.)",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class PlayableItem:
+    """A live event or a resource as view counting sees it."""
+
+    item_type: ItemType
+    """Live event or resource."""
+    item_id: str
+    """Its id."""
+    org_path: tuple[str, ...]
+    """Its organization first, then that organization's ancestors (province last)."""
+    category: str
+    """Its category (戏曲, 评书, …); figures are kept per category."""
+    title: str
+    """Its title, for reports."""
+    duration_s: float | None
+    """Duration in seconds (resources and replays); None for a live stream or when unknown."""
+    master_key: str | None
+    """Object key of its HLS master playlist; None when there is nothing to play."""
+    is_live: bool
+    """Playing the live stream now (counted as live: concurrent viewers, the 4 h cap)."""
+    public: bool
+    """Viewable without signing in."""
+    unavailable: Unavailable | None = None
+    """Why it cannot be played now; None when it can."""
+
+    @property
+    def org_id(self) -> str:
+        """The owning organization."""
+        return self.org_path[0]
+
+
+class ItemResolver(Protocol):
+    """Finds the playable facts of an item; None when there is no such item."""
+
+    async def resolve(self, item_type: ItemType, item_id: str) -> PlayableItem | None: ...

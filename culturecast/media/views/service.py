@@ -1,0 +1,381 @@
+"""Playback sessions: ``play`` starts one, heartbeats (and media requests carrying its token)
+account it, and the figures go to the counters through the write-behind buffer.
+
+Identity. A session has a random token (24 bytes, URL-safe) that goes into its media URLs, and
+a session id that is a hash of the token: the server stores neither the token nor anything
+from which it follows, and a leaked session id does not open the media URLs. Either one
+authorizes heartbeats for that session only. The viewer is the signed-in user (``u:<id>``),
+else the device id of the ``cc_did`` cookie (``d:<id>``), so "the same viewer and item within
+30 min count once" holds without signing in.
+
+State. Sessions live in the counters port (``state.py``), where every api process sees them;
+each beat is applied by compare-and-set, so when two processes race on one session exactly
+one applies its beat to a given state and the other re-reads and applies its own on top. A
+process keeps the sessions it last wrote in a small cache, so a beat normally costs one
+round trip (the swap).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import re
+import secrets
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+import msgspec
+
+from culturecast.media.views import state
+from culturecast.media.views.buffer import CounterBuffer, read_peak
+from culturecast.media.views.errors import (
+    LoginRequired,
+    NotPlayable,
+    RateLimited,
+    UnknownItem,
+    UnknownSession,
+)
+from culturecast.media.views.items import (
+    UNAVAILABLE_MESSAGES,
+    ItemResolver,
+    PlayableItem,
+    Unavailable,
+)
+from culturecast.media.views.limits import AddressLimiter
+from culturecast.media.views.policy import (
+    BeatRejection,
+    Heartbeat,
+    ItemType,
+    PeakTracker,
+    PlaybackSession,
+    Terminal,
+    ViewDeltas,
+    ViewRules,
+    apply_heartbeat,
+    check_heartbeat,
+    cst_day,
+    prior_play_of,
+    start_session,
+)
+from culturecast.storage.counters.port import Counters
+
+log = logging.getLogger("culturecast.views")
+
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{32}$")
+_SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{22}$")
+_SWAP_ATTEMPTS = 8
+
+
+@dataclass(frozen=True, slots=True)
+class ViewsConfig:
+    """Tunables of view counting (the definitions themselves are in ``rules``)."""
+
+    rules: ViewRules = field(default_factory=ViewRules)
+    """The view definitions' thresholds."""
+    drain_interval_s: float = 1.0
+    """How often buffered figures are written to the counters; 0 writes on every beat."""
+    flush_interval_s: float = 60.0
+    """How often the counters are flushed into daily statistics in the database."""
+    plays_per_minute: int = 60
+    """Session starts allowed per client address per minute."""
+    beats_per_minute: int = 1200
+    """Heartbeats allowed per client address per minute (a school behind one address)."""
+    token_touch_interval_s: float = 5.0
+    """Media requests carrying a token count as a heartbeat at most this often per session."""
+    session_cache_size: int = 100_000
+    """Sessions this process remembers to save a read per beat."""
+    media_prefix: str = "/media/t"
+    """Where media is served with a session token: ``<prefix>/<token>/<key>``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    """Who is watching, for plays' dedupe and distinct viewers."""
+
+    id: str
+    """``u:<user id>`` or ``d:<device id>``."""
+    signed_in: bool
+    """Whether a user is signed in."""
+
+
+@dataclass(frozen=True, slots=True)
+class PlayStarted:
+    """A started session, as ``POST /api/v1/play`` returns it."""
+
+    session_id: str
+    token: str
+    master_url: str
+    heartbeat_interval_s: float
+    item: PlayableItem
+    play_counted: bool
+
+
+def session_id_of(token: str) -> str:
+    """The session id belonging to a token (a hash: the id does not reveal the token)."""
+    digest = hashlib.sha256(token.encode()).digest()
+    return base64.urlsafe_b64encode(digest).decode()[:22]
+
+
+def is_token(value: str) -> bool:
+    return bool(_TOKEN.match(value))
+
+
+def is_session_id(value: str) -> bool:
+    return bool(_SESSION_ID.match(value))
+
+
+class ViewsService:
+    """Starts and accounts playback sessions."""
+
+    def __init__(
+        self,
+        counters: Counters,
+        resolver: ItemResolver,
+        clock: Callable[[], float],
+        config: ViewsConfig | None = None,
+    ) -> None:
+        self.config = config or ViewsConfig()
+        self.rules = self.config.rules
+        self._counters = counters
+        self._resolver = resolver
+        self._clock = clock
+        self.buffer = CounterBuffer(counters, self.rules)
+        self._play_limit = AddressLimiter(counters, "play", self.config.plays_per_minute)
+        self._beat_limit = AddressLimiter(counters, "beat", self.config.beats_per_minute)
+        self._cache: OrderedDict[str, str] = OrderedDict()
+        self._session_ttl = state.ttl_seconds(self.rules.session_expiry_seconds + 60)
+
+    # -- starting ---------------------------------------------------------------------------
+
+    async def play(
+        self,
+        item_type: ItemType,
+        item_id: str,
+        terminal: Terminal,
+        viewer: Viewer,
+        address: str,
+    ) -> PlayStarted:
+        """Start a session for ``viewer`` (refused: unknown item, not playable, sign-in)."""
+        now = self._clock()
+        if not await self._play_limit.hit(address, now):
+            raise RateLimited()
+        item = await self._resolver.resolve(item_type, item_id)
+        what = "该直播 (live event)" if item_type is ItemType.LIVE else "该资源 (resource)"
+        if item is None:
+            raise UnknownItem(what)
+        if item.unavailable is None and item.master_key is None:
+            item = replace(item, unavailable=Unavailable.NOT_READY)
+        if item.unavailable is not None:
+            raise NotPlayable(item.unavailable, UNAVAILABLE_MESSAGES[item.unavailable])
+        if not item.public and not viewer.signed_in:
+            raise LoginRequired()
+
+        token = secrets.token_urlsafe(24)
+        session_id = session_id_of(token)
+        session, deltas = await self._start(session_id, item, terminal, viewer, now)
+        record = state.SessionRecord(session=session, org_path=item.org_path, is_live=item.is_live)
+        raw = state.encode_record(record)
+        await self._counters.set_value(state.session_key(session_id), raw, self._session_ttl)
+        self._remember(session_id, raw)
+        self._account(record, deltas, now)
+        await self._write_through()
+        return PlayStarted(
+            session_id=session_id,
+            token=token,
+            master_url=f"{self.config.media_prefix}/{token}/{item.master_key}",
+            heartbeat_interval_s=self.rules.heartbeat_interval_seconds,
+            item=item,
+            play_counted=session.play_counted,
+        )
+
+    async def _start(
+        self,
+        session_id: str,
+        item: PlayableItem,
+        terminal: Terminal,
+        viewer: Viewer,
+        now: float,
+    ) -> tuple[PlaybackSession, ViewDeltas]:
+        key = state.prior_key(item.item_type, item.item_id, viewer.id)
+        for _ in range(_SWAP_ATTEMPTS):
+            raw_prior = await self._counters.get_flag(key)
+            session, deltas = start_session(
+                session_id=session_id,
+                item_type=item.item_type,
+                item_id=item.item_id,
+                org_id=item.org_id,
+                category=item.category,
+                terminal=terminal,
+                viewer_id=viewer.id,
+                duration=item.duration_s,
+                prior=state.decode_prior(raw_prior),
+                now=now,
+                rules=self.rules,
+            )
+            if not session.play_counted:
+                return session, deltas
+            # Only one of two simultaneous starts by one viewer counts the play.
+            remembered = state.encode_prior(prior_play_of(session))
+            ttl = state.ttl_seconds(self.rules.play_dedupe_seconds)
+            if await self._counters.swap_value(key, raw_prior, remembered, ttl):
+                return session, deltas
+        log.warning("play dedupe of %s not settled after %d tries", key, _SWAP_ATTEMPTS)
+        return session, deltas
+
+    # -- heartbeats -------------------------------------------------------------------------
+
+    def session_id_for(self, session_id: str | None, token: str | None) -> str:
+        """The session a beat names by id or token (malformed ones name no session)."""
+        if token is not None:
+            if not is_token(token):
+                raise UnknownSession()
+            return session_id_of(token)
+        if session_id is None or not is_session_id(session_id):
+            raise UnknownSession()
+        return session_id
+
+    def admit_beats(self, address: str, count: int) -> None:
+        """Count ``count`` heartbeats from ``address``; RateLimited over the limit."""
+        if not self._beat_limit.hit_local(address, self._clock(), count):
+            raise RateLimited()
+
+    async def heartbeat(self, session_id: str, beat: Heartbeat) -> bool:
+        """Account one beat now: True when accepted, False when ignored as stale or out of
+        order; UnknownSession when the session does not exist or has expired."""
+        accepted = await self._beat(session_id, beat, self._clock())
+        await self._write_through()
+        return accepted
+
+    async def touch_by_token(self, token: str, key: str, now: float | None = None) -> bool:
+        """A media request (playlist or segment ``key``) carrying a session token counts as a
+        heartbeat — state playing, position unknown — so players without our JavaScript (TV
+        boxes, native apps) are counted. At most one per ``token_touch_interval_s``; unknown or
+        expired tokens are ignored (the media is still served). True when it counted."""
+        if not is_token(token):
+            return False
+        when = self._clock() if now is None else now
+        session_id = session_id_of(token)
+        cached = self._cache.get(session_id)
+        if cached is not None:
+            record = state.decode_record(cached)
+            if (
+                record is not None
+                and 0 <= when - record.session.last_beat_at < self.config.token_touch_interval_s
+            ):
+                return False
+        try:
+            accepted = await self._beat(session_id, Heartbeat(), when)
+        except UnknownSession:
+            return False
+        await self._write_through()
+        return accepted
+
+    async def _beat(self, session_id: str, beat: Heartbeat, now: float) -> bool:
+        key = state.session_key(session_id)
+        raw = self._cache.get(session_id)
+        if raw is None:
+            raw = await self._counters.get_flag(key)
+        for _ in range(_SWAP_ATTEMPTS):
+            record = None if raw is None else state.decode_record(raw)
+            if raw is None or record is None:
+                self._cache.pop(session_id, None)
+                raise UnknownSession()
+            rejection = check_heartbeat(record.session, beat, now, self.rules)
+            if rejection is BeatRejection.EXPIRED:
+                self._cache.pop(session_id, None)
+                await self._counters.delete(key)
+                raise UnknownSession()
+            if rejection is not None:
+                return False
+            session, deltas = apply_heartbeat(record.session, beat, self.rules, now)
+            updated = msgspec.structs.replace(record, session=session)
+            new_raw = state.encode_record(updated)
+            if await self._counters.swap_value(key, raw, new_raw, self._session_ttl):
+                self._remember(session_id, new_raw)
+                deltas = await self._claim(session, deltas, now)
+                self._account(updated, deltas, now)
+                return True
+            # Another process changed the session since this one saw it: start again from now.
+            raw = await self._counters.get_flag(key)
+        log.warning("session %s not updated after %d tries", session_id, _SWAP_ATTEMPTS)
+        return False
+
+    async def _claim(self, session: PlaybackSession, deltas: ViewDeltas, now: float) -> ViewDeltas:
+        """Count a play's effective view and completion once among the sessions continuing it
+        (policy: "counted at most once between them"), via the remembered prior play."""
+        if not (deltas.effective or deltas.completions):
+            return deltas
+        if now - session.play_at >= self.rules.play_dedupe_seconds:
+            return deltas  # no later session can continue this play any more
+        key = state.prior_key(session.item_type, session.item_id, session.viewer_id)
+        for _ in range(_SWAP_ATTEMPTS):
+            raw = await self._counters.get_flag(key)
+            prior = state.decode_prior(raw)
+            if prior is None or prior.at != session.play_at:
+                return deltas
+            effective = bool(deltas.effective) and not prior.effective_counted
+            completion = bool(deltas.completions) and not prior.completion_counted
+            claimed = replace(
+                prior,
+                effective_counted=prior.effective_counted or bool(deltas.effective),
+                completion_counted=prior.completion_counted or bool(deltas.completions),
+            )
+            ttl = state.ttl_seconds(session.play_at + self.rules.play_dedupe_seconds - now)
+            if claimed == prior or await self._counters.swap_value(
+                key, raw, state.encode_prior(claimed), ttl
+            ):
+                return replace(deltas, effective=int(effective), completions=int(completion))
+        return deltas
+
+    # -- accounting -------------------------------------------------------------------------
+
+    def _account(self, record: state.SessionRecord, deltas: ViewDeltas, now: float) -> None:
+        session = record.session
+        day = cst_day(now)
+        self.buffer.add_figures(
+            day=day,
+            item_type=session.item_type,
+            item_id=session.item_id,
+            org_path=record.org_path,
+            category=session.category,
+            terminal=session.terminal,
+            deltas=deltas,
+        )
+        self.buffer.add_viewer(
+            day=day,
+            item_type=session.item_type,
+            item_id=session.item_id,
+            org_path=record.org_path,
+            viewer=session.viewer_id,
+        )
+        if record.is_live:
+            self.buffer.touch(session.item_type, session.item_id, session.session_id, now)
+
+    def _remember(self, session_id: str, raw: str) -> None:
+        cache = self._cache
+        cache[session_id] = raw
+        cache.move_to_end(session_id)
+        while len(cache) > self.config.session_cache_size:
+            cache.popitem(last=False)
+
+    async def _write_through(self) -> None:
+        if self.config.drain_interval_s <= 0:
+            await self.drain()
+
+    async def drain(self) -> None:
+        """Write buffered figures to the counters and share heartbeat counts per address."""
+        await self.buffer.drain()
+        await self._beat_limit.sync(self._clock())
+
+    # -- live figures -----------------------------------------------------------------------
+
+    async def concurrent(self, item_type: ItemType, item_id: str) -> int:
+        """在线人数 now: sessions of the item with a beat in the last 30 s."""
+        since = self._clock() - self.rules.concurrent_window_seconds
+        return await self._counters.presence_count(state.presence_key(item_type, item_id), since)
+
+    async def peak(self, item_type: ItemType, item_id: str) -> PeakTracker:
+        """The peak concurrent viewers of the item and when it was first reached."""
+        return await read_peak(self._counters, item_type, item_id)

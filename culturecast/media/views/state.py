@@ -1,0 +1,133 @@
+"""Where view counting keeps its shared state in the counters port, and how it is encoded.
+
+Keys (all under the port's own prefix, ``cc:`` in Redis):
+
+``views:s:<session_id>``
+    The playback session (a ``SessionRecord`` as JSON), renewed on every accepted beat and
+    expiring a minute after the policy would call it expired. Changed by compare-and-set
+    (``swap_value``), so two api processes never both account the same beat interval.
+``views:prior:<type>:<id>:<viewer>``
+    The viewer's last counted play of the item (``PriorPlay``), for the 30 min dedupe window;
+    it expires with the window.
+``views:day:<YYYY-MM-DD>:item:<type>:<id>``
+    A hash of the day's figures of an item: ``plays``, ``watch_s``, ``effective``,
+    ``completions``, ``effective_watch_s``, and the same per terminal as ``<field>@<terminal>``.
+    The flush job ``htake``\\s it into the database.
+``views:dirty``
+    A hash whose field names are the JSON ``[day, type, id, org_path, category]`` of item hashes
+    written since the last flush (the port cannot list keys, so writers say what to flush).
+``views:uniq:<day>:item:<type>:<id>`` / ``views:uniq:<day>:org:<org_id>``
+    Distinct viewers (HyperLogLog in Redis) of an item, and of an organization's subtree.
+``views:presence:<type>:<id>``
+    Presence set of a live item's sessions (concurrent viewers, 30 s window).
+``views:peak:<type>:<id>``
+    The peak concurrent viewers and when first reached (JSON ``{"value", "at"}``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import msgspec
+
+from culturecast.media.views.policy import ItemType, PeakTracker, PlaybackSession, PriorPlay
+
+DIRTY_KEY = "views:dirty"
+
+FIGURE_FIELDS = ("plays", "watch_s", "effective", "completions", "effective_watch_s")
+"""Counter-hash fields, in the order of ``policy.ViewDeltas``."""
+
+
+class SessionRecord(msgspec.Struct, array_like=True, frozen=True):
+    """What is stored of a playback session."""
+
+    session: PlaybackSession
+    """The policy's state."""
+    org_path: tuple[str, ...]
+    """The item's organization and its ancestors (distinct viewers are counted on each)."""
+    is_live: bool
+    """Counted as a live stream now (presence, peak)."""
+
+
+_record_encoder = msgspec.json.Encoder()
+_record_decoder = msgspec.json.Decoder(SessionRecord)
+_prior_decoder = msgspec.json.Decoder(PriorPlay)
+
+
+def encode_record(record: SessionRecord) -> str:
+    return _record_encoder.encode(record).decode()
+
+
+def decode_record(raw: str) -> SessionRecord | None:
+    """The record, or None when the stored text is not one (a foreign or corrupt value)."""
+    try:
+        return _record_decoder.decode(raw)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
+
+
+def encode_prior(prior: PriorPlay) -> str:
+    return _record_encoder.encode(prior).decode()
+
+
+def decode_prior(raw: str | None) -> PriorPlay | None:
+    if raw is None:
+        return None
+    try:
+        return _prior_decoder.decode(raw)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
+
+
+def encode_peak(peak: PeakTracker) -> str:
+    return json.dumps({"value": peak.value, "at": peak.at})
+
+
+def decode_peak(raw: str | None) -> PeakTracker:
+    if raw is None:
+        return PeakTracker()
+    try:
+        data = json.loads(raw)
+        return PeakTracker(value=int(data["value"]), at=data["at"])
+    except (ValueError, KeyError, TypeError):
+        return PeakTracker()
+
+
+def session_key(session_id: str) -> str:
+    return f"views:s:{session_id}"
+
+
+def prior_key(item_type: ItemType, item_id: str, viewer_id: str) -> str:
+    return f"views:prior:{item_type}:{item_id}:{viewer_id}"
+
+
+def day_item_key(day: str, item_type: str, item_id: str) -> str:
+    return f"views:day:{day}:item:{item_type}:{item_id}"
+
+
+def item_uniques_key(day: str, item_type: str, item_id: str) -> str:
+    return f"views:uniq:{day}:item:{item_type}:{item_id}"
+
+
+def org_uniques_key(day: str, org_id: str) -> str:
+    return f"views:uniq:{day}:org:{org_id}"
+
+
+def presence_key(item_type: str, item_id: str) -> str:
+    return f"views:presence:{item_type}:{item_id}"
+
+
+def peak_key(item_type: str, item_id: str) -> str:
+    return f"views:peak:{item_type}:{item_id}"
+
+
+def dirty_field(
+    day: str, item_type: str, item_id: str, org_path: tuple[str, ...], category: str
+) -> str:
+    return json.dumps([day, item_type, item_id, list(org_path), category], ensure_ascii=False)
+
+
+def ttl_seconds(seconds: float) -> int:
+    """A whole-second TTL of at least one second (the port's unit)."""
+    return max(1, math.ceil(seconds))

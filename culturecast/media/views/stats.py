@@ -1,0 +1,397 @@
+"""Reading the statistics: daily documents of the flush (``flush.py``) rolled up by
+``rollup.py`` into the figures per item, organization subtree, category, terminal and day,
+rankings, trends and the monthly report; plus CSV rendering (UTF-8 with a byte-order mark, so
+Excel opens Chinese text correctly).
+
+Figures in the database lag the counters by up to one flush interval; live concurrent viewers
+and peaks are read from the counters directly.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import date, timedelta
+from typing import Any
+
+from culturecast.media.views.errors import InvalidQuery
+from culturecast.media.views.flush import PEAKS, STATS
+from culturecast.media.views.items import ItemResolver
+from culturecast.media.views.policy import (
+    ItemType,
+    PeakTracker,
+    Terminal,
+    ViewRules,
+    cst_day,
+    cst_day_start,
+    days_of_month,
+)
+from culturecast.media.views.rollup import (
+    Figures,
+    ItemDay,
+    MonthlyReport,
+    OrgTree,
+    RankBy,
+    by_category,
+    by_day,
+    by_org,
+    by_terminal,
+    monthly_report,
+    rank_items,
+    totals,
+)
+from culturecast.media.views.state import decode_peak, peak_key, presence_key
+from culturecast.storage.counters.port import Counters
+from culturecast.storage.database.port import Database, Document
+
+MAX_RANGE_DAYS = 366
+ORGS = "orgs"
+
+RANK_ALIASES = {
+    "plays": RankBy.PLAYS,
+    "watch_time": RankBy.WATCH_TIME,
+    "completion": RankBy.COMPLETION_RATE,
+    "completion_rate": RankBy.COMPLETION_RATE,
+    "effective": RankBy.EFFECTIVE,
+    "effective_watch_time": RankBy.EFFECTIVE_WATCH_TIME,
+}
+
+
+def figures_json(figures: Figures) -> dict[str, Any]:
+    return {
+        "plays": figures.plays,
+        "watch_seconds": round(figures.watch_seconds, 3),
+        "effective": figures.effective,
+        "completions": figures.completions,
+        "completion_rate": round(figures.completion_rate, 6),
+        "effective_watch_seconds": round(figures.effective_watch_seconds, 3),
+    }
+
+
+def _figures(doc: Mapping[str, Any]) -> Figures:
+    return Figures(
+        plays=int(doc.get("plays", 0)),
+        watch_seconds=float(doc.get("watch_s", 0.0)),
+        effective=int(doc.get("effective", 0)),
+        completions=int(doc.get("completions", 0)),
+        effective_watch_seconds=float(doc.get("effective_watch_s", 0.0)),
+    )
+
+
+def parse_range(first: str | None, last: str | None, now: float) -> tuple[str, str]:
+    """The days asked for: ``from``/``to`` (YYYY-MM-DD, China time), by default the 30 days
+    ending today."""
+    try:
+        to_day = last or cst_day(now)
+        cst_day_start(to_day)
+        from_day = first or (date.fromisoformat(to_day) - timedelta(days=29)).isoformat()
+        cst_day_start(from_day)
+    except ValueError:
+        raise InvalidQuery(
+            "日期格式应为 YYYY-MM-DD。 (from and to are days written YYYY-MM-DD.)"
+        ) from None
+    if from_day > to_day:
+        raise InvalidQuery("开始日期晚于结束日期。 (from is after to.)")
+    span = (date.fromisoformat(to_day) - date.fromisoformat(from_day)).days + 1
+    if span > MAX_RANGE_DAYS:
+        raise InvalidQuery(
+            f"一次最多查询 {MAX_RANGE_DAYS} 天。 (Ask for at most {MAX_RANGE_DAYS} days at once.)"
+        )
+    return from_day, to_day
+
+
+def parse_month(month: str | None, now: float) -> str:
+    value = month or cst_day(now)[:7]
+    try:
+        days_of_month(value)
+    except ValueError:
+        raise InvalidQuery("月份格式应为 YYYY-MM。 (month is written YYYY-MM.)") from None
+    return value
+
+
+def parse_rank(by: str | None) -> RankBy:
+    if by is None:
+        return RankBy.PLAYS
+    try:
+        return RANK_ALIASES[by]
+    except KeyError:
+        raise InvalidQuery(
+            "排序方式应为 plays、watch_time 或 completion。 "
+            "(by is one of plays, watch_time, completion, effective, effective_watch_time.)"
+        ) from None
+
+
+def rows_of(docs: Iterable[Document]) -> list[ItemDay]:
+    """One ``ItemDay`` per item document and terminal."""
+    rows: list[ItemDay] = []
+    for doc in docs:
+        for terminal, figures in (doc.get("terminals") or {}).items():
+            if terminal not in Terminal.__members__.values():
+                continue
+            rows.append(
+                ItemDay(
+                    day=doc["day"],
+                    item_type=ItemType(doc["item_type"]),
+                    item_id=doc["item_id"],
+                    org_id=doc["org_id"],
+                    category=doc["category"],
+                    terminal=Terminal(terminal),
+                    figures=_figures(figures),
+                )
+            )
+    return rows
+
+
+class StatsReader:
+    """Queries over ``view_stats_daily`` (and live figures from the counters)."""
+
+    def __init__(
+        self,
+        database: Database,
+        counters: Counters,
+        resolver: ItemResolver,
+        clock: Callable[[], float],
+        rules: ViewRules,
+    ) -> None:
+        self._stats = database.collection(STATS)
+        self._peaks = database.collection(PEAKS)
+        self._orgs = database.collection(ORGS)
+        self._counters = counters
+        self._resolver = resolver
+        self._clock = clock
+        self._rules = rules
+
+    def now(self) -> float:
+        return self._clock()
+
+    # -- organizations ----------------------------------------------------------------------
+
+    async def org_tree(self, org_id: str) -> tuple[OrgTree, dict[str, str]]:
+        """The subtree of ``org_id`` (as a tree rooted there) and the names of its members."""
+        docs = await self._orgs.find({"$or": [{"_id": org_id}, {"ancestors": org_id}]})
+        parents: dict[str, str | None] = {}
+        names: dict[str, str] = {}
+        for doc in docs:
+            parents[doc["_id"]] = None if doc["_id"] == org_id else doc.get("parent_id")
+            names[doc["_id"]] = str(doc.get("name", doc["_id"]))
+        parents.setdefault(org_id, None)
+        return OrgTree(parents), names
+
+    # -- rows -------------------------------------------------------------------------------
+
+    async def item_docs(
+        self, item_type: ItemType, item_id: str, first: str, last: str
+    ) -> list[Document]:
+        return await self._stats.find(
+            {
+                "scope": "item",
+                "key": f"{item_type}:{item_id}",
+                "day": {"$gte": first, "$lte": last},
+            },
+            sort=[("day", 1)],
+        )
+
+    async def org_path_of(self, item_type: ItemType, item_id: str) -> list[str] | None:
+        """The organization path recorded with an item's statistics (for items since deleted)."""
+        doc = await self._stats.find_one({"scope": "item", "key": f"{item_type}:{item_id}"})
+        return None if doc is None else list(doc.get("org_path") or [doc["org_id"]])
+
+    async def subtree_rows(self, org_id: str, first: str | None, last: str) -> list[ItemDay]:
+        day: dict[str, str] = {"$lte": last}
+        if first is not None:
+            day["$gte"] = first
+        docs = await self._stats.find({"scope": "item", "org_path": org_id, "day": day})
+        return rows_of(docs)
+
+    async def org_uniques(self, org_id: str, first: str, last: str) -> dict[str, int]:
+        docs = await self._stats.find(
+            {"scope": "org", "key": org_id, "day": {"$gte": first, "$lte": last}}
+        )
+        return {doc["day"]: int(doc.get("uniques", 0)) for doc in docs}
+
+    # -- reports ----------------------------------------------------------------------------
+
+    async def item_report(
+        self, item_type: ItemType, item_id: str, first: str, last: str, is_live: bool
+    ) -> dict[str, Any]:
+        docs = await self.item_docs(item_type, item_id, first, last)
+        rows = rows_of(docs)
+        uniques = {doc["day"]: int(doc.get("uniques", 0)) for doc in docs}
+        daily = by_day(rows)
+        report: dict[str, Any] = {
+            "item_type": str(item_type),
+            "item_id": item_id,
+            "from": first,
+            "to": last,
+            "totals": figures_json(totals(rows)),
+            "daily": [
+                {"day": day, "unique_viewers": uniques.get(day, 0), **figures_json(figures)}
+                for day, figures in daily.items()
+            ],
+            "by_terminal": {str(t): figures_json(f) for t, f in by_terminal(rows).items()},
+        }
+        if item_type is ItemType.LIVE or is_live:
+            report["live"] = await self.live(item_type, item_id)
+        return report
+
+    async def live(self, item_type: ItemType, item_id: str) -> dict[str, Any]:
+        """在线人数 now, and the peak with its time (counters first, then the database)."""
+        now = self._clock()
+        current = await self._counters.presence_count(
+            presence_key(item_type, item_id), now - self._rules.concurrent_window_seconds
+        )
+        peak = decode_peak(await self._counters.get_flag(peak_key(item_type, item_id)))
+        stored = await self._peaks.get(f"{item_type}:{item_id}")
+        if stored is not None and int(stored.get("peak", 0)) > peak.value:
+            peak = PeakTracker(value=int(stored["peak"]), at=stored.get("peak_at"))
+        return {
+            "current_viewers": current,
+            "peak_viewers": peak.value,
+            "peak_at": peak.at,
+        }
+
+    async def org_report(self, org_id: str, first: str, last: str, top: int) -> dict[str, Any]:
+        tree, names = await self.org_tree(org_id)
+        rows = await self.subtree_rows(org_id, first, last)
+        uniques = await self.org_uniques(org_id, first, last)
+        per_org = by_org(rows, tree)
+        daily = by_day(rows)
+        days = sorted(set(daily) | set(uniques))
+        return {
+            "org_id": org_id,
+            "name": names.get(org_id, org_id),
+            "from": first,
+            "to": last,
+            "totals": figures_json(totals(rows)),
+            "daily": [
+                {
+                    "day": day,
+                    "unique_viewers": uniques.get(day, 0),
+                    **figures_json(daily.get(day, Figures())),
+                }
+                for day in days
+            ],
+            "by_category": {c: figures_json(f) for c, f in sorted(by_category(rows).items())},
+            "by_terminal": {str(t): figures_json(f) for t, f in by_terminal(rows).items()},
+            "children": [
+                {"org_id": child, "name": names.get(child, child), **figures_json(per_org[child])}
+                for child in tree.children(org_id)
+            ],
+            "top_items": await self._ranked(rows, RankBy.PLAYS, top, 0),
+        }
+
+    async def ranking(
+        self, org_id: str, first: str, last: str, by: RankBy, limit: int, min_plays: int
+    ) -> list[dict[str, Any]]:
+        rows = await self.subtree_rows(org_id, first, last)
+        return await self._ranked(rows, by, limit, min_plays)
+
+    async def _ranked(
+        self, rows: Sequence[ItemDay], by: RankBy, limit: int, min_plays: int
+    ) -> list[dict[str, Any]]:
+        places = rank_items(rows, by, limit=limit, min_plays=min_plays)
+        result: list[dict[str, Any]] = []
+        for place in places:
+            item = place.item
+            resolved = await self._resolver.resolve(item.key.item_type, item.key.item_id)
+            result.append(
+                {
+                    "rank": place.rank,
+                    "item_type": str(item.key.item_type),
+                    "item_id": item.key.item_id,
+                    "title": resolved.title if resolved is not None else "",
+                    "org_id": item.org_id,
+                    "category": item.category,
+                    **figures_json(item.figures),
+                }
+            )
+        return result
+
+    async def monthly(
+        self, org_id: str, month: str, top: int
+    ) -> tuple[MonthlyReport, dict[str, str]]:
+        tree, names = await self.org_tree(org_id)
+        days = days_of_month(month)
+        rows = await self.subtree_rows(org_id, None, days[-1])
+        active = await self.org_uniques(org_id, days[0], days[-1])
+        return monthly_report(rows, tree, org_id, month, active, top=top), names
+
+
+def monthly_json(report: MonthlyReport, names: Mapping[str, str]) -> dict[str, Any]:
+    return {
+        "org_id": report.org_id,
+        "name": names.get(report.org_id, report.org_id),
+        "month": report.month,
+        "totals": figures_json(report.totals),
+        "cumulative": figures_json(report.cumulative),
+        "by_terminal": {str(t): figures_json(f) for t, f in report.by_terminal.items()},
+        "by_category": {c: figures_json(f) for c, f in report.by_category.items()},
+        "daily": [
+            {"day": p.day, "active_viewers": p.active_viewers, **figures_json(p.figures)}
+            for p in report.daily
+        ],
+        "average_daily_active": round(report.average_daily_active, 3),
+        "peak_day": None
+        if report.peak_day is None
+        else {"day": report.peak_day.day, "active_viewers": report.peak_day.active_viewers},
+        "top_items": [
+            {
+                "rank": place.rank,
+                "item_type": str(place.item.key.item_type),
+                "item_id": place.item.key.item_id,
+                "org_id": place.item.org_id,
+                "category": place.item.category,
+                **figures_json(place.item.figures),
+            }
+            for place in report.top_items
+        ],
+        "districts": [
+            {
+                "org_id": row.org_id,
+                "name": names.get(row.org_id, row.org_id),
+                "sites": row.sites,
+                "average_effective_watch_seconds": round(row.average_effective_watch_seconds, 3),
+                **figures_json(row.figures),
+            }
+            for row in report.districts
+        ],
+        "district_ranking": [
+            {"rank": place.rank, "org_id": place.key, "name": names.get(place.key, place.key)}
+            for place in report.district_ranking
+        ],
+    }
+
+
+# -- CSV ------------------------------------------------------------------------------------
+
+FIGURE_HEADER = [
+    "观看人次 plays",
+    "观看时长(秒) watch_seconds",
+    "有效观看 effective",
+    "播完 completions",
+    "播完率 completion_rate",
+    "有效时长(秒) effective_watch_seconds",
+]
+FIGURE_KEYS = [
+    "plays",
+    "watch_seconds",
+    "effective",
+    "completions",
+    "completion_rate",
+    "effective_watch_seconds",
+]
+
+
+def to_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
+    """CSV in UTF-8 with a byte-order mark (Excel reads Chinese correctly only with it)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow(["" if value is None else value for value in row])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def figure_cells(data: Mapping[str, Any]) -> list[Any]:
+    return [data[key] for key in FIGURE_KEYS]
