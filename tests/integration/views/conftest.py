@@ -3,6 +3,7 @@ engines or on Redis; plus helpers to put live events and resources in its databa
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,12 @@ from tests.support.api import Api
 ADMIN_PASSWORD = "admin-pass-123"
 # 2024-03-10 08:00 China time: far from midnight, so a test's hours stay on one CST day.
 START = 1_710_028_800.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 class FakeClock:
@@ -65,6 +72,8 @@ async def start_stack(
             "CULTURECAST_DATA_DIR": str(data_dir),
             "CULTURECAST_ADMIN_PASSWORD": ADMIN_PASSWORD,
             "CULTURECAST_HTTP_HOST": "127.0.0.1",
+            # Standalone also listens for RTMP; never on a port another test holds.
+            "CULTURECAST_RTMP_PORT": str(free_port()),
             **env,
         }
     )
