@@ -1,0 +1,300 @@
+"""Every string the web pages show, in zh-CN (first: the audience is Chinese) and English.
+
+Templates call ``t("key")``; the ES modules get the whole catalogue of the page's language as
+JSON and call ``t('key')``. Placeholders are ``{name}`` in both. Unit tests check that every
+key has both languages with the same placeholders, and that every key the templates and
+scripts use exists, so a missing translation fails a test instead of showing a raw key.
+
+API errors are shown by their stable code (``error.<code>``); the server's own sentence is
+added as the detail, so a code without a translation still says something a person can act on.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Final, Literal
+
+type Lang = Literal["zh-CN", "en"]
+
+LANGS: Final[tuple[Lang, ...]] = ("zh-CN", "en")
+DEFAULT_LANG: Final[Lang] = "zh-CN"
+LANG_COOKIE: Final = "cc_lang"
+"""Remembers a ``?lang=`` choice for later pages (a year, like other site preferences)."""
+
+# Content categories (DESIGN.md § Media resources): the code the resources API stores and
+# filters by (``?category=``), and the catalogue key of its label.
+CATEGORIES: Final[tuple[tuple[str, str], ...]] = (
+    ("film", "category.film"),
+    ("opera", "category.opera"),
+    ("music", "category.music"),
+    ("storytelling", "category.storytelling"),
+    ("lecture", "category.lecture"),
+    ("performance", "category.performance"),
+    ("micro_video", "category.micro_video"),
+    ("audiobook", "category.audiobook"),
+)
+
+_MESSAGES: Final[dict[str, tuple[str, str]]] = {
+    # Site frame
+    "site.name": ("文化云", "Culture Cloud"),
+    "site.tagline": ("直播、回看与点播资源", "Live shows, replays and media"),
+    "nav.skip": ("跳到主要内容", "Skip to main content"),
+    "nav.home": ("首页", "Home"),
+    "nav.admin": ("管理后台", "Admin"),
+    "nav.main": ("主导航", "Main navigation"),
+    "lang.other": ("English", "中文"),
+    "lang.other_label": ("Switch to English", "切换到中文"),
+    "prefs.large_font": ("大字模式", "Large text"),
+    "footer.powered": ("CultureCast {version}", "CultureCast {version}"),
+    "page.not_found": ("页面不存在", "Page not found"),
+    "page.not_found_hint": (
+        "链接可能有误，或内容已被删除。",
+        "The link may be wrong, or the item was removed.",
+    ),
+    "page.back_home": ("返回首页", "Back to the home page"),
+    # Shared
+    "common.loading": ("加载中…", "Loading…"),
+    "common.load_failed": ("加载失败，请稍后重试", "Could not load this; try again later"),
+    "common.coming_soon": ("此功能即将上线，敬请期待", "This is coming soon"),
+    "badge.live": ("直播中", "LIVE"),
+    "badge.replay": ("回看", "Replay"),
+    "badge.audio": ("音频", "Audio"),
+    "badge.episodes": ("共{n}集", "{n} episodes"),
+    # Home
+    "home.live_now": ("正在直播", "Live now"),
+    "home.upcoming": ("即将开播", "Coming up"),
+    "home.replays": ("精彩回看", "Replays"),
+    "home.categories": ("分类浏览", "Browse by category"),
+    "home.series": ("专辑", "Series"),
+    "home.all": ("全部", "All"),
+    "empty.live": ("现在没有直播，稍后再来看看", "Nothing is live right now; check back later"),
+    "empty.upcoming": ("暂无直播预告", "No shows are scheduled yet"),
+    "empty.replays": ("暂无回看", "No replays yet"),
+    "empty.resources": ("这个分类下还没有内容", "Nothing in this category yet"),
+    "empty.series": ("暂无专辑", "No series yet"),
+    "category.film": ("影视", "Film"),
+    "category.opera": ("戏曲", "Opera"),
+    "category.music": ("音乐", "Music"),
+    "category.storytelling": ("评书", "Storytelling"),
+    "category.lecture": ("讲座", "Lectures"),
+    "category.performance": ("展演", "Performances"),
+    "category.micro_video": ("微视频", "Micro-videos"),
+    "category.audiobook": ("有声书", "Audiobooks"),
+    # Countdown
+    "countdown.starts_in": ("距开播还有", "Starts in"),
+    "countdown.dhms": ("{d}天 {h}:{m}:{s}", "{d}d {h}:{m}:{s}"),
+    "countdown.hms": ("{h}:{m}:{s}", "{h}:{m}:{s}"),
+    "countdown.starting": ("马上开始", "Starting now"),
+    "countdown.at": ("开播时间：{when}", "Starts at {when}"),
+    # Player pages
+    "player.region": ("播放器", "Player"),
+    "player.connecting": ("正在连接…", "Connecting…"),
+    "player.play_missing": (
+        "播放功能即将上线，敬请期待",
+        "Playback is coming soon",
+    ),
+    "player.error": ("播放出错，请刷新页面重试", "Playback failed; reload the page to try again"),
+    "player.unsupported": (
+        "当前浏览器无法播放，请换用其他浏览器",
+        "This browser cannot play the stream; try another browser",
+    ),
+    "player.tap_to_play": ("点击播放", "Tap to play"),
+    "live.not_found": ("没有找到这场直播", "This show could not be found"),
+    "resource.not_found": ("没有找到这个节目", "This item could not be found"),
+    "series.not_found": ("没有找到这个专辑", "This series could not be found"),
+    "live.status.scheduled": ("未开始", "Not started"),
+    "live.status.live": ("直播中", "Live"),
+    "live.status.reconnecting": ("信号中断，正在重连…", "Signal lost; reconnecting…"),
+    "live.status.ended": ("已结束", "Ended"),
+    "live.replay_pending": (
+        "直播已结束，回看正在生成，请稍后再来",
+        "The show has ended; the replay is being prepared, come back soon",
+    ),
+    # Chat
+    "chat.title": ("互动评论", "Comments"),
+    "chat.placeholder": ("说点什么…", "Say something…"),
+    "chat.send": ("发送", "Send"),
+    "chat.like": ("点赞", "Like"),
+    "chat.viewers": ("{n}人在看", "{n} watching"),
+    "chat.likes": ("{n}次点赞", "{n} likes"),
+    "chat.coming_soon": ("评论功能即将上线", "Comments are coming soon"),
+    "chat.closed": ("评论已关闭", "Comments are closed"),
+    "chat.pinned": ("公告：{text}", "Notice: {text}"),
+    "chat.empty": ("还没有评论", "No comments yet"),
+    # Share
+    "share.title": ("分享", "Share"),
+    "share.scan": ("用微信扫一扫，在手机上观看", "Scan with WeChat to watch on a phone"),
+    "share.qr_alt": ("本页二维码", "QR code of this page"),
+    "share.copy": ("复制链接", "Copy link"),
+    "share.copied": ("链接已复制", "Link copied"),
+    # Audio player
+    "audio.speed": ("播放速度", "Speed"),
+    "audio.sleep": ("定时关闭", "Sleep timer"),
+    "audio.sleep_off": ("不开启", "Off"),
+    "audio.sleep_minutes": ("{n}分钟", "{n} min"),
+    "audio.sleep_episode": ("播完本集", "End of this episode"),
+    "audio.sleep_left": ("{time}后停止播放", "Stops in {time}"),
+    "audio.sleep_done": ("定时已到，已暂停播放", "Sleep timer: playback paused"),
+    "resume.from": ("上次播放到 {time}，已为您继续", "Continuing from {time}, where you stopped"),
+    "resume.restart": ("从头播放", "Start over"),
+    # Series
+    "series.episodes": ("选集", "Episodes"),
+    "series.episode": ("第{n}集", "Episode {n}"),
+    "series.auto_next": ("自动播放下一集", "Play the next episode automatically"),
+    "series.next": ("下一集", "Next episode"),
+    "series.continue": ("继续播放：{title}", "Continue: {title}"),
+    "series.empty": ("这个专辑还没有节目", "This series has no episodes yet"),
+    "series.now_playing": ("正在播放", "Now playing"),
+    "series.part_of": ("所属专辑：{title}", "Part of: {title}"),
+    # Admin console
+    "admin.title": ("管理后台", "Admin console"),
+    "admin.sign_in": ("登录", "Sign in"),
+    "admin.sign_in_title": ("管理员登录", "Sign in to manage"),
+    "admin.username": ("用户名", "User name"),
+    "admin.password": ("密码", "Password"),
+    "admin.sign_out": ("退出登录", "Sign out"),
+    "admin.signed_in_as": ("当前用户：{name}", "Signed in as {name}"),
+    "admin.session_expired": ("登录已过期，请重新登录", "Your session has expired; sign in again"),
+    "admin.orgs": ("组织机构", "Organizations"),
+    "admin.orgs_empty": ("还没有组织机构", "No organizations yet"),
+    "admin.org_name": ("机构名称", "Organization name"),
+    "admin.new_root": ("新建省级机构", "New province-level organization"),
+    "admin.add_child": ("添加下级", "Add child"),
+    "admin.child_name": ("下级机构名称", "Name of the new child"),
+    "admin.rename": ("重命名", "Rename"),
+    "admin.new_name": ("新名称", "New name"),
+    "admin.delete": ("删除", "Delete"),
+    "admin.save": ("保存", "Save"),
+    "admin.cancel": ("取消", "Cancel"),
+    "admin.create": ("创建", "Create"),
+    "admin.confirm": ("确定", "Confirm"),
+    "admin.confirm_delete": (
+        "确定删除“{name}”吗？此操作不能撤销。",
+        "Delete “{name}”? This cannot be undone.",
+    ),
+    "admin.created": ("已创建“{name}”", "Created “{name}”"),
+    "admin.renamed": ("已改名为“{name}”", "Renamed to “{name}”"),
+    "admin.deleted": ("已删除“{name}”", "Deleted “{name}”"),
+    "admin.users": ("用户", "Users"),
+    "admin.users_empty": ("还没有用户", "No users yet"),
+    "admin.new_user": ("新建用户", "New user"),
+    "admin.display_name": ("显示名称", "Display name"),
+    "admin.role": ("角色", "Role"),
+    "admin.org": ("所属机构", "Organization"),
+    "admin.no_org": ("（无）", "(none)"),
+    "admin.status": ("状态", "Status"),
+    "admin.actions": ("操作", "Actions"),
+    "admin.active": ("正常", "Active"),
+    "admin.disabled": ("已停用", "Disabled"),
+    "admin.disable": ("停用", "Disable"),
+    "admin.enable": ("启用", "Enable"),
+    "admin.user_created": ("已创建用户“{name}”", "Created the user “{name}”"),
+    "admin.user_disabled": ("已停用“{name}”", "Disabled “{name}”"),
+    "admin.user_enabled": ("已启用“{name}”", "Enabled “{name}”"),
+    "admin.more_coming": (
+        "直播、资源与统计管理即将上线",
+        "Managing live events, resources and statistics is coming soon",
+    ),
+    "level.1": ("省级", "Province"),
+    "level.2": ("市级", "City"),
+    "level.3": ("县级", "County"),
+    "level.4": ("乡镇", "Township"),
+    "level.5": ("村级", "Village"),
+    "role.platform_admin": ("平台管理员", "Platform admin"),
+    "role.org_admin": ("机构管理员", "Organization admin"),
+    "role.editor": ("编辑", "Editor"),
+    "role.viewer": ("观众", "Viewer"),
+    # API error codes (server/errors.py and the accounts service), then the client's own
+    "error.bad_credentials": ("用户名或密码错误", "Wrong user name or password"),
+    "error.rate_limited": (
+        "失败次数过多，请 15 分钟后再试",
+        "Too many failed attempts; wait 15 minutes and try again",
+    ),
+    "error.bad_token": ("登录已过期，请重新登录", "Your session has expired; sign in again"),
+    "error.unauthorized": ("请先登录", "Please sign in first"),
+    "error.forbidden": ("您没有权限执行此操作", "You are not allowed to do this"),
+    "error.not_found": ("对象不存在或已被删除", "Not found, or already deleted"),
+    "error.too_deep": (
+        "村级机构下不能再建下级机构",
+        "A village-level organization cannot have children",
+    ),
+    "error.org_not_empty": (
+        "该机构还有下级机构或用户，请先删除它们",
+        "This organization still has child organizations or users; remove them first",
+    ),
+    "error.username_taken": (
+        "该用户名已被占用，请换一个",
+        "That user name is taken; choose another",
+    ),
+    "error.weak_password": (
+        "密码太短，请设置更长的密码",
+        "The password is too short; choose a longer one",
+    ),
+    "error.invalid_body": ("填写的内容不符合要求", "Some of the fields are not valid"),
+    "error.role_change_not_possible": (
+        "无法更改该用户的角色",
+        "This user's role cannot be changed",
+    ),
+    "error.conflict": ("与现有数据冲突", "This conflicts with existing data"),
+    "error.bad_request": ("请求有误", "The request was not valid"),
+    "error.malformed_json": ("请求有误", "The request was not valid"),
+    "error.payload_too_large": ("内容太大", "That is too large"),
+    "error.engine_unavailable": (
+        "服务暂时不可用，请稍后重试",
+        "The service is temporarily unavailable; try again shortly",
+    ),
+    "error.internal_error": ("服务器出错，请稍后重试", "Server error; try again later"),
+    "error.network": (
+        "网络连接失败，请检查网络后重试",
+        "Network error; check the connection and try again",
+    ),
+    "error.unknown": ("操作失败", "The request failed"),
+    "error.detail": ("详情：{detail}", "Details: {detail}"),
+}
+
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def _build(index: int) -> Mapping[str, str]:
+    return MappingProxyType({key: texts[index] for key, texts in _MESSAGES.items()})
+
+
+CATALOGUES: Final[Mapping[Lang, Mapping[str, str]]] = MappingProxyType(
+    {lang: _build(i) for i, lang in enumerate(LANGS)}
+)
+"""Immutable: language → key → text."""
+
+
+def parse_lang(value: str | None) -> Lang | None:
+    """A language from ``?lang=`` or the cookie: ``en``/``en-US`` → en, ``zh``/``zh-CN`` →
+    zh-CN; anything else is ignored (None) rather than an error, so a bad link still works."""
+    if not value:
+        return None
+    value = value.strip().lower()
+    if value == "en" or value.startswith("en-"):
+        return "en"
+    if value == "zh" or value.startswith("zh-"):
+        return "zh-CN"
+    return None
+
+
+def choose_lang(query: str | None, cookie: str | None) -> Lang:
+    """``?lang=`` wins, then the remembered cookie, then zh-CN (not Accept-Language: the
+    platform is Chinese first, and many phones in China are set to English)."""
+    return parse_lang(query) or parse_lang(cookie) or DEFAULT_LANG
+
+
+def translate(lang: Lang, key: str, **params: object) -> str:
+    """The text of ``key`` with ``{name}`` placeholders filled; an unknown key raises
+    ``KeyError`` (pages are rendered in tests, so it cannot reach a viewer)."""
+    text = CATALOGUES[lang][key]
+    if not params:
+        return text
+    return _PLACEHOLDER.sub(lambda m: str(params.get(m.group(1), m.group(0))), text)
+
+
+def placeholders(text: str) -> frozenset[str]:
+    """The ``{name}`` placeholders in ``text``."""
+    return frozenset(_PLACEHOLDER.findall(text))

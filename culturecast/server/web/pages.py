@@ -1,0 +1,196 @@
+"""Page handlers: pick the language, render one template, attach the page's JSON config.
+
+The pages are shells: the server renders the frame, the headings and the strings; small ES
+modules fetch the JSON API and fill them in. Each page's config lists which API routes this
+process actually serves (``apis``), so a page whose API has not landed yet (or is not served
+by this role) shows "coming soon" instead of fetching a 404.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+import jinja2
+from aiohttp import web
+
+from culturecast import __version__
+from culturecast.server.web import i18n
+from culturecast.server.web.assets import IMMUTABLE, StaticAssets
+
+_HERE: Final = Path(__file__).parent
+# Ids of our objects are URL-safe tokens; anything else cannot name one, so it gets the
+# not-found page without asking the API.
+_ID: Final = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_PARAM: Final = re.compile(r"\{[^}]*\}")
+_LANG_COOKIE_AGE: Final = 365 * 24 * 3600
+
+
+@dataclass(slots=True)
+class WebPages:
+    """Templates, static files and the route list of one application."""
+
+    env: jinja2.Environment
+    assets: StaticAssets
+    _apis: list[str] | None = field(default=None)
+
+    def apis(self, app: web.Application) -> list[str]:
+        """API paths this app serves with their parameters written ``{}``
+        (``/api/v1/live/{}``), and ``/socket.io/`` when chat is attached. The router is frozen
+        once the app runs, so the list is computed once."""
+        if self._apis is None:
+            found = set()
+            for resource in app.router.resources():
+                path = _PARAM.sub("{}", resource.canonical)
+                if path.startswith(("/api/", "/socket.io")):
+                    found.add(path)
+            self._apis = sorted(found)
+        return self._apis
+
+
+WEB = web.AppKey("web_pages", WebPages)
+
+
+def create_pages(
+    templates: Path = _HERE / "templates", static: Path = _HERE / "static"
+) -> WebPages:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(templates),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,
+    )
+    assets = StaticAssets(static)
+    env.globals["static"] = assets.url
+    env.globals["version"] = __version__
+    env.globals["categories"] = i18n.CATEGORIES
+    return WebPages(env, assets)
+
+
+def _render(
+    request: web.Request,
+    template: str,
+    *,
+    page: str,
+    title_key: str | None = None,
+    data: Mapping[str, Any] | None = None,
+    status: int = 200,
+) -> web.Response:
+    pages = request.app[WEB]
+    query_lang = i18n.parse_lang(request.query.get("lang"))
+    lang = i18n.choose_lang(request.query.get("lang"), request.cookies.get(i18n.LANG_COOKIE))
+
+    def t(key: str, **params: object) -> str:
+        return i18n.translate(lang, key, **params)
+
+    other: i18n.Lang = "en" if lang == "zh-CN" else "zh-CN"
+    config = {
+        "page": page,
+        "lang": lang,
+        "strings": dict(i18n.CATALOGUES[lang]),
+        "apis": pages.apis(request.app),
+        **(data or {}),
+    }
+    html = pages.env.get_template(template).render(
+        lang=lang,
+        t=t,
+        page=page,
+        title=t(title_key) if title_key else None,
+        other_lang=other,
+        other_lang_url=request.rel_url.update_query(lang=other),
+        config=config,
+        data=data or {},
+    )
+    response = web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
+    # The HTML names hashed static paths and depends on the language cookie: revalidate.
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["Vary"] = "Cookie"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    if page == "admin":
+        response.headers["X-Frame-Options"] = "DENY"  # clickjacking on the console
+    if query_lang is not None and request.cookies.get(i18n.LANG_COOKIE) != query_lang:
+        response.set_cookie(
+            i18n.LANG_COOKIE, query_lang, max_age=_LANG_COOKIE_AGE, path="/", samesite="Lax"
+        )
+    return response
+
+
+async def home(request: web.Request) -> web.Response:
+    return _render(request, "home.html", page="home")
+
+
+async def admin(request: web.Request) -> web.Response:
+    return _render(request, "admin.html", page="admin", title_key="admin.title")
+
+
+def _item_page(template: str, page: str, key: str, not_found: str) -> Any:
+    async def handler(request: web.Request) -> web.Response:
+        item_id = request.match_info[key]
+        if not _ID.fullmatch(item_id):
+            return _not_found(request, not_found)
+        return _render(request, template, page=page, data={key: item_id})
+
+    return handler
+
+
+def _not_found(request: web.Request, message_key: str = "page.not_found_hint") -> web.Response:
+    return _render(
+        request,
+        "not_found.html",
+        page="not_found",
+        title_key="page.not_found",
+        data={"message_key": message_key},
+        status=404,
+    )
+
+
+async def static(request: web.Request) -> web.StreamResponse:
+    assets = request.app[WEB].assets
+    asset = assets.get(request.match_info["path"])
+    if asset is None:
+        raise web.HTTPNotFound(reason="no such static file")
+    current = request.match_info["version"] == assets.version
+    headers = {
+        "ETag": asset.etag,
+        "Vary": "Accept-Encoding",
+        "X-Content-Type-Options": "nosniff",
+        # An old or future version (a rolling deploy between api processes): serve today's
+        # bytes so the page still works, but let nobody keep them under that name.
+        "Cache-Control": IMMUTABLE if current else "no-cache",
+    }
+    if asset.etag in request.headers.get("If-None-Match", ""):
+        return web.Response(status=304, headers=headers)
+    body = asset.body
+    gz = asset.gzipped() if "gzip" in request.headers.get("Accept-Encoding", "") else None
+    if gz is not None:
+        body = gz
+        headers["Content-Encoding"] = "gzip"
+    charset = "utf-8" if asset.content_type.startswith("text/") else None
+    return web.Response(
+        body=body, headers=headers, content_type=asset.content_type, charset=charset
+    )
+
+
+def setup_routes(app: web.Application, pages: WebPages | None = None) -> None:
+    """Add the pages of DESIGN.md § Interfaces (stable: shared as links and QR codes) and the
+    static files."""
+    app[WEB] = pages or create_pages()
+    app.router.add_get("/", home)
+    app.router.add_get("/admin", admin)
+    app.router.add_get(
+        "/live/{event_id}", _item_page("live.html", "live", "event_id", "live.not_found")
+    )
+    app.router.add_get(
+        "/r/{resource_id}",
+        _item_page("resource.html", "resource", "resource_id", "resource.not_found"),
+    )
+    app.router.add_get(
+        "/s/{series_id}", _item_page("series.html", "series", "series_id", "series.not_found")
+    )
+    app.router.add_get("/static/{version}/{path:.+}", static)

@@ -1,0 +1,286 @@
+// The admin console: sign-in, the organization tree and users, over the accounts API.
+// The token lives in sessionStorage: it ends with the tab, and no other site can read it.
+import { $, api, config, el, errorText, itemsOf, t } from "../core.js";
+import { setupPrefs } from "../prefs.js";
+
+const TOKEN = "cc:token";
+const state = { token: null, user: null, orgs: [], users: [] };
+
+function getToken() {
+  try {
+    return sessionStorage.getItem(TOKEN);
+  } catch {
+    return state.token;
+  }
+}
+function setToken(token) {
+  state.token = token;
+  try {
+    if (token) sessionStorage.setItem(TOKEN, token);
+    else sessionStorage.removeItem(TOKEN);
+  } catch {
+    // kept in memory only
+  }
+}
+
+function showError(error) {
+  const box = $("#admin-error");
+  const { main, detail } = errorText(error);
+  box.replaceChildren(el("span", {}, main), detail ? el("span", { class: "detail" }, t("error.detail", { detail })) : null);
+  box.hidden = false;
+  $("#admin-status").textContent = "";
+}
+function clearMessages() {
+  $("#admin-error").hidden = true;
+  $("#admin-error").replaceChildren();
+  $("#admin-status").textContent = "";
+}
+function notify(text) {
+  $("#admin-status").textContent = text;
+}
+
+/** Call the API with the token; a 401 means the session is over: back to the sign-in form. */
+async function call(path, options = {}) {
+  const res = await api(path, { ...options, token: getToken() });
+  if (res.status === 401 && path !== "/api/v1/auth/login") {
+    setToken(null);
+    showLogin();
+    showError({ code: "bad_token", message: "" });
+  }
+  return res;
+}
+
+function showLogin() {
+  $("#console").hidden = true;
+  $("#login-section").hidden = false;
+}
+
+async function showConsole(user) {
+  state.user = user;
+  $("#login-section").hidden = true;
+  $("#console").hidden = false;
+  $("#whoami").textContent = t("admin.signed_in_as", { name: user.display_name || user.username });
+  $("#root-org-form").hidden = user.role !== "platform_admin";
+  await Promise.all([loadOrgs(), loadUsers()]);
+}
+
+// Organizations
+
+async function loadOrgs() {
+  const res = await call("/api/v1/orgs");
+  if (!res.ok) return showError(res.error);
+  state.orgs = itemsOf(res.data);
+  renderTree();
+  renderOrgOptions();
+}
+
+function levelName(org) {
+  const key = `level.${org.level}`;
+  return key in config().strings ? t(key) : org.level_name || "";
+}
+
+function renderTree() {
+  const tree = $("#org-tree");
+  const byParent = new Map();
+  const ids = new Set(state.orgs.map((o) => o.id));
+  for (const org of state.orgs) {
+    // An org admin's own organization has a parent outside what they can see: a root here.
+    const parent = org.parent_id && ids.has(org.parent_id) ? org.parent_id : null;
+    if (!byParent.has(parent)) byParent.set(parent, []);
+    byParent.get(parent).push(org);
+  }
+  for (const list of byParent.values()) list.sort((a, b) => a.name.localeCompare(b.name, "zh-CN"));
+  const branch = (parent) => (byParent.get(parent) || []).map((org) => orgNode(org, byParent.has(org.id) ? el("ul", {}, branch(org.id)) : null));
+  const roots = branch(null);
+  tree.replaceChildren(...(roots.length ? roots : [el("li", { class: "muted" }, t("admin.orgs_empty"))]));
+}
+
+function orgNode(org, children) {
+  const row = el(
+    "div",
+    { class: "org-node", dataset: { orgId: org.id } },
+    el("span", { class: "org-name" }, org.name),
+    el("span", { class: "muted" }, levelName(org)),
+    org.level < 5 ? el("button", { type: "button", class: "button small secondary", onclick: () => inlineForm(row, "admin.child_name", "", "admin.create", (name) => createOrg(name, org.id)) }, t("admin.add_child")) : null,
+    el("button", { type: "button", class: "button small secondary", onclick: () => inlineForm(row, "admin.new_name", org.name, "admin.save", (name) => renameOrg(org, name)) }, t("admin.rename")),
+    el("button", { type: "button", class: "button small secondary", onclick: () => deleteOrg(org) }, t("admin.delete")),
+  );
+  return el("li", {}, row, children);
+}
+
+function inlineForm(row, labelKey, value, submitKey, action) {
+  row.querySelector("form")?.remove();
+  const input = el("input", { name: "name", value, maxlength: 100, required: true, "aria-label": t(labelKey) });
+  const form = el(
+    "form",
+    {
+      onsubmit: async (event) => {
+        event.preventDefault();
+        if (await action(input.value.trim())) form.remove();
+      },
+    },
+    input,
+    el("button", { type: "submit", class: "button small" }, t(submitKey)),
+    el("button", { type: "button", class: "button small secondary", onclick: () => form.remove() }, t("admin.cancel")),
+  );
+  row.append(form);
+  input.focus();
+}
+
+async function createOrg(name, parentId) {
+  clearMessages();
+  const body = parentId ? { name, parent_id: parentId } : { name };
+  const res = await call("/api/v1/orgs", { method: "POST", body });
+  if (!res.ok) {
+    showError(res.error);
+    return false;
+  }
+  await loadOrgs();
+  notify(t("admin.created", { name: res.data.name }));
+  return true;
+}
+
+async function renameOrg(org, name) {
+  clearMessages();
+  const res = await call(`/api/v1/orgs/${encodeURIComponent(org.id)}`, { method: "PATCH", body: { name } });
+  if (!res.ok) {
+    showError(res.error);
+    return false;
+  }
+  await loadOrgs();
+  notify(t("admin.renamed", { name: res.data.name }));
+  return true;
+}
+
+function confirmAction(text) {
+  const dialog = $("#confirm-dialog");
+  $("#confirm-text").textContent = text;
+  return new Promise((resolve) => {
+    dialog.addEventListener("close", () => resolve(dialog.returnValue === "ok"), { once: true });
+    dialog.showModal();
+  });
+}
+
+async function deleteOrg(org) {
+  clearMessages();
+  if (!(await confirmAction(t("admin.confirm_delete", { name: org.name })))) return;
+  const res = await call(`/api/v1/orgs/${encodeURIComponent(org.id)}`, { method: "DELETE" });
+  if (!res.ok) return showError(res.error);
+  await loadOrgs();
+  notify(t("admin.deleted", { name: org.name }));
+}
+
+function renderOrgOptions() {
+  const select = $("#user-org");
+  const current = select.value;
+  const options = [el("option", { value: "" }, t("admin.no_org"))];
+  const sorted = [...state.orgs].sort((a, b) => a.level - b.level || a.name.localeCompare(b.name, "zh-CN"));
+  for (const org of sorted) options.push(el("option", { value: org.id }, `${org.name}（${levelName(org)}）`));
+  select.replaceChildren(...options);
+  select.value = current;
+}
+
+// Users
+
+async function loadUsers() {
+  const res = await call("/api/v1/users");
+  if (!res.ok) return showError(res.error);
+  state.users = itemsOf(res.data);
+  renderUsers();
+}
+
+function orgName(id) {
+  const org = state.orgs.find((o) => o.id === id);
+  return org ? org.name : id ? id : t("admin.no_org");
+}
+
+function renderUsers() {
+  const body = $("#users-table tbody");
+  const rows = state.users.map((user) =>
+    el(
+      "tr",
+      { dataset: { userId: user.id } },
+      el("td", {}, user.username),
+      el("td", {}, user.display_name || ""),
+      el("td", {}, t(`role.${user.role}`)),
+      el("td", {}, orgName(user.org_id)),
+      el("td", {}, user.disabled ? t("admin.disabled") : t("admin.active")),
+      el(
+        "td",
+        {},
+        user.id === state.user.id
+          ? null
+          : el("button", { type: "button", class: "button small secondary", onclick: () => setDisabled(user, !user.disabled) }, user.disabled ? t("admin.enable") : t("admin.disable")),
+      ),
+    ),
+  );
+  body.replaceChildren(...(rows.length ? rows : [el("tr", {}, el("td", { colspan: 6, class: "muted" }, t("admin.users_empty")))]));
+}
+
+async function setDisabled(user, disabled) {
+  clearMessages();
+  const res = await call(`/api/v1/users/${encodeURIComponent(user.id)}`, { method: "PATCH", body: { disabled } });
+  if (!res.ok) return showError(res.error);
+  await loadUsers();
+  notify(t(disabled ? "admin.user_disabled" : "admin.user_enabled", { name: user.username }));
+}
+
+async function createUser(event) {
+  event.preventDefault();
+  clearMessages();
+  const form = event.target;
+  const data = new FormData(form);
+  const body = { username: data.get("username").trim(), password: data.get("password"), role: data.get("role") };
+  if (data.get("org_id")) body.org_id = data.get("org_id");
+  if (data.get("display_name").trim()) body.display_name = data.get("display_name").trim();
+  const res = await call("/api/v1/users", { method: "POST", body });
+  if (!res.ok) return showError(res.error);
+  form.reset();
+  await loadUsers();
+  notify(t("admin.user_created", { name: res.data.username }));
+}
+
+// Sign-in
+
+async function signIn(event) {
+  event.preventDefault();
+  clearMessages();
+  const data = new FormData(event.target);
+  const res = await api("/api/v1/auth/login", { method: "POST", body: { username: data.get("username"), password: data.get("password") } });
+  if (!res.ok) return showError(res.error);
+  setToken(res.data.token);
+  event.target.reset();
+  await showConsole(res.data.user);
+}
+
+async function signOut() {
+  clearMessages();
+  await call("/api/v1/auth/logout", { method: "POST" });
+  setToken(null);
+  showLogin();
+}
+
+async function start() {
+  setupPrefs();
+  $("#login-form").addEventListener("submit", signIn);
+  $("#sign-out").addEventListener("click", signOut);
+  $("#user-form").addEventListener("submit", createUser);
+  $("#root-org-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const input = $("#root-org-name");
+    if (await createOrg(input.value.trim(), null)) input.value = "";
+  });
+  if (getToken()) {
+    const res = await call("/api/v1/auth/me");
+    if (res.ok) await showConsole(res.data);
+    else if (res.status !== 401) {
+      showLogin();
+      showError(res.error);
+    }
+  } else {
+    showLogin();
+  }
+  document.documentElement.dataset.ready = config().page;
+}
+
+start();

@@ -1,0 +1,127 @@
+// Home: live now, coming up (with countdowns), replays, categories and series. Each shelf
+// fetches its list API; an API that is missing, refuses (401/403) or finds nothing (404)
+// gives the shelf's friendly empty state — only a server fault or a network failure says
+// "could not load".
+import { $, api, config, el, formatWhen, hasApi, itemsOf, pick, t, toEpochSeconds } from "../core.js";
+import { countdownText } from "../countdown.js";
+import { setupPrefs } from "../prefs.js";
+
+const LIVE_STATES = ["live", "reconnecting"];
+
+// One place to adjust when the list APIs settle their query parameters.
+const SHELVES = [
+  { list: "live", api: "/api/v1/live", query: { status: "live" }, keep: (e) => !e.status || LIVE_STATES.includes(e.status), empty: "empty.live", card: eventCard },
+  { list: "upcoming", api: "/api/v1/live", query: { status: "scheduled" }, keep: (e) => !e.status || e.status === "scheduled", empty: "empty.upcoming", card: upcomingCard },
+  { list: "replays", api: "/api/v1/live", query: { status: "ended" }, keep: (e) => !e.status || e.status === "ended", empty: "empty.replays", card: eventCard },
+  { list: "series", api: "/api/v1/series", query: {}, keep: () => true, empty: "empty.series", card: seriesCard },
+];
+const RESOURCES = { api: "/api/v1/resources", empty: "empty.resources" };
+
+function cover(item, badge) {
+  const src = pick(item, "cover_url", "poster_url", "cover", "poster");
+  return el(
+    "div",
+    { class: "card-cover" },
+    src ? el("img", { src, alt: "", loading: "lazy", width: 320, height: 180 }) : null,
+    badge ? el("span", { class: "badge" }, badge) : null,
+  );
+}
+
+function card(href, item, badge, ...meta) {
+  return el(
+    "a",
+    { class: "card", href },
+    cover(item, badge),
+    el(
+      "div",
+      { class: "card-body" },
+      el("p", { class: "card-title" }, pick(item, "title", "name") || ""),
+      ...meta.filter(Boolean).map((m) => (m instanceof Node ? m : el("p", { class: "card-meta" }, m))),
+    ),
+  );
+}
+
+function eventCard(event) {
+  const live = LIVE_STATES.includes(event.status);
+  return card(`/live/${encodeURIComponent(event.id)}`, event, live ? t("badge.live") : t("badge.replay"), event.organization_name || event.org_name);
+}
+
+function startOf(event) {
+  return toEpochSeconds(pick(event, "scheduled_start", "starts_at", "scheduled_at", "start_at"));
+}
+
+function upcomingCard(event) {
+  const start = startOf(event);
+  const clock = el("p", { class: "card-meta", role: "timer", "aria-live": "off" });
+  if (start !== undefined) {
+    clock.dataset.target = String(start);
+    clock.textContent = countdownText(start, Date.now() / 1000);
+  }
+  return card(`/live/${encodeURIComponent(event.id)}`, event, null, start !== undefined ? t("countdown.at", { when: formatWhen(start) }) : null, clock);
+}
+
+function seriesCard(series) {
+  const count = pick(series, "episode_count", "count");
+  return card(`/s/${encodeURIComponent(series.id)}`, series, null, count !== undefined ? t("badge.episodes", { n: count }) : null);
+}
+
+function categoryLabel(resource) {
+  const label = resource.category_label;
+  if (label && typeof label === "object") return config().lang === "en" ? label.en : label.zh;
+  return resource.category;
+}
+
+function resourceCard(resource) {
+  return card(`/r/${encodeURIComponent(resource.id)}`, resource, resource.kind === "audio" ? t("badge.audio") : null, categoryLabel(resource));
+}
+
+function showEmpty(container, key) {
+  container.replaceChildren(el("p", { class: "empty" }, t(key)));
+}
+
+async function fill(container, path, query, keep, cardOf, emptyKey) {
+  container.setAttribute("aria-busy", "true");
+  if (!hasApi(path)) {
+    showEmpty(container, emptyKey);
+  } else {
+    const qs = new URLSearchParams(query).toString();
+    const res = await api(qs ? `${path}?${qs}` : path);
+    if (res.ok) {
+      const items = itemsOf(res.data).filter(keep);
+      if (items.length) container.replaceChildren(...items.map(cardOf));
+      else showEmpty(container, emptyKey);
+    } else if (res.status === 0 || res.status >= 500) {
+      showEmpty(container, "common.load_failed");
+    } else {
+      showEmpty(container, emptyKey);
+    }
+  }
+  container.setAttribute("aria-busy", "false");
+}
+
+function setupCategories() {
+  const container = $('[data-list="resources"]');
+  const chips = [...document.querySelectorAll(".chip")];
+  const load = (category) => {
+    for (const chip of chips) chip.setAttribute("aria-pressed", String(chip.dataset.category === category));
+    const query = category ? { category } : {};
+    return fill(container, RESOURCES.api, query, () => true, resourceCard, RESOURCES.empty);
+  };
+  for (const chip of chips) chip.addEventListener("click", () => load(chip.dataset.category));
+  return load("");
+}
+
+function tickCountdowns() {
+  const now = Date.now() / 1000;
+  for (const node of document.querySelectorAll("[data-target]")) {
+    node.textContent = countdownText(Number(node.dataset.target), now);
+  }
+}
+
+setupPrefs();
+const loads = SHELVES.map((s) => fill($(`[data-list="${s.list}"]`), s.api, s.query, s.keep, s.card, s.empty));
+loads.push(setupCategories());
+Promise.all(loads).then(() => {
+  document.documentElement.dataset.ready = config().page; // tests wait for this
+});
+setInterval(tickCountdowns, 1000);

@@ -1,0 +1,5 @@
+import { config } from "../core.js";
+import { setupPrefs } from "../prefs.js";
+
+setupPrefs();
+document.documentElement.dataset.ready = config().page;

@@ -1,0 +1,70 @@
+// /r/<resource_id>: one resource. Audio (评书, music) gets the audio-first layout with speed and
+// a sleep timer; an episode of a series links to its series and goes on to the next episode.
+import { $, api, config, el, formatClock, hasApi, store, t } from "../core.js";
+import { Playback, SleepTimer } from "../player.js";
+import { setupPrefs } from "../prefs.js";
+import { setupShare } from "../share.js";
+
+const AUTO_NEXT = "cc:auto-next";
+const resourceId = config().resource_id;
+
+function say(text) {
+  $("#player-message").textContent = text;
+}
+
+function categoryLabel(resource) {
+  const label = resource.category_label;
+  if (label && typeof label === "object") return config().lang === "en" ? label.en : label.zh;
+  return resource.category || "";
+}
+
+async function nextEpisode(resource) {
+  if (!resource.series_id || !hasApi("/api/v1/series/{}/next")) return null;
+  const res = await api(`/api/v1/series/${encodeURIComponent(resource.series_id)}/next?after=${encodeURIComponent(resource.id)}`);
+  return res.ok && res.data ? res.data.next : null;
+}
+
+async function main() {
+  setupPrefs();
+  setupShare();
+  if (!hasApi("/api/v1/resources/{}")) {
+    $("#title").textContent = t("common.coming_soon");
+    say(t("player.play_missing"));
+    return;
+  }
+  const res = await api(`/api/v1/resources/${encodeURIComponent(resourceId)}`);
+  if (!res.ok) {
+    $("#title").textContent = t(res.status === 404 ? "resource.not_found" : "common.load_failed");
+    say("");
+    return;
+  }
+  const resource = res.data;
+  $("#title").textContent = resource.title;
+  document.title = `${resource.title} · ${t("site.name")}`;
+  const meta = [categoryLabel(resource), resource.performer, resource.duration_s ? formatClock(resource.duration_s) : ""];
+  $("#meta").textContent = meta.filter(Boolean).join(" · ");
+  $("#description").textContent = resource.description || "";
+  if (resource.series_id) {
+    const link = $("#series-link");
+    link.replaceChildren(el("a", { href: `/s/${encodeURIComponent(resource.series_id)}` }, t("series.part_of", { title: resource.series_title || "" })));
+    link.hidden = false;
+  }
+  const playback = new Playback({ kind: resource.kind === "audio" ? "audio" : "video", title: resource.title, cover: resource.poster_url });
+  const sleep = new SleepTimer(() => playback.media);
+  const next = await nextEpisode(resource);
+  if (next) {
+    const p = $("#next-episode");
+    p.replaceChildren(el("a", { class: "button secondary", href: `/r/${encodeURIComponent(next.id)}` }, `${t("series.next")}：${next.title}`));
+    p.hidden = false;
+    playback.onEnded = () => {
+      if (sleep.stopsAtEnd()) return;
+      if (store.get(AUTO_NEXT) !== false) location.href = `/r/${encodeURIComponent(next.id)}`;
+    };
+  } else {
+    playback.onEnded = () => sleep.stopsAtEnd();
+  }
+  await playback.start("resource", resource.id, { resume: true });
+}
+
+await main();
+document.documentElement.dataset.ready = config().page;

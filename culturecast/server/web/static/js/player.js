@@ -1,0 +1,251 @@
+// The player shared by the live, resource and series pages: POST /api/v1/play for a session,
+// play its master playlist (native HLS on Apple devices, hls.js elsewhere), heartbeats every
+// heartbeat_interval_s (15 s) and a last one by sendBeacon when the page goes away, resume
+// "where you stopped" per device, playback speed and a sleep timer for audio.
+import { $, api, el, errorText, formatClock, hasApi, loadScript, store, t } from "./core.js";
+
+const PLAY = "/api/v1/play";
+const HEARTBEAT = "/api/v1/views/heartbeat";
+const SPEED = "cc:speed";
+
+function say(text) {
+  $("#player-message").textContent = text;
+}
+
+function stateOf(media) {
+  if (media.ended) return "ended";
+  if (media.paused) return "paused";
+  return media.readyState < 3 ? "buffering" : "playing";
+}
+
+/** Apple devices play HLS natively (and iOS before 17.1 has no MSE for hls.js); everyone else
+ * gets hls.js, which also handles ABR better than Chrome's own HLS. */
+function preferNative(media) {
+  if (!media.canPlayType("application/vnd.apple.mpegurl")) return false;
+  const ua = navigator.userAgent;
+  return /iP(hone|ad|od)/.test(ua) || (/Macintosh/.test(ua) && /Safari/.test(ua) && !/Chrom/.test(ua)) || !("MediaSource" in window);
+}
+
+export class Playback {
+  /** kind: "video" | "audio"; title and cover for the audio-first layout. */
+  constructor({ kind = "video", title = "", cover = null } = {}) {
+    this.kind = kind;
+    this.session = null;
+    this.hls = null;
+    this.timer = null;
+    this.seq = 0;
+    this.resumeKey = null;
+    this.onEnded = null;
+    const slot = $("#media-slot");
+    const player = $("#player");
+    player.classList.toggle("audio", kind === "audio");
+    this.media = el(kind === "audio" ? "audio" : "video", { id: "media", controls: true, playsinline: true, "webkit-playsinline": true, preload: "metadata" });
+    const parts = [];
+    if (kind === "audio") {
+      parts.push(el("div", { class: "audio-cover", role: "img", "aria-label": title }));
+      if (cover) parts[0].style.backgroundImage = `url(${JSON.stringify(cover)})`;
+      parts.push(el("p", { class: "now" }, title));
+    }
+    slot.replaceChildren(...parts, this.media);
+    $("#audio-tools").hidden = kind !== "audio";
+    this.pagehide = () => this.beat(true);
+    window.addEventListener("pagehide", this.pagehide);
+    this.media.addEventListener("ended", () => {
+      this.beat();
+      if (this.resumeKey) store.set(this.resumeKey, null);
+      if (this.onEnded) this.onEnded();
+    });
+    this.media.addEventListener("playing", () => say(""));
+  }
+
+  /** Start a playback session for the item and play it; false when it cannot play. */
+  async start(itemType, itemId, { resume = false } = {}) {
+    if (!hasApi(PLAY)) {
+      say(t("player.play_missing"));
+      return false;
+    }
+    say(t("player.connecting"));
+    const res = await api(PLAY, { method: "POST", body: { item_type: itemType, item_id: itemId } });
+    if (!res.ok) {
+      const { main, detail } = errorText(res.error);
+      say(detail ? `${main} — ${detail}` : main);
+      return false;
+    }
+    this.session = res.data;
+    if (resume) this.setupResume(`cc:pos:${itemType}:${itemId}`);
+    if (!(await this.attach(res.data.master_url))) return false;
+    const every = Math.max(1, Number(res.data.heartbeat_interval_s) || 15) * 1000;
+    this.timer = setInterval(() => this.beat(), every);
+    this.applySpeed();
+    try {
+      await this.media.play();
+    } catch {
+      say(t("player.tap_to_play")); // autoplay refused until the viewer taps
+    }
+    return true;
+  }
+
+  async attach(url) {
+    const media = this.media;
+    if (preferNative(media)) {
+      media.src = url;
+      return true;
+    }
+    try {
+      await loadScript("../vendor/hls.min.js"); // relative to core.js
+    } catch {
+      say(t("common.load_failed"));
+      return false;
+    }
+    const Hls = window.Hls;
+    if (!Hls || !Hls.isSupported()) {
+      if (media.canPlayType("application/vnd.apple.mpegurl")) {
+        media.src = url;
+        return true;
+      }
+      say(t("player.unsupported"));
+      return false;
+    }
+    const hls = new Hls({ enableWorker: true, lowLatencyMode: false, backBufferLength: 30 });
+    let recovered = false;
+    hls.on(Hls.Events.ERROR, (_event, data) => {
+      if (!data.fatal) return;
+      if (data.type === Hls.ErrorTypes.MEDIA_ERROR && !recovered) {
+        recovered = true;
+        hls.recoverMediaError();
+      } else if (data.type === Hls.ErrorTypes.NETWORK_ERROR) {
+        hls.startLoad(); // a live playlist that 404s between segments: keep trying
+      } else {
+        say(t("player.error"));
+      }
+    });
+    hls.loadSource(url);
+    hls.attachMedia(media);
+    this.hls = hls;
+    return true;
+  }
+
+  /** One heartbeat; on page exit by sendBeacon, which outlives the page. */
+  beat(leaving = false) {
+    if (!this.session) return;
+    const body = JSON.stringify({
+      session_id: this.session.session_id,
+      position_s: Number.isFinite(this.media.currentTime) ? this.media.currentTime : null,
+      state: leaving && !this.media.ended ? "paused" : stateOf(this.media),
+      seq: ++this.seq,
+    });
+    if (leaving && navigator.sendBeacon) {
+      navigator.sendBeacon(HEARTBEAT, new Blob([body], { type: "application/json" }));
+      this.saveResume();
+      return;
+    }
+    fetch(HEARTBEAT, { method: "POST", headers: { "Content-Type": "application/json" }, body, keepalive: true }).catch(() => {});
+  }
+
+  /** "Continue where you stopped", per device and item, without login. */
+  setupResume(key) {
+    this.resumeKey = key;
+    const saved = store.get(key);
+    let lastSave = 0;
+    this.media.addEventListener("timeupdate", () => {
+      if (Date.now() - lastSave > 5000) {
+        lastSave = Date.now();
+        this.saveResume();
+      }
+    });
+    if (!saved || !(saved.p > 5)) return;
+    this.media.addEventListener(
+      "loadedmetadata",
+      () => {
+        const duration = this.media.duration;
+        if (Number.isFinite(duration) && saved.p > duration - 10) return;
+        this.media.currentTime = saved.p;
+        const note = $("#resume-note");
+        note.querySelector("span").textContent = t("resume.from", { time: formatClock(saved.p) });
+        note.hidden = false;
+        $("#resume-restart").onclick = () => {
+          this.media.currentTime = 0;
+          note.hidden = true;
+        };
+      },
+      { once: true },
+    );
+  }
+
+  saveResume() {
+    if (!this.resumeKey || !(this.media.currentTime > 0) || this.media.ended) return;
+    store.set(this.resumeKey, { p: Math.floor(this.media.currentTime), d: this.media.duration || null, at: Date.now() });
+  }
+
+  applySpeed() {
+    const select = $("#speed");
+    const saved = store.get(SPEED);
+    if (saved && [...select.options].some((o) => o.value === saved)) select.value = saved;
+    this.media.playbackRate = Number(select.value);
+    select.onchange = () => {
+      this.media.playbackRate = Number(select.value);
+      store.set(SPEED, select.value);
+    };
+  }
+
+  /** Stop everything (another episode is about to play). */
+  destroy() {
+    this.beat(true);
+    clearInterval(this.timer);
+    window.removeEventListener("pagehide", this.pagehide);
+    if (this.hls) this.hls.destroy();
+    this.media.pause();
+    this.media.removeAttribute("src");
+    this.session = null;
+  }
+}
+
+/** The sleep timer: pause after N minutes, or at the end of this episode (which also stops
+ * auto-next). One per page; survives episode changes. */
+export class SleepTimer {
+  constructor(getMedia) {
+    this.getMedia = getMedia;
+    this.deadline = null;
+    this.endOfEpisode = false;
+    this.select = $("#sleep");
+    this.left = $("#sleep-left");
+    this.select.addEventListener("change", () => this.set(this.select.value));
+    setInterval(() => this.tick(), 1000);
+  }
+
+  set(value) {
+    this.endOfEpisode = value === "episode";
+    this.deadline = value && value !== "episode" ? Date.now() + Number(value) * 60000 : null;
+    this.tick();
+  }
+
+  tick() {
+    if (this.deadline === null) {
+      this.left.textContent = this.endOfEpisode ? t("audio.sleep_episode") : "";
+      return;
+    }
+    const remaining = (this.deadline - Date.now()) / 1000;
+    if (remaining <= 0) {
+      this.fire();
+      return;
+    }
+    this.left.textContent = t("audio.sleep_left", { time: formatClock(remaining) });
+  }
+
+  fire() {
+    const media = this.getMedia();
+    if (media) media.pause();
+    this.deadline = null;
+    this.endOfEpisode = false;
+    this.select.value = "";
+    this.left.textContent = "";
+    say(t("audio.sleep_done"));
+  }
+
+  /** Called when an episode ends: true when playback must stop here. */
+  stopsAtEnd() {
+    if (!this.endOfEpisode) return false;
+    this.fire();
+    return true;
+  }
+}
