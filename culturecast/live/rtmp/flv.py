@@ -125,8 +125,19 @@ def audio_codec(data: bytes) -> str | None:
 
 
 def is_keyframe(data: bytes) -> bool:
-    """Whether a video tag body is a keyframe (FrameType 1), legacy or enhanced."""
-    return bool(data) and (data[0] >> 4) & 0x07 == 1
+    """Whether a video tag body is a keyframe (FrameType 1), legacy or enhanced.
+
+    AVC/HEVC/AV1 tags also carry FrameType 1 on their sequence headers and on the
+    end-of-sequence marker FFmpeg writes last (AVCPacketType 0 and 2), which hold no picture;
+    only coded frames (legacy packet type 1, enhanced CodedFrames/CodedFramesX) count.
+    """
+    if not data or (data[0] >> 4) & 0x07 != 1:
+        return False
+    if data[0] & 0x80:
+        return data[0] & 0x0F in (1, 3)  # enhanced PacketTypeCodedFrames(X)
+    if data[0] & 0x0F in (7, 12, 13):
+        return len(data) > 1 and data[1] == 1
+    return True
 
 
 def is_sequence_header(tag_type: int, data: bytes) -> bool:

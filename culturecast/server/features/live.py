@@ -1,21 +1,114 @@
-"""Wiring of the live feature into the application (see the package's own docs)."""
+"""Wiring of the live feature into the application (see ``culturecast/live``).
+
+Roles (DESIGN.md § Processes): the RTMP listener, the transcoders, the packagers and the
+reconnect grace timers run in ``standalone`` and ``ingest``; the HTTP API in ``standalone``
+and ``api``. Every role builds a :class:`LiveService` (status notices reach every process
+over the counters' pub/sub, so chat in an api process hears that a show went live). In
+distributed mode the ingest writes to the shared object store and database, so any api node
+serves the stream.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from culturecast.live import handlers
+from culturecast.live.ingest import IngestLimits, RtmpIngest
+from culturecast.live.replay import ReplayPackager
+from culturecast.live.runtime import LiveRuntime, RuntimeConfig
+from culturecast.live.service import INDEXES, REPLAY_JOB, LiveService
+from culturecast.server.context import ROLE, SERVICES
 from culturecast.server.kit import HttpKit
 from culturecast.transcode.jobs.port import JobRegistry
 
 if TYPE_CHECKING:
     from culturecast.server.jobs import JobDeps
 
+log = logging.getLogger("culturecast.live")
 
-def install(app: web.Application, kit: HttpKit) -> None:
+LIVE_SERVICE = web.AppKey("live_service", LiveService)
+"""The live service of this process (``playable``, ``add_listener``)."""
+LIVE_RUNTIME = web.AppKey("live_runtime", LiveRuntime)
+"""The ingest runtime (standalone and ingest roles only)."""
+LIVE_INGEST = web.AppKey("live_ingest", RtmpIngest)
+"""The RTMP listener (standalone and ingest roles only)."""
+
+type ReplayReady = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+def install(
+    app: web.Application,
+    kit: HttpKit,
+    *,
+    runtime_config: Callable[[Any], RuntimeConfig] | None = None,
+    ingest_limits: IngestLimits | None = None,
+) -> None:
     """Add the live feature's routes, services and background tasks to ``app``."""
+    role = app[ROLE]
+
+    async def live_ctx(app: web.Application) -> AsyncIterator[None]:
+        services = app[SERVICES]
+        settings = services.settings
+        engines = services.engines
+        await engines.database.ensure_indexes(INDEXES)
+        service = LiveService(
+            engines.database,
+            engines.objects,
+            engines.counters,
+            services.jobs,
+            authz=kit,
+            rtmp_url=settings.rtmp_url,
+            clock=time.time,
+        )
+        app[LIVE_SERVICE] = service
+        await service.start()
+        ingest: RtmpIngest | None = None
+        runtime: LiveRuntime | None = None
+        try:
+            if role in ("standalone", "ingest"):
+                config = (
+                    runtime_config(settings)
+                    if runtime_config is not None
+                    else RuntimeConfig(spool_dir=settings.data_dir / "spool" / "live")
+                )
+                runtime = LiveRuntime(service, engines.objects, config)
+                app[LIVE_RUNTIME] = runtime
+                await runtime.recover()
+                ingest = RtmpIngest(
+                    runtime, host=settings.http_host, port=settings.rtmp_port, limits=ingest_limits
+                )
+                await ingest.start()
+                app[LIVE_INGEST] = ingest
+            yield
+        finally:
+            if ingest is not None:
+                await ingest.close()
+            if runtime is not None:
+                await runtime.close()
+            await service.close()
+
+    app.cleanup_ctx.append(live_ctx)
+    if role in ("standalone", "api"):
+        handlers.setup_routes(kit, lambda request: request.app[LIVE_SERVICE])
 
 
-def register_jobs(registry: JobRegistry, deps: JobDeps) -> None:
-    """Register the live feature's job handlers (api and worker processes alike)."""
+def register_jobs(
+    registry: JobRegistry, deps: JobDeps, *, on_replay_ready: ReplayReady | None = None
+) -> None:
+    """Register the live feature's job handlers (api and worker processes alike).
+
+    ``on_replay_ready(event_doc)`` runs after a replay is written (the media catalogue links
+    the replay as a VOD resource).
+    """
+    packager = ReplayPackager(
+        deps.engines.database,
+        deps.engines.objects,
+        clock=deps.clock,
+        on_replay_ready=on_replay_ready,
+    )
+    registry.register(REPLAY_JOB, packager.handle)

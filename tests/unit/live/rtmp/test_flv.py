@@ -58,6 +58,9 @@ def test_empty_bodies_have_no_codec() -> None:
 def test_keyframe_and_sequence_header_flags() -> None:
     assert flv.is_keyframe(b"\x17\x01")
     assert not flv.is_keyframe(b"\x27\x01")
+    # Sequence header and end of sequence carry FrameType 1 but no picture.
+    assert not flv.is_keyframe(b"\x17\x00")
+    assert not flv.is_keyframe(b"\x17\x02")
     assert flv.is_sequence_header(flv.TAG_VIDEO, b"\x17\x00")
     assert not flv.is_sequence_header(flv.TAG_VIDEO, b"\x17\x01")
     assert flv.is_sequence_header(flv.TAG_AUDIO, b"\xaf\x00")

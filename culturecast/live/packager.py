@@ -1,0 +1,245 @@
+"""Publishes a live event's HLS from the spool to the object store as segments complete.
+
+ffmpeg writes each transcoder run into its own spool directory (``run-<n>/<rendition>/``)
+with ``temp_file`` (files appear only when complete). Every ``poll_s`` the packager reads
+each run's playlists, and for every new segment, in order:
+
+1. uploads the segment (``live/<event>/<rendition>/seg_<n>.ts``, immutable),
+2. then rewrites the playlists that name it — ``index.m3u8`` (sliding window) and
+   ``event.m3u8`` (the recording) — so no viewer is ever sent a segment that is not there,
+3. and, once every rendition of the run has a segment, the master (our own, from the plan).
+
+Segment numbers continue across runs; the first segment of every run after the first is
+marked EXT-X-DISCONTINUITY. Runs are drained in order: a run's segments are published only
+after the previous run was closed (its ffmpeg exited and its last files were read).
+The numbering is recovered from ``event.m3u8`` in the store, so a restarted ingest process
+continues an event where it was.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from culturecast.live import playlist
+from culturecast.live.playlist import Segment
+from culturecast.storage.errors import ObjectNotFound
+from culturecast.storage.objects.port import ObjectStore
+from culturecast.transcode.command import PLAYLIST_NAME
+from culturecast.transcode.ladder import PlannedRung
+from culturecast.transcode.master import build_master
+
+log = logging.getLogger("culturecast.live.packager")
+
+SEGMENT_CACHE = "public, max-age=31536000, immutable"
+LIVE_PLAYLIST_CACHE = "public, max-age=1"
+MASTER_CACHE = "public, max-age=5"
+VOD_PLAYLIST_CACHE = "public, max-age=3600"
+PLAYLIST_TYPE = "application/vnd.apple.mpegurl"
+SEGMENT_TYPE = "video/mp2t"
+
+
+@dataclass(slots=True)
+class _Run:
+    number: int
+    directory: Path
+    planned: list[PlannedRung]
+    published: dict[str, int] = field(default_factory=dict)
+    closed: bool = False
+    drained: bool = False
+
+
+@dataclass(slots=True)
+class _Rendition:
+    segments: list[Segment] = field(default_factory=list)
+    pending_discontinuity: bool = False
+    loaded: bool = False
+
+
+class Packager:
+    """One event's uploader."""
+
+    def __init__(
+        self,
+        event_id: str,
+        objects: ObjectStore,
+        *,
+        segment_s: float = 2.0,
+        window: int = 10,
+        poll_s: float = 0.2,
+        clock: Callable[[], float] = time.time,
+        on_segment: Callable[[str, Segment, float], None] | None = None,
+    ) -> None:
+        self.event_id = event_id
+        self.objects = objects
+        self.segment_s = segment_s
+        self.window = window
+        self.poll_s = poll_s
+        self.clock = clock
+        self.on_segment = on_segment
+        self._runs: list[_Run] = []
+        self._renditions: dict[str, _Rendition] = {}
+        self._master_plan: list[str] | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()
+        self._ended = False
+
+    def prefix(self, rendition: str = "") -> str:
+        base = f"live/{self.event_id}/"
+        return base + (f"{rendition}/" if rendition else "")
+
+    # ------------------------------------------------------------ runs
+
+    def add_run(self, number: int, directory: Path, planned: Sequence[PlannedRung]) -> None:
+        """A transcoder run started writing into ``directory``."""
+        self._runs.append(_Run(number, directory, list(planned)))
+        if self._task is None:
+            self._task = asyncio.create_task(self._loop())
+
+    async def close_run(self, number: int) -> None:
+        """The run's ffmpeg exited: publish what it left, then let later runs go."""
+        for run in self._runs:
+            if run.number == number:
+                run.closed = True
+        await self.poll()
+
+    def media_duration(self) -> float:
+        """Seconds of published media in the longest rendition."""
+        return max(
+            (sum(s.duration for s in r.segments) for r in self._renditions.values()), default=0.0
+        )
+
+    async def finish(self) -> None:
+        """Every run closed: publish the rest, then EXT-X-ENDLIST on every playlist."""
+        for run in self._runs:
+            run.closed = True
+        await self.poll()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        async with self._lock:
+            self._ended = True
+            for name in self._renditions:
+                await self._write_playlists(name)
+
+    async def close(self) -> None:
+        """Stop polling (process shutdown) without ending the playlists."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    # ------------------------------------------------------------ polling
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                await self.poll()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # The store may be briefly unavailable; the next poll retries what is left.
+                log.exception("live: packaging %s failed; retrying", self.event_id)
+            await asyncio.sleep(self.poll_s)
+
+    async def poll(self) -> None:
+        """Publish every complete segment not yet published."""
+        async with self._lock:
+            for run in self._runs:
+                if run.drained:
+                    continue
+                await self._scan(run)
+                if not run.closed:
+                    break  # later runs wait for this one
+                run.drained = True
+
+    async def _scan(self, run: _Run) -> None:
+        for rung in run.planned:
+            path = run.directory / rung.name / PLAYLIST_NAME
+            try:
+                text = await asyncio.to_thread(path.read_text)
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            entries = playlist.parse_media_playlist(text).entries
+            done = run.published.get(rung.name, 0)
+            rendition = await self._rendition(rung.name)
+            if done == 0 and entries:
+                rendition.pending_discontinuity = bool(rendition.segments)
+            for entry in entries[done:]:
+                source = run.directory / rung.name / entry.uri
+                sequence = rendition.segments[-1].sequence + 1 if rendition.segments else 0
+                segment = Segment(
+                    sequence,
+                    entry.duration,
+                    entry.program_date_time or self.clock() - entry.duration,
+                    rendition.pending_discontinuity,
+                )
+                key = self.prefix(rung.name) + segment.name
+                try:
+                    await self.objects.put_file(key, source, SEGMENT_TYPE, SEGMENT_CACHE)
+                except FileNotFoundError:
+                    log.warning("live: segment %s vanished before upload", source)
+                    run.published[rung.name] = run.published.get(rung.name, 0) + 1
+                    continue
+                rendition.pending_discontinuity = False
+                rendition.segments.append(segment)
+                run.published[rung.name] = run.published.get(rung.name, 0) + 1
+                await self._write_playlists(rung.name)
+                if self.on_segment is not None:
+                    self.on_segment(rung.name, segment, self.clock())
+            if entries[done:]:
+                await self._maybe_master(run)
+
+    async def _rendition(self, name: str) -> _Rendition:
+        rendition = self._renditions.get(name)
+        if rendition is None:
+            rendition = self._renditions[name] = _Rendition()
+        if not rendition.loaded:
+            rendition.loaded = True
+            # Continue an event this process did not start (ingest restart).
+            try:
+                text = (await self.objects.get(self.prefix(name) + "event.m3u8")).decode()
+                rendition.segments = playlist.segments_from(playlist.parse_media_playlist(text))
+            except ObjectNotFound:
+                pass
+        return rendition
+
+    async def _write_playlists(self, name: str) -> None:
+        segments = self._renditions[name].segments
+        live = playlist.live_playlist(
+            segments, window=self.window, nominal_s=self.segment_s, ended=self._ended
+        )
+        # The recording first: the window never names a segment the recording lacks.
+        if not self._ended or segments:
+            recording = playlist.event_playlist(
+                segments, nominal_s=self.segment_s, ended=self._ended
+            )
+            await self.objects.put(
+                self.prefix(name) + "event.m3u8",
+                recording.encode(),
+                PLAYLIST_TYPE,
+                LIVE_PLAYLIST_CACHE,
+            )
+        await self.objects.put(
+            self.prefix(name) + PLAYLIST_NAME, live.encode(), PLAYLIST_TYPE, LIVE_PLAYLIST_CACHE
+        )
+
+    async def _maybe_master(self, run: _Run) -> None:
+        names = [r.name for r in run.planned]
+        if names == self._master_plan:
+            return
+        if not all(self._renditions.get(n) and self._renditions[n].segments for n in names):
+            return
+        text = build_master(run.planned)
+        await self.objects.put(
+            self.prefix() + "master.m3u8", text.encode(), PLAYLIST_TYPE, MASTER_CACHE
+        )
+        self._master_plan = names

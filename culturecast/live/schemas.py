@@ -1,0 +1,98 @@
+"""Request and response bodies of the live API (also its OpenAPI schemas)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+
+class Strict(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """Request bodies: unknown fields are refused, so a typo never passes silently."""
+
+
+class EventCreate(Strict):
+    org_id: str
+    """The organization that runs the show."""
+    title: str
+    category: str = "performance"
+    cover: str | None = None
+    """An image URL or object key shown before the show."""
+    scheduled_at: float | None = None
+    """Planned start, seconds since the epoch."""
+    published: bool = False
+    """Listed publicly (drafts are seen by staff only)."""
+    reconnect_grace_s: float | None = None
+    """How long to wait for a dropped encoder before ending (default 60 s)."""
+
+
+class EventUpdate(Strict):
+    title: str | None = None
+    category: str | None = None
+    cover: str | None = None
+    scheduled_at: float | None = None
+    published: bool | None = None
+    disabled: bool | None = None
+    """Refuse publishing; disabling an event on air ends it."""
+    reconnect_grace_s: float | None = None
+
+
+class ObsSettings(msgspec.Struct):
+    server: str
+    """OBS → Settings → Stream → Server."""
+    key: str
+    """OBS → Settings → Stream → Stream Key."""
+
+
+class StreamKey(msgspec.Struct):
+    stream_key: str
+    """Shown once; store it in the encoder."""
+    rtmp_url: str
+    """The full publishing URL (server + key)."""
+    obs: ObsSettings
+
+
+class Event(msgspec.Struct):
+    id: str
+    org_id: str
+    title: str
+    category: str
+    cover: str | None
+    scheduled_at: float | None
+    status: str
+    """scheduled, live, reconnecting or ended."""
+    is_live: bool
+    started_at: float | None
+    ended_at: float | None
+    duration: float | None
+    master_url: str | None
+    """Where players load the stream (live) or its replay (ended)."""
+    replay: dict[str, Any] | None
+
+
+class EventCreated(Event):
+    stream_key: str
+    rtmp_url: str
+    obs: ObsSettings
+
+
+class EventList(msgspec.Struct):
+    items: list[Event]
+
+
+class Refusal(msgspec.Struct):
+    code: str
+    message: str
+    at: float
+    remote: str | None
+
+
+class RefusalList(msgspec.Struct):
+    items: list[Refusal]
+
+
+class Health(msgspec.Struct):
+    status: str
+    health: dict[str, Any] | None
+    stale: bool
+    """The figures are older than 10 s (no ingest is reporting)."""

@@ -1,0 +1,585 @@
+"""Live events: storage, rules, and the notices other features listen to.
+
+An event document (collection ``live_events``)::
+
+    {_id, org_id, org_path, title, category, cover, scheduled_at, published, disabled,
+     status, key_hash, old_key_hashes, created_by, created_at, started_at, ended_at,
+     duration, stop_reason, reconnect_grace_s, reconnect_deadline, health, health_at,
+     replay: {master_key, duration_s, ready_at}}
+
+The ingest process changes ``status``; any process may ask it to stop an event through the
+``live:control`` channel, and every process hears status changes on ``live:status`` (the
+counters port's pub/sub: Redis in distributed mode, memory in standalone), which is how
+chat in an api process learns that a show went live on an ingest node.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import secrets
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from culturecast.live import admission
+from culturecast.live.errors import EventEnded, EventNotFound, EventOnAir, InvalidEvent
+from culturecast.live.keys import hash_key, issue_key, key_matches, looks_like_key
+from culturecast.live.sessions import DEFAULT_GRACE_S, Status, StopReason
+from culturecast.storage.counters.port import Counters
+from culturecast.storage.database.port import Database, Document, IndexSpec
+from culturecast.storage.objects.port import ObjectStore
+from culturecast.transcode.jobs.port import JobQueue
+
+log = logging.getLogger("culturecast.live")
+
+EVENTS = "live_events"
+REFUSALS = "live_refusals"
+INDEXES = [
+    IndexSpec(EVENTS, (("key_hash", 1),), unique=True),
+    IndexSpec(EVENTS, (("old_key_hashes", 1),)),
+    IndexSpec(EVENTS, (("org_path", 1), ("scheduled_at", -1))),
+    IndexSpec(EVENTS, (("status", 1),)),
+    IndexSpec(REFUSALS, (("event_id", 1), ("at", -1))),
+]
+STATUS_CHANNEL = "live:status"
+CONTROL_CHANNEL = "live:control"
+REPLAY_JOB = "live.package_replay"
+ON_AIR = (Status.LIVE.value, Status.RECONNECTING.value)
+HEALTH_STALE_S = 10.0
+MAX_REFUSALS = 50
+"""How many refusals the API returns per event."""
+
+type StatusListener = Callable[[str, str], Awaitable[None]]
+
+
+class Caller(Protocol):
+    """Who is calling (``server``'s Principal satisfies this)."""
+
+    @property
+    def user_id(self) -> str: ...
+    @property
+    def role(self) -> str: ...
+    @property
+    def org_id(self) -> str | None: ...
+
+
+class Authorizer(Protocol):
+    """What the service uses of the server's HTTP kit."""
+
+    def authorize(self, caller: Any, action: str, org_path: list[str], what: str) -> None: ...
+    def require_role(self, caller: Any, action: str) -> None: ...
+    async def org_path(self, caller: Any, org_id: str, action: str) -> list[str]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class LivePlayable:
+    """What the play API needs to start a session on a live event or its replay."""
+
+    event_id: str
+    org_path: list[str]
+    title: str
+    category: str
+    status: str
+    is_live: bool
+    """Live or reconnecting."""
+    master_key: str
+    """Object key of the master playlist: the replay's once ended and ready."""
+    duration_s: float | None
+    started_at: float | None
+
+
+def master_key(event_id: str) -> str:
+    """Object key of an event's live master playlist."""
+    return f"live/{event_id}/master.m3u8"
+
+
+def replay_master_key(event_id: str) -> str:
+    """Object key of an event's replay master playlist."""
+    return f"live/{event_id}/replay/master.m3u8"
+
+
+def _is_staff(caller: Caller | None) -> bool:
+    return caller is not None and caller.role in ("platform_admin", "org_admin", "editor")
+
+
+class LiveService:
+    """Live events for the API, the ingest and the replay job."""
+
+    def __init__(
+        self,
+        database: Database,
+        objects: ObjectStore,
+        counters: Counters,
+        jobs: JobQueue | None,
+        *,
+        authz: Authorizer | None = None,
+        rtmp_url: str = "rtmp://127.0.0.1:1935/live",
+        clock: Callable[[], float] = time.time,
+        default_grace_s: float = DEFAULT_GRACE_S,
+        stop_wait_s: float = 8.0,
+    ) -> None:
+        self.database = database
+        self.events = database.collection(EVENTS)
+        self.refusals = database.collection(REFUSALS)
+        self.objects = objects
+        self.counters = counters
+        self.jobs = jobs
+        self._authz = authz
+        self.rtmp_url = rtmp_url.rstrip("/")
+        self.clock = clock
+        self.default_grace_s = default_grace_s
+        self.stop_wait_s = stop_wait_s
+        self._listeners: list[StatusListener] = []
+        self._control: list[Callable[[str, str], Awaitable[None]]] = []
+        self._tasks: list[asyncio.Task[None]] = []
+
+    # ------------------------------------------------------------ lifecycle
+
+    async def start(self) -> None:
+        """Subscribe to status notices (and control requests, for the ingest's runtime)."""
+        status_sub = await self.counters.subscribe(STATUS_CHANNEL)
+        control_sub = await self.counters.subscribe(CONTROL_CHANNEL)
+        self._tasks = [
+            asyncio.create_task(self._pump(status_sub, self._on_status)),
+            asyncio.create_task(self._pump(control_sub, self._on_control)),
+        ]
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+
+    async def _pump(self, sub: Any, handle: Callable[[dict[str, Any]], Awaitable[None]]) -> None:
+        try:
+            async for raw in sub:
+                try:
+                    message = json.loads(raw)
+                    if isinstance(message, dict):
+                        await handle(message)
+                except Exception:
+                    log.exception("live: a notice handler failed")
+        finally:
+            await sub.close()
+
+    # ------------------------------------------------------------ notices
+
+    def add_listener(self, callback: StatusListener) -> None:
+        """Call ``callback(event_id, status)`` on every status change, in every process."""
+        self._listeners.append(callback)
+
+    def add_control_handler(self, callback: Callable[[str, str], Awaitable[None]]) -> None:
+        """The ingest runtime hears ``(event_id, action)`` requests (``stop``, ``disable``)."""
+        self._control.append(callback)
+
+    async def publish_status(self, event_id: str, status: str) -> None:
+        """Announce a status change to every process."""
+        message = json.dumps({"event_id": event_id, "status": status}).encode()
+        await self.counters.publish(STATUS_CHANNEL, message)
+
+    async def _on_status(self, message: dict[str, Any]) -> None:
+        event_id, status = message.get("event_id"), message.get("status")
+        if not isinstance(event_id, str) or not isinstance(status, str):
+            return
+        for listener in list(self._listeners):
+            try:
+                await listener(event_id, status)
+            except Exception:
+                log.exception("live: a status listener failed for %s", event_id)
+
+    async def _on_control(self, message: dict[str, Any]) -> None:
+        event_id, action = message.get("event_id"), message.get("action")
+        if isinstance(event_id, str) and isinstance(action, str):
+            for handler in list(self._control):
+                await handler(event_id, action)
+
+    # ------------------------------------------------------------ views
+
+    def public_view(self, doc: Document) -> dict[str, Any]:
+        """What anyone who may see the event is told."""
+        status = doc["status"]
+        replay = doc.get("replay")
+        master_url: str | None = None
+        if status in ON_AIR:
+            master_url = f"/media/{master_key(doc['_id'])}"
+        elif status == Status.ENDED and replay:
+            master_url = f"/media/{replay['master_key']}"
+        return {
+            "id": doc["_id"],
+            "org_id": doc["org_id"],
+            "title": doc["title"],
+            "category": doc["category"],
+            "cover": doc.get("cover"),
+            "scheduled_at": doc.get("scheduled_at"),
+            "status": status,
+            "is_live": status in ON_AIR,
+            "started_at": doc.get("started_at"),
+            "ended_at": doc.get("ended_at"),
+            "duration": doc.get("duration"),
+            "master_url": master_url,
+            "replay": replay,
+        }
+
+    def staff_view(self, doc: Document) -> dict[str, Any]:
+        """Everything but the key hash, for the event's staff."""
+        view = self.public_view(doc)
+        view.update(
+            {
+                "published": bool(doc.get("published")),
+                "disabled": bool(doc.get("disabled")),
+                "created_by": doc.get("created_by"),
+                "created_at": doc.get("created_at"),
+                "stop_reason": doc.get("stop_reason"),
+                "reconnect_grace_s": doc.get("reconnect_grace_s", self.default_grace_s),
+                "reconnect_deadline": doc.get("reconnect_deadline"),
+                "rtmp_server": self.rtmp_url,
+                "health": doc.get("health"),
+            }
+        )
+        return view
+
+    def key_view(self, plain: str) -> dict[str, Any]:
+        """The key as shown once, with what OBS needs."""
+        return {
+            "stream_key": plain,
+            "rtmp_url": f"{self.rtmp_url}/{plain}",
+            "obs": {"server": self.rtmp_url, "key": plain},
+        }
+
+    # ------------------------------------------------------------ API
+
+    def _authorize(self, caller: Caller, action: str, doc: Document) -> None:
+        assert self._authz is not None, "the API needs an authorizer"
+        self._authz.authorize(caller, action, doc["org_path"], "live event")
+
+    async def _doc(self, event_id: str) -> Document:
+        doc = await self.events.get(event_id)
+        if doc is None:
+            raise EventNotFound()
+        return doc
+
+    async def _staff_doc(self, caller: Caller, event_id: str, action: str) -> Document:
+        doc = await self._doc(event_id)
+        try:
+            self._authorize(caller, action, doc)
+        except Exception as exc:
+            if getattr(exc, "status", None) == 404:
+                raise EventNotFound() from None
+            raise
+        return doc
+
+    async def create(self, caller: Caller, body: Mapping[str, Any]) -> dict[str, Any]:
+        """A new event and its key (returned once)."""
+        assert self._authz is not None
+        fields = _validated(body, creating=True)
+        org_path = await self._authz.org_path(caller, body["org_id"], "manage_content")
+        key = issue_key()
+        now = self.clock()
+        doc: Document = {
+            "_id": secrets.token_hex(12),
+            "org_id": org_path[0],
+            "org_path": org_path,
+            "status": Status.SCHEDULED.value,
+            "key_hash": key.digest,
+            "old_key_hashes": [],
+            "created_by": caller.user_id,
+            "created_at": now,
+            "disabled": False,
+            "published": False,
+            "cover": None,
+            "scheduled_at": now,
+            "reconnect_grace_s": self.default_grace_s,
+            **fields,
+        }
+        await self.events.insert(doc)
+        log.info(
+            "live: event %s created by %s in org %s", doc["_id"], caller.user_id, doc["org_id"]
+        )
+        return {**self.staff_view(doc), **self.key_view(key.plain)}
+
+    async def list_events(
+        self, caller: Caller | None, status: str | None = None, limit: int = 50, offset: int = 0
+    ) -> list[dict[str, Any]]:
+        """Staff: every event of their subtree, drafts included. Everyone else: published
+        events that are on air, upcoming, or ended with a replay."""
+        flt: dict[str, Any] = {}
+        if status is not None:
+            if status not in {s.value for s in Status}:
+                raise InvalidEvent(
+                    f"status 必须是 scheduled/live/reconnecting/ended 之一。"
+                    f"status must be scheduled, live, reconnecting or ended, not {status!r}."
+                )
+            flt["status"] = status
+        staff = _is_staff(caller)
+        if staff:
+            assert caller is not None
+            if caller.role != "platform_admin":
+                flt["org_path"] = caller.org_id
+        else:
+            flt["published"] = True
+            flt["disabled"] = False
+        docs = await self.events.find(
+            flt, sort=[("scheduled_at", -1)], skip=max(0, offset), limit=max(1, min(limit, 200))
+        )
+        if staff:
+            return [self.staff_view(d) for d in docs]
+        return [self.public_view(d) for d in docs if d["status"] != Status.ENDED or d.get("replay")]
+
+    async def get(self, caller: Caller | None, event_id: str) -> dict[str, Any]:
+        """Staff of the event see everything; others see a published event."""
+        doc = await self._doc(event_id)
+        if _is_staff(caller):
+            assert caller is not None
+            try:
+                self._authorize(caller, "read_content", doc)
+                return self.staff_view(doc)
+            except Exception as exc:
+                if getattr(exc, "status", None) not in (403, 404):
+                    raise
+        if not doc.get("published") or doc.get("disabled"):
+            raise EventNotFound()
+        return self.public_view(doc)
+
+    async def update(
+        self, caller: Caller, event_id: str, body: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """Change fields; disabling an event on air ends it."""
+        doc = await self._staff_doc(caller, event_id, "manage_content")
+        fields = _validated(body, creating=False)
+        disable = fields.get("disabled") is True and not doc.get("disabled")
+        if fields:
+            updated = await self.events.update_one({"_id": event_id}, set=fields)
+            if updated is None:
+                raise EventNotFound()
+            doc = updated
+        if disable and doc["status"] in ON_AIR:
+            doc = await self._end(doc, StopReason.DISABLED)
+        return self.staff_view(doc)
+
+    async def delete(self, caller: Caller, event_id: str) -> None:
+        """Remove an event that is not on air, with its media and refusals."""
+        doc = await self._staff_doc(caller, event_id, "manage_content")
+        if doc["status"] in ON_AIR:
+            raise EventOnAir(
+                "直播进行中，请先结束直播再删除。The event is on air: stop it before deleting it."
+            )
+        deleted = await self.events.delete_one({"_id": event_id, "status": {"$nin": list(ON_AIR)}})
+        if not deleted:
+            raise EventOnAir(
+                "直播刚刚开始，请先结束直播再删除。The event just went live: stop it first."
+            )
+        await self.refusals.delete_many({"event_id": event_id})
+        await self.objects.delete_prefix(f"live/{event_id}/")
+        log.info("live: event %s deleted by %s", event_id, caller.user_id)
+
+    async def rotate_key(self, caller: Caller, event_id: str) -> dict[str, Any]:
+        """A new key; the old one stops working for new publishes (a running one goes on)."""
+        doc = await self._staff_doc(caller, event_id, "manage_content")
+        if doc["status"] == Status.ENDED:
+            raise EventEnded("直播已结束，无需更换推流码。The event has ended; its key is unused.")
+        key = issue_key()
+        old = [doc["key_hash"], *doc.get("old_key_hashes", [])][:5]
+        await self.events.update_one(
+            {"_id": event_id}, set={"key_hash": key.digest, "old_key_hashes": old}
+        )
+        log.info("live: key of event %s rotated by %s", event_id, caller.user_id)
+        return self.key_view(key.plain)
+
+    async def stop(self, caller: Caller, event_id: str) -> dict[str, Any]:
+        """End the event now (idempotent)."""
+        doc = await self._staff_doc(caller, event_id, "manage_content")
+        if doc["status"] != Status.ENDED:
+            doc = await self._end(doc, StopReason.STOPPED)
+        return self.staff_view(doc)
+
+    async def health(self, caller: Caller, event_id: str) -> dict[str, Any]:
+        """The latest health figures the ingest stored."""
+        doc = await self._staff_doc(caller, event_id, "read_content")
+        health_at = doc.get("health_at")
+        stale = health_at is None or self.clock() - health_at > HEALTH_STALE_S
+        return {
+            "status": doc["status"],
+            "health": doc.get("health"),
+            "stale": stale or doc["status"] not in ON_AIR,
+        }
+
+    async def list_refusals(self, caller: Caller, event_id: str | None) -> list[dict[str, Any]]:
+        """The latest admission refusals of an event (or, for platform admins and
+        ``event_id=None``, those no event could be named for, such as unknown keys)."""
+        if event_id is None:
+            assert self._authz is not None
+            if caller.role != "platform_admin":
+                self._authz.require_role(caller, "manage_org")
+                raise EventNotFound()
+        else:
+            await self._staff_doc(caller, event_id, "read_content")
+        docs = await self.refusals.find(
+            {"event_id": event_id}, sort=[("at", -1)], limit=MAX_REFUSALS
+        )
+        return [
+            {"code": d["code"], "message": d["message"], "at": d["at"], "remote": d.get("remote")}
+            for d in docs
+        ]
+
+    # ------------------------------------------------------------ ending
+
+    async def _end(self, doc: Document, reason: StopReason) -> Document:
+        """Ask the ingest holding the event to end it; end it here if none answers."""
+        event_id = doc["_id"]
+        if doc["status"] == Status.SCHEDULED:
+            now = self.clock()
+            updated = await self.events.update_one(
+                {"_id": event_id, "status": Status.SCHEDULED.value},
+                set={"status": Status.ENDED.value, "ended_at": now, "stop_reason": reason.value},
+            )
+            if updated is not None:
+                await self.publish_status(event_id, Status.ENDED.value)
+                return updated
+            doc = await self._doc(event_id)
+            if doc["status"] == Status.ENDED:
+                return doc
+        action = "disable" if reason is StopReason.DISABLED else "stop"
+        await self.counters.publish(
+            CONTROL_CHANNEL, json.dumps({"event_id": event_id, "action": action}).encode()
+        )
+        deadline = self.clock() + self.stop_wait_s
+        while self.clock() < deadline:
+            current = await self._doc(event_id)
+            if current["status"] == Status.ENDED:
+                return current
+            await asyncio.sleep(0.1)
+        # No ingest process holds the event (it crashed, or the publisher left and that
+        # process is gone): end it from here; the replay job also closes the playlists.
+        log.warning("live: no ingest ended event %s; ending it from this process", event_id)
+        return await self.end_orphan(event_id, reason)
+
+    async def end_orphan(self, event_id: str, reason: StopReason) -> Document:
+        """End an on-air event that no ingest process holds, and queue its replay."""
+        now = self.clock()
+        current = await self._doc(event_id)
+        ended_at = current.get("left_at") or now
+        fields: dict[str, Any] = {
+            "status": Status.ENDED.value,
+            "ended_at": ended_at,
+            "stop_reason": reason.value,
+            "reconnect_deadline": None,
+        }
+        if current.get("started_at") is not None:
+            fields["duration"] = max(0.0, ended_at - current["started_at"])
+        updated = await self.events.update_one(
+            {"_id": event_id, "status": {"$in": list(ON_AIR)}}, set=fields
+        )
+        if updated is None:
+            return await self._doc(event_id)
+        await self.queue_replay(event_id)
+        await self.publish_status(event_id, Status.ENDED.value)
+        return updated
+
+    async def queue_replay(self, event_id: str) -> None:
+        """Queue the replay packaging job (idempotent by job id)."""
+        if self.jobs is None:
+            log.error("live: no job queue; the replay of %s is not packaged", event_id)
+            return
+        await self.jobs.enqueue(
+            REPLAY_JOB, {"event_id": event_id}, job_id=f"live.replay:{event_id}"
+        )
+
+    # ------------------------------------------------------------ ingest side
+
+    async def find_by_key(self, plain: str) -> tuple[Document | None, bool]:
+        """The event a key opens, and whether the key is a rotated-out one."""
+        if not looks_like_key(plain):
+            return None, False
+        digest = hash_key(plain)
+        doc = await self.events.find_one({"key_hash": digest})
+        if doc is not None and key_matches(plain, doc["key_hash"]):
+            return doc, False
+        old = await self.events.find_one({"old_key_hashes": digest})
+        return old, old is not None
+
+    async def record_refusal(
+        self,
+        event_id: str | None,
+        refusal: admission.Refusal,
+        remote: str | None,
+    ) -> None:
+        """Log a refusal and keep it for the refusals API."""
+        log.warning(
+            "live: publish refused (%s) for event %s from %s: %s",
+            refusal.code,
+            event_id or "-",
+            remote or "?",
+            refusal.message,
+        )
+        try:
+            await self.refusals.insert(
+                {
+                    "_id": secrets.token_hex(12),
+                    "event_id": event_id,
+                    "code": refusal.code,
+                    "message": refusal.message,
+                    "at": self.clock(),
+                    "remote": remote,
+                }
+            )
+        except Exception:
+            log.exception("live: could not record a refusal")
+
+    async def playable(self, event_id: str) -> LivePlayable | None:
+        """What the play API needs, or None for an unknown, unpublished or disabled event."""
+        doc = await self.events.get(event_id)
+        if doc is None or doc.get("disabled"):
+            return None
+        replay = doc.get("replay")
+        status = doc["status"]
+        key = replay["master_key"] if status == Status.ENDED and replay else master_key(event_id)
+        duration = replay.get("duration_s") if replay else doc.get("duration")
+        return LivePlayable(
+            event_id=event_id,
+            org_path=list(doc["org_path"]),
+            title=doc["title"],
+            category=doc["category"],
+            status=status,
+            is_live=status in ON_AIR,
+            master_key=key,
+            duration_s=duration,
+            started_at=doc.get("started_at"),
+        )
+
+
+_LIMITS = {"title": 200, "category": 50, "cover": 1000}
+
+
+def _validated(body: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    for name, limit in _LIMITS.items():
+        value = body.get(name)
+        if value is None:
+            continue
+        text = str(value).strip()
+        if not text and name != "cover":
+            raise InvalidEvent(f"{name} 不能为空。{name} must not be empty.")
+        if len(text) > limit:
+            raise InvalidEvent(
+                f"{name} 最多 {limit} 个字符。{name} must be at most {limit} characters."
+            )
+        fields[name] = text or None
+    if creating and not fields.get("title"):
+        raise InvalidEvent("请填写标题。The title must not be empty.")
+    for name in ("scheduled_at", "published", "disabled"):
+        if body.get(name) is not None:
+            fields[name] = body[name]
+    grace = body.get("reconnect_grace_s")
+    if grace is not None:
+        if not 1 <= grace <= 3600:
+            raise InvalidEvent(
+                "重连等待时间应在 1–3600 秒之间。reconnect_grace_s must be 1–3600 seconds."
+            )
+        fields["reconnect_grace_s"] = float(grace)
+    return fields
