@@ -1,0 +1,349 @@
+"""HTTP handlers of the catalogue (thin: parse, call the service, serialise)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import msgspec
+from aiohttp import web
+
+from culturecast.media.catalogue import query as q
+from culturecast.media.catalogue.categories import categories
+from culturecast.media.catalogue.service import CatalogueService, resource_json, series_json
+from culturecast.media.errors import BadRequest
+from culturecast.media.kit import Caller, Kit, is_staff
+
+UNSET = msgspec.UNSET
+type Unset = msgspec.UnsetType
+
+
+class NewResource(msgspec.Struct, forbid_unknown_fields=True):
+    """A resource made from a finished upload."""
+
+    upload_id: str
+    title: str
+    category: str
+    kind: str | None = None
+    description: str = ""
+    tags: list[str] = []
+    performer: str = ""
+    series_id: str | None = None
+    episode: int | None = None
+    published: bool = False
+    loudnorm: bool = False
+
+
+class ResourceChanges(msgspec.Struct, forbid_unknown_fields=True):
+    """Fields to change; absent fields stay, ``series_id: null`` leaves the series."""
+
+    title: str | Unset = UNSET
+    description: str | Unset = UNSET
+    tags: list[str] | Unset = UNSET
+    performer: str | Unset = UNSET
+    category: str | Unset = UNSET
+    series_id: str | Unset | None = UNSET
+    episode: int | Unset | None = UNSET
+    published: bool | Unset = UNSET
+
+
+class NewSeries(msgspec.Struct, forbid_unknown_fields=True):
+    title: str
+    org_id: str | None = None
+    description: str = ""
+    category: str | None = None
+    performer: str = ""
+    published: bool = False
+
+
+class SeriesChanges(msgspec.Struct, forbid_unknown_fields=True):
+    title: str | Unset = UNSET
+    description: str | Unset = UNSET
+    category: str | Unset | None = UNSET
+    performer: str | Unset = UNSET
+    published: bool | Unset = UNSET
+
+
+def _changes(struct: msgspec.Struct) -> dict[str, Any]:
+    return {
+        name: value
+        for name in struct.__struct_fields__
+        if (value := getattr(struct, name)) is not UNSET
+    }
+
+
+def _page_params(request: web.Request) -> tuple[int, int]:
+    try:
+        parsed = q.parse_query(
+            {k: v for k, v in request.query.items() if k in ("limit", "offset")}, staff=True
+        )
+    except ValueError as exc:
+        raise BadRequest(str(exc), code="invalid_query") from exc
+    return parsed.limit, parsed.offset
+
+
+class CatalogueHandlers:
+    def __init__(self, kit: Kit, service: Callable[[], CatalogueService]) -> None:
+        # The service is built when the app starts (cleanup context), after routes exist.
+        self._kit = kit
+        self._get_service = service
+
+    @property
+    def _service(self) -> CatalogueService:
+        return self._get_service()
+
+    def _out(self, caller: Caller | None, doc: dict[str, Any]) -> dict[str, Any]:
+        return resource_json(doc, staff=is_staff(caller))
+
+    async def list_categories(self, request: web.Request) -> web.Response:
+        return self._kit.json({"items": categories()})
+
+    async def create(self, request: web.Request) -> web.Response:
+        caller = await self._kit.caller(request)
+        body = await self._kit.body(request, NewResource)
+        doc = await self._service.create_from_upload(
+            caller,
+            upload_id=body.upload_id,
+            title=body.title,
+            category=body.category,
+            kind=body.kind,
+            description=body.description,
+            tags=body.tags,
+            performer=body.performer,
+            series_id=body.series_id,
+            episode=body.episode,
+            published=body.published,
+            loudnorm=body.loudnorm,
+        )
+        return self._kit.json(self._out(caller, doc), status=201)
+
+    async def list(self, request: web.Request) -> web.Response:
+        caller = await self._kit.optional_caller(request)
+        try:
+            query = q.parse_query(dict(request.query), staff=is_staff(caller))
+        except ValueError as exc:
+            raise BadRequest(str(exc), code="invalid_query") from exc
+        page = await self._service.list_resources(caller, query)
+        return self._kit.json(
+            {
+                "items": [self._out(caller, d) for d in page.items],
+                "total": page.total,
+                "limit": query.limit,
+                "offset": query.offset,
+            }
+        )
+
+    async def get(self, request: web.Request) -> web.Response:
+        caller = await self._kit.optional_caller(request)
+        doc = await self._service.get(caller, request.match_info["resource_id"])
+        return self._kit.json(self._out(caller, doc))
+
+    async def update(self, request: web.Request) -> web.Response:
+        caller = await self._kit.caller(request)
+        body = await self._kit.body(request, ResourceChanges)
+        doc = await self._service.update(caller, request.match_info["resource_id"], _changes(body))
+        return self._kit.json(self._out(caller, doc))
+
+    async def _publish(self, request: web.Request, published: bool) -> web.Response:
+        caller = await self._kit.caller(request)
+        doc = await self._service.update(
+            caller, request.match_info["resource_id"], {"published": published}
+        )
+        return self._kit.json(self._out(caller, doc))
+
+    async def publish(self, request: web.Request) -> web.Response:
+        return await self._publish(request, True)
+
+    async def unpublish(self, request: web.Request) -> web.Response:
+        return await self._publish(request, False)
+
+    async def delete(self, request: web.Request) -> web.Response:
+        caller = await self._kit.caller(request)
+        await self._service.delete(caller, request.match_info["resource_id"])
+        return web.Response(status=204)
+
+    async def retry(self, request: web.Request) -> web.Response:
+        caller = await self._kit.caller(request)
+        doc = await self._service.retry(caller, request.match_info["resource_id"])
+        return self._kit.json(self._out(caller, doc), status=202)
+
+    # -- series ---------------------------------------------------------------------------
+
+    async def create_series(self, request: web.Request) -> web.Response:
+        caller = await self._kit.caller(request)
+        body = await self._kit.body(request, NewSeries)
+        org_id = body.org_id or caller.org_id
+        if not org_id:
+            raise BadRequest("name the organization (org_id) of the series", code="org_required")
+        org_path = await self._kit.org_path(caller, org_id, "manage_content")
+        doc = await self._service.create_series(
+            caller,
+            org_path,
+            title=body.title,
+            description=body.description,
+            category=body.category,
+            performer=body.performer,
+            published=body.published,
+        )
+        return self._kit.json(series_json(doc), status=201)
+
+    async def list_series(self, request: web.Request) -> web.Response:
+        caller = await self._kit.optional_caller(request)
+        limit, offset = _page_params(request)
+        page = await self._service.list_series(
+            caller,
+            org_id=request.query.get("org_id") or None,
+            text=(request.query.get("q") or "").strip(),
+            limit=limit,
+            offset=offset,
+        )
+        return self._kit.json(
+            {
+                "items": [series_json(d) for d in page.items],
+                "total": page.total,
+                "limit": limit,
+                "offset": offset,
+            }
+        )
+
+    async def get_series(self, request: web.Request) -> web.Response:
+        caller = await self._kit.optional_caller(request)
+        series_id = request.match_info["series_id"]
+        doc = await self._service.get_series(caller, series_id)
+        episodes = await self._service.episodes(caller, series_id)
+        items = [self._out(caller, e) for e in episodes]
+        for i, item in enumerate(items):
+            item["next_episode_id"] = items[i + 1]["id"] if i + 1 < len(items) else None
+        return self._kit.json({**series_json(doc), "episodes": items})
+
+    async def next_episode(self, request: web.Request) -> web.Response:
+        caller = await self._kit.optional_caller(request)
+        series_id = request.match_info["series_id"]
+        after = request.query.get("after")
+        if not after:
+            raise BadRequest("name the current episode: ?after=<resource_id>", code="invalid_query")
+        await self._service.get_series(caller, series_id)
+        doc = await self._service.next_episode(caller, series_id, after)
+        return self._kit.json({"next": None if doc is None else self._out(caller, doc)})
+
+    async def update_series(self, request: web.Request) -> web.Response:
+        caller = await self._kit.caller(request)
+        body = await self._kit.body(request, SeriesChanges)
+        doc = await self._service.update_series(
+            caller, request.match_info["series_id"], _changes(body)
+        )
+        return self._kit.json(series_json(doc))
+
+    async def delete_series(self, request: web.Request) -> web.Response:
+        caller = await self._kit.caller(request)
+        await self._service.delete_series(caller, request.match_info["series_id"])
+        return web.Response(status=204)
+
+    def setup(self) -> None:
+        add = self._kit.add_route
+        tag = "resources"
+        add(
+            "GET",
+            "/api/v1/categories",
+            self.list_categories,
+            summary="Resource categories with zh-CN and en labels",
+            tag=tag,
+            auth=False,
+        )
+        add(
+            "POST",
+            "/api/v1/resources",
+            self.create,
+            summary="Create a resource from a finished upload and queue its processing",
+            tag=tag,
+            body=NewResource,
+            status=201,
+        )
+        add(
+            "GET",
+            "/api/v1/resources",
+            self.list,
+            summary="List resources: q, category, kind, org_id, series_id, tag, performer, "
+            "status/published (staff), sort (newest|oldest|title|episode), limit, offset",
+            tag=tag,
+            auth=False,
+        )
+        one = "/api/v1/resources/{resource_id}"
+        add("GET", one, self.get, summary="One resource", tag=tag, auth=False)
+        add(
+            "PATCH",
+            one,
+            self.update,
+            summary="Change a resource's descriptive fields, series, episode or published flag",
+            tag=tag,
+            body=ResourceChanges,
+        )
+        add(
+            "DELETE",
+            one,
+            self.delete,
+            summary="Delete a resource with its renditions and original",
+            tag=tag,
+            status=204,
+        )
+        add(
+            "POST",
+            one + "/retry",
+            self.retry,
+            summary="Queue a failed resource's processing again",
+            tag=tag,
+            status=202,
+        )
+        add("POST", one + "/publish", self.publish, summary="Publish a resource", tag=tag)
+        add("POST", one + "/unpublish", self.unpublish, summary="Unpublish a resource", tag=tag)
+        tag = "series"
+        add(
+            "POST",
+            "/api/v1/series",
+            self.create_series,
+            summary="Create a series (专辑)",
+            tag=tag,
+            body=NewSeries,
+            status=201,
+        )
+        add(
+            "GET",
+            "/api/v1/series",
+            self.list_series,
+            summary="List series: q, org_id, limit, offset",
+            tag=tag,
+            auth=False,
+        )
+        one = "/api/v1/series/{series_id}"
+        add(
+            "GET",
+            one,
+            self.get_series,
+            summary="A series with its episodes in order (each with next_episode_id)",
+            tag=tag,
+            auth=False,
+        )
+        add(
+            "GET",
+            one + "/next",
+            self.next_episode,
+            summary="The episode after ?after=<resource_id> (continue listening)",
+            tag=tag,
+            auth=False,
+        )
+        add(
+            "PATCH",
+            one,
+            self.update_series,
+            summary="Change a series",
+            tag=tag,
+            body=SeriesChanges,
+        )
+        add(
+            "DELETE",
+            one,
+            self.delete_series,
+            summary="Delete a series (its episodes stay)",
+            tag=tag,
+            status=204,
+        )

@@ -1,0 +1,153 @@
+"""List queries over the catalogue, pure: parse the query string, decide what a caller may
+see, build the database filter and sort, and match free-text search.
+
+Visibility (DESIGN.md § Media resources, § Accounts): viewers and anonymous callers see only
+resources that are published *and* ready; organization staff see everything in their subtree
+plus what the public sees; platform admins see everything. Free text is matched here rather
+than in the database because the shared query language has no substring operator, and
+titles are Chinese (no word boundaries to index).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from culturecast.media.catalogue.categories import parse_category
+from culturecast.media.kit import PLATFORM_ADMIN, Caller, is_staff
+
+STATUSES = ("uploaded", "processing", "ready", "failed")
+KINDS = ("video", "audio")
+SORTS: dict[str, tuple[tuple[str, int], ...]] = {
+    "newest": (("created_at", -1),),
+    "oldest": (("created_at", 1),),
+    "title": (("title", 1),),
+    "episode": (("episode", 1), ("created_at", 1)),
+}
+MAX_LIMIT = 100
+PUBLIC: dict[str, Any] = {"published": True, "status": "ready"}
+"""What anyone may see."""
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceQuery:
+    """A parsed ``GET /api/v1/resources`` query."""
+
+    q: str = ""
+    category: str | None = None
+    kind: str | None = None
+    org_id: str | None = None
+    series_id: str | None = None
+    tag: str | None = None
+    performer: str | None = None
+    status: str | None = None
+    published: bool | None = None
+    sort: str = "newest"
+    limit: int = 20
+    offset: int = 0
+
+
+def _int(params: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, got {raw!r}") from None
+    if not low <= value <= high:
+        raise ValueError(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def parse_query(params: Mapping[str, str], *, staff: bool) -> ResourceQuery:
+    """Parse list parameters; ``ValueError`` naming the bad one. ``status`` and
+    ``published`` filter drafts, so only staff may use them."""
+    kind = params.get("kind") or None
+    if kind is not None and kind not in KINDS:
+        raise ValueError(f"kind must be video or audio, got {kind!r}")
+    category = params.get("category") or None
+    if category is not None:
+        category = parse_category(category).value
+    status = params.get("status") or None
+    if status is not None and status not in STATUSES:
+        raise ValueError(f"status must be one of {', '.join(STATUSES)}, got {status!r}")
+    published_raw = params.get("published") or None
+    published: bool | None = None
+    if published_raw is not None:
+        if published_raw not in ("true", "false"):
+            raise ValueError(f"published must be true or false, got {published_raw!r}")
+        published = published_raw == "true"
+    if not staff and (status is not None or published is not None):
+        raise ValueError("the status and published filters are for organization staff")
+    sort = params.get("sort") or "newest"
+    if sort not in SORTS:
+        raise ValueError(f"sort must be one of {', '.join(SORTS)}, got {sort!r}")
+    q = (params.get("q") or "").strip()
+    if len(q) > 100:
+        raise ValueError("q must be at most 100 characters")
+    return ResourceQuery(
+        q=q,
+        category=category,
+        kind=kind,
+        org_id=params.get("org_id") or None,
+        series_id=params.get("series_id") or None,
+        tag=params.get("tag") or None,
+        performer=params.get("performer") or None,
+        status=status,
+        published=published,
+        sort=sort,
+        limit=_int(params, "limit", 20, 1, MAX_LIMIT),
+        offset=_int(params, "offset", 0, 0, 1_000_000),
+    )
+
+
+def visibility(caller: Caller | None) -> dict[str, Any]:
+    """The filter of what ``caller`` may see."""
+    if caller is None or not is_staff(caller):
+        return dict(PUBLIC)
+    if str(caller.role) == PLATFORM_ADMIN:
+        return {}
+    return {"$or": [{"org_path": caller.org_id}, dict(PUBLIC)]}
+
+
+def may_see(caller: Caller | None, doc: Mapping[str, Any]) -> bool:
+    """Whether one document passes :func:`visibility` (for single-item reads)."""
+    if doc.get("published") and doc.get("status") == "ready":
+        return True
+    if caller is None or not is_staff(caller):
+        return False
+    return str(caller.role) == PLATFORM_ADMIN or caller.org_id in doc.get("org_path", [])
+
+
+def build_filter(query: ResourceQuery, caller: Caller | None) -> dict[str, Any]:
+    """The database filter for ``query`` as ``caller`` (free text excepted)."""
+    flt = visibility(caller)
+    for field, value in (
+        ("category", query.category),
+        ("kind", query.kind),
+        ("org_path", query.org_id),
+        ("series_id", query.series_id),
+        ("tags", query.tag),
+        ("performer", query.performer),
+        ("status", query.status),
+        ("published", query.published),
+    ):
+        if value is not None:
+            flt[field] = value
+    return flt
+
+
+def sort_spec(query: ResourceQuery) -> Sequence[tuple[str, int]]:
+    return SORTS[query.sort]
+
+
+def matches_text(doc: Mapping[str, Any], q: str) -> bool:
+    """Case-insensitive substring search over title, performer, series title and tags."""
+    if not q:
+        return True
+    needle = q.casefold()
+    fields = [doc.get("title"), doc.get("performer"), doc.get("series_title")]
+    fields += list(doc.get("tags") or [])
+    return any(isinstance(f, str) and needle in f.casefold() for f in fields)

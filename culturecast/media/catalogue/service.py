@@ -1,0 +1,560 @@
+"""The catalogue service: resources and series in the database, their objects in the store.
+
+Resource document (collection ``resources``)::
+
+    {_id, org_id, org_path, kind: video|audio|None (until probed), category, title,
+     description, tags, performer, series_id, series_title, episode, status:
+     uploaded|processing|ready|failed, progress, failure: {code, message, message_zh} | None,
+     published, loudnorm, duration_s, original_key, original_sha256, hls_master_key,
+     poster_key, thumbnails_key, renditions, source, live_event_id, upload_id, created_by,
+     created_at, updated_at}
+
+Series document (collection ``series``)::
+
+    {_id, org_id, org_path, title, description, category, performer, published, created_by,
+     created_at, updated_at}
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from culturecast.media.catalogue import query as q
+from culturecast.media.catalogue.categories import label, parse_category
+from culturecast.media.errors import BadRequest, Conflict, NotFound
+from culturecast.media.kit import PLATFORM_ADMIN, Caller, in_subtree, is_staff
+from culturecast.media.uploads.service import UploadService
+from culturecast.storage.database.port import Database, Document, IndexSpec
+from culturecast.storage.objects.port import ObjectStore
+
+RESOURCES = "resources"
+SERIES = "series"
+PROCESS_JOB = "media.process"
+
+CATALOGUE_INDEXES: tuple[IndexSpec, ...] = (
+    IndexSpec(RESOURCES, (("org_path", 1), ("created_at", -1))),
+    IndexSpec(RESOURCES, (("published", 1), ("status", 1), ("created_at", -1))),
+    IndexSpec(RESOURCES, (("series_id", 1), ("episode", 1))),
+    IndexSpec(RESOURCES, (("live_event_id", 1),), unique=True),
+    IndexSpec(SERIES, (("org_path", 1), ("created_at", -1))),
+)
+
+SEARCH_SCAN_LIMIT = 5000
+"""Most documents a free-text search looks through (a provincial library holds ~2,400)."""
+
+
+def process_job_id(resource_id: str) -> str:
+    """One processing job per resource, so enqueueing twice runs it once."""
+    return f"{PROCESS_JOB}:{resource_id}"
+
+
+class Jobs(Protocol):
+    """The part of the job queue the catalogue uses."""
+
+    async def enqueue(self, name: str, payload: Mapping[str, Any], job_id: str) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ResourcePlayable:
+    """What playback needs to know about a resource (the views feature's contract)."""
+
+    resource_id: str
+    org_path: list[str]
+    title: str
+    category: str
+    kind: str
+    published: bool
+    ready: bool
+    master_key: str | None
+    duration_s: float | None
+    series_id: str | None
+
+
+def _text(name: str, value: str, low: int, high: int) -> str:
+    value = value.strip()
+    if not low <= len(value) <= high:
+        raise BadRequest(f"{name} must be {low}–{high} characters", code="invalid_body")
+    return value
+
+
+def _tags(tags: Sequence[str]) -> list[str]:
+    cleaned: list[str] = []
+    for tag in tags:
+        tag = tag.strip()
+        if not 1 <= len(tag) <= 30:
+            raise BadRequest("each tag must be 1–30 characters", code="invalid_body")
+        if tag not in cleaned:
+            cleaned.append(tag)
+    if len(cleaned) > 20:
+        raise BadRequest("at most 20 tags", code="invalid_body")
+    return cleaned
+
+
+def _category(value: str) -> str:
+    try:
+        return parse_category(value).value
+    except ValueError as exc:
+        raise BadRequest(str(exc), code="invalid_category") from exc
+
+
+def _episode(value: int | None) -> int | None:
+    if value is not None and not 1 <= value <= 100_000:
+        raise BadRequest("episode must be between 1 and 100000", code="invalid_body")
+    return value
+
+
+def resource_json(doc: Document, *, staff: bool) -> dict[str, Any]:
+    """The API view of a resource; staff also see failures and who created it."""
+    ready = doc.get("status") == "ready"
+    out: dict[str, Any] = {
+        "id": doc["_id"],
+        "org_id": doc["org_id"],
+        "kind": doc.get("kind"),
+        "category": doc["category"],
+        "category_label": label(doc["category"]),
+        "title": doc["title"],
+        "description": doc.get("description", ""),
+        "tags": doc.get("tags", []),
+        "performer": doc.get("performer", ""),
+        "series_id": doc.get("series_id"),
+        "series_title": doc.get("series_title"),
+        "episode": doc.get("episode"),
+        "status": doc["status"],
+        "progress": doc.get("progress", 0),
+        "published": bool(doc.get("published")),
+        "duration_s": doc.get("duration_s"),
+        "master_url": f"/media/{doc['hls_master_key']}"
+        if ready and doc.get("hls_master_key")
+        else None,
+        "poster_url": f"/media/{doc['poster_key']}" if ready and doc.get("poster_key") else None,
+        "thumbnails_url": f"/media/{doc['thumbnails_key']}"
+        if ready and doc.get("thumbnails_key")
+        else None,
+        "thumbnails": doc.get("thumbnails"),
+        "renditions": doc.get("renditions", []),
+        "live_event_id": doc.get("live_event_id"),
+        "created_at": doc["created_at"],
+        "updated_at": doc["updated_at"],
+    }
+    if staff:
+        out.update(
+            failure=doc.get("failure"),
+            original_sha256=doc.get("original_sha256"),
+            source=doc.get("source"),
+            loudnorm=bool(doc.get("loudnorm")),
+            created_by=doc.get("created_by"),
+            job_id=process_job_id(doc["_id"]) if not doc.get("live_event_id") else None,
+        )
+    return out
+
+
+def series_json(doc: Document) -> dict[str, Any]:
+    return {
+        "id": doc["_id"],
+        "org_id": doc["org_id"],
+        "title": doc["title"],
+        "description": doc.get("description", ""),
+        "category": doc.get("category"),
+        "category_label": label(doc["category"]) if doc.get("category") else None,
+        "performer": doc.get("performer", ""),
+        "published": bool(doc.get("published")),
+        "created_at": doc["created_at"],
+        "updated_at": doc["updated_at"],
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    items: list[Document]
+    total: int
+
+
+class CatalogueService:
+    """Resources and series: create, list, read, change, delete, and playback facts."""
+
+    def __init__(
+        self,
+        database: Database,
+        objects: ObjectStore,
+        uploads: UploadService | None,
+        jobs: Jobs | None,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._resources = database.collection(RESOURCES)
+        self._series = database.collection(SERIES)
+        self._objects = objects
+        self._uploads = uploads
+        self._jobs = jobs
+        self._clock = clock
+
+    # -- resources ------------------------------------------------------------------------
+
+    async def create_from_upload(
+        self,
+        caller: Caller,
+        *,
+        upload_id: str,
+        title: str,
+        category: str,
+        kind: str | None,
+        description: str,
+        tags: Sequence[str],
+        performer: str,
+        series_id: str | None,
+        episode: int | None,
+        published: bool,
+        loudnorm: bool,
+    ) -> Document:
+        """A resource from a finished upload, with its processing job queued."""
+        if self._uploads is None or self._jobs is None:
+            raise RuntimeError("this catalogue service cannot create resources from uploads")
+        if kind is not None and kind not in q.KINDS:
+            raise BadRequest(f"kind must be video or audio, got {kind!r}", code="invalid_kind")
+        fields: dict[str, Any] = {
+            "title": _text("title", title, 1, 200),
+            "category": _category(category),
+            "description": _text("description", description, 0, 5000),
+            "tags": _tags(tags),
+            "performer": _text("performer", performer, 0, 100),
+            "episode": _episode(episode),
+        }
+        resource_id = uuid.uuid4().hex
+        upload = await self._uploads.consume(caller, upload_id, resource_id)
+        try:
+            series_title = None
+            if series_id is not None:
+                series = await self._series_for_manage(caller, series_id)
+                if series["org_id"] != upload["org_id"]:
+                    raise BadRequest(
+                        "the series belongs to another organization than the upload",
+                        code="series_org_mismatch",
+                    )
+                series_title = series["title"]
+            now = self._clock()
+            doc: Document = {
+                "_id": resource_id,
+                "org_id": upload["org_id"],
+                "org_path": upload["org_path"],
+                "kind": kind,
+                **fields,
+                "series_id": series_id,
+                "series_title": series_title,
+                "status": "uploaded",
+                "progress": 0,
+                "failure": None,
+                "published": published,
+                "loudnorm": loudnorm,
+                "duration_s": None,
+                "original_key": upload["object_key"],
+                "original_name": upload.get("filename") or "",
+                "original_size": upload["length"],
+                "original_sha256": None,
+                "hls_master_key": None,
+                "poster_key": None,
+                "thumbnails_key": None,
+                "renditions": [],
+                "source": None,
+                "live_event_id": None,
+                "upload_id": upload_id,
+                "created_by": caller.user_id,
+                "created_at": now,
+                "updated_at": now,
+            }
+            await self._resources.insert(doc)
+        except BaseException:
+            await self._uploads.release(upload_id, resource_id)
+            raise
+        await self._jobs.enqueue(
+            PROCESS_JOB, {"resource_id": resource_id}, process_job_id(resource_id)
+        )
+        return doc
+
+    async def get(self, caller: Caller | None, resource_id: str) -> Document:
+        """A resource the caller may see; 404 otherwise (foreign drafts included)."""
+        doc = await self._resources.get(resource_id)
+        if doc is None or not q.may_see(caller, doc):
+            raise NotFound("resource not found", code="resource_not_found")
+        return doc
+
+    async def _for_manage(self, caller: Caller, resource_id: str) -> Document:
+        doc = await self._resources.get(resource_id)
+        if doc is None or not in_subtree(caller, doc["org_path"]):
+            raise NotFound("resource not found", code="resource_not_found")
+        return doc
+
+    async def list_resources(self, caller: Caller | None, query: q.ResourceQuery) -> Page:
+        flt = q.build_filter(query, caller)
+        sort = q.sort_spec(query)
+        if not query.q:
+            items = await self._resources.find(flt, sort=sort, skip=query.offset, limit=query.limit)
+            return Page(items, await self._resources.count(flt))
+        docs = await self._resources.find(flt, sort=sort, limit=SEARCH_SCAN_LIMIT)
+        hits = [d for d in docs if q.matches_text(d, query.q)]
+        return Page(hits[query.offset : query.offset + query.limit], len(hits))
+
+    async def update(
+        self, caller: Caller, resource_id: str, changes: Mapping[str, Any]
+    ) -> Document:
+        """Change descriptive fields and the published flag (``changes`` holds only the fields
+        sent; ``series_id`` None takes the resource out of its series)."""
+        doc = await self._for_manage(caller, resource_id)
+        fields: dict[str, Any] = {}
+        if "title" in changes:
+            fields["title"] = _text("title", changes["title"], 1, 200)
+        if "description" in changes:
+            fields["description"] = _text("description", changes["description"], 0, 5000)
+        if "performer" in changes:
+            fields["performer"] = _text("performer", changes["performer"], 0, 100)
+        if "tags" in changes:
+            fields["tags"] = _tags(changes["tags"])
+        if "category" in changes:
+            fields["category"] = _category(changes["category"])
+        if "episode" in changes:
+            fields["episode"] = _episode(changes["episode"])
+        if "published" in changes:
+            fields["published"] = bool(changes["published"])
+        if "series_id" in changes:
+            series_id = changes["series_id"]
+            if series_id is None:
+                fields.update(series_id=None, series_title=None)
+            else:
+                series = await self._series_for_manage(caller, series_id)
+                if series["org_id"] != doc["org_id"]:
+                    raise BadRequest(
+                        "the series belongs to another organization than the resource",
+                        code="series_org_mismatch",
+                    )
+                fields.update(series_id=series_id, series_title=series["title"])
+        fields["updated_at"] = self._clock()
+        updated = await self._resources.update_one({"_id": resource_id}, set=fields)
+        if updated is None:
+            raise NotFound("resource not found", code="resource_not_found")
+        return updated
+
+    async def delete(self, caller: Caller, resource_id: str) -> None:
+        """Remove the resource, its renditions and (for uploads) its original."""
+        doc = await self._for_manage(caller, resource_id)
+        await self._resources.delete_one({"_id": resource_id})
+        await self._objects.delete_prefix(f"vod/{resource_id}/")
+        if doc.get("original_key") and not doc.get("live_event_id"):
+            await self._objects.delete(doc["original_key"])
+
+    async def retry(self, caller: Caller, resource_id: str) -> Document:
+        """Queue a failed resource's processing again."""
+        if self._jobs is None:
+            raise RuntimeError("this catalogue service cannot queue jobs")
+        doc = await self._for_manage(caller, resource_id)
+        if doc["status"] != "failed":
+            raise Conflict(
+                f"only failed resources can be retried; this one is {doc['status']}",
+                code="not_failed",
+            )
+        updated = await self._resources.update_one(
+            {"_id": resource_id, "status": "failed"},
+            set={"status": "uploaded", "progress": 0, "failure": None, "updated_at": self._clock()},
+        )
+        if updated is None:
+            raise Conflict("the resource changed meanwhile; reload it", code="not_failed")
+        queued = await self._jobs.enqueue(
+            PROCESS_JOB, {"resource_id": resource_id}, process_job_id(resource_id)
+        )
+        if not queued:
+            raise Conflict("its processing job is already queued or running", code="job_busy")
+        return updated
+
+    # -- series ---------------------------------------------------------------------------
+
+    async def create_series(
+        self,
+        caller: Caller,
+        org_path: list[str],
+        *,
+        title: str,
+        description: str,
+        category: str | None,
+        performer: str,
+        published: bool,
+    ) -> Document:
+        now = self._clock()
+        doc: Document = {
+            "_id": uuid.uuid4().hex,
+            "org_id": org_path[0],
+            "org_path": org_path,
+            "title": _text("title", title, 1, 200),
+            "description": _text("description", description, 0, 5000),
+            "category": _category(category) if category else None,
+            "performer": _text("performer", performer, 0, 100),
+            "published": published,
+            "created_by": caller.user_id,
+            "created_at": now,
+            "updated_at": now,
+        }
+        await self._series.insert(doc)
+        return doc
+
+    async def get_series(self, caller: Caller | None, series_id: str) -> Document:
+        doc = await self._series.get(series_id)
+        if doc is None or not (doc.get("published") or in_subtree(caller, doc["org_path"])):
+            raise NotFound("series not found", code="series_not_found")
+        return doc
+
+    async def _series_for_manage(self, caller: Caller, series_id: str) -> Document:
+        doc = await self._series.get(series_id)
+        if doc is None or not in_subtree(caller, doc["org_path"]):
+            raise NotFound("series not found", code="series_not_found")
+        return doc
+
+    async def list_series(
+        self, caller: Caller | None, *, org_id: str | None, text: str, limit: int, offset: int
+    ) -> Page:
+        flt: dict[str, Any] = {"published": True}
+        if caller is not None and is_staff(caller):
+            flt = (
+                {}
+                if str(caller.role) == PLATFORM_ADMIN
+                else {"$or": [{"org_path": caller.org_id}, {"published": True}]}
+            )
+        if org_id:
+            flt["org_path"] = org_id
+        sort = (("created_at", -1),)
+        if not text:
+            items = await self._series.find(flt, sort=sort, skip=offset, limit=limit)
+            return Page(items, await self._series.count(flt))
+        docs = await self._series.find(flt, sort=sort, limit=SEARCH_SCAN_LIMIT)
+        hits = [d for d in docs if q.matches_text(d, text)]
+        return Page(hits[offset : offset + limit], len(hits))
+
+    async def update_series(
+        self, caller: Caller, series_id: str, changes: Mapping[str, Any]
+    ) -> Document:
+        await self._series_for_manage(caller, series_id)
+        fields: dict[str, Any] = {}
+        if "title" in changes:
+            fields["title"] = _text("title", changes["title"], 1, 200)
+        if "description" in changes:
+            fields["description"] = _text("description", changes["description"], 0, 5000)
+        if "performer" in changes:
+            fields["performer"] = _text("performer", changes["performer"], 0, 100)
+        if "category" in changes:
+            fields["category"] = _category(changes["category"]) if changes["category"] else None
+        if "published" in changes:
+            fields["published"] = bool(changes["published"])
+        fields["updated_at"] = self._clock()
+        updated = await self._series.update_one({"_id": series_id}, set=fields)
+        if updated is None:
+            raise NotFound("series not found", code="series_not_found")
+        if "title" in fields:
+            # Search matches the series title on its episodes.
+            await self._resources.update_many(
+                {"series_id": series_id}, set={"series_title": fields["title"]}
+            )
+        return updated
+
+    async def delete_series(self, caller: Caller, series_id: str) -> None:
+        """Remove the series; its episodes stay, outside any series."""
+        await self._series_for_manage(caller, series_id)
+        await self._series.delete_one({"_id": series_id})
+        await self._resources.update_many(
+            {"series_id": series_id}, set={"series_id": None, "series_title": None}
+        )
+
+    async def episodes(self, caller: Caller | None, series_id: str) -> list[Document]:
+        """The series' episodes the caller may see, in order (episode number, then age)."""
+        flt = q.visibility(caller)
+        flt["series_id"] = series_id
+        return await self._resources.find(flt, sort=q.SORTS["episode"], limit=10_000)
+
+    async def next_episode(
+        self, caller: Caller | None, series_id: str, after: str
+    ) -> Document | None:
+        """The episode that follows ``after`` ("continue listening"); None after the last."""
+        episodes = await self.episodes(caller, series_id)
+        ids = [e["_id"] for e in episodes]
+        if after not in ids:
+            raise NotFound("that resource is not an episode of this series", code="not_an_episode")
+        index = ids.index(after)
+        return episodes[index + 1] if index + 1 < len(episodes) else None
+
+    # -- the contract with playback and live ----------------------------------------------
+
+    async def playable(self, resource_id: str) -> ResourcePlayable | None:
+        """Playback facts of a resource, or None when there is no such resource. The caller
+        (the views feature) decides who may play it."""
+        doc = await self._resources.get(resource_id)
+        if doc is None:
+            return None
+        return ResourcePlayable(
+            resource_id=doc["_id"],
+            org_path=list(doc["org_path"]),
+            title=doc["title"],
+            category=doc["category"],
+            kind=doc.get("kind") or "video",
+            published=bool(doc.get("published")),
+            ready=doc.get("status") == "ready",
+            master_key=doc.get("hls_master_key"),
+            duration_s=doc.get("duration_s"),
+            series_id=doc.get("series_id"),
+        )
+
+    async def create_replay(
+        self,
+        *,
+        org_id: str,
+        org_path: list[str],
+        title: str,
+        category: str,
+        live_event_id: str,
+        master_key: str,
+        duration_s: float | None,
+        created_by: str,
+    ) -> dict[str, Any]:
+        """A ready, published video resource over HLS objects that already exist (a live
+        show's recording, 直播回看); no processing. One replay per live event: calling again
+        returns the existing one."""
+        existing = await self._resources.find_one({"live_event_id": live_event_id})
+        if existing is not None:
+            return resource_json(existing, staff=True)
+        try:
+            code = parse_category(category).value
+        except ValueError:
+            code = "other"
+        now = self._clock()
+        doc: Document = {
+            "_id": uuid.uuid4().hex,
+            "org_id": org_id,
+            "org_path": org_path,
+            "kind": "video",
+            "category": code,
+            "title": title.strip()[:200] or "直播回看",
+            "description": "",
+            "tags": [],
+            "performer": "",
+            "episode": None,
+            "series_id": None,
+            "series_title": None,
+            "status": "ready",
+            "progress": 100,
+            "failure": None,
+            "published": True,
+            "loudnorm": False,
+            "duration_s": duration_s,
+            "original_key": None,
+            "original_sha256": None,
+            "hls_master_key": master_key,
+            "poster_key": None,
+            "thumbnails_key": None,
+            "renditions": [],
+            "source": None,
+            "live_event_id": live_event_id,
+            "upload_id": None,
+            "created_by": created_by,
+            "created_at": now,
+            "updated_at": now,
+        }
+        await self._resources.insert(doc)
+        return resource_json(doc, staff=True)

@@ -1,0 +1,298 @@
+"""Serving HLS objects: ``GET /media/{key}`` and ``GET /media/t/{token}/{key}``.
+
+Only keys under ``live/`` and ``vod/`` are served (never ``originals/`` or upload tails);
+object keys contain unguessable server ids, so knowing a key is the permission. The token
+variant exists so a playlist's relative URIs carry the playback session token down to every
+segment: each such request is reported (fire-and-forget) as a heartbeat of that session,
+which counts players without our JavaScript (DESIGN.md § Views).
+
+Speed (DESIGN.md § Delivery): playlists and small hot segments are answered from a bounded
+in-memory cache with a 1 s lifetime, so a crowd arriving at once hits memory; larger local
+files go out with sendfile (``web.FileResponse``); S3 objects are streamed through or, when
+configured, redirected to a presigned URL. ETag/If-None-Match (304) and single byte ranges
+(RFC 9110 §14: 206, 416) are supported.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from culturecast.media.processing import CONTENT_TYPES
+from culturecast.storage.errors import InvalidRange, ObjectNotFound
+from culturecast.storage.objects.keys import check_key
+from culturecast.storage.objects.port import ObjectStore
+
+log = logging.getLogger(__name__)
+
+SERVED_PREFIXES = ("live/", "vod/")
+
+type MediaCallback = Callable[[str, str], Awaitable[None] | None]
+
+
+def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """RFC 9110 §14.1.2: the one byte range ``(start, end)`` (inclusive) of ``header`` for an
+    object of ``size`` bytes; None when the header is absent, malformed or asks for several
+    ranges (the whole object is then sent, which §14.2 allows). ``ValueError`` when the range
+    is syntactically fine but unsatisfiable (→ 416)."""
+    if not header:
+        return None
+    unit, _, spec = header.partition("=")
+    if unit.strip().lower() != "bytes" or "," in spec:
+        return None
+    first, dash, last = spec.strip().partition("-")
+    if not dash:
+        return None
+    first, last = first.strip(), last.strip()
+    if not first:
+        # Suffix range: the last N bytes.
+        if not last.isdigit():
+            return None
+        length = int(last)
+        if length == 0 or size == 0:
+            raise ValueError("empty suffix range")
+        return max(0, size - length), size - 1
+    if not first.isdigit() or (last and not last.isdigit()):
+        return None
+    start = int(first)
+    end = int(last) if last else size - 1
+    if last and end < start:
+        return None
+    if start >= size:
+        raise ValueError("range starts past the end")
+    return start, min(end, size - 1)
+
+
+def content_type(key: str, stored: str) -> str:
+    suffix = key[key.rfind(".") :] if "." in key.rsplit("/", 1)[-1] else ""
+    return CONTENT_TYPES.get(suffix, stored or "application/octet-stream")
+
+
+def servable(key: str) -> bool:
+    try:
+        check_key(key)
+    except ValueError:
+        return False
+    return key.startswith(SERVED_PREFIXES)
+
+
+@dataclass(slots=True)
+class _Entry:
+    body: bytes
+    etag: str
+    content_type: str
+    cache_control: str
+    expires: float
+
+
+class HotCache:
+    """A bounded LRU of small objects, each kept ``ttl_s`` seconds (time is a parameter)."""
+
+    def __init__(self, max_bytes: int, ttl_s: float) -> None:
+        self._max = max_bytes
+        self._ttl = ttl_s
+        self._entries: OrderedDict[str, _Entry] = OrderedDict()
+        self._bytes = 0
+
+    def get(self, key: str, now: float) -> _Entry | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        if entry.expires <= now:
+            self._drop(key)
+            return None
+        self._entries.move_to_end(key)
+        return entry
+
+    def put(self, key: str, entry: _Entry) -> None:
+        if len(entry.body) > self._max:
+            return
+        if key in self._entries:
+            self._drop(key)
+        self._entries[key] = entry
+        self._bytes += len(entry.body)
+        while self._bytes > self._max:
+            oldest = next(iter(self._entries))
+            self._drop(oldest)
+
+    def _drop(self, key: str) -> None:
+        entry = self._entries.pop(key)
+        self._bytes -= len(entry.body)
+
+    @property
+    def size_bytes(self) -> int:
+        return self._bytes
+
+
+class Delivery:
+    """The media routes, bound to one object store."""
+
+    def __init__(
+        self,
+        objects: ObjectStore,
+        *,
+        on_media_request: MediaCallback | None = None,
+        cache_bytes: int = 64 << 20,
+        cache_ttl_s: float = 1.0,
+        small_object_bytes: int = 512 * 1024,
+        presign: bool = False,
+        presign_ttl_s: int = 300,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._objects = objects
+        self._callback = on_media_request
+        self._cache = HotCache(cache_bytes, cache_ttl_s)
+        self._ttl = cache_ttl_s
+        self._small = small_object_bytes
+        self._presign = presign
+        self._presign_ttl = presign_ttl_s
+        self._clock = clock
+        self._tasks: set[asyncio.Future[None]] = set()
+
+    async def plain(self, request: web.Request) -> web.StreamResponse:
+        return await self._serve(request, request.match_info["key"])
+
+    async def with_token(self, request: web.Request) -> web.StreamResponse:
+        key = request.match_info["key"]
+        response = await self._serve(request, key)
+        if self._callback is not None:
+            self._notify(request.match_info["token"], key)
+        return response
+
+    def _notify(self, token: str, key: str) -> None:
+        assert self._callback is not None
+        try:
+            result = self._callback(token, key)
+        except Exception:
+            log.exception("on_media_request failed")
+            return
+        if result is None:
+            return
+        task = asyncio.ensure_future(result)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Future[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("on_media_request failed: %s", task.exception())
+
+    async def _serve(self, request: web.Request, key: str) -> web.StreamResponse:
+        if not servable(key):
+            raise web.HTTPNotFound(reason="no such media object")
+        entry = self._cache.get(key, self._clock())
+        if entry is None:
+            try:
+                info = await self._objects.stat(key)
+            except ObjectNotFound:
+                raise web.HTTPNotFound(reason="no such media object") from None
+            ctype = content_type(key, info.content_type)
+            cache_control = info.cache_control or "public, max-age=60"
+            etag = f'"{info.etag.strip(chr(34))}"'
+            if info.size > self._small:
+                return await self._large(request, key, info.size, ctype, cache_control, etag)
+            try:
+                body = await self._objects.get(key)
+            except ObjectNotFound:
+                raise web.HTTPNotFound(reason="no such media object") from None
+            entry = _Entry(body, etag, ctype, cache_control, self._clock() + self._ttl)
+            self._cache.put(key, entry)
+        return self._from_memory(request, entry)
+
+    def _headers(self, ctype: str, cache_control: str, etag: str) -> dict[str, str]:
+        return {
+            "Content-Type": ctype,
+            "Cache-Control": cache_control,
+            "ETag": etag,
+            "Accept-Ranges": "bytes",
+            # hls.js players on other origins (a WeChat page, an embed) fetch with CORS.
+            "Access-Control-Allow-Origin": "*",
+        }
+
+    def _from_memory(self, request: web.Request, entry: _Entry) -> web.StreamResponse:
+        headers = self._headers(entry.content_type, entry.cache_control, entry.etag)
+        if _not_modified(request, entry.etag):
+            return web.Response(status=304, headers=headers)
+        size = len(entry.body)
+        try:
+            span = parse_range(request.headers.get("Range"), size)
+        except ValueError:
+            return _unsatisfiable(headers, size)
+        if span is None:
+            return web.Response(body=entry.body, headers=headers)
+        start, end = span
+        headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+        return web.Response(status=206, body=entry.body[start : end + 1], headers=headers)
+
+    async def _large(
+        self,
+        request: web.Request,
+        key: str,
+        size: int,
+        ctype: str,
+        cache_control: str,
+        etag: str,
+    ) -> web.StreamResponse:
+        headers = self._headers(ctype, cache_control, etag)
+        if _not_modified(request, etag):
+            return web.Response(status=304, headers=headers)
+        try:
+            span = parse_range(request.headers.get("Range"), size)
+        except ValueError:
+            return _unsatisfiable(headers, size)
+        path = await self._objects.local_path(key)
+        if path is not None:
+            start, end = span if span is not None else (0, size - 1)
+            if span is None:
+                # sendfile: the kernel copies the file to the socket.
+                return web.FileResponse(path, headers=headers)
+            with path.open("rb") as handle:
+                handle.seek(start)
+                body = await asyncio.to_thread(handle.read, end - start + 1)
+            headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+            return web.Response(status=206, body=body, headers=headers)
+        if self._presign:
+            url = await self._objects.presign_get(key, self._presign_ttl)
+            if url is not None:
+                raise web.HTTPFound(url, headers={"Cache-Control": "no-store"})
+        if span is not None:
+            start, end = span
+            try:
+                body = await self._objects.get_range(key, start, end)
+            except InvalidRange:
+                return _unsatisfiable(headers, size)
+            headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+            return web.Response(status=206, body=body, headers=headers)
+        stream = web.StreamResponse(headers=headers)
+        stream.content_length = size
+        await stream.prepare(request)
+        if request.method != "HEAD":
+            async for chunk in self._objects.stream(key):
+                await stream.write(chunk)
+        await stream.write_eof()
+        return stream
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+
+
+def _not_modified(request: web.Request, etag: str) -> bool:
+    # RFC 9110 §13.1.2: weak comparison; "*" matches any current representation.
+    header = request.headers.get("If-None-Match")
+    if not header:
+        return False
+    tags = {t.strip().removeprefix("W/") for t in header.split(",")}
+    return "*" in tags or etag in tags
+
+
+def _unsatisfiable(headers: dict[str, str], size: int) -> web.Response:
+    headers = {**headers, "Content-Range": f"bytes */{size}"}
+    headers.pop("Content-Type", None)
+    return web.Response(status=416, headers=headers)
