@@ -146,6 +146,8 @@ class ViewsService:
         self._beat_limit = AddressLimiter(counters, "beat", self.config.beats_per_minute)
         self._cache: OrderedDict[str, str] = OrderedDict()
         self._session_ttl = state.ttl_seconds(self.rules.session_expiry_seconds + 60)
+        self.media_requests_seen = 0
+        """Token-carrying media requests handled so far (counted or not)."""
 
     # -- starting ---------------------------------------------------------------------------
 
@@ -253,6 +255,12 @@ class ViewsService:
         heartbeat — state playing, position unknown — so players without our JavaScript (TV
         boxes, native apps) are counted. At most one per ``token_touch_interval_s``; unknown or
         expired tokens are ignored (the media is still served). True when it counted."""
+        try:
+            return await self._touch(token, now)
+        finally:
+            self.media_requests_seen += 1
+
+    async def _touch(self, token: str, now: float | None) -> bool:
         if not is_token(token):
             return False
         when = self._clock() if now is None else now

@@ -6,10 +6,10 @@
 - A background task drains the write-behind buffer every ``drain_interval_s`` (1 s), and
   another queues the ``views.flush`` job every ``flush_interval_s`` (60 s) with a job id per
   time slot, so however many api processes run, each slot flushes once.
-- Items are resolved from the ``live_events`` and ``resources`` collections (the documented
-  playable fields of the live and media features), read-only.
+- Items are resolved through the live and media features' ``playable()`` (``LIVE_SERVICE``,
+  ``MEDIA_SERVICE``).
 - Media requests carrying a session token count as heartbeats through the media feature's
-  ``MEDIA_REQUEST_CALLBACKS`` when it offers them.
+  ``MEDIA_REQUEST_CALLBACKS``.
 
 Tests and operators tune the feature by setting ``app[VIEWS_CONFIG]`` before the app starts.
 """
@@ -25,6 +25,9 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from culturecast.live.service import LivePlayable
+from culturecast.live.service import master_key as live_master_key
+from culturecast.media.catalogue.service import ResourcePlayable
 from culturecast.media.views.flush import FLUSH_JOB, INDEXES, StatsFlusher, flush_job_id
 from culturecast.media.views.handlers import ViewsHandlers, ViewsParts
 from culturecast.media.views.items import PlayableItem, Unavailable
@@ -32,8 +35,9 @@ from culturecast.media.views.policy import ItemType
 from culturecast.media.views.service import ViewsConfig, ViewsService
 from culturecast.media.views.stats import StatsReader
 from culturecast.server.context import ROLE, SERVICES, Services
+from culturecast.server.features.live import LIVE_SERVICE
+from culturecast.server.features.media import MEDIA_REQUEST_CALLBACKS, MEDIA_SERVICE
 from culturecast.server.kit import HttpKit
-from culturecast.storage.database.port import Database
 from culturecast.transcode.jobs.port import JobContext, JobRegistry
 
 if TYPE_CHECKING:
@@ -51,10 +55,6 @@ VIEWS_PARTS = web.AppKey("views_parts", ViewsParts)
 STATS_FLUSHER = web.AppKey("stats_flusher", StatsFlusher)
 """What the ``views.flush`` job runs (exposed so an operator or a test can flush now)."""
 
-LIVE_EVENTS = "live_events"
-RESOURCES = "resources"
-_LIVE_NOW = ("live", "reconnecting")
-
 
 def clock_of(services: Services) -> Callable[[], float]:
     """The app's clock (``create_app(..., clock=)``). Features are not handed it directly, so
@@ -63,64 +63,62 @@ def clock_of(services: Services) -> Callable[[], float]:
     return clock if callable(clock) else time.time
 
 
-class DatabaseItemResolver:
-    """Playable facts read from the live and media features' collections (read-only)."""
+class FeatureItemResolver:
+    """Playable facts from the live and media features' services (``playable``)."""
 
-    def __init__(self, database: Database) -> None:
-        self._events = database.collection(LIVE_EVENTS)
-        self._resources = database.collection(RESOURCES)
+    def __init__(self, app: web.Application) -> None:
+        self._app = app
 
     async def resolve(self, item_type: ItemType, item_id: str) -> PlayableItem | None:
         if item_type is ItemType.LIVE:
-            doc = await self._events.get(item_id)
-            return None if doc is None else live_item(doc)
-        doc = await self._resources.get(item_id)
-        return None if doc is None else resource_item(doc)
+            event = await self._app[LIVE_SERVICE].playable(item_id)
+            return None if event is None else live_item(event)
+        resource = await self._app[MEDIA_SERVICE].playable(item_id)
+        return None if resource is None else resource_item(resource)
 
 
 def _duration(value: Any) -> float | None:
     return float(value) if isinstance(value, int | float) and value > 0 else None
 
 
-def live_item(doc: Mapping[str, Any]) -> PlayableItem:
-    """A live event: live while ``live``/``reconnecting``; after it ends, its replay."""
-    status = str(doc.get("status", "scheduled"))
-    master_key = doc.get("master_key")
+def live_item(event: LivePlayable) -> PlayableItem:
+    """A live event: live while on air; after it ends, its replay (counted as the event)."""
     unavailable: Unavailable | None = None
-    is_live = status in _LIVE_NOW
-    if status == "ended":
-        unavailable = None if master_key else Unavailable.NO_REPLAY
-    elif not is_live:
+    if event.status == "ended":
+        # Without a replay the live feature still names the (closed) live playlist.
+        if event.master_key == live_master_key(event.event_id):
+            unavailable = Unavailable.NO_REPLAY
+    elif not event.is_live:
         unavailable = Unavailable.NOT_STARTED
     return PlayableItem(
         item_type=ItemType.LIVE,
-        item_id=str(doc.get("event_id", doc["_id"])),
-        org_path=tuple(doc["org_path"]),
-        category=str(doc.get("category") or ""),
-        title=str(doc.get("title") or ""),
-        duration_s=None if is_live else _duration(doc.get("duration_s")),
-        master_key=master_key,
-        is_live=is_live,
+        item_id=event.event_id,
+        org_path=tuple(event.org_path),
+        category=event.category or "",
+        title=event.title or "",
+        duration_s=None if event.is_live else _duration(event.duration_s),
+        master_key=event.master_key,
+        is_live=event.is_live,
         public=True,
         unavailable=unavailable,
     )
 
 
-def resource_item(doc: Mapping[str, Any]) -> PlayableItem:
+def resource_item(resource: ResourcePlayable) -> PlayableItem:
     """A resource: playable once published and ready."""
     unavailable: Unavailable | None = None
-    if not doc.get("published"):
+    if not resource.published:
         unavailable = Unavailable.NOT_PUBLISHED
-    elif not doc.get("ready"):
+    elif not resource.ready:
         unavailable = Unavailable.NOT_READY
     return PlayableItem(
         item_type=ItemType.RESOURCE,
-        item_id=str(doc.get("resource_id", doc["_id"])),
-        org_path=tuple(doc["org_path"]),
-        category=str(doc.get("category") or ""),
-        title=str(doc.get("title") or ""),
-        duration_s=_duration(doc.get("duration_s")),
-        master_key=doc.get("master_key"),
+        item_id=resource.resource_id,
+        org_path=tuple(resource.org_path),
+        category=resource.category or "",
+        title=resource.title or "",
+        duration_s=_duration(resource.duration_s),
+        master_key=resource.master_key,
         is_live=False,
         public=True,
         unavailable=unavailable,
@@ -138,7 +136,7 @@ def install(app: web.Application, kit: HttpKit) -> None:
         config = app.get(VIEWS_CONFIG) or ViewsConfig()
         clock = clock_of(services)
         await engines.database.ensure_indexes(list(INDEXES))
-        resolver = DatabaseItemResolver(engines.database)
+        resolver = FeatureItemResolver(app)
         views = ViewsService(engines.counters, resolver, clock, config)
         stats = StatsReader(engines.database, engines.counters, resolver, clock, config.rules)
         app[VIEWS_SERVICE] = views
@@ -186,7 +184,15 @@ async def _flush_loop(services: Services, clock: Callable[[], float], config: Vi
 
 
 def _connect_media_requests(app: web.Application) -> None:
-    """Count token-carrying media requests as heartbeats, if the media feature offers them."""
+    """Count token-carrying media requests (``/media/t/<token>/<key>``) as heartbeats."""
+    callbacks = app.get(MEDIA_REQUEST_CALLBACKS)
+    if callbacks is None:
+        return
+
+    async def touched(token: str, key: str) -> None:
+        await app[VIEWS_SERVICE].touch_by_token(token, key)
+
+    callbacks.append(touched)
 
 
 def register_jobs(registry: JobRegistry, deps: JobDeps) -> None:

@@ -60,6 +60,10 @@ class Stack:
         await self.views.drain()
         await self.app[STATS_FLUSHER].flush()
 
+    async def put_object(self, key: str) -> None:
+        body = b"#EXTM3U\n#EXT-X-VERSION:3\n"
+        await self.app[SERVICES].engines.objects.put(key, body, "application/vnd.apple.mpegurl")
+
     async def insert(self, collection: str, doc: dict[str, Any]) -> None:
         await self.app[SERVICES].engines.database.collection(collection).insert(doc)
 
@@ -127,32 +131,37 @@ def org_path(ids: list[str]) -> list[str]:
 
 
 async def add_live(stack: Stack, event_id: str, path: list[str], **fields: Any) -> None:
+    """A live event as the live feature stores it (``live_events``); ``replay`` names the
+    replay's master playlist once the show has ended."""
     doc = {
         "_id": event_id,
+        "org_id": path[0],
         "org_path": path,
         "title": "越剧《梁祝》直播",
         "category": "戏曲",
         "status": "live",
-        "master_key": f"live/{event_id}/master.m3u8",
-        "duration_s": None,
         "started_at": stack.clock(),
     }
     doc.update(fields)
     await stack.insert("live_events", doc)
+    await stack.put_object(f"live/{event_id}/master.m3u8")
 
 
 async def add_resource(stack: Stack, resource_id: str, path: list[str], **fields: Any) -> None:
+    """A resource as the media feature stores it (``resources``)."""
     doc = {
         "_id": resource_id,
+        "org_id": path[0],
         "org_path": path,
         "title": "评书《三国演义》第一回",
         "category": "评书",
         "kind": "audio",
         "published": True,
-        "ready": True,
-        "master_key": f"vod/{resource_id}/master.m3u8",
+        "status": "ready",
+        "hls_master_key": f"vod/{resource_id}/master.m3u8",
         "duration_s": 1000.0,
         "series_id": None,
     }
     doc.update(fields)
     await stack.insert("resources", doc)
+    await stack.put_object(f"vod/{resource_id}/master.m3u8")

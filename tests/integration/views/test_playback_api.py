@@ -35,11 +35,15 @@ async def setup_items(stack: Stack) -> list[str]:
     path = org_path(orgs)
     await add_resource(stack, "ready", path)
     await add_resource(stack, "draft", path, published=False)
-    await add_resource(stack, "processing", path, ready=False, master_key=None)
-    await add_live(stack, "soon", path, status="scheduled", master_key=None)
-    await add_live(stack, "over", path, status="ended", master_key=None)
+    await add_resource(stack, "processing", path, status="processing", hls_master_key=None)
+    await add_live(stack, "soon", path, status="scheduled")
+    await add_live(stack, "over", path, status="ended")
     await add_live(
-        stack, "replayed", path, status="ended", master_key="vod/x/master.m3u8", duration_s=600.0
+        stack,
+        "replayed",
+        path,
+        status="ended",
+        replay={"master_key": "vod/x/master.m3u8", "duration_s": 600.0},
     )
     return orgs
 
