@@ -36,7 +36,8 @@ def ffmpeg_publish_command(
 
 def gstreamer_publish_command(url: str, *, sink: str = "rtmp2sink") -> list[str]:
     """GStreamer: rtmp2sink (its own RTMP) or rtmpsink (librtmp, the family OBS uses)."""
-    location = f"location={url}" if sink == "rtmp2sink" else f"location={url} live=1"
+    # librtmp takes options inside the URL string ("rtmp://… live=1"), quoted for gst-launch.
+    location = f"location={url}" if sink == "rtmp2sink" else f'location="{url} live=1"'
     return [
         "gst-launch-1.0", "-q",
         "videotestsrc", "is-live=true", "pattern=smpte",
@@ -52,7 +53,7 @@ def gstreamer_publish_command(url: str, *, sink: str = "rtmp2sink") -> list[str]
         "!", "avenc_aac", "bitrate=96000",
         "!", "aacparse", "!", "queue", "!", "mux.",
         "flvmux", "name=mux", "streamable=true",
-        "!", sink, *location.split(" "),
+        "!", sink, location,
     ]  # fmt: skip
 
 
@@ -102,3 +103,97 @@ class Publisher:
             assert self.popen is not None
             self.popen.kill()
             self.popen.wait()
+
+
+class StoreReader:
+    """Reads what the server published: through ``/media/…`` when the delivery route answers,
+    else straight from the object store (local directory or S3) the server writes to."""
+
+    def __init__(
+        self,
+        *,
+        objects_dir: Path | None = None,
+        s3: tuple[str, str, str, str, str] | None = None,
+        http_base: str | None = None,
+    ) -> None:
+        self.objects_dir = objects_dir
+        self.http_base = http_base
+        self._minio = None
+        self._bucket = ""
+        if s3 is not None:
+            from urllib.parse import urlsplit
+
+            import minio
+
+            url, access, secret, bucket, region = s3
+            parts = urlsplit(url)
+            self._minio = minio.Minio(
+                parts.netloc, access, secret, secure=parts.scheme == "https", region=region
+            )
+            self._bucket = bucket
+
+    def get(self, key: str) -> bytes | None:
+        import urllib.error
+        import urllib.request
+
+        if self.http_base is not None:
+            try:
+                with urllib.request.urlopen(f"{self.http_base}/media/{key}", timeout=5) as r:
+                    return bytes(r.read())
+            except urllib.error.HTTPError as exc:
+                if exc.code != 404:
+                    raise
+        if self.objects_dir is not None:
+            path = self.objects_dir / key
+            return path.read_bytes() if path.is_file() else None
+        assert self._minio is not None
+        try:
+            resp = self._minio.get_object(self._bucket, key)
+        except Exception:
+            return None
+        try:
+            return bytes(resp.read())
+        finally:
+            resp.close()
+            resp.release_conn()
+
+    def text(self, key: str) -> str | None:
+        data = self.get(key)
+        return data.decode() if data is not None else None
+
+    def download_rendition(self, prefix: str, playlist: str, dest: Path) -> Path:
+        """Copy a playlist and every segment it names (resolving ``../``) under ``dest``,
+        keeping the key layout, so ffprobe reads local files only."""
+        import posixpath
+
+        text = self.text(f"{prefix}/{playlist}")
+        assert text is not None, f"{prefix}/{playlist} missing"
+        target = dest / prefix / playlist
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+        for line in text.splitlines():
+            if line and not line.startswith("#"):
+                key = posixpath.normpath(
+                    posixpath.join(posixpath.dirname(f"{prefix}/{playlist}"), line)
+                )
+                data = self.get(key)
+                assert data is not None, key
+                out = dest / key
+                out.parent.mkdir(parents=True, exist_ok=True)
+                out.write_bytes(data)
+        return target
+
+
+def ffmpeg_pids_for(event_id: str) -> list[int]:
+    """PIDs of the transcoders of one event (their command names its spool directory)."""
+    pids = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmd = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if cmd and cmd[0].endswith(b"ffmpeg") and any(event_id.encode() in a for a in cmd):
+            pids.append(int(proc.name))
+    return pids
