@@ -39,15 +39,15 @@ GRACE_S = 3.0
 
 
 async def eventually[T](
-    check: Callable[[], Awaitable[T | None]], timeout: float, what: str, every: float = 0.2
+    check: Callable[[], Awaitable[T | None]], within_s: float, what: str, every: float = 0.2
 ) -> T:
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within_s
     while True:
         result = await check()
         if result:
             return result
         if time.monotonic() > deadline:
-            raise AssertionError(f"{what} not within {timeout} s")
+            raise AssertionError(f"{what} not within {within_s} s")
         await asyncio.sleep(every)
 
 
@@ -204,10 +204,12 @@ async def run_show(show: Show, tmp: Path, publishers: list[Publisher]) -> None:
         )
     local_master = dl / replay_master
     local_master.write_text(show.store.text(replay_master) or "")
-    played = subprocess.run(
+    played = await asyncio.to_thread(
+        subprocess.run,
         ["ffmpeg", "-v", "error", "-i", str(local_master), "-map", "0:v:0", "-f", "null", "-"],
-        capture_output=True, timeout=120,
-    )  # fmt: skip
+        capture_output=True,
+        timeout=120,
+    )
     assert played.returncode == 0, played.stderr[-2000:]
     duration = float(ffprobe(dl / f"live/{show.id}/replay/360p/index.m3u8")["format"]["duration"])
     assert abs(duration - event["replay"]["duration_s"]) < 2.5
