@@ -15,7 +15,6 @@ from culturecast.media.errors import BadRequest
 from culturecast.media.kit import Caller, Kit, is_staff
 
 UNSET = msgspec.UNSET
-type Unset = msgspec.UnsetType
 
 
 class NewResource(msgspec.Struct, forbid_unknown_fields=True):
@@ -37,14 +36,14 @@ class NewResource(msgspec.Struct, forbid_unknown_fields=True):
 class ResourceChanges(msgspec.Struct, forbid_unknown_fields=True):
     """Fields to change; absent fields stay, ``series_id: null`` leaves the series."""
 
-    title: str | Unset = UNSET
-    description: str | Unset = UNSET
-    tags: list[str] | Unset = UNSET
-    performer: str | Unset = UNSET
-    category: str | Unset = UNSET
-    series_id: str | Unset | None = UNSET
-    episode: int | Unset | None = UNSET
-    published: bool | Unset = UNSET
+    title: str | msgspec.UnsetType = UNSET
+    description: str | msgspec.UnsetType = UNSET
+    tags: list[str] | msgspec.UnsetType = UNSET
+    performer: str | msgspec.UnsetType = UNSET
+    category: str | msgspec.UnsetType = UNSET
+    series_id: str | msgspec.UnsetType | None = UNSET
+    episode: int | msgspec.UnsetType | None = UNSET
+    published: bool | msgspec.UnsetType = UNSET
 
 
 class NewSeries(msgspec.Struct, forbid_unknown_fields=True):
@@ -57,11 +56,11 @@ class NewSeries(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class SeriesChanges(msgspec.Struct, forbid_unknown_fields=True):
-    title: str | Unset = UNSET
-    description: str | Unset = UNSET
-    category: str | Unset | None = UNSET
-    performer: str | Unset = UNSET
-    published: bool | Unset = UNSET
+    title: str | msgspec.UnsetType = UNSET
+    description: str | msgspec.UnsetType = UNSET
+    category: str | msgspec.UnsetType | None = UNSET
+    performer: str | msgspec.UnsetType = UNSET
+    published: bool | msgspec.UnsetType = UNSET
 
 
 def _changes(struct: msgspec.Struct) -> dict[str, Any]:

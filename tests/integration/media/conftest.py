@@ -123,3 +123,15 @@ async def wait_status(
             return body
         await asyncio.sleep(0.2)
     raise AssertionError(f"resource never reached {statuses}: {body}")
+
+
+async def upload_resource(cast: Cast, path: Path, who: str = "editor_a", **fields: Any) -> str:
+    """Upload ``path`` over tus and create a resource from it; returns the resource id."""
+    from tests.support.media import TusClient
+
+    client = TusClient(cast.api.session, cast.api.base, cast.tokens[who])
+    upload_id = await client.upload(path)
+    body = {"upload_id": upload_id, "title": path.stem, "category": "film", **fields}
+    api = getattr(cast, who)
+    created = await api.ok("POST", "/api/v1/resources", body, expect=201)
+    return str(created["id"])
