@@ -296,9 +296,13 @@ class Session:
         }
         if self.started_at is not None:
             fields["duration"] = max(0.0, ended_at - self.started_at)
+        # Playlists close before the status says "ended", so whoever reads "ended" finds
+        # EXT-X-ENDLIST; the replay job reads the closed recording.
+        if was is not Status.SCHEDULED:
+            decisions.append(EndPlaylists())
         decisions.append(Persist(fields))
         if was is not Status.SCHEDULED:
-            decisions += [EndPlaylists(), QueueReplay()]
+            decisions.append(QueueReplay())
         decisions.append(Notify(Status.ENDED))
         return decisions
 

@@ -69,8 +69,8 @@ def test_grace_expiry_ends_the_event_when_the_publisher_left() -> None:
     s = live_session(now=100.0, grace=3.0)
     s.publisher_left(130.0)
     d = s.tick(133.0)
-    assert kinds(d) == ["Persist", "EndPlaylists", "QueueReplay", "Notify"]
-    persist = d[0]
+    assert kinds(d) == ["EndPlaylists", "Persist", "QueueReplay", "Notify"]
+    persist = d[1]
     assert isinstance(persist, Persist)
     assert persist.fields["ended_at"] == 130.0
     assert persist.fields["duration"] == 30.0
@@ -84,7 +84,7 @@ def test_stop_while_live_disconnects_then_stops_then_closes_playlists_then_repla
     s = live_session()
     d = s.stop(150.0)
     assert kinds(d) == [
-        "DisconnectPublisher", "StopTranscoder", "Persist", "EndPlaylists", "QueueReplay", "Notify",
+        "DisconnectPublisher", "StopTranscoder", "EndPlaylists", "Persist", "QueueReplay", "Notify",
     ]  # fmt: skip
     assert isinstance(d[0], DisconnectPublisher)
     assert d[0].code == "event_stopped"
