@@ -93,8 +93,8 @@ def _views_app(data_dir: str, redis_url: str | None) -> web.Application:
                     "title": "bench",
                     "category": "评书",
                     "published": True,
-                    "ready": True,
-                    "master_key": "vod/bench/master.m3u8",
+                    "status": "ready",
+                    "hls_master_key": "vod/bench/master.m3u8",
                     "duration_s": 3600.0,
                 }
             )
