@@ -15,6 +15,7 @@ from culturecast.server.app import create_app
 from culturecast.server.settings import load_settings
 from culturecast.server.web.assets import IMMUTABLE
 from culturecast.server.web.pages import create_pages
+from tests.support.engines import free_port
 
 PAGES = ["/", "/admin", "/live/ev1", "/r/res1", "/s/ser1"]
 
@@ -22,9 +23,14 @@ PAGES = ["/", "/admin", "/live/ev1", "/r/res1", "/s/ser1"]
 @pytest.fixture
 async def site(tmp_path: Path) -> AsyncIterator[tuple[aiohttp.ClientSession, str]]:
     settings = load_settings(
-        {"CULTURECAST_DATA_DIR": str(tmp_path), "CULTURECAST_ADMIN_PASSWORD": "admin-pass-123"}
+        {
+            "CULTURECAST_DATA_DIR": str(tmp_path),
+            "CULTURECAST_ADMIN_PASSWORD": "admin-pass-123",
+            "CULTURECAST_RTMP_PORT": str(free_port()),
+        }
     )
-    server = TestServer(create_app(settings, "standalone"), host="127.0.0.1")
+    # The api role: the pages and the API, without the RTMP ingest.
+    server = TestServer(create_app(settings, "api"), host="127.0.0.1")
     await server.start_server()
     # unsafe=True: keep cookies from an IP-address host (127.0.0.1), as browsers do.
     jar = aiohttp.CookieJar(unsafe=True)

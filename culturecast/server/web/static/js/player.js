@@ -153,12 +153,14 @@ export class Playback {
         this.saveResume();
       }
     });
-    if (!saved || !(saved.p > 5)) return;
+    if (!saved || !(saved.p > 0)) return;
     this.media.addEventListener(
       "loadedmetadata",
       () => {
-        const duration = this.media.duration;
-        if (Number.isFinite(duration) && saved.p > duration - 10) return;
+        // Not worth resuming a few seconds in, nor a few seconds before the end (then the
+        // listener wants the next episode): 5 s / 10 s, or a tenth of a short item.
+        const duration = Number.isFinite(this.media.duration) ? this.media.duration : Infinity;
+        if (saved.p < Math.min(5, duration / 10) || saved.p > duration - Math.min(10, duration / 10)) return;
         this.media.currentTime = saved.p;
         const note = $("#resume-note");
         note.querySelector("span").textContent = t("resume.from", { time: formatClock(saved.p) });
@@ -174,7 +176,7 @@ export class Playback {
 
   saveResume() {
     if (!this.resumeKey || !(this.media.currentTime > 0) || this.media.ended) return;
-    store.set(this.resumeKey, { p: Math.floor(this.media.currentTime), d: this.media.duration || null, at: Date.now() });
+    store.set(this.resumeKey, { p: Math.round(this.media.currentTime * 10) / 10, d: this.media.duration || null, at: Date.now() });
   }
 
   applySpeed() {
