@@ -61,12 +61,16 @@ async function update() {
     }
   } else if (event.status === "ended") {
     $("#countdown").hidden = true;
-    const replay = pick(event, "replay_resource_id", "resource_id");
+    const replay = pick(event, "replay_resource_id", "resource_id") || event.replay?.resource_id;
     if (playback) playback.destroy();
     playback = null;
     if (replay) {
       playback = new Playback({ kind: "video" });
       await playback.start("resource", replay, { resume: true });
+    } else if (event.replay || event.master_url) {
+      // The same URL becomes the replay: the play API resolves an ended event to it.
+      playback = new Playback({ kind: "video" });
+      await playback.start("live", eventId, { resume: true });
     } else {
       say(t("live.replay_pending"));
       shownStatus = null; // look again: the replay appears when its job finishes
