@@ -84,7 +84,10 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         try:
             await self.service.connect(sid, ip, auth)
         except ConnectRefused as exc:
-            raise socketio.exceptions.ConnectionRefusedError(exc.payload) from None
+            # Socket.IO 4 CONNECT_ERROR: {message, data}; clients see err.message, err.data.
+            raise socketio.exceptions.ConnectionRefusedError(
+                exc.payload["message"], exc.payload
+            ) from None
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
         await self.service.disconnect(sid)
@@ -163,9 +166,7 @@ async def running(sio: socketio.AsyncServer, service: ChatService) -> AsyncItera
     try:
         yield
     finally:
-        for sid in list(service.sessions):
-            with contextlib.suppress(Exception):
-                await sio.disconnect(sid, namespace=NAMESPACE, ignore_queue=True)
+        await disconnect_all(sio, service)
         for task in tasks:
             task.cancel()
         for task in tasks:
@@ -175,6 +176,19 @@ async def running(sio: socketio.AsyncServer, service: ChatService) -> AsyncItera
             await service.stop()
         await sio.shutdown()
         await _close_manager(sio.manager)
+
+
+async def disconnect_all(sio: socketio.AsyncServer, service: ChatService) -> None:
+    """Say goodbye to every client of this process: the namespace sessions, then the
+    Engine.IO sockets, so pending long-polls return and websockets close at once instead
+    of holding the web server's graceful shutdown until they time out (run it on the
+    application's ``on_shutdown``, which comes before that wait)."""
+    for sid in list(service.sessions):
+        with contextlib.suppress(Exception):
+            await sio.disconnect(sid, namespace=NAMESPACE, ignore_queue=True)
+    for socket in list(sio.eio.sockets.values()):
+        with contextlib.suppress(Exception):
+            await socket.close(wait=False)
 
 
 async def _close_manager(manager: Any) -> None:

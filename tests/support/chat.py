@@ -25,7 +25,11 @@ class ChatClient:
         async def on_disconnect(*_: Any) -> None:
             self.disconnected.set()
 
+        async def on_connect_error(data: Any) -> None:
+            self.queue("connect_error").put_nowait(data)
+
         self.sio.on("*", catch_all, namespace=NS)
+        self.sio.on("connect_error", on_connect_error, namespace=NS)
         self.sio.on("disconnect", on_disconnect, namespace=NS)
 
     def queue(self, event: str) -> asyncio.Queue[Any]:

@@ -17,7 +17,13 @@ from aiohttp import web
 from culturecast.chat import http as chat_http
 from culturecast.chat.access import Caller, EventView
 from culturecast.chat.policy import CommentPolicy, PolicyConfig
-from culturecast.chat.server import SocketEmitter, attach, create_socket_server, running
+from culturecast.chat.server import (
+    SocketEmitter,
+    attach,
+    create_socket_server,
+    disconnect_all,
+    running,
+)
 from culturecast.chat.service import ChatService
 from culturecast.chat.store import INDEXES, ChatStore
 from culturecast.chat.words import read_default_words
@@ -99,7 +105,13 @@ def install(app: web.Application, kit: HttpKit) -> None:
         async with running(sio, service):
             yield
 
+    async def goodbye(app: web.Application) -> None:
+        # on_shutdown runs before aiohttp waits for open requests: close sockets first.
+        if CHAT in app:
+            await disconnect_all(sio, app[CHAT])
+
     app.cleanup_ctx.append(chat_ctx)
+    app.on_shutdown.append(goodbye)
 
 
 def register_jobs(registry: JobRegistry, deps: JobDeps) -> None:
