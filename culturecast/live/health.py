@@ -48,7 +48,8 @@ class HealthMeter:
     """Timestamps that went backwards."""
     transcoder_restarts: int = 0
     """ffmpeg restarts (crashes) since the publisher connected."""
-    _origin: tuple[float, int] | None = None
+    origin: tuple[float, int] | None = None
+    """Wall time and media timestamp of the first media tag (benchmarks measure lag from it)."""
     _late: bool = False
     _last_ts: int | None = None
     total_bytes: int = 0
@@ -62,8 +63,8 @@ class HealthMeter:
 
     def on_tag(self, tag_type: int, timestamp_ms: int, keyframe: bool, now: float) -> None:
         """An audio (8) or video (9) tag arrived."""
-        if self._origin is None:
-            self._origin = (now, timestamp_ms)
+        if self.origin is None:
+            self.origin = (now, timestamp_ms)
         if tag_type != 9:
             return
         if self._last_ts is not None and timestamp_ms < self._last_ts:
@@ -74,7 +75,7 @@ class HealthMeter:
             if self._last_keyframe_ms is not None and timestamp_ms > self._last_keyframe_ms:
                 self.keyframe_interval_s = (timestamp_ms - self._last_keyframe_ms) / 1000
             self._last_keyframe_ms = timestamp_ms
-        wall0, media0 = self._origin
+        wall0, media0 = self.origin
         self.late_s = max(0.0, (now - wall0) - (timestamp_ms - media0) / 1000)
         late = self.late_s > LATE_THRESHOLD_S
         if late and not self._late:
