@@ -59,7 +59,12 @@ def create_app(
             await engines.close()
             raise
         app[SERVICES] = Services(
-            settings=settings, engines=engines, accounts=accounts, jobs=jobs, job_records=records
+            settings=settings,
+            engines=engines,
+            accounts=accounts,
+            jobs=jobs,
+            job_records=records,
+            clock=clock,
         )
         yield
         # Shutdown in reverse: stop taking jobs (finishing those in flight), then engines.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -29,6 +30,8 @@ class Services:
     """Where work is queued."""
     job_records: JobRecords
     """Every job's state and progress."""
+    clock: Callable[[], float]
+    """Wall clock (seconds since the epoch); injected so tests control time."""
 
 
 SETTINGS = web.AppKey("settings", Settings)

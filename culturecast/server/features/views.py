@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -54,13 +53,6 @@ STATS_READER = web.AppKey("stats_reader", StatsReader)
 VIEWS_PARTS = web.AppKey("views_parts", ViewsParts)
 STATS_FLUSHER = web.AppKey("stats_flusher", StatsFlusher)
 """What the ``views.flush`` job runs (exposed so an operator or a test can flush now)."""
-
-
-def clock_of(services: Services) -> Callable[[], float]:
-    """The app's clock (``create_app(..., clock=)``). Features are not handed it directly, so
-    it is taken from the services, whose accounts run on it."""
-    clock = getattr(services, "clock", None) or getattr(services.accounts, "_clock", None)
-    return clock if callable(clock) else time.time
 
 
 class FeatureItemResolver:
@@ -134,7 +126,7 @@ def install(app: web.Application, kit: HttpKit) -> None:
         services = app[SERVICES]
         engines = services.engines
         config = app.get(VIEWS_CONFIG) or ViewsConfig()
-        clock = clock_of(services)
+        clock = services.clock
         await engines.database.ensure_indexes(list(INDEXES))
         resolver = FeatureItemResolver(app)
         views = ViewsService(engines.counters, resolver, clock, config)

@@ -12,6 +12,7 @@ from aiohttp.test_utils import TestServer
 from culturecast.server.app import create_app
 from culturecast.server.settings import load_settings
 from tests.support.api import Api
+from tests.support.engines import free_port
 
 ADMIN_PASSWORD = "admin-pass-123"
 
@@ -22,6 +23,8 @@ async def start_api(data_dir: Path, **env: str) -> AsyncIterator[Api]:
             "CULTURECAST_DATA_DIR": str(data_dir),
             "CULTURECAST_ADMIN_PASSWORD": ADMIN_PASSWORD,
             "CULTURECAST_HTTP_HOST": "127.0.0.1",
+            # Standalone apps listen for RTMP too; a free port per app lets tests run side by side.
+            "CULTURECAST_RTMP_PORT": str(free_port()),
             **env,
         }
     )
