@@ -9,8 +9,9 @@ emitted as ``refused {code, message, request}`` to the socket, the documented wa
 Where state lives (several api processes share rooms, DESIGN.md § Processes):
 
 - room settings (closed, slow mode, pinned notice) and sanctions (mutes, bans): the
-  database, cached per process and reloaded when any process publishes a change on the
-  counters port's ``chat:rooms`` channel;
+  database, read again on every ``send`` (so a moderator's action on any process holds at
+  once), and cached per process for the rest, reloaded when any process publishes a
+  change on the counters port's ``chat:rooms`` channel;
 - likes: a counter per room on the counters port (Redis in distributed mode). Each
   process adds its clients' likes once a second and pushes the room total to its own
   clients when it changed, so every client sees at most one ``likes`` a second;
@@ -406,6 +407,10 @@ class ChatService:
         if event is None:
             return await self.refuse(session, RefusalCode.NOT_FOUND, request="send")
         await self._set_event(room, event)
+        # Fresh settings and sanctions too: a moderator on another process may have acted a
+        # moment ago, and its notice on the rooms channel may still be on its way.
+        room.settings = await self.store.load_room(event.id, self.clock())
+        self._apply(room)
         user = session.user
         now = self.clock()
         slow = room.settings.slow_mode
