@@ -8,7 +8,6 @@ events from the live package's ``live_events`` collection through :class:`LiveEv
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +27,7 @@ from culturecast.chat.service import ChatService
 from culturecast.chat.store import INDEXES, ChatStore
 from culturecast.chat.words import read_default_words
 from culturecast.server.context import ROLE, SERVICES, SETTINGS
+from culturecast.server.features.live import LIVE_SERVICE
 from culturecast.server.kit import HttpKit
 from culturecast.storage.database.port import Database
 from culturecast.transcode.jobs.port import JobRegistry
@@ -99,9 +99,13 @@ def install(app: web.Application, kit: HttpKit) -> None:
             counters=engines.counters,
             policy=policy,
             emitter=SocketEmitter(sio),
-            clock=time.time,
+            clock=app[SERVICES].clock,
         )
         app[CHAT] = service
+        if LIVE_SERVICE in app:
+            # Status changes reach every process; chat pushes chat_state the moment a show
+            # goes live or ends (sends read the status anyway, so nothing depends on it).
+            app[LIVE_SERVICE].add_listener(service.on_status)
         async with running(sio, service):
             yield
 
