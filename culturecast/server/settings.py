@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from culturecast.transcode.ladder import Ladder, parse_ladder
+
 PREFIX = "CULTURECAST_"
 
 
@@ -86,6 +88,26 @@ class Settings:
     """CULTURECAST_LOG_FORMAT: ``json`` (one object per line) or ``text``."""
     shutdown_timeout_s: float = 30.0
     """CULTURECAST_SHUTDOWN_TIMEOUT: how long SIGTERM waits for in-flight work."""
+    live_ladder: Ladder | None = None
+    """CULTURECAST_LIVE_LADDER: live renditions, ``name:WxH:kbps[:audio_kbps],…,audio:kbps``
+    (unset: 1080p/720p/480p/360p/240p + 64k audio), always capped at the source."""
+    live_segment_s: float = 2.0
+    """CULTURECAST_LIVE_SEGMENT_SECONDS: live HLS segment length."""
+    live_preset: str = "veryfast"
+    """CULTURECAST_LIVE_PRESET: x264 preset of live renditions that are re-encoded."""
+    live_max_connections: int = 200
+    """CULTURECAST_LIVE_MAX_CONNECTIONS: open RTMP connections per ingest process."""
+    vod_ladder: Ladder | None = None
+    """CULTURECAST_VOD_LADDER: VOD renditions (same format; unset: 1080p/720p/480p/360p)."""
+    vod_preset: str = "veryfast"
+    """CULTURECAST_VOD_PRESET: x264 preset of VOD renditions."""
+    upload_max_bytes: int = 20 << 30
+    """CULTURECAST_UPLOAD_MAX_BYTES: largest upload (default 20 GiB)."""
+    upload_ttl_s: int = 24 * 3600
+    """CULTURECAST_UPLOAD_TTL: unfinished uploads are removed after this many seconds."""
+    views_flush_interval_s: float = 60.0
+    """CULTURECAST_VIEWS_FLUSH_INTERVAL: seconds between flushes of view counters into daily
+    statistics (a crash loses at most this much)."""
 
     @property
     def sqlite_path(self) -> Path:
@@ -183,6 +205,45 @@ _PARSERS: dict[str, tuple[str, Callable[[str, str], Any]]] = {
     "LOG_FORMAT": ("log_format", lambda n, v: _choice(n, v, ("json", "text"))),
     "SHUTDOWN_TIMEOUT": ("shutdown_timeout_s", _positive_float),
 }
+X264_PRESETS = (
+    "ultrafast",
+    "superfast",
+    "veryfast",
+    "faster",
+    "fast",
+    "medium",
+    "slow",
+    "slower",
+)
+
+
+def _ladder(name: str, raw: str) -> Ladder:
+    try:
+        return parse_ladder(raw)
+    except ValueError as exc:
+        raise SettingsError(name, str(exc)) from None
+
+
+def _segment(name: str, raw: str) -> float:
+    value = _positive_float(name, raw)
+    if not 1 <= value <= 10:
+        raise SettingsError(name, f"must be 1–10 seconds, got {value:g}")
+    return value
+
+
+_PARSERS.update(
+    {
+        "LIVE_LADDER": ("live_ladder", _ladder),
+        "LIVE_SEGMENT_SECONDS": ("live_segment_s", _segment),
+        "LIVE_PRESET": ("live_preset", lambda n, v: _choice(n, v, X264_PRESETS)),
+        "LIVE_MAX_CONNECTIONS": ("live_max_connections", _positive_int),
+        "VOD_LADDER": ("vod_ladder", _ladder),
+        "VOD_PRESET": ("vod_preset", lambda n, v: _choice(n, v, X264_PRESETS)),
+        "UPLOAD_MAX_BYTES": ("upload_max_bytes", _positive_int),
+        "UPLOAD_TTL": ("upload_ttl_s", _positive_int),
+        "VIEWS_FLUSH_INTERVAL": ("views_flush_interval_s", _positive_float),
+    }
+)
 _S3_KEYS = ("S3_URL", "S3_ACCESS_KEY", "S3_SECRET_KEY", "S3_BUCKET", "S3_REGION")
 _IGNORED_PREFIXES = ("CULTURECAST_TEST_",)
 

@@ -215,6 +215,20 @@ async def run_show(show: Show, tmp: Path, publishers: list[Publisher]) -> None:
     assert abs(duration - event["replay"]["duration_s"]) < 2.5
     assert duration > 8
 
+    # ---- the replay is a VOD resource linked to the event, played through the play API
+    async def replay_resource() -> dict[str, Any] | None:
+        listed = await show.reader.ok("GET", "/api/v1/resources?limit=100")
+        found = [r for r in listed["items"] if r.get("live_event_id") == show.id]
+        return found[0] if found else None
+
+    resource = await eventually(replay_resource, 30, "replay resource in the catalogue")
+    assert resource["status"] == "ready"
+    assert resource["kind"] == "video"
+    play = await show.reader.ok(
+        "POST", "/api/v1/play", {"item_type": "resource", "item_id": resource["id"]}, expect=201
+    )
+    assert play["master_url"].endswith(replay_master)
+
     # ---- the ended event refuses publishers, with the reason in the API
     await refused(ffmpeg_publish_command(show.url(key), seconds=2))
     assert "event_ended" in await show.refusal_codes()

@@ -11,7 +11,6 @@ serves the stream.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -19,11 +18,15 @@ from aiohttp import web
 
 from culturecast.live import handlers
 from culturecast.live.ingest import IngestLimits, RtmpIngest
+from culturecast.live.ladders import LIVE_LADDER
 from culturecast.live.replay import ReplayPackager
 from culturecast.live.runtime import LiveRuntime, RuntimeConfig
 from culturecast.live.service import INDEXES, REPLAY_JOB, LiveService
+from culturecast.media.catalogue.service import CatalogueService
 from culturecast.server.context import ROLE, SERVICES
 from culturecast.server.kit import HttpKit
+from culturecast.server.settings import Settings
+from culturecast.transcode.command import EncoderSettings
 from culturecast.transcode.jobs.port import JobRegistry
 
 if TYPE_CHECKING:
@@ -63,7 +66,7 @@ def install(
             services.jobs,
             authz=kit,
             rtmp_url=settings.rtmp_url,
-            clock=time.time,
+            clock=services.clock,
         )
         app[LIVE_SERVICE] = service
         await service.start()
@@ -74,13 +77,16 @@ def install(
                 config = (
                     runtime_config(settings)
                     if runtime_config is not None
-                    else RuntimeConfig(spool_dir=settings.data_dir / "spool" / "live")
+                    else runtime_config_from(settings)
                 )
-                runtime = LiveRuntime(service, engines.objects, config)
+                runtime = LiveRuntime(service, engines.objects, config, clock=services.clock)
                 app[LIVE_RUNTIME] = runtime
                 await runtime.recover()
+                limits = ingest_limits or IngestLimits(
+                    max_connections=settings.live_max_connections
+                )
                 ingest = RtmpIngest(
-                    runtime, host=settings.http_host, port=settings.rtmp_port, limits=ingest_limits
+                    runtime, host=settings.http_host, port=settings.rtmp_port, limits=limits
                 )
                 await ingest.start()
                 app[LIVE_INGEST] = ingest
@@ -97,18 +103,53 @@ def install(
         handlers.setup_routes(kit, lambda request: request.app[LIVE_SERVICE])
 
 
+def runtime_config_from(settings: Settings) -> RuntimeConfig:
+    """The live pipeline's knobs from the settings."""
+    return RuntimeConfig(
+        spool_dir=settings.data_dir / "spool" / "live",
+        ladder=settings.live_ladder or LIVE_LADDER,
+        segment_s=settings.live_segment_s,
+        encoder=EncoderSettings(preset=settings.live_preset),
+    )
+
+
+def replay_to_catalogue(deps: JobDeps) -> ReplayReady:
+    """Link a finished replay (直播回看) into the media catalogue as a ready, published video
+    resource over the replay's HLS objects; idempotent per live event."""
+    catalogue = CatalogueService(
+        deps.engines.database, deps.engines.objects, None, None, clock=deps.clock
+    )
+
+    async def on_replay_ready(event: dict[str, Any]) -> None:
+        replay = event["replay"]
+        resource = await catalogue.create_replay(
+            org_id=event["org_id"],
+            org_path=list(event["org_path"]),
+            title=event.get("title") or "",
+            category=event.get("category") or "performance",
+            live_event_id=event["_id"],
+            master_key=replay["master_key"],
+            duration_s=replay.get("duration_s"),
+            created_by=event.get("created_by") or "",
+        )
+        log.info("live: replay of %s is resource %s", event["_id"], resource["id"])
+
+    return on_replay_ready
+
+
 def register_jobs(
     registry: JobRegistry, deps: JobDeps, *, on_replay_ready: ReplayReady | None = None
 ) -> None:
     """Register the live feature's job handlers (api and worker processes alike).
 
-    ``on_replay_ready(event_doc)`` runs after a replay is written (the media catalogue links
-    the replay as a VOD resource).
+    ``on_replay_ready(event_doc)`` runs after a replay is written; by default the replay
+    becomes a VOD resource in the media catalogue, linked to the event.
     """
     packager = ReplayPackager(
         deps.engines.database,
         deps.engines.objects,
+        segment_s=deps.settings.live_segment_s,
         clock=deps.clock,
-        on_replay_ready=on_replay_ready,
+        on_replay_ready=on_replay_ready or replay_to_catalogue(deps),
     )
     registry.register(REPLAY_JOB, packager.handle)

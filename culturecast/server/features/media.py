@@ -25,12 +25,14 @@ from culturecast.media.catalogue.service import (
     ResourcePlayable,
 )
 from culturecast.media.delivery import Delivery
-from culturecast.media.processing import Processor
+from culturecast.media.processing import ProcessingSettings, Processor
 from culturecast.media.uploads.handlers import UploadHandlers
 from culturecast.media.uploads.service import UPLOAD_INDEXES, UploadService
 from culturecast.server.context import ROLE, SERVICES
 from culturecast.server.kit import HttpKit
+from culturecast.transcode.command import EncoderSettings
 from culturecast.transcode.jobs.port import JobRegistry
+from culturecast.transcode.ladder import DEFAULT_VOD_LADDER
 
 if TYPE_CHECKING:
     from culturecast.server.jobs import JobDeps
@@ -71,12 +73,18 @@ def install(app: web.Application, kit: HttpKit) -> None:
         services = app[SERVICES]
         engines = services.engines
         await engines.database.ensure_indexes([*UPLOAD_INDEXES, *CATALOGUE_INDEXES])
+        settings = services.settings
         uploads = UploadService(
-            engines.database, engines.objects, services.settings.data_dir / "uploads"
+            engines.database,
+            engines.objects,
+            settings.data_dir / "uploads",
+            clock=services.clock,
+            max_size=settings.upload_max_bytes,
+            ttl_s=settings.upload_ttl_s,
         )
         app[UPLOAD_SERVICE] = uploads
         app[MEDIA_SERVICE] = CatalogueService(
-            engines.database, engines.objects, uploads, services.jobs
+            engines.database, engines.objects, uploads, services.jobs, clock=services.clock
         )
         holder["delivery"] = Delivery(engines.objects, on_media_request=on_media_request)
         sweeper = asyncio.create_task(_sweep(uploads), name="media-upload-sweeper")
@@ -121,6 +129,10 @@ def register_jobs(registry: JobRegistry, deps: JobDeps) -> None:
             engines.database,
             engines.objects,
             deps.settings.data_dir / "work" / "media",
+            ProcessingSettings(
+                ladder=deps.settings.vod_ladder or DEFAULT_VOD_LADDER,
+                encoder=EncoderSettings(preset=deps.settings.vod_preset),
+            ),
             clock=deps.clock,
         ),
     )

@@ -125,7 +125,9 @@ def install(app: web.Application, kit: HttpKit) -> None:
     async def views_ctx(app: web.Application) -> AsyncIterator[None]:
         services = app[SERVICES]
         engines = services.engines
-        config = app.get(VIEWS_CONFIG) or ViewsConfig()
+        config = app.get(VIEWS_CONFIG) or ViewsConfig(
+            flush_interval_s=services.settings.views_flush_interval_s
+        )
         clock = services.clock
         await engines.database.ensure_indexes(list(INDEXES))
         resolver = FeatureItemResolver(app)
