@@ -1,54 +1,26 @@
-// The admin console: sign-in, the organization tree and users, over the accounts API.
-// The token lives in sessionStorage: it ends with the tab, and no other site can read it.
-import { $, api, config, el, errorText, itemsOf, t } from "../core.js";
+// The admin console: sign-in, the organization tree and users over the accounts API, and the
+// tabs for live events, resources and statistics (../admin-*.js).
+import { $, api, config, el, itemsOf, t } from "../core.js";
 import { setupPrefs } from "../prefs.js";
+import {
+  call,
+  clearMessages,
+  confirmAction,
+  fillOrgSelect,
+  getToken,
+  levelName,
+  notify,
+  orgName,
+  setToken,
+  showError,
+  state,
+} from "../admin-common.js";
+import { setupTabs, showTabs } from "../admin-tabs.js";
+import { setupLive } from "../admin-live.js";
+import { setupResources } from "../admin-resources.js";
+import { setupStats } from "../admin-stats.js";
 
-const TOKEN = "cc:token";
-const state = { token: null, user: null, orgs: [], users: [] };
-
-function getToken() {
-  try {
-    return sessionStorage.getItem(TOKEN);
-  } catch {
-    return state.token;
-  }
-}
-function setToken(token) {
-  state.token = token;
-  try {
-    if (token) sessionStorage.setItem(TOKEN, token);
-    else sessionStorage.removeItem(TOKEN);
-  } catch {
-    // kept in memory only
-  }
-}
-
-function showError(error) {
-  const box = $("#admin-error");
-  const { main, detail } = errorText(error);
-  box.replaceChildren(el("span", {}, main), detail ? el("span", { class: "detail" }, t("error.detail", { detail })) : null);
-  box.hidden = false;
-  $("#admin-status").textContent = "";
-}
-function clearMessages() {
-  $("#admin-error").hidden = true;
-  $("#admin-error").replaceChildren();
-  $("#admin-status").textContent = "";
-}
-function notify(text) {
-  $("#admin-status").textContent = text;
-}
-
-/** Call the API with the token; a 401 means the session is over: back to the sign-in form. */
-async function call(path, options = {}) {
-  const res = await api(path, { ...options, token: getToken() });
-  if (res.status === 401 && path !== "/api/v1/auth/login") {
-    setToken(null);
-    showLogin();
-    showError({ code: "bad_token", message: "" });
-  }
-  return res;
-}
+const orgListeners = [];
 
 function showLogin() {
   $("#console").hidden = true;
@@ -62,6 +34,7 @@ async function showConsole(user) {
   $("#whoami").textContent = t("admin.signed_in_as", { name: user.display_name || user.username });
   $("#root-org-form").hidden = user.role !== "platform_admin";
   await Promise.all([loadOrgs(), loadUsers()]);
+  showTabs();
 }
 
 // Organizations
@@ -72,12 +45,9 @@ async function loadOrgs() {
   state.orgs = itemsOf(res.data);
   renderTree();
   renderOrgOptions();
+  for (const listener of orgListeners) listener();
 }
 
-function levelName(org) {
-  const key = `level.${org.level}`;
-  return key in config().strings ? t(key) : org.level_name || "";
-}
 
 function renderTree() {
   const tree = $("#org-tree");
@@ -152,14 +122,6 @@ async function renameOrg(org, name) {
   return true;
 }
 
-function confirmAction(text) {
-  const dialog = $("#confirm-dialog");
-  $("#confirm-text").textContent = text;
-  return new Promise((resolve) => {
-    dialog.addEventListener("close", () => resolve(dialog.returnValue === "ok"), { once: true });
-    dialog.showModal();
-  });
-}
 
 async function deleteOrg(org) {
   clearMessages();
@@ -171,13 +133,7 @@ async function deleteOrg(org) {
 }
 
 function renderOrgOptions() {
-  const select = $("#user-org");
-  const current = select.value;
-  const options = [el("option", { value: "" }, t("admin.no_org"))];
-  const sorted = [...state.orgs].sort((a, b) => a.level - b.level || a.name.localeCompare(b.name, "zh-CN"));
-  for (const org of sorted) options.push(el("option", { value: org.id }, `${org.name}（${levelName(org)}）`));
-  select.replaceChildren(...options);
-  select.value = current;
+  fillOrgSelect($("#user-org"), { withNone: true });
 }
 
 // Users
@@ -189,10 +145,6 @@ async function loadUsers() {
   renderUsers();
 }
 
-function orgName(id) {
-  const org = state.orgs.find((o) => o.id === id);
-  return org ? org.name : id ? id : t("admin.no_org");
-}
 
 function renderUsers() {
   const body = $("#users-table tbody");
@@ -262,6 +214,12 @@ async function signOut() {
 
 async function start() {
   setupPrefs();
+  state.onSignedOut = showLogin;
+  setupTabs();
+  const context = { onOrgs: (fn) => orgListeners.push(fn) };
+  setupLive(context);
+  setupResources(context);
+  setupStats(context);
   $("#login-form").addEventListener("submit", signIn);
   $("#sign-out").addEventListener("click", signOut);
   $("#user-form").addEventListener("submit", createUser);

@@ -1,0 +1,276 @@
+// Admin console, live events: create (OBS settings shown once), list with status badges, a
+// detail panel with stream health every 2 s, the refusal log, key rotation, stop, and chat
+// moderation over Socket.IO (/chat, signed in with the admin's token).
+import { $, config, el, formatWhen, hasApi, itemsOf, loadScript, t } from "./core.js";
+import {
+  button,
+  call,
+  callOrShow,
+  clearMessages,
+  confirmAction,
+  copyText,
+  fillOrgSelect,
+  formatNumber,
+  getToken,
+  notify,
+  orgName,
+  showError,
+} from "./admin-common.js";
+import { onTab } from "./admin-tabs.js";
+
+const HEALTH_EVERY_MS = 2000;
+const MUTE_SECONDS = 600;
+const live = { events: [], current: null, timer: null, socket: null };
+
+function statusBadge(status) {
+  return el("span", { class: `badge status-${status}`, dataset: { status } }, t(`live.status.${status}`));
+}
+
+async function loadEvents() {
+  const data = await callOrShow("/api/v1/live?limit=200");
+  if (!data) return;
+  live.events = itemsOf(data);
+  const rows = live.events.map((event) =>
+    el(
+      "tr",
+      { dataset: { eventId: event.id } },
+      el("td", {}, event.title),
+      el("td", {}, statusBadge(event.status)),
+      el("td", {}, event.scheduled_at ? formatWhen(event.scheduled_at) : "–"),
+      el("td", {}, orgName(event.org_id)),
+      el("td", {}, button(t("live_admin.manage"), () => openDetail(event.id))),
+    ),
+  );
+  $("#live-table tbody").replaceChildren(...(rows.length ? rows : [el("tr", {}, el("td", { colspan: 5, class: "muted" }, t("live_admin.empty")))]));
+}
+
+function showObs(obs) {
+  $("#obs-server").value = obs.server;
+  $("#obs-key").value = obs.key;
+  $("#obs-box").hidden = false;
+  $("#obs-box").scrollIntoView({ block: "nearest" });
+}
+
+async function createEvent(event) {
+  event.preventDefault();
+  clearMessages();
+  const form = new FormData(event.target);
+  const body = {
+    org_id: form.get("org_id"),
+    title: form.get("title").trim(),
+    category: form.get("category"),
+    published: form.get("published") === "on",
+  };
+  const when = form.get("scheduled_at");
+  if (when) body.scheduled_at = new Date(when).getTime() / 1000;
+  const data = await callOrShow("/api/v1/live", { method: "POST", body });
+  if (!data) return;
+  showObs(data.obs);
+  notify(t("admin.created", { name: data.title }));
+  event.target.reset();
+  fillOrgSelect($("#live-org"));
+  await loadEvents();
+  openDetail(data.id, { keepObs: true });
+}
+
+// Detail: health, refusals, viewers, moderation
+
+function closeDetail() {
+  clearInterval(live.timer);
+  live.timer = null;
+  live.socket?.disconnect();
+  live.socket = null;
+  live.current = null;
+  $("#live-detail").hidden = true;
+}
+
+async function openDetail(eventId, { keepObs = false } = {}) {
+  closeDetail();
+  if (!keepObs) $("#obs-box").hidden = true;
+  live.current = eventId;
+  const section = $("#live-detail");
+  section.hidden = false;
+  section.dataset.eventId = eventId;
+  $("#live-detail-link").href = `/live/${encodeURIComponent(eventId)}`;
+  for (const dd of section.querySelectorAll("#live-health dd")) dd.textContent = "–";
+  $("#mod-messages").replaceChildren();
+  await refresh();
+  live.timer = setInterval(refresh, HEALTH_EVERY_MS);
+  connectModeration(eventId);
+  section.scrollIntoView({ block: "start" });
+}
+
+function setFigure(name, text) {
+  $(`#health-${name}`).textContent = text;
+}
+
+function renderHealth(report) {
+  const h = report.health;
+  const note = $("#health-note");
+  if (!h) {
+    note.textContent = t("health.none");
+    for (const dd of document.querySelectorAll("#live-health dd:not(#health-viewers)")) dd.textContent = "–";
+    return;
+  }
+  note.textContent = report.stale ? t("health.stale") : t("health.updated", { when: new Date(h.at * 1000).toLocaleTimeString(config().lang) });
+  setFigure("bitrate", t("health.kbps", { n: formatNumber(h.bitrate_kbps, 0) }));
+  setFigure("fps", formatNumber(h.fps, 1));
+  setFigure("keyframe", h.keyframe_interval_s == null ? "–" : t("health.seconds", { n: formatNumber(h.keyframe_interval_s, 2) }));
+  setFigure("resolution", h.width && h.height ? `${h.width}×${h.height}` : "–");
+  setFigure("codecs", [h.video_codec, h.audio_codec].filter(Boolean).join(" / ") || "–");
+  setFigure("speed", h.transcoder_speed == null ? "–" : `${formatNumber(h.transcoder_speed, 2)}×`);
+  setFigure("restarts", formatNumber(h.transcoder_restarts));
+  setFigure("drops", t("health.drops_value", { frames: formatNumber(h.transcoder_dropped_frames), tags: formatNumber(h.dropped_tags) }));
+}
+
+async function refresh() {
+  const id = live.current;
+  if (!id) return;
+  const path = `/api/v1/live/${encodeURIComponent(id)}`;
+  const [event, health, refusals, viewers] = await Promise.all([
+    call(path),
+    call(`${path}/health`),
+    call(`${path}/refusals`),
+    hasApi("/api/v1/stats/live/{}") ? call(`/api/v1/stats/live/${encodeURIComponent(id)}`) : Promise.resolve(null),
+  ]);
+  if (live.current !== id) return; // another event was opened meanwhile
+  if (!event.ok) {
+    closeDetail();
+    return;
+  }
+  $("#h-live-detail").textContent = event.data.title;
+  $("#live-detail-status").replaceWith(Object.assign(statusBadge(event.data.status), { id: "live-detail-status" }));
+  $("#live-stop").disabled = event.data.status === "ended";
+  $("#live-rotate").disabled = event.data.status === "ended";
+  if (health.ok) renderHealth(health.data);
+  if (refusals.ok) {
+    const items = itemsOf(refusals.data).map((r) =>
+      el("li", { dataset: { code: r.code } }, el("time", {}, formatWhen(r.at)), " ", el("code", {}, r.code), " ", r.message),
+    );
+    $("#live-refusals").replaceChildren(...(items.length ? items : [el("li", { class: "muted" }, t("live_admin.no_refusals"))]));
+  }
+  if (viewers?.ok) setFigure("viewers", t("health.viewers_value", { current: formatNumber(viewers.data.current_viewers), peak: formatNumber(viewers.data.peak_viewers) }));
+  const row = document.querySelector(`#live-table tr[data-event-id="${CSS.escape(id)}"] td:nth-child(2)`);
+  row?.replaceChildren(statusBadge(event.data.status));
+}
+
+async function rotateKey() {
+  clearMessages();
+  if (!(await confirmAction(t("live_admin.confirm_rotate")))) return;
+  const data = await callOrShow(`/api/v1/live/${encodeURIComponent(live.current)}/key`, { method: "POST" });
+  if (!data) return;
+  showObs(data.obs);
+  notify(t("live_admin.rotated"));
+}
+
+async function stopEvent() {
+  clearMessages();
+  if (!(await confirmAction(t("live_admin.confirm_stop")))) return;
+  const data = await callOrShow(`/api/v1/live/${encodeURIComponent(live.current)}/stop`, { method: "POST" });
+  if (!data) return;
+  notify(t("live_admin.stopped", { name: data.title }));
+  await Promise.all([refresh(), loadEvents()]);
+}
+
+async function deleteEvent() {
+  clearMessages();
+  const event = live.events.find((e) => e.id === live.current);
+  if (!(await confirmAction(t("admin.confirm_delete", { name: event ? event.title : live.current })))) return;
+  const res = await call(`/api/v1/live/${encodeURIComponent(live.current)}`, { method: "DELETE" });
+  if (!res.ok) return showError(res.error);
+  closeDetail();
+  await loadEvents();
+  notify(t("admin.deleted", { name: event ? event.title : "" }));
+}
+
+// Moderation over Socket.IO
+
+function messageRow(socket, message) {
+  const user = message.user || {};
+  return el(
+    "li",
+    { dataset: { id: message.id } },
+    el("strong", {}, user.name || ""),
+    "：",
+    el("span", { class: "text" }, message.text),
+    " ",
+    button(t("mod.delete"), () => socket.emit("delete", { message_id: message.id })),
+    user.id ? button(t("mod.mute"), () => socket.emit("mute", { user_id: user.id, seconds: MUTE_SECONDS })) : null,
+  );
+}
+
+async function connectModeration(eventId) {
+  const list = $("#mod-messages");
+  const state = $("#mod-state");
+  if (!hasApi("/socket.io/")) {
+    state.textContent = t("chat.coming_soon");
+    return;
+  }
+  try {
+    await loadScript("../vendor/socket.io.min.js"); // relative to core.js
+  } catch {
+    state.textContent = t("common.load_failed");
+    return;
+  }
+  if (live.current !== eventId) return;
+  const socket = window.io("/chat", { auth: { token: getToken(), lang: config().lang }, transports: ["websocket", "polling"], forceNew: true });
+  live.socket = socket;
+  const append = (m) => {
+    list.append(messageRow(socket, m));
+    while (list.children.length > 200) list.firstElementChild.remove();
+  };
+  socket.on("connect", () => socket.emit("join", { event_id: eventId }));
+  socket.on("history", (messages) => {
+    list.replaceChildren();
+    for (const m of messages || []) append(m);
+  });
+  socket.on("message", append);
+  socket.on("deleted", ({ message_id }) => list.querySelector(`[data-id="${CSS.escape(String(message_id))}"]`)?.remove());
+  socket.on("pinned", ({ text }) => {
+    $("#mod-pinned").textContent = text ? t("chat.pinned", { text }) : "";
+    $("#mod-pinned").hidden = !text;
+  });
+  socket.on("chat_state", (s) => {
+    state.textContent = [s.closed ? t("mod.state_closed") : s.open ? t("mod.state_open") : t("mod.state_not_live"), s.slow_mode ? t("mod.slow_seconds", { n: s.slow_mode }) : ""].filter(Boolean).join(" · ");
+    state.dataset.closed = String(Boolean(s.closed));
+    $("#mod-slow").value = String(s.slow_mode || 0);
+  });
+  socket.on("refused", ({ code, message }) => {
+    const key = `chat.refused.${code}`;
+    state.textContent = key in config().strings ? t(key) : message;
+  });
+  socket.on("connect_error", () => (state.textContent = t("error.network")));
+}
+
+function moderate(name, payload) {
+  live.socket?.emit(name, payload);
+}
+
+export function setupLive(context) {
+  context.onOrgs(() => fillOrgSelect($("#live-org")));
+  onTab("live", () => {
+    loadEvents();
+  });
+  $("#live-form").addEventListener("submit", createEvent);
+  for (const b of document.querySelectorAll("#obs-box [data-copy]")) {
+    b.addEventListener("click", () => {
+      const input = $(`#${b.dataset.copy}`);
+      copyText(input.value, input);
+    });
+  }
+  $("#obs-hide").addEventListener("click", () => {
+    $("#obs-key").value = "";
+    $("#obs-box").hidden = true;
+  });
+  $("#live-rotate").addEventListener("click", rotateKey);
+  $("#live-stop").addEventListener("click", stopEvent);
+  $("#live-delete").addEventListener("click", deleteEvent);
+  $("#live-close-detail").addEventListener("click", closeDetail);
+  $("#mod-close").addEventListener("click", () => moderate("close"));
+  $("#mod-open").addEventListener("click", () => moderate("open"));
+  $("#mod-slow").addEventListener("change", (e) => moderate("slow", { seconds: Number(e.target.value) }));
+  $("#mod-pin-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    moderate("pin", { text: $("#mod-pin-text").value.trim() });
+  });
+}
