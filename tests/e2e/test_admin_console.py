@@ -114,7 +114,8 @@ async def test_live_event_created_in_the_console_goes_live_shows_health_and_stop
     assert event_id
     event = await admin_api.ok("GET", f"/api/v1/live/{event_id}")
     assert event["category"] == "opera"
-    assert event["scheduled_at"] is not None  # 19:30 in the browser's zone, as epoch seconds
+    # The form's time is China Standard Time: 2031-05-01 19:30 +08:00.
+    assert event["scheduled_at"] == 1935401400
     await w.screenshot("admin-live-obs.png")
 
     # A real encoder publishes with exactly those settings (the port is the test server's).

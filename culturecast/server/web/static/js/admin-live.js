@@ -62,7 +62,9 @@ async function createEvent(event) {
     published: form.get("published") === "on",
   };
   const when = form.get("scheduled_at");
-  if (when) body.scheduled_at = new Date(when).getTime() / 1000;
+  // The form's time is China Standard Time (UTC+8, no daylight saving), like every time the
+  // console shows, whatever zone the admin's computer is set to.
+  if (when) body.scheduled_at = Date.parse(`${when}:00+08:00`) / 1000;
   const data = await callOrShow("/api/v1/live", { method: "POST", body });
   if (!data) return;
   showObs(data.obs);
