@@ -462,6 +462,53 @@ _MESSAGES: Final[dict[str, tuple[str, str]]] = {
     ),
     "error.unknown": ("操作失败", "The request failed"),
     "error.detail": ("详情：{detail}", "Details: {detail}"),
+    # Viewer pages: live chat, replay comments, playback (one block, kept by the viewer pages)
+    "chat.not_live": ("只有直播时才能进行评论", "Comments are open only during the live show"),
+    "chat.login_required": ("请先登录后再评论", "Please sign in to comment"),
+    "chat.nickname": ("昵称", "Nickname"),
+    "chat.nickname_default": ("文化爱好者", "Culture lover"),
+    "chat.as": ("以“{name}”的身份发言", "Commenting as “{name}”"),
+    "chat.offline": ("评论暂时连接不上，正在重试…", "Comments are offline; reconnecting…"),
+    "chat.replay_title": ("直播评论", "Comments from the show"),
+    "chat.refused.not_live": (
+        "只有直播时才能进行评论",
+        "Comments are open only during the live show",
+    ),
+    "chat.refused.empty": ("评论内容不能为空", "The comment is empty"),
+    "chat.refused.too_long": ("评论太长，请缩短后再发", "The comment is too long; shorten it"),
+    "chat.refused.sensitive": (
+        "评论包含不允许的内容，请修改后再发",
+        "The comment contains words that are not allowed; change it and send again",
+    ),
+    "chat.refused.rate_limited": (
+        "发言太频繁，请稍后再试",
+        "You are sending too fast; wait a moment",
+    ),
+    "chat.refused.slow_mode": (
+        "慢速模式已开启，请稍后再发言",
+        "Slow mode is on; wait a little before sending again",
+    ),
+    "chat.refused.duplicate": (
+        "请不要重复发送相同内容",
+        "Please do not send the same comment again",
+    ),
+    "chat.refused.link_not_allowed": ("评论中不能包含链接", "Links are not allowed in comments"),
+    "chat.refused.muted": ("你已被禁言，暂时不能发言", "You are muted and cannot comment for now"),
+    "chat.refused.banned": (
+        "你已被禁止在此直播间发言",
+        "You are banned from commenting in this room",
+    ),
+    "chat.refused.chat_closed": ("评论区已关闭", "The comments are closed"),
+    "chat.refused.login_required": ("请先登录后再评论", "Please sign in to comment"),
+    "live.waiting": (
+        "直播尚未开始，开播后将自动播放",
+        "Not started yet; it plays once the show begins",
+    ),
+    "error.not_playable": (
+        "暂时无法播放：节目未发布、仍在处理中或尚未开始",
+        "Cannot play yet: not published, still processing, or not started",
+    ),
+    "error.unknown_session": ("播放已过期，请刷新页面", "Playback expired; reload the page"),
 }
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")

@@ -1,8 +1,21 @@
 // Live comments over Socket.IO (namespace /chat; wire names in culturecast/chat/events.py).
-// Guests join with the default nickname; the server says when and why it refuses.
-import { $, config, el, loadScript, t } from "./core.js";
+// Signed in (the console's token in this tab) or as a guest with a nickname kept on the
+// device; the nickname travels in the connection's auth, so changing it reconnects. The server
+// says when and why it refuses ({code, message} in the language given at connect); outside a
+// live show the form is hidden and the page says 只有直播时才能进行评论.
+import { $, config, el, loadScript, store, t } from "./core.js";
 
 const MAX_SHOWN = 200;
+const NICK = "cc:nick";
+const TOKEN = "cc:token"; // the admin console's sessionStorage key
+
+function signedInToken() {
+  try {
+    return sessionStorage.getItem(TOKEN);
+  } catch {
+    return null;
+  }
+}
 
 function userName(user) {
   if (!user) return "";
@@ -10,11 +23,23 @@ function userName(user) {
   return user.name || user.display_name || user.username || "";
 }
 
-function messageItem(message) {
+export function messageItem(message) {
   return el("li", { dataset: { id: message.id } }, el("strong", {}, userName(message.user)), "：", message.text);
 }
 
-export async function setupChat(eventId) {
+/** A refusal in the page's language: our catalogue first, else the server's own sentence
+ * (which it wrote in the language the client connected with). */
+function refusalText(refusal) {
+  const key = `chat.refused.${refusal.code}`;
+  return key in config().strings ? t(key) : refusal.message || t("error.unknown");
+}
+
+/**
+ * Join the room of `eventId`. `onLiveChange(live)` runs when the show goes on or off air
+ * (the server pushes chat_state at once), so the page can start or stop its player without
+ * waiting for its next poll.
+ */
+export async function setupChat(eventId, { onLiveChange } = {}) {
   try {
     await loadScript("../vendor/socket.io.min.js"); // relative to core.js
   } catch {
@@ -23,13 +48,46 @@ export async function setupChat(eventId) {
   const list = $("#chat-messages");
   const form = $("#chat-form");
   const status = $("#chat-state");
-  const socket = window.io("/chat", { auth: { lang: config().lang, guest: "" }, transports: ["websocket", "polling"] });
+  const nick = $("#chat-nick");
+  const who = $("#chat-who");
+  const likeButton = $("#chat-like");
+  let token = signedInToken();
+  let live = null;
+  let lastState = null;
+  nick.value = store.get(NICK) || "";
+  const auth = () => (token ? { lang: config().lang, token } : { lang: config().lang, guest: nick.value.trim() });
+  const socket = window.io("/chat", { auth: (cb) => cb(auth()), transports: ["websocket", "polling"] });
   const append = (message) => {
     list.append(messageItem(message));
     while (list.children.length > MAX_SHOWN) list.firstElementChild.remove();
     list.scrollTop = list.scrollHeight;
   };
-  socket.on("connect", () => socket.emit("join", { event_id: eventId }));
+  const showState = (state) => {
+    lastState = state;
+    form.hidden = !state.open;
+    likeButton.hidden = !state.live;
+    $("#chat-guest").hidden = Boolean(token) || !state.open;
+    if (state.closed) status.textContent = t("chat.closed");
+    else if (!state.live) status.textContent = t("chat.not_live");
+    else if (!token && state.guests === false) status.textContent = t("chat.login_required");
+    else status.textContent = "";
+    if (state.live !== live) {
+      live = state.live;
+      if (onLiveChange) onLiveChange(live);
+    }
+  };
+  socket.on("connect", () => socket.emit("join", { event_id: eventId }, (ack) => {
+    if (ack && ack.ok && ack.user) who.textContent = t("chat.as", { name: ack.user.name });
+  }));
+  socket.on("connect_error", (err) => {
+    // A stale console token: comment as a guest instead.
+    if (token && err && err.data && err.data.code === "login_required") {
+      token = null;
+      socket.connect();
+      return;
+    }
+    status.textContent = err && err.data ? refusalText(err.data) : t("chat.offline");
+  });
   socket.on("history", (messages) => {
     list.replaceChildren();
     for (const m of messages || []) append(m);
@@ -43,20 +101,30 @@ export async function setupChat(eventId) {
     pinned.textContent = text ? t("chat.pinned", { text }) : "";
     pinned.hidden = !text;
   });
-  socket.on("chat_state", (state) => {
-    form.hidden = !state.open;
-    status.textContent = state.closed ? t("chat.closed") : "";
+  socket.on("chat_state", showState);
+  socket.on("refused", (refusal) => {
+    status.textContent = refusalText(refusal);
+    status.dataset.code = refusal.code;
   });
-  socket.on("refused", ({ message }) => (status.textContent = message));
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const input = $("#chat-text");
     const text = input.value.trim();
     if (!text) return;
-    socket.emit("send", { text });
-    input.value = "";
+    socket.emit("send", { text }, (ack) => {
+      if (ack && ack.ok) {
+        input.value = "";
+        if (lastState) showState(lastState); // clear an earlier refusal
+      }
+    });
   });
-  $("#chat-like").addEventListener("click", () => socket.emit("like"));
+  // A new nickname: remember it and reconnect with it (the server reads it at connect).
+  nick.addEventListener("change", () => {
+    store.set(NICK, nick.value.trim());
+    socket.disconnect();
+    socket.connect();
+  });
+  likeButton.addEventListener("click", () => socket.emit("like"));
   status.textContent = t("common.loading");
   return socket;
 }

@@ -110,6 +110,14 @@ export class Playback {
     let recovered = false;
     hls.on(Hls.Events.ERROR, (_event, data) => {
       if (!data.fatal) return;
+      const details = Hls.ErrorDetails;
+      if ([details.MANIFEST_LOAD_ERROR, details.MANIFEST_LOAD_TIMEOUT, details.MANIFEST_PARSING_ERROR].includes(data.details)) {
+        // A show that went on air a moment ago has no playlist until its first segments are
+        // written (a few seconds): ask again rather than give up.
+        say(t("player.connecting"));
+        setTimeout(() => this.hls === hls && hls.loadSource(url), 2000);
+        return;
+      }
       if (data.type === Hls.ErrorTypes.MEDIA_ERROR && !recovered) {
         recovered = true;
         hls.recoverMediaError();
@@ -135,7 +143,9 @@ export class Playback {
       seq: ++this.seq,
     });
     if (leaving && navigator.sendBeacon) {
-      navigator.sendBeacon(HEARTBEAT, new Blob([body], { type: "application/json" }));
+      // A string goes as text/plain, which the heartbeat API takes (a JSON Blob would be a
+      // non-CORS-safelisted type that some browsers refuse to beacon).
+      navigator.sendBeacon(HEARTBEAT, body);
       this.saveResume();
       return;
     }

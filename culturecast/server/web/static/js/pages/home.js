@@ -88,6 +88,7 @@ async function fill(container, path, query, keep, cardOf, emptyKey) {
     const res = await api(qs ? `${path}?${qs}` : path);
     if (res.ok) {
       const items = itemsOf(res.data).filter(keep);
+      if (cardOf === upcomingCard) items.sort((a, b) => (startOf(a) ?? Infinity) - (startOf(b) ?? Infinity)); // soonest first
       if (items.length) container.replaceChildren(...items.map(cardOf));
       else showEmpty(container, emptyKey);
     } else if (res.status === 0 || res.status >= 500) {

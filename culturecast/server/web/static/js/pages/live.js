@@ -1,81 +1,120 @@
-// /live/<event_id>: a countdown before the show, the live player during it, the replay after.
+// /live/<event_id>: a countdown before the show, the live player and chat during it, and the
+// replay with its comments scrolling over it afterwards — one URL for the whole life of a
+// show, so a link shared before it starts still works after it ends.
 import { $, api, config, formatWhen, hasApi, pick, t, toEpochSeconds } from "../core.js";
 import { startCountdown } from "../countdown.js";
 import { setupChat } from "../chat.js";
 import { Playback } from "../player.js";
 import { setupPrefs } from "../prefs.js";
+import { ReplayComments } from "../replay_comments.js";
 import { setupShare } from "../share.js";
 
 const EVENT = "/api/v1/live/{}";
 const eventId = config().event_id;
-const LIVE = ["live", "reconnecting"];
+const ON_AIR = ["live", "reconnecting"];
+const POLL_MS = 15000;
+const POLL_PENDING_MS = 3000; // the replay is being made: look again soon
 let playback = null;
-let shownStatus = null;
+let shown = null; // "scheduled" | "live" | "replay" | "pending"
 let countdownTimer = null;
+let chat = null;
+let updating = null;
 
 function say(text) {
   $("#player-message").textContent = text;
-}
-
-async function fetchEvent() {
-  return api(`/api/v1/live/${encodeURIComponent(eventId)}`);
 }
 
 function showStatus(event) {
   const badge = $("#status-badge");
   const key = `live.status.${event.status}`;
   badge.textContent = key in config().strings ? t(key) : event.status || "";
+  badge.classList.toggle("on-air", ON_AIR.includes(event.status));
   badge.hidden = !badge.textContent;
 }
 
-async function update() {
-  const res = await fetchEvent();
-  if (!res.ok) {
-    if (res.status === 404) {
-      $("#title").textContent = t("live.not_found");
-      say(t("live.not_found"));
-    } else if (!shownStatus) say(t("common.load_failed"));
-    return;
-  }
-  const event = res.data;
-  $("#title").textContent = pick(event, "title", "name") || "";
-  document.title = `${$("#title").textContent} · ${t("site.name")}`;
-  showStatus(event);
-  if (event.status === shownStatus) return;
-  shownStatus = event.status;
-  if (event.status === "scheduled") {
-    const start = toEpochSeconds(pick(event, "scheduled_start", "starts_at", "scheduled_at", "start_at"));
-    if (start !== undefined) {
+function stopPlayback() {
+  if (playback) playback.destroy();
+  playback = null;
+}
+
+async function show(event) {
+  const status = event.status;
+  if (status === "scheduled") {
+    if (shown === "scheduled") return;
+    shown = "scheduled";
+    const start = toEpochSeconds(event.scheduled_at);
+    if (start !== undefined && start > Date.now() / 1000) {
       $("#countdown").hidden = false;
       $("#countdown-at").textContent = t("countdown.at", { when: formatWhen(start) });
       clearInterval(countdownTimer);
-      countdownTimer = startCountdown($("#countdown-clock"), start, update);
+      countdownTimer = startCountdown($("#countdown-clock"), start, () => update());
     }
-    say(t("live.status.scheduled"));
-  } else if (LIVE.includes(event.status)) {
+    say(t("live.waiting"));
+  } else if (ON_AIR.includes(status)) {
     $("#countdown").hidden = true;
     clearInterval(countdownTimer);
-    if (!playback) {
-      playback = new Playback({ kind: "video" });
-      await playback.start("live", eventId);
-    }
-  } else if (event.status === "ended") {
+    if (status === "reconnecting") say(t("live.status.reconnecting"));
+    if (shown === "live") return;
+    shown = "live";
+    stopPlayback();
+    playback = new Playback({ kind: "video" });
+    await playback.start("live", eventId);
+  } else if (status === "ended") {
     $("#countdown").hidden = true;
-    const replay = pick(event, "replay_resource_id", "resource_id") || event.replay?.resource_id;
-    if (playback) playback.destroy();
-    playback = null;
-    if (replay) {
-      playback = new Playback({ kind: "video" });
-      await playback.start("resource", replay, { resume: true });
-    } else if (event.replay || event.master_url) {
-      // The same URL becomes the replay: the play API resolves an ended event to it.
-      playback = new Playback({ kind: "video" });
-      await playback.start("live", eventId, { resume: true });
-    } else {
+    clearInterval(countdownTimer);
+    if (!event.master_url) {
+      // Ended without a replay yet: the replay job is running.
+      if (shown !== "pending") stopPlayback();
+      shown = "pending";
       say(t("live.replay_pending"));
-      shownStatus = null; // look again: the replay appears when its job finishes
+      return;
     }
+    if (shown === "replay") return;
+    shown = "replay";
+    stopPlayback();
+    if (chat) chat.disconnect();
+    chat = null;
+    $("#chat-form").hidden = true;
+    $("#chat-guest").hidden = true;
+    $("#chat-like").hidden = true;
+    $("#chat-messages").replaceChildren();
+    $("#chat-state").textContent = t("chat.not_live");
+    $("#h-chat").firstChild.textContent = `${t("chat.replay_title")} `;
+    playback = new Playback({ kind: "video" });
+    // The play API resolves an ended event to its replay (counted as the event).
+    if (await playback.start("live", eventId, { resume: true })) new ReplayComments(eventId, playback.media);
   }
+}
+
+async function update() {
+  if (updating) return updating;
+  updating = (async () => {
+    const res = await api(`/api/v1/live/${encodeURIComponent(eventId)}`);
+    if (!res.ok) {
+      if (res.status === 404) {
+        $("#title").textContent = t("live.not_found");
+        say(t("live.not_found"));
+        $("#chat-state").textContent = "";
+      } else if (!shown) say(t("common.load_failed"));
+      return;
+    }
+    const event = res.data;
+    $("#title").textContent = pick(event, "title") || "";
+    document.title = `${$("#title").textContent} · ${t("site.name")}`;
+    showStatus(event);
+    if (!chat && event.status !== "ended" && hasApi("/socket.io/")) {
+      chat = await setupChat(eventId, { onLiveChange: () => update() });
+    }
+    await show(event);
+  })().finally(() => (updating = null));
+  return updating;
+}
+
+function schedule() {
+  setTimeout(async () => {
+    await update();
+    schedule();
+  }, shown === "pending" ? POLL_PENDING_MS : POLL_MS);
 }
 
 setupPrefs();
@@ -85,7 +124,6 @@ if (!hasApi(EVENT)) {
   say(t("player.play_missing"));
 } else {
   await update();
-  setInterval(update, 15000);
-  if (hasApi("/socket.io/")) setupChat(eventId);
+  schedule();
 }
 document.documentElement.dataset.ready = config().page;
