@@ -2,14 +2,25 @@
 and on Redis — against a bare aiohttp handler doing one Redis INCR, measured in the same run
 (the goal: at least 70 % of it).
 
-Each server runs alone in its own process (one event loop, as one ``culturecast api``); the
-load comes from this process over keep-alive connections, CONCURRENCY requests in flight.
-The views servers are the real application (``create_app``: middleware, metrics, routing)
-with one published resource; the client starts SESSIONS playback sessions and then sends
-heartbeats round-robin over them with increasing sequence numbers, so every beat is accepted
-and accounted. A real redis-server is started for the run.
+Fairness. Each server runs alone in its own process (one event loop, as one
+``culturecast api``). The load comes from ``wrk`` (Debian package ``wrk``) in another
+process: a C load generator with a little Lua per request costs a small fraction of what the
+Python server spends, so the server, not the client, is the bottleneck — the report shows
+the server's CPU use per wall second (near 1.0 means it was saturated) and its CPU time per
+request, which other programs on a shared machine disturb far less than the rate. Every
+server gets the same CONNECTIONS keep-alive connections, a warm-up, then the measured run;
+the servers are measured in turn, ROUNDS times, and the median round of each is reported.
 
-    .venv/bin/python bench/bench_heartbeats.py [seconds]
+The views servers are the real application (``create_app``: middleware, metrics, routing)
+with one published resource; SESSIONS playback sessions are started first and wrk sends
+heartbeats round-robin over them with increasing sequence numbers (each wrk thread owns its
+own share of the sessions), so every beat is accepted and accounted. The reference gets the
+same request bodies. A real redis-server is started for the run.
+
+The ``redis+access log`` row is the Redis server with aiohttp's access log on, formatted as
+``culturecast api`` does and written to /dev/null: what the per-request log line costs.
+
+    .venv/bin/python bench/bench_heartbeats.py [seconds] [rounds]
 """
 
 from __future__ import annotations
@@ -17,7 +28,10 @@ from __future__ import annotations
 import asyncio
 import json
 import multiprocessing
+import os
+import shutil
 import socket
+import subprocess
 import sys
 import tempfile
 import time
@@ -29,9 +43,51 @@ from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-CONCURRENCY = 64
+CONNECTIONS = 64
 SESSIONS = 1000
-WARMUP_S = 1.0
+WARMUP_S = 2.0
+ROUNDS = 3
+PATH = "/api/v1/views/heartbeat"
+
+# wrk's Lua: each thread takes every n-th session id from the file and sends them round-robin
+# with a per-session increasing seq; done() prints the figures as one JSON line.
+WRK_SCRIPT = r"""
+local threads = {}
+local counter = 0
+function setup(thread)
+  thread:set("tid", counter)
+  counter = counter + 1
+  table.insert(threads, thread)
+end
+function init(args)
+  local nthreads = tonumber(args[2])
+  ids = {}
+  local i = 0
+  for line in io.lines(args[1]) do
+    if i % nthreads == tid then table.insert(ids, line) end
+    i = i + 1
+  end
+  seqs = {}
+  for k = 1, #ids do seqs[k] = tonumber(args[3]) end
+  n = 0
+  wrk.method = "POST"
+  wrk.headers["Content-Type"] = "application/json"
+end
+function request()
+  n = n % #ids + 1
+  seqs[n] = seqs[n] + 1
+  local body = '{"session_id":"' .. ids[n] .. '","position_s":1.0,"seq":' .. seqs[n] .. '}'
+  return wrk.format(nil, nil, nil, body)
+end
+function done(summary, latency, requests)
+  local bad = summary.errors.status + summary.errors.connect + summary.errors.read
+    + summary.errors.write + summary.errors.timeout
+  io.write(string.format(
+    'RESULT {"requests": %d, "us": %d, "errors": %d, "p50_us": %d, "p99_us": %d}\n',
+    summary.requests, summary.duration, bad,
+    latency:percentile(50), latency:percentile(99)))
+end
+"""
 
 
 def free_port() -> int:
@@ -53,8 +109,12 @@ async def _reference_app(redis_url: str) -> web.Application:
         await counters.incr("beats")
         return web.Response(status=204)
 
+    async def healthz(request: web.Request) -> web.Response:
+        return web.Response(text="ok")
+
     app = web.Application()
-    app.router.add_post("/api/v1/views/heartbeat", beat)
+    app.router.add_post(PATH, beat)
+    app.router.add_get("/healthz", healthz)
 
     async def close(app: web.Application) -> None:
         await counters.close()
@@ -106,14 +166,32 @@ def _views_app(data_dir: str, redis_url: str | None) -> web.Application:
 def serve(kind: str, port: int, redis_url: str, data_dir: str) -> None:
     import logging
 
-    logging.disable(logging.WARNING)
+    access_log = kind == "redis+access log"
+    if access_log:
+        # As ``culturecast api`` runs: the access logger at INFO, one line per request.
+        handler = logging.StreamHandler(open(os.devnull, "w"))  # noqa: SIM115
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logging.getLogger().handlers[:] = [handler]
+        logging.getLogger().setLevel(logging.WARNING)
+        logging.getLogger("aiohttp.access").setLevel(logging.INFO)
+    else:
+        logging.disable(logging.WARNING)
 
     async def factory() -> web.Application:
         if kind == "reference":
             return await _reference_app(redis_url)
-        return _views_app(data_dir, redis_url if kind == "redis" else None)
+        return _views_app(data_dir, None if kind == "memory" else redis_url)
 
-    web.run_app(factory(), host="127.0.0.1", port=port, print=None, access_log=None)
+    if access_log:
+        web.run_app(
+            factory(),
+            host="127.0.0.1",
+            port=port,
+            print=None,
+            access_log_format='%a "%r" %s %b %Tf',
+        )
+    else:
+        web.run_app(factory(), host="127.0.0.1", port=port, print=None, access_log=None)
 
 
 # -- load -----------------------------------------------------------------------------------
@@ -132,64 +210,57 @@ async def _wait_up(url: str) -> None:
     raise RuntimeError(f"{url} did not start")
 
 
-async def _sessions(session: aiohttp.ClientSession, url: str) -> list[str]:
+async def _sessions(url: str, count: int) -> list[str]:
     ids: list[str] = []
-    for _ in range(SESSIONS):
-        async with session.post(
-            url + "/api/v1/play", json={"item_type": "resource", "item_id": "bench"}
-        ) as resp:
-            assert resp.status == 201, await resp.text()
-            ids.append((await resp.json())["session_id"])
+    async with aiohttp.ClientSession() as session:
+        for _ in range(count):
+            async with session.post(
+                url + "/api/v1/play", json={"item_type": "resource", "item_id": "bench"}
+            ) as resp:
+                assert resp.status == 201, await resp.text()
+                ids.append((await resp.json())["session_id"])
     return ids
 
 
-async def load(url: str, seconds: float, with_sessions: bool) -> dict[str, float]:
-    connector = aiohttp.TCPConnector(limit=CONCURRENCY)
-    async with aiohttp.ClientSession(connector=connector) as session:
-        ids = await _sessions(session, url) if with_sessions else ["x" * 22]
-        seqs = dict.fromkeys(ids, 0)
-        latencies: list[float] = []
-        errors = 0
-        counter = 0
-        start = time.perf_counter()
-        measure_from = start + WARMUP_S
-        stop = measure_from + seconds
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (/proc/<pid>/stat fields 14 and 15)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
-        async def worker() -> None:
-            nonlocal counter, errors
-            while True:
-                now = time.perf_counter()
-                if now >= stop:
-                    return
-                sid = ids[counter % len(ids)]
-                counter += 1
-                seqs[sid] += 1
-                body = json.dumps({"session_id": sid, "position_s": 1.0, "seq": seqs[sid]})
-                t0 = time.perf_counter()
-                async with session.post(
-                    url + "/api/v1/views/heartbeat",
-                    data=body,
-                    headers={"Content-Type": "application/json"},
-                ) as resp:
-                    await resp.read()
-                    if resp.status != 204:
-                        errors += 1
-                t1 = time.perf_counter()
-                if t0 >= measure_from:
-                    latencies.append(t1 - t0)
 
-        await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
-    latencies.sort()
-    count = len(latencies)
+def _wrk(url: str, script: Path, ids: Path, seconds: float, seq_from: int) -> dict[str, float]:
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t1",
+            f"-c{CONNECTIONS}",
+            f"-d{seconds:g}s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(script),
+            url + PATH,
+            "--",
+            str(ids),
+            "1",
+            str(seq_from),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    line = next(x for x in out.splitlines() if x.startswith("RESULT "))
+    data = json.loads(line.removeprefix("RESULT "))
     return {
-        "rps": count / seconds,
-        "p50_ms": latencies[count // 2] * 1000 if count else 0.0,
-        "p99_ms": latencies[int(count * 0.99)] * 1000 if count else 0.0,
-        "errors": float(errors),
+        "requests": float(data["requests"]),
+        "rps": data["requests"] / (data["us"] / 1e6),
+        "p50_ms": data["p50_us"] / 1000,
+        "p99_ms": data["p99_us"] / 1000,
+        "errors": float(data["errors"]),
     }
 
 
-def run(kind: str, redis_url: str, seconds: float) -> dict[str, Any]:
+def run(kind: str, redis_url: str, seconds: float, script: Path) -> dict[str, float]:
     port = free_port()
     with tempfile.TemporaryDirectory() as data_dir:
         proc = multiprocessing.get_context("spawn").Process(
@@ -198,46 +269,70 @@ def run(kind: str, redis_url: str, seconds: float) -> dict[str, Any]:
         proc.start()
         try:
             url = f"http://127.0.0.1:{port}"
-            asyncio.run(_wait_up(url) if kind != "reference" else asyncio.sleep(1.5))
-            return asyncio.run(load(url, seconds, with_sessions=kind != "reference"))
+            asyncio.run(_wait_up(url))
+            if kind == "reference":
+                ids = ["x" * 22 for _ in range(SESSIONS)]
+            else:
+                ids = asyncio.run(_sessions(url, SESSIONS))
+            ids_file = Path(data_dir) / "ids.txt"
+            ids_file.write_text("\n".join(ids) + "\n")
+            # Seqs of the measured run start above any the warm-up can have sent.
+            _wrk(url, script, ids_file, WARMUP_S, 0)
+            assert proc.pid is not None
+            cpu0, wall0 = _cpu_seconds(proc.pid), time.perf_counter()
+            result = _wrk(url, script, ids_file, seconds, 10**9)
+            cpu1, wall1 = _cpu_seconds(proc.pid), time.perf_counter()
+            result["cpu_share"] = (cpu1 - cpu0) / (wall1 - wall0)
+            result["cpu_us"] = (cpu1 - cpu0) / result["requests"] * 1e6
+            return result
         finally:
             proc.terminate()
             proc.join(10)
 
 
-ROUNDS = 3
-"""The three servers are measured in turn, ROUNDS times, and each one's median round is shown:
-on a shared machine the load of other programs moves, and alternating spreads it fairly."""
-
-
 def main() -> None:
-    seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 4.0
+    seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 5.0
+    rounds_n = int(sys.argv[2]) if len(sys.argv) > 2 else ROUNDS
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed: apt-get install -y wrk")
     from tests.support.engines import redis_server
 
     names = {
         "reference": "reference: bare aiohttp + one Redis INCR",
         "memory": "views heartbeat, memory counters",
         "redis": "views heartbeat, Redis counters",
+        "redis+access log": "views heartbeat, Redis, access log on",
     }
+    only = os.environ.get("BENCH_ONLY")
+    if only:
+        names = {k: v for k, v in names.items() if k == "reference" or k in only.split(",")}
     rounds: dict[str, list[dict[str, float]]] = {kind: [] for kind in names}
     with tempfile.TemporaryDirectory() as tmp, redis_server(Path(tmp) / "redis") as redis_url:
-        for _ in range(ROUNDS):
+        script = Path(tmp) / "beats.lua"
+        script.write_text(WRK_SCRIPT)
+        for _ in range(rounds_n):
             for kind in names:
-                rounds[kind].append(run(kind, redis_url, seconds))
-    median = {kind: sorted(rs, key=lambda r: r["rps"])[len(rs) // 2] for kind, rs in rounds.items()}
+                rounds[kind].append(run(kind, redis_url, seconds, script))
+    median: dict[str, Any] = {
+        kind: sorted(rs, key=lambda r: r["rps"])[len(rs) // 2] for kind, rs in rounds.items()
+    }
     reference = median["reference"]["rps"]
+    ref_cpu = median["reference"]["cpu_us"]
     print(
-        f"heartbeats, one server process, {CONCURRENCY} in flight, "
-        f"median of {ROUNDS} rounds of {seconds:g} s"
+        f"heartbeats, one server process, wrk with {CONNECTIONS} connections, "
+        f"median of {rounds_n} rounds of {seconds:g} s (reference and subjects alternating)"
     )
     for kind, name in names.items():
         r = median[kind]
         share = r["rps"] / reference * 100 if reference else 0.0
+        cpu_share = ref_cpu / r["cpu_us"] * 100 if r["cpu_us"] else 0.0
         all_rps = ", ".join(f"{x['rps']:.0f}" for x in rounds[kind])
         print(
-            f"  {name:42s} {r['rps']:7.0f} req/s  p50 {r['p50_ms']:6.2f} ms  "
+            f"  {name:40s} {r['rps']:7.0f} req/s  p50 {r['p50_ms']:6.2f} ms  "
             f"p99 {r['p99_ms']:6.2f} ms  errors {r['errors']:.0f}  "
-            f"({share:5.1f} % of reference; rounds: {all_rps})"
+            f"{share:5.1f} % of reference  | server CPU {r['cpu_share']:4.2f}/s, "
+            f"{r['cpu_us']:5.0f} µs/req ({cpu_share:5.1f} % of ref's efficiency)  "
+            f"rounds: {all_rps}"
         )
 
 

@@ -6,6 +6,10 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
 from prometheus_client.exposition import generate_latest
 
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+"""Methods counted under their own name; any other (a client can send any token) is "OTHER",
+so that made-up methods cannot grow the number of series without bound."""
+
 
 class Metrics:
     """The application's metrics."""
@@ -28,10 +32,25 @@ class Metrics:
         self.logins = Counter(
             "culturecast_logins", "Login attempts", ["outcome"], registry=self.registry
         )
+        # The labelled children per (method, route, status): ``labels()`` validates and looks
+        # them up under a lock on every call, which is a measurable part of a cheap request
+        # (bench/bench_heartbeats.py). Bounded like the series themselves: routes are the
+        # router's templates and methods outside _METHODS share one label.
+        self._request_children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
-        self.requests.labels(method, route, str(status)).inc()
-        self.latency.labels(route).observe(seconds)
+        if method not in _METHODS:
+            method = "OTHER"
+        key = (method, route, status)
+        children = self._request_children.get(key)
+        if children is None:
+            children = (
+                self.requests.labels(method, route, str(status)),
+                self.latency.labels(route),
+            )
+            self._request_children[key] = children
+        children[0].inc()
+        children[1].observe(seconds)
 
     def render(self) -> web.Response:
         resp = web.Response(body=generate_latest(self.registry))

@@ -32,6 +32,12 @@ PEAK_TTL_S = 90 * 24 * 3600
 """A stream's peak stays in the counters this long (the flush also keeps it in the database)."""
 
 
+_TERMINAL_FIELDS = {
+    terminal: tuple(f"{name}@{terminal}" for name in state.FIGURE_FIELDS) for terminal in Terminal
+}
+"""The per-terminal hash fields of each figure (``plays@web``), in ``FIGURE_FIELDS`` order."""
+
+
 @dataclass(slots=True)
 class _Pending:
     hashes: dict[str, dict[str, float]] = field(default_factory=lambda: defaultdict(dict))
@@ -54,6 +60,11 @@ class CounterBuffer:
         # and day per process, not on every beat. Cleared when the day changes.
         self._added: dict[str, set[str]] = defaultdict(set)
         self._added_day = ""
+        # Per item and day, the keys its figures go to (built once, not on every beat), and
+        # the viewers already handled per item, so a repeat beat skips the per-key checks.
+        self._figure_keys: dict[tuple[str, str, str, tuple[str, ...], str], tuple[str, str]] = {}
+        self._unique_keys: dict[tuple[str, str, tuple[str, ...]], tuple[str, ...]] = {}
+        self._viewers_seen: set[tuple[str, str, tuple[str, ...], str]] = set()
 
     def add_figures(
         self,
@@ -76,28 +87,56 @@ class CounterBuffer:
             deltas.completions,
             deltas.effective_watch_seconds,
         )
-        fields = self._pending.hashes[state.day_item_key(day, item_type, item_id)]
-        for name, value in zip(state.FIGURE_FIELDS, values, strict=True):
+        self._new_day(day)
+        at = (day, item_type, item_id, org_path, category)
+        keys = self._figure_keys.get(at)
+        if keys is None:
+            keys = (
+                state.day_item_key(day, item_type, item_id),
+                state.dirty_field(day, item_type, item_id, org_path, category),
+            )
+            self._figure_keys[at] = keys
+        hash_key, dirty = keys
+        fields = self._pending.hashes[hash_key]
+        for name, per_terminal, value in zip(
+            state.FIGURE_FIELDS, _TERMINAL_FIELDS[terminal], values, strict=True
+        ):
             if value:
                 fields[name] = fields.get(name, 0.0) + value
-                per_terminal = f"{name}@{terminal}"
                 fields[per_terminal] = fields.get(per_terminal, 0.0) + value
-        self._pending.dirty[state.dirty_field(day, item_type, item_id, org_path, category)] = 1
+        self._pending.dirty[dirty] = 1
 
     def add_viewer(
         self, *, day: str, item_type: str, item_id: str, org_path: tuple[str, ...], viewer: str
     ) -> None:
         """Count ``viewer`` among the day's distinct viewers of the item and of each org."""
-        if day != self._added_day:
-            self._added.clear()
-            self._added_day = day
-        keys = [state.item_uniques_key(day, item_type, item_id)]
-        keys.extend(state.org_uniques_key(day, org) for org in org_path)
+        self._new_day(day)
+        seen = (item_type, item_id, org_path, viewer)
+        if seen in self._viewers_seen:
+            return
+        self._viewers_seen.add(seen)
+        at = (item_type, item_id, org_path)
+        keys = self._unique_keys.get(at)
+        if keys is None:
+            keys = (
+                state.item_uniques_key(day, item_type, item_id),
+                *(state.org_uniques_key(day, org) for org in org_path),
+            )
+            self._unique_keys[at] = keys
         for key in keys:
             added = self._added[key]
             if viewer not in added:
                 added.add(viewer)
                 self._pending.uniques[key].add(viewer)
+
+    def _new_day(self, day: str) -> None:
+        """Forget the previous day's keys and viewers (they are per CST day)."""
+        if day != self._added_day:
+            self._added.clear()
+            self._figure_keys.clear()
+            self._unique_keys.clear()
+            self._viewers_seen.clear()
+            self._added_day = day
 
     def touch(self, item_type: str, item_id: str, session_id: str, now: float) -> None:
         """Record a live session as watching at ``now``."""

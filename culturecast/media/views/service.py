@@ -56,6 +56,7 @@ from culturecast.media.views.policy import (
     apply_heartbeat,
     check_heartbeat,
     cst_day,
+    cst_day_start,
     prior_play_of,
     start_session,
 )
@@ -144,7 +145,10 @@ class ViewsService:
         self.buffer = CounterBuffer(counters, self.rules)
         self._play_limit = AddressLimiter(counters, "play", self.config.plays_per_minute)
         self._beat_limit = AddressLimiter(counters, "beat", self.config.beats_per_minute)
-        self._cache: OrderedDict[str, str] = OrderedDict()
+        # The stored text of each session this process last wrote, with its decoded record:
+        # the text is what the compare-and-set compares, the record saves a decode per beat.
+        self._cache: OrderedDict[str, tuple[str, state.SessionRecord]] = OrderedDict()
+        self._day = ("", 0.0, 0.0)  # the CST day last accounted, and its [start, end)
         self._session_ttl = state.ttl_seconds(self.rules.session_expiry_seconds + 60)
         self.media_requests_seen = 0
         """Token-carrying media requests handled so far (counted or not)."""
@@ -180,7 +184,7 @@ class ViewsService:
         record = state.SessionRecord(session=session, org_path=item.org_path, is_live=item.is_live)
         raw = state.encode_record(record)
         await self._counters.set_value(state.session_key(session_id), raw, self._session_ttl)
-        self._remember(session_id, raw)
+        self._remember(session_id, raw, record)
         self._account(record, deltas, now)
         await self._write_through()
         return PlayStarted(
@@ -267,11 +271,8 @@ class ViewsService:
         session_id = session_id_of(token)
         cached = self._cache.get(session_id)
         if cached is not None:
-            record = state.decode_record(cached)
-            if (
-                record is not None
-                and 0 <= when - record.session.last_beat_at < self.config.token_touch_interval_s
-            ):
+            record = cached[1]
+            if 0 <= when - record.session.last_beat_at < self.config.token_touch_interval_s:
                 return False
         try:
             accepted = await self._beat(session_id, Heartbeat(), when)
@@ -282,11 +283,15 @@ class ViewsService:
 
     async def _beat(self, session_id: str, beat: Heartbeat, now: float) -> bool:
         key = state.session_key(session_id)
-        raw = self._cache.get(session_id)
-        if raw is None:
+        cached = self._cache.get(session_id)
+        raw: str | None
+        record: state.SessionRecord | None
+        if cached is not None:
+            raw, record = cached
+        else:
             raw = await self._counters.get_flag(key)
-        for _ in range(_SWAP_ATTEMPTS):
             record = None if raw is None else state.decode_record(raw)
+        for _ in range(_SWAP_ATTEMPTS):
             if raw is None or record is None:
                 self._cache.pop(session_id, None)
                 raise UnknownSession()
@@ -301,12 +306,13 @@ class ViewsService:
             updated = msgspec.structs.replace(record, session=session)
             new_raw = state.encode_record(updated)
             if await self._counters.swap_value(key, raw, new_raw, self._session_ttl):
-                self._remember(session_id, new_raw)
+                self._remember(session_id, new_raw, updated)
                 deltas = await self._claim(session, deltas, now)
                 self._account(updated, deltas, now)
                 return True
             # Another process changed the session since this one saw it: start again from now.
             raw = await self._counters.get_flag(key)
+            record = None if raw is None else state.decode_record(raw)
         log.warning("session %s not updated after %d tries", session_id, _SWAP_ATTEMPTS)
         return False
 
@@ -341,7 +347,7 @@ class ViewsService:
 
     def _account(self, record: state.SessionRecord, deltas: ViewDeltas, now: float) -> None:
         session = record.session
-        day = cst_day(now)
+        day = self._cst_day(now)
         self.buffer.add_figures(
             day=day,
             item_type=session.item_type,
@@ -361,9 +367,19 @@ class ViewsService:
         if record.is_live:
             self.buffer.touch(session.item_type, session.item_id, session.session_id, now)
 
-    def _remember(self, session_id: str, raw: str) -> None:
+    def _cst_day(self, now: float) -> str:
+        """``cst_day(now)``, computed once per day (China has no daylight saving time, so a
+        CST day is always 86 400 s long)."""
+        day, start, end = self._day
+        if not start <= now < end:
+            day = cst_day(now)
+            start = cst_day_start(day)
+            self._day = (day, start, start + 86_400.0)
+        return day
+
+    def _remember(self, session_id: str, raw: str, record: state.SessionRecord) -> None:
         cache = self._cache
-        cache[session_id] = raw
+        cache[session_id] = (raw, record)
         cache.move_to_end(session_id)
         while len(cache) > self.config.session_cache_size:
             cache.popitem(last=False)

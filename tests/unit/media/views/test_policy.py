@@ -882,3 +882,39 @@ def test_view_deltas_fields_are_all_summed() -> None:
     assert [getattr(doubled, f.name) for f in fields(ViewDeltas)] == [2, 4, 6, 8, 10]
     assert not one.is_zero
     assert ViewDeltas().is_zero
+
+
+def test_a_heartbeat_keeps_every_field_it_does_not_account() -> None:
+    # apply_heartbeat builds the new session field by field (for speed); a field added to
+    # PlaybackSession later must not be silently reset by it.
+    session = PlaybackSession(
+        session_id="s9",
+        item_type=RES,
+        item_id="item-9",
+        org_id="org-9",
+        category="评书",
+        terminal=Terminal.TV,
+        viewer_id="u:9",
+        started_at=T0,
+        last_beat_at=T0 + 10,
+        duration=600.0,
+        play_at=T0 - 60,
+        state=PlayerState.PAUSED,
+        last_seq=4,
+        watched_seconds=5.0,
+        max_position=7.0,
+        play_counted=True,
+        effective_counted=True,
+        completion_counted=True,
+    )
+    accounted = {"last_beat_at", "state", "last_seq", "watched_seconds", "max_position"}
+    updated, _ = apply_heartbeat(session, Heartbeat(position=8.0, seq=5), RULES, T0 + 15)
+    for f in fields(PlaybackSession):
+        if f.name not in accounted:
+            assert getattr(updated, f.name) == getattr(session, f.name), f.name
+    assert (updated.last_beat_at, updated.state, updated.last_seq) == (
+        T0 + 15,
+        PlayerState.PLAYING,
+        5,
+    )
+    assert (updated.watched_seconds, updated.max_position) == (5.0, 8.0)

@@ -169,6 +169,30 @@ async def test_buffer_sums_beats_into_one_write_and_judges_the_peak() -> None:
     await counters.close()
 
 
+async def test_buffer_counts_a_viewer_again_on_the_next_day() -> None:
+    # The buffer remembers keys and viewers per CST day; a new day starts afresh.
+    counters = MemoryCounters(Clock())
+    buffer = CounterBuffer(counters, ViewRules())
+    for day in ("2024-03-10", "2024-03-10", "2024-03-11"):
+        buffer.add_figures(
+            day=day,
+            item_type="resource",
+            item_id="r",
+            org_path=("o",),
+            category="c",
+            terminal=Terminal.WEB,
+            deltas=ViewDeltas(watch_seconds=10),
+        )
+        buffer.add_viewer(day=day, item_type="resource", item_id="r", org_path=("o",), viewer="v")
+        await buffer.drain()
+    for day, watched in (("2024-03-10", 20), ("2024-03-11", 10)):
+        figures = await counters.hgetall(state.day_item_key(day, "resource", "r"))
+        assert figures == {"watch_s": watched, "watch_s@web": watched}
+        assert await counters.unique_count(state.item_uniques_key(day, "resource", "r")) == 1
+        assert await counters.unique_count(state.org_uniques_key(day, "o")) == 1
+    await counters.close()
+
+
 async def test_failed_drain_keeps_the_figures_for_the_next() -> None:
     clock = Clock()
     counters = MemoryCounters(clock)
