@@ -193,6 +193,8 @@ async def test_a_show_counts_down_plays_live_with_chat_and_becomes_its_replay(
     await expect(late.page.locator("#chat-messages")).to_contain_text(
         "老张：唱得真好", timeout=60_000
     )
+    # …and across the picture at the same moment (each comment scrolls for 8 s).
+    await expect(late.page.locator("#comment-overlay")).to_contain_text("唱得真好")
     await late.screenshot("viewer-live-replay.png")
     # The page that watched live moved on to the replay by itself.
     await expect(viewer.page.locator("#h-chat")).to_contain_text(
