@@ -16,7 +16,8 @@ Hostile input never takes anyone else down:
   the socket is on ``/chat`` (:class:`ChatSocketServer`).
 
 Several api processes share rooms through ``socketio.AsyncRedisManager`` when Redis is
-configured (DESIGN.md § Processes).
+configured (DESIGN.md § Processes); room broadcasts take the fan-out path of
+:mod:`culturecast.chat.fanout` in both cases.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import socketio
 from aiohttp import web
 
 from culturecast.chat.events import NAMESPACE, RefusalCode, ServerEvent, refusal_message
+from culturecast.chat.fanout import FanoutManager, FanoutRedisManager
 from culturecast.chat.service import ChatService, ConnectRefused
 
 log = logging.getLogger("culturecast.chat")
@@ -126,14 +128,21 @@ class SocketEmitter:
 
 
 def create_socket_server(
-    redis_url: str | None = None, *, max_frame_bytes: int = MAX_FRAME_BYTES
+    redis_url: str | None = None,
+    *,
+    max_frame_bytes: int = MAX_FRAME_BYTES,
+    manager: socketio.AsyncManager | None = None,
 ) -> socketio.AsyncServer:
-    """The Socket.IO server; with ``redis_url`` rooms are shared by every api process."""
-    manager = (
-        socketio.AsyncRedisManager(redis_url, channel=REDIS_CHANNEL)
-        if redis_url is not None
-        else None
-    )
+    """The Socket.IO server; with ``redis_url`` rooms are shared by every api process.
+
+    Either way room broadcasts go through :mod:`culturecast.chat.fanout` (no task per
+    recipient); ``manager`` replaces that (the benchmark measures the stock one)."""
+    if manager is None:
+        manager = (
+            FanoutRedisManager(redis_url, channel=REDIS_CHANNEL)
+            if redis_url is not None
+            else FanoutManager()
+        )
     return ChatSocketServer(
         async_mode="aiohttp",
         client_manager=manager,

@@ -22,6 +22,7 @@ from culturecast.server.settings import load_settings
 from culturecast.storage.database.port import Database
 from tests.support.api import Api
 from tests.support.chat import ChatClient
+from tests.support.engines import free_port
 
 ADMIN_PASSWORD = "admin-pass-123"
 _names = itertools.count(1)
@@ -98,6 +99,8 @@ async def world(data_dir: Path) -> AsyncIterator[ChatWorld]:
             "CULTURECAST_DATA_DIR": str(data_dir),
             "CULTURECAST_ADMIN_PASSWORD": ADMIN_PASSWORD,
             "CULTURECAST_HTTP_HOST": "127.0.0.1",
+            # Standalone apps listen for RTMP too: a free port lets tests run side by side.
+            "CULTURECAST_RTMP_PORT": str(free_port()),
         }
     )
     app = create_app(settings, "standalone")

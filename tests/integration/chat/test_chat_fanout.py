@@ -1,0 +1,211 @@
+"""Room broadcasts through the fan-out managers (``chat/fanout.py``) on real clients.
+
+Every client in a room gets every comment exactly once and in order, over websocket and
+long-polling alike, with sockets leaving mid-show and across two servers sharing the room
+through Redis. The chat is served here without the rest of the product so that hundreds
+of clients may connect from one address (the product's per-IP connection limit is tested
+in ``test_chat_access.py``); its parts are the real ones: SQLite, the in-memory and Redis
+counters, the live events collection the live package writes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import socketio
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from culturecast.chat.events import NAMESPACE
+from culturecast.chat.fanout import FanoutManager, FanoutRedisManager
+from culturecast.chat.policy import CommentPolicy, PolicyConfig
+from culturecast.chat.server import SocketEmitter, attach, create_socket_server, running
+from culturecast.chat.service import ChatConfig, ChatService
+from culturecast.chat.store import INDEXES, ChatStore
+from culturecast.server.features.chat import LiveEventsReader
+from culturecast.storage.counters.memory import MemoryCounters
+from culturecast.storage.counters.port import Counters
+from culturecast.storage.counters.redis import RedisCounters
+from culturecast.storage.database.port import Database
+from culturecast.storage.database.sqlite import SQLiteDatabase
+from tests.support.chat import ChatClient
+
+
+class GuestsWelcome:
+    """Identities for a room of guests: no tokens, every organization allows guests."""
+
+    async def caller_from_token(self, token: str) -> None:
+        return None
+
+    async def guest_chat(self, org_id: str) -> bool:
+        return True
+
+
+@dataclass
+class ChatServer:
+    url: str
+    sio: socketio.AsyncServer
+    service: ChatService
+
+
+@contextlib.asynccontextmanager
+async def chat_server(
+    database: Database, counters: Counters, redis_url: str | None = None
+) -> AsyncIterator[ChatServer]:
+    sio = create_socket_server(redis_url)
+    app = web.Application()
+    attach(sio, app)
+    service = ChatService(
+        store=ChatStore(database),
+        events=LiveEventsReader(database),
+        identities=GuestsWelcome(),
+        counters=counters,
+        # One sender sends a burst; the limits are tested elsewhere.
+        policy=CommentPolicy(
+            PolicyConfig(user_rate=1e6, user_burst=1e6, room_rate=1e6, room_burst=1e6)
+        ),
+        emitter=SocketEmitter(sio),
+        clock=time.time,
+        config=ChatConfig(connect_rate=1e6, connect_burst=1e6),
+    )
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        async with running(sio, service):
+            yield ChatServer(str(server.make_url("/")).rstrip("/"), sio, service)
+    finally:
+        await server.close()
+
+
+@pytest.fixture
+async def database(data_dir: Path) -> AsyncIterator[Database]:
+    db = await SQLiteDatabase.open(data_dir / "chat.sqlite3")
+    await db.ensure_indexes(INDEXES)
+    try:
+        yield db
+    finally:
+        await db.close()
+
+
+async def live_event(database: Database) -> str:
+    event_id = f"show-{secrets.token_hex(4)}"
+    await database.collection("live_events").insert(
+        {
+            "_id": event_id,
+            "org_id": "org",
+            "org_path": ["org"],
+            "status": "live",
+            "started_at": time.time(),
+        }
+    )
+    return event_id
+
+
+async def crowd(url: str, event_id: str, websockets: int, polling: int) -> list[ChatClient]:
+    """Guests in the room: ``websockets`` on websocket, ``polling`` on long-polling only."""
+    transports = ["websocket"] * websockets + ["polling"] * polling
+
+    async def one(i: int, transport: str) -> ChatClient:
+        client = await ChatClient().connect(url, {"guest": f"观众{i}"}, transport=transport)
+        await client.join(event_id)
+        return client
+
+    clients: list[ChatClient] = []
+    for start in range(0, len(transports), 50):
+        batch = transports[start : start + 50]
+        clients += await asyncio.gather(*(one(start + i, t) for i, t in enumerate(batch)))
+    return clients
+
+
+async def received(client: ChatClient, count: int) -> list[str]:
+    return [(await client.next("message", wait=20))["text"] for _ in range(count)]
+
+
+async def close_all(clients: list[ChatClient]) -> None:
+    await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
+
+
+async def test_200_clients_on_both_transports_get_every_comment_once_and_in_order(
+    database: Database,
+) -> None:
+    async with chat_server(database, MemoryCounters()) as server:
+        assert isinstance(server.sio.manager, FanoutManager)
+        event_id = await live_event(database)
+        clients = await crowd(server.url, event_id, websockets=160, polling=40)
+        try:
+            sender = clients[0]
+            texts = [f"第{i}条:精彩" for i in range(20)]
+            for text in texts:
+                assert (await sender.send(text))["ok"]
+            got = await asyncio.gather(*(received(c, len(texts)) for c in clients))
+            assert all(g == texts for g in got)
+            # Exactly once: nothing more arrives.
+            await asyncio.gather(*(c.nothing("message", within=0.3) for c in clients[::20]))
+        finally:
+            await close_all(clients)
+
+
+async def test_clients_leaving_mid_show_do_not_disturb_the_others(database: Database) -> None:
+    async with chat_server(database, MemoryCounters()) as server:
+        event_id = await live_event(database)
+        other_event = await live_event(database)
+        clients = await crowd(server.url, event_id, websockets=40, polling=10)
+        try:
+            stay, leave, move = clients[:30], clients[30:45], clients[45:]
+            left = [c.sio.get_sid(NAMESPACE) for c in leave]
+            await close_all(leave)
+            for client in move:  # to another room: the first one's comments stop coming
+                await client.join(other_event)
+            assert (await stay[0].send("还在吗"))["ok"]
+            assert (await move[0].send("换个直播间"))["ok"]
+            for client in stay:
+                assert await received(client, 1) == ["还在吗"]
+            for client in move:
+                assert await received(client, 1) == ["换个直播间"]
+            await asyncio.gather(*(c.nothing("message", within=0.3) for c in stay[:5] + move))
+            # The manager forgot the sockets that left (its room index drives disconnects).
+            manager = server.sio.manager
+            members = dict(manager.get_participants(NAMESPACE, f"event:{event_id}"))
+            assert len(members) == len(stay)
+            assert all(manager.get_rooms(sid, NAMESPACE) == [] for sid in left)
+            assert len(dict(manager.get_participants(NAMESPACE, None))) == len(stay + move)
+        finally:
+            await close_all(clients)
+
+
+async def test_a_room_on_two_servers_through_redis_gets_every_comment_once_in_order(
+    database: Database, redis_url: str
+) -> None:
+    prefix = f"fanout-{secrets.token_hex(4)}:"
+    counters = [await RedisCounters.open(redis_url, prefix) for _ in range(2)]
+    try:
+        async with (
+            chat_server(database, counters[0], redis_url) as a,
+            chat_server(database, counters[1], redis_url) as b,
+        ):
+            assert isinstance(a.sio.manager, FanoutRedisManager)
+            event_id = await live_event(database)
+            on_a = await crowd(a.url, event_id, websockets=40, polling=10)
+            on_b = await crowd(b.url, event_id, websockets=40, polling=10)
+            clients = on_a + on_b
+            try:
+                texts = []
+                for i in range(10):  # senders on both servers, alternating
+                    sender = on_a[0] if i % 2 == 0 else on_b[0]
+                    texts.append(f"两地同看{i}")
+                    assert (await sender.send(texts[-1]))["ok"]
+                got = await asyncio.gather(*(received(c, len(texts)) for c in clients))
+                assert all(g == texts for g in got)
+                await asyncio.gather(*(c.nothing("message", within=0.3) for c in clients[::10]))
+            finally:
+                await close_all(clients)
+    finally:
+        for c in counters:
+            await c.close()
