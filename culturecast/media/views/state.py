@@ -3,7 +3,8 @@
 Keys (all under the port's own prefix, ``cc:`` in Redis):
 
 ``views:s:<session_id>``
-    The playback session (a ``SessionRecord`` as JSON), renewed on every accepted beat and
+    The playback session (a ``SessionRecord`` as a JSON array: the session's fields in
+    declaration order, the org path, is_live), renewed on every accepted beat and
     expiring a minute after the policy would call it expired. Changed by compare-and-set
     (``swap_value``), so two api processes never both account the same beat interval.
 ``views:prior:<type>:<id>:<viewer>``
@@ -28,6 +29,9 @@ from __future__ import annotations
 
 import json
 import math
+import operator
+from dataclasses import fields
+from typing import Any, get_type_hints
 
 import msgspec
 
@@ -50,19 +54,38 @@ class SessionRecord(msgspec.Struct, array_like=True, frozen=True):
     """Counted as a live stream now (presence, peak)."""
 
 
+# The session is stored as an array of its fields rather than an object: the compare-and-set
+# of every heartbeat sends the stored text twice (expected and new), and field names made it
+# 440 bytes where the values take about 200 — the bytes cost measurably per beat in Redis
+# (bench/bench_heartbeats.py). Field order and types come from PlaybackSession itself.
+_SESSION_FIELDS = tuple(f.name for f in fields(PlaybackSession))
+_session_values = operator.attrgetter(*_SESSION_FIELDS)
+_session_hints = get_type_hints(PlaybackSession)
+_SessionRow: Any = tuple.__class_getitem__(tuple(_session_hints[n] for n in _SESSION_FIELDS))
 _record_encoder = msgspec.json.Encoder()
-_record_decoder = msgspec.json.Decoder(SessionRecord)
+_row_decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(
+    tuple[_SessionRow, tuple[str, ...], bool]
+)
+# Sessions written before the array form (field names as object keys); they stay readable so
+# that sessions in flight across an upgrade keep counting.
+_legacy_record_decoder = msgspec.json.Decoder(SessionRecord)
 _prior_decoder = msgspec.json.Decoder(PriorPlay)
 
 
 def encode_record(record: SessionRecord) -> str:
-    return _record_encoder.encode(record).decode()
+    row = (_session_values(record.session), record.org_path, record.is_live)
+    return _record_encoder.encode(row).decode()
 
 
 def decode_record(raw: str) -> SessionRecord | None:
     """The record, or None when the stored text is not one (a foreign or corrupt value)."""
     try:
-        return _record_decoder.decode(raw)
+        values, org_path, is_live = _row_decoder.decode(raw)
+        return SessionRecord(session=PlaybackSession(*values), org_path=org_path, is_live=is_live)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        pass
+    try:
+        return _legacy_record_decoder.decode(raw)
     except (msgspec.DecodeError, msgspec.ValidationError):
         return None
 

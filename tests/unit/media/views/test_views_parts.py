@@ -3,6 +3,7 @@ CSV, rows of flushed documents, and the write-behind buffer on the memory counte
 
 from __future__ import annotations
 
+import msgspec
 import pytest
 
 from culturecast.media.views import state
@@ -52,6 +53,11 @@ def test_session_record_round_trips() -> None:
     assert state.decode_record(state.encode_record(record)) == record
     assert state.decode_record("not json") is None
     assert state.decode_record('{"session": 1}') is None
+    assert state.decode_record('[["s", "resource"], [], false]') is None
+    # Stored compactly (the compare-and-set sends it twice per beat) ...
+    assert len(state.encode_record(record).encode()) < 220
+    # ... and a session stored in the earlier object form still reads (across an upgrade).
+    assert state.decode_record(msgspec.json.encode(record).decode()) == record
 
 
 def test_prior_play_round_trips_and_tolerates_junk() -> None:
