@@ -139,6 +139,9 @@ def _video_codec_args(
     v = f"v:{index}"
     if rung.passthrough:
         return [f"-c:{v}", "copy"]
+    # x264 keeps its default threads: capping small rungs at one thread measured no CPU
+    # saving (bench/, 0.91 vs 0.92 CPU-s/s) and ffmpeg 5.1 then runs those encoders on its
+    # own main thread, one after another, so the ladder fell behind real time (1.2× wall).
     # Keyframes at every segment boundary, by time (robust to variable frame rate) and by a
     # fixed GOP with scene-cut keyframes off, so every rung cuts its segments at the same
     # instants and players can switch renditions at any segment.
@@ -166,22 +169,54 @@ def _video_codec_args(
     ]
 
 
+KEPT_SAMPLE_RATES = (44_100, 48_000)
+"""Source sample rates AAC is encoded at unchanged; others are resampled to
+``EncoderSettings.audio_sample_rate`` (the two rates every HLS player and TV box plays)."""
+
+
+def _sample_rate(source: SourceInfo, settings: EncoderSettings) -> int:
+    # Resampling 44.1 kHz to 48 kHz costs CPU and ~9 % more samples to code for nothing a
+    # listener hears; copied rungs keep the source's rate anyway, so keeping it also keeps
+    # every rendition of a ladder at one rate.
+    if source.audio_sample_rate in KEPT_SAMPLE_RATES:
+        return source.audio_sample_rate
+    return settings.audio_sample_rate
+
+
+def _aac_coder(kbps: int, channels: int) -> str:
+    # ffmpeg's "fast" coder is the old two-loop search: at 64 kbit/s per channel and above it
+    # sounds as good as "twoloop" or better at a fraction of the CPU; below, twoloop's
+    # perceptual tuning is worth its cost (FFmpeg commit fcb681ac, "aacenc: use the fast
+    # coder as the default", 2018, whose reasoning holds though the default was restored).
+    return "fast" if kbps >= 64 * channels else "twoloop"
+
+
 def _audio_codec_args(
-    index: int, rung: PlannedRung, source: SourceInfo, settings: EncoderSettings
+    index: int,
+    rung: PlannedRung,
+    source: SourceInfo,
+    settings: EncoderSettings,
+    straightforward: bool = False,
 ) -> list[str]:
     a = f"a:{index}"
     if rung.audio_copy:
         return [f"-c:{a}", "copy"]
     channels = min(source.audio_channels or 2, 2)
+    if straightforward:
+        rate, coder = settings.audio_sample_rate, []
+    else:
+        rate = _sample_rate(source, settings)
+        coder = [f"-aac_coder:{a}", _aac_coder(rung.audio_kbps, channels)]
     return [
         f"-c:{a}",
         "aac",
+        *coder,
         f"-b:{a}",
         f"{rung.audio_kbps}k",
         f"-ac:{a}",
         str(channels),
         f"-ar:{a}",
-        str(settings.audio_sample_rate),
+        str(rate),
     ]
 
 
@@ -190,8 +225,15 @@ def _ladder_args(
     source: SourceInfo,
     segment_s: float,
     settings: EncoderSettings,
+    *,
+    straightforward: bool = False,
 ) -> tuple[list[str], str]:
-    """Filter graph, maps and codec options for a plan, and its ``-var_stream_map``."""
+    """Filter graph, maps and codec options for a plan, and its ``-var_stream_map``.
+
+    ``straightforward`` builds the bench's reference the way a typical nginx-rtmp/SRS exec
+    ladder does it: every rung scaled from the source, AAC per rendition with
+    ffmpeg's default coder at 48 kHz.
+    """
     videos = [r for r in planned if r.kind == "video"]
     audios = [r for r in planned if r.kind == "audio"]
     if videos and not source.has_video:
@@ -201,13 +243,10 @@ def _ladder_args(
     encoded = [i for i, r in enumerate(videos) if not r.passthrough]
     args: list[str] = []
     if encoded:
-        # One decode, split once per encoded rung (DESIGN.md § Live).
-        if len(encoded) == 1:
-            chains = [f"[0:v:0]{_scale(videos[encoded[0]])}[v{encoded[0]}]"]
-        else:
-            labels = "".join(f"[s{i}]" for i in encoded)
-            chains = [f"[0:v:0]split={len(encoded)}{labels}"]
-            chains += [f"[s{i}]{_scale(videos[i])}[v{i}]" for i in encoded]
+        # One decode for the whole ladder (DESIGN.md § Live).
+        chains = (
+            _split_graph(videos, encoded) if straightforward else _cascade_graph(videos, encoded)
+        )
         args += ["-filter_complex", ";".join(chains)]
     for i, rung in enumerate(videos):
         args += ["-map", "0:v:0" if rung.passthrough else f"[v{i}]"]
@@ -223,7 +262,7 @@ def _ladder_args(
         args += _video_codec_args(i, rung, segment_s, settings)
     if with_audio:
         for i, rung in enumerate([*videos, *audios]):
-            args += _audio_codec_args(i, rung, source, settings)
+            args += _audio_codec_args(i, rung, source, settings, straightforward)
     entries = [
         f"v:{i},a:{i},name:{r.name}" if with_audio else f"v:{i},name:{r.name}"
         for i, r in enumerate(videos)
@@ -236,6 +275,38 @@ def _ladder_args(
 def _scale(rung: PlannedRung) -> str:
     # format=yuv420p: 8-bit 4:2:0 is what the H.264 profiles we signal (and phones) decode.
     return f"scale={rung.width}:{rung.height},format=yuv420p"
+
+
+def _split_graph(videos: Sequence[PlannedRung], encoded: Sequence[int]) -> list[str]:
+    """Every encoded rung scaled from the decoded source (the reference's way)."""
+    if len(encoded) == 1:
+        return [f"[0:v:0]{_scale(videos[encoded[0]])}[v{encoded[0]}]"]
+    labels = "".join(f"[s{i}]" for i in encoded)
+    chains = [f"[0:v:0]split={len(encoded)}{labels}"]
+    return chains + [f"[s{i}]{_scale(videos[i])}[v{i}]" for i in encoded]
+
+
+def _cascade_graph(videos: Sequence[PlannedRung], encoded: Sequence[int]) -> list[str]:
+    """Each encoded rung scaled from the next larger one: 1080p → 720p → 480p → …
+
+    Scaling dominates the filter cost and shrinks with its input: from 1080p, four rungs
+    cost swscale about 0.24 CPU-s per media second; cascaded, 0.10 (bench/). Each step is a
+    small bicubic downscale of an already filtered picture, so the result stays within 0.001
+    SSIM of scaling from the source (1080p30 test source, 720p…240p, against lanczos).
+    Rungs are planned largest first with the source's aspect ratio, so each one fits inside
+    the one before. Only the first step converts the pixel format; the rest inherit 4:2:0.
+    """
+    chains: list[str] = []
+    source = "[0:v:0]"
+    for n, i in enumerate(encoded):
+        rung = videos[i]
+        step = _scale(rung) if n == 0 else f"scale={rung.width}:{rung.height}"
+        if n == len(encoded) - 1:
+            chains.append(f"{source}{step}[v{i}]")
+        else:
+            chains.append(f"{source}{step},split=2[v{i}][c{i}]")
+            source = f"[c{i}]"
+    return chains
 
 
 def _hls_output(
@@ -344,6 +415,10 @@ def audio_hls_command(
 ) -> list[str]:
     """AAC HLS for an audio resource into ``out_dir/audio/``; remuxed when already AAC-LC.
 
+    ``kbps`` is the stereo rate; :func:`~culturecast.transcode.ladder.plan_audio` halves it
+    for mono and caps it at the source's rate, and the source's 44.1/48 kHz is kept, so a
+    64 kbit/s mono 评书 MP3 becomes 64 kbit/s mono AAC-LC at 44.1 kHz.
+
     Cover art in MP3/M4A files is a video stream; ``-vn`` and the explicit map drop it.
     """
     settings = settings or EncoderSettings()
@@ -356,15 +431,18 @@ def audio_hls_command(
         if loudnorm:
             # loudnorm resamples to 192 kHz internally; -ar brings it back down.
             args += ["-af", LOUDNORM_FILTER]
+        channels = min(source.audio_channels or 2, 2)
         args += [
             "-c:a",
             "aac",
+            "-aac_coder",
+            _aac_coder(rung.audio_kbps, channels),
             "-b:a",
             f"{rung.audio_kbps}k",
             "-ac",
-            str(min(source.audio_channels or 2, 2)),
+            str(channels),
             "-ar",
-            str(settings.audio_sample_rate),
+            str(_sample_rate(source, settings)),
         ]
     return [
         *_head(settings),
@@ -474,7 +552,11 @@ def all_encode_command(
     limits: ProbeLimits | None = None,
     settings: EncoderSettings | None = None,
 ) -> list[str]:
-    """Reference for bench/: the same plan with nothing passed through (top rung re-encoded)."""
+    """Reference for bench/: the plan with nothing passed through (top rung re-encoded), built
+    the straightforward way (see ``_ladder_args``): every rung scaled from the source, x264's
+    default threads, AAC per rendition with ffmpeg's default coder at 48 kHz."""
+    settings = settings or EncoderSettings()
+    out_dir = _check_out_dir(out_dir)
     encoded = [
         replace(
             r,
@@ -487,9 +569,13 @@ def all_encode_command(
         else r
         for r in planned
     ]
-    return vod_hls_command(
-        encoded, source, input_path, out_dir, segment_s, limits=limits, settings=settings
-    )
+    ladder_args, var_map = _ladder_args(encoded, source, segment_s, settings, straightforward=True)
+    return [
+        *_head(settings),
+        *_file_input(source, input_path, limits or ProbeLimits()),
+        *ladder_args,
+        *_hls_output(out_dir, segment_s, "vod", "independent_segments", var_map),
+    ]
 
 
 def per_rendition_commands(
@@ -502,7 +588,8 @@ def per_rendition_commands(
     limits: ProbeLimits | None = None,
     settings: EncoderSettings | None = None,
 ) -> list[list[str]]:
-    """Reference for bench/: one ffmpeg per rendition, each decoding the input again."""
+    """Reference for bench/: one ffmpeg per rendition, each decoding the input again (and
+    built as straightforwardly as :func:`all_encode_command`)."""
     settings = settings or EncoderSettings()
     out_dir = _check_out_dir(out_dir)
     commands: list[list[str]] = []
@@ -517,7 +604,7 @@ def per_rendition_commands(
         if rung.kind == "video":
             args += _video_codec_args(0, rung, segment_s, settings)
         if source.has_audio:
-            args += _audio_codec_args(0, rung, source, settings)
+            args += _audio_codec_args(0, rung, source, settings, straightforward=True)
         streams = ["v:0"] if rung.kind == "video" else []
         streams += ["a:0"] if source.has_audio else []
         var_map = ",".join([*streams, f"name:{rung.name}"])

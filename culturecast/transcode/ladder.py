@@ -293,6 +293,8 @@ def plan_ladder(
             )
         planned = sorted(sizes.values(), key=lambda r: r.width * r.height, reverse=True)
         _dedupe_names(planned)
+        if allow_passthrough:
+            planned = [_copy_audio_if_cheaper(r, source) for r in planned]
         if planned and allow_passthrough:
             top = planned[0]
             source_kbps = _source_video_kbps(source)
@@ -325,21 +327,34 @@ def plan_ladder(
                 )
     if source.has_audio and (ladder.audio_only_kbps > 0 or not planned):
         kbps = ladder.audio_only_kbps or 64
-        planned.append(
-            PlannedRung(
-                name="audio",
-                kind="audio",
-                width=0,
-                height=0,
-                video_kbps=0,
-                maxrate_kbps=0,
-                bufsize_kbps=0,
-                audio_kbps=kbps,
-                profile="",
-                level="",
-            )
+        audio_only = PlannedRung(
+            name="audio",
+            kind="audio",
+            width=0,
+            height=0,
+            video_kbps=0,
+            maxrate_kbps=0,
+            bufsize_kbps=0,
+            audio_kbps=kbps,
+            profile="",
+            level="",
         )
+        if allow_passthrough:
+            audio_only = _copy_audio_if_cheaper(audio_only, source)
+        planned.append(audio_only)
     return planned
+
+
+def _copy_audio_if_cheaper(rung: PlannedRung, source: SourceInfo) -> PlannedRung:
+    # ffmpeg encodes audio once per rendition (the HLS muxer refuses one stream in two
+    # variants), so every copy saves one AAC encode; copying AAC-LC that is no larger than
+    # the rung's budget also spares the listener a second generation of lossy coding.
+    if rung.audio_copy or not audio_can_copy(source) or not source.audio_bit_rate:
+        return rung
+    source_kbps = math.ceil(source.audio_bit_rate / 1000)
+    if source_kbps > rung.audio_kbps:
+        return rung
+    return replace(rung, audio_copy=True, audio_kbps=source_kbps)
 
 
 def _source_video_kbps(source: SourceInfo) -> int | None:
@@ -369,14 +384,33 @@ def audio_can_copy(source: SourceInfo) -> bool:
     return source.audio_codec == "aac" and source.audio_profile in (None, "LC")
 
 
+def audio_kbps_for(source: SourceInfo, stereo_kbps: int) -> int:
+    """AAC-LC bit rate for ``source`` given the rate configured for stereo.
+
+    Mono (most 评书 and lectures) gets half: 64 kbit/s mono AAC-LC is the usual rate for
+    speech and carries as much per channel as 128 kbit/s stereo. Never more than the source
+    had (rounded up to 8 kbit/s) — a 64 kbit/s MP3 gains nothing from 128 kbit/s AAC — but
+    not below 32 kbit/s per channel, where AAC-LC itself starts to sound poor.
+    """
+    channels = min(source.audio_channels or 2, 2)
+    kbps = stereo_kbps if channels == 2 else max(16, stereo_kbps // 2)
+    if source.audio_bit_rate:
+        source_kbps = math.ceil(source.audio_bit_rate / 8000) * 8
+        kbps = min(kbps, max(source_kbps, 32 * channels))
+    return kbps
+
+
 def plan_audio(source: SourceInfo, *, kbps: int = 128, loudnorm: bool = False) -> PlannedRung:
     """The single rendition of an audio resource (评书, music): remuxed when already AAC-LC
-    and not loudness-normalised, else encoded at ``kbps``."""
+    and not loudness-normalised, else encoded at :func:`audio_kbps_for` of ``kbps`` (the
+    stereo rate; mono gets half)."""
     if not source.has_audio:
         raise ValueError("the source has no audio stream")
     copy = audio_can_copy(source) and not loudnorm
     if copy and source.audio_bit_rate:
         kbps = math.ceil(source.audio_bit_rate / 1000)
+    elif not copy:
+        kbps = audio_kbps_for(source, kbps)
     return PlannedRung(
         name="audio",
         kind="audio",

@@ -51,7 +51,7 @@ LIVE_1080P30 = [
     "-i",
     "pipe:0",
     "-filter_complex",
-    "[0:v:0]split=3[s1][s2][s3];[s1]scale=1280:720,format=yuv420p[v1];[s2]scale=854:480,format=yuv420p[v2];[s3]scale=640:360,format=yuv420p[v3]",
+    "[0:v:0]scale=1280:720,format=yuv420p,split=2[v1][c1];[c1]scale=854:480,split=2[v2][c2];[c2]scale=640:360[v3]",
     "-map",
     "0:v:0",
     "-map",
@@ -137,15 +137,11 @@ LIVE_1080P30 = [
     "-c:a:0",
     "copy",
     "-c:a:1",
-    "aac",
-    "-b:a:1",
-    "128k",
-    "-ac:a:1",
-    "2",
-    "-ar:a:1",
-    "48000",
+    "copy",
     "-c:a:2",
     "aac",
+    "-aac_coder:a:2",
+    "twoloop",
     "-b:a:2",
     "96k",
     "-ac:a:2",
@@ -154,6 +150,8 @@ LIVE_1080P30 = [
     "48000",
     "-c:a:3",
     "aac",
+    "-aac_coder:a:3",
+    "twoloop",
     "-b:a:3",
     "96k",
     "-ac:a:3",
@@ -162,6 +160,8 @@ LIVE_1080P30 = [
     "48000",
     "-c:a:4",
     "aac",
+    "-aac_coder:a:4",
+    "twoloop",
     "-b:a:4",
     "64k",
     "-ac:a:4",
@@ -212,7 +212,7 @@ LIVE_720P_RESUME = [
     "-i",
     "pipe:0",
     "-filter_complex",
-    "[0:v:0]split=2[s1][s2];[s1]scale=854:480,format=yuv420p[v1];[s2]scale=640:360,format=yuv420p[v2]",
+    "[0:v:0]scale=854:480,format=yuv420p,split=2[v1][c1];[c1]scale=640:360[v2]",
     "-map",
     "0:v:0",
     "-map",
@@ -274,29 +274,19 @@ LIVE_720P_RESUME = [
     "-c:a:0",
     "copy",
     "-c:a:1",
-    "aac",
-    "-b:a:1",
-    "96k",
-    "-ac:a:1",
-    "1",
-    "-ar:a:1",
-    "48000",
+    "copy",
     "-c:a:2",
-    "aac",
-    "-b:a:2",
-    "96k",
-    "-ac:a:2",
-    "1",
-    "-ar:a:2",
-    "48000",
+    "copy",
     "-c:a:3",
     "aac",
+    "-aac_coder:a:3",
+    "fast",
     "-b:a:3",
     "64k",
     "-ac:a:3",
     "1",
     "-ar:a:3",
-    "48000",
+    "44100",
     "-max_muxing_queue_size",
     "1024",
     "-f",
@@ -344,7 +334,7 @@ VOD_1080P30 = [
     "-i",
     "/data/originals/r1.mp4",
     "-filter_complex",
-    "[0:v:0]split=3[s1][s2][s3];[s1]scale=1280:720,format=yuv420p[v1];[s2]scale=854:480,format=yuv420p[v2];[s3]scale=640:360,format=yuv420p[v3]",
+    "[0:v:0]scale=1280:720,format=yuv420p,split=2[v1][c1];[c1]scale=854:480,split=2[v2][c2];[c2]scale=640:360[v3]",
     "-map",
     "0:v:0",
     "-map",
@@ -430,15 +420,11 @@ VOD_1080P30 = [
     "-c:a:0",
     "copy",
     "-c:a:1",
-    "aac",
-    "-b:a:1",
-    "128k",
-    "-ac:a:1",
-    "2",
-    "-ar:a:1",
-    "48000",
+    "copy",
     "-c:a:2",
     "aac",
+    "-aac_coder:a:2",
+    "twoloop",
     "-b:a:2",
     "96k",
     "-ac:a:2",
@@ -447,6 +433,8 @@ VOD_1080P30 = [
     "48000",
     "-c:a:3",
     "aac",
+    "-aac_coder:a:3",
+    "twoloop",
     "-b:a:3",
     "96k",
     "-ac:a:3",
@@ -455,6 +443,8 @@ VOD_1080P30 = [
     "48000",
     "-c:a:4",
     "aac",
+    "-aac_coder:a:4",
+    "twoloop",
     "-b:a:4",
     "64k",
     "-ac:a:4",
@@ -508,7 +498,7 @@ VOD_480P_VP8 = [
     "-i",
     "/data/originals/r2.webm",
     "-filter_complex",
-    "[0:v:0]split=2[s0][s1];[s0]scale=854:480,format=yuv420p[v0];[s1]scale=640:360,format=yuv420p[v1]",
+    "[0:v:0]scale=854:480,format=yuv420p,split=2[v0][c0];[c0]scale=640:360[v1]",
     "-map",
     "[v0]",
     "-map",
@@ -563,6 +553,8 @@ VOD_480P_VP8 = [
     "expr:gte(t,n_forced*6)",
     "-c:a:0",
     "aac",
+    "-aac_coder:a:0",
+    "fast",
     "-b:a:0",
     "96k",
     "-ac:a:0",
@@ -571,6 +563,8 @@ VOD_480P_VP8 = [
     "48000",
     "-c:a:1",
     "aac",
+    "-aac_coder:a:1",
+    "fast",
     "-b:a:1",
     "96k",
     "-ac:a:1",
@@ -579,6 +573,8 @@ VOD_480P_VP8 = [
     "48000",
     "-c:a:2",
     "aac",
+    "-aac_coder:a:2",
+    "fast",
     "-b:a:2",
     "64k",
     "-ac:a:2",
@@ -640,12 +636,14 @@ AUDIO_MP3_LOUDNORM = [
     "loudnorm=I=-16:TP=-1.5:LRA=11",
     "-c:a",
     "aac",
+    "-aac_coder",
+    "fast",
     "-b:a",
-    "128k",
+    "64k",
     "-ac",
     "1",
     "-ar",
-    "48000",
+    "44100",
     "-max_muxing_queue_size",
     "1024",
     "-f",
@@ -862,8 +860,12 @@ def test_poster_at_ten_percent() -> None:
 
 def test_live_without_known_keyframes_encodes_every_rung() -> None:
     cmd = live_hls_command(live_plan(kf=None), S1080, "/spool/ev1")
-    assert "copy" not in cmd
-    assert "[0:v:0]split=4[s0][s1][s2][s3]" in cmd[cmd.index("-filter_complex") + 1]
+    assert [cmd[cmd.index(f"-c:v:{i}") + 1] for i in range(4)] == ["libx264"] * 4
+    assert cmd[cmd.index("-filter_complex") + 1] == (
+        "[0:v:0]scale=1920:1080,format=yuv420p,split=2[v0][c0];"
+        "[c0]scale=1280:720,split=2[v1][c1];[c1]scale=854:480,split=2[v2][c2];"
+        "[c2]scale=640:360[v3]"
+    )
 
 
 def test_single_encoded_rung_needs_no_split() -> None:
@@ -900,6 +902,29 @@ def test_all_encode_reference_reencodes_top_rung() -> None:
     assert cmd[cmd.index("-var_stream_map") + 1] == (
         "v:0,a:0,name:1080p v:1,a:1,name:720p v:2,a:2,name:480p v:3,a:3,name:360p a:4,name:audio"
     )
+    # Built the straightforward way, not with our live tunings: no cascade, no thread caps,
+    # every rendition's AAC encoded with ffmpeg's default coder at 48 kHz.
+    assert not any(a.startswith(("-threads", "-aac_coder")) for a in cmd)
+    assert [cmd[i + 1] for i, a in enumerate(cmd) if a.startswith("-ar:a:")] == ["48000"] * 5
+    assert [cmd[i + 1] for i, a in enumerate(cmd) if a.startswith("-c:a:")] == ["aac"] * 5
+
+
+def test_audio_keeps_44k1_and_48k_and_resamples_other_rates() -> None:
+    planned = plan_ladder(DEFAULT_VOD_LADDER, VP8)
+    cmd = vod_hls_command(planned, VP8, "/in/a.webm", "/out")
+    assert cmd[cmd.index("-ar:a:0") + 1] == "48000"  # the source's own rate
+    odd = replace(VP8, audio_sample_rate=22_050)
+    cmd = vod_hls_command(plan_ladder(DEFAULT_VOD_LADDER, odd), odd, "/in/a.webm", "/out")
+    assert cmd[cmd.index("-ar:a:0") + 1] == "48000"
+
+
+def test_aac_coder_is_fast_from_64k_per_channel() -> None:
+    mono = audio_hls_command(MP3, "/in/a.mp3", "/out")  # 64 kbit/s mono
+    assert (mono[mono.index("-aac_coder") + 1], mono[mono.index("-b:a") + 1]) == ("fast", "64k")
+    assert mono[mono.index("-ar") + 1] == "44100"
+    stereo = replace(MP3, audio_channels=2)
+    low = audio_hls_command(stereo, "/in/a.mp3", "/out", kbps=96)  # 48 kbit/s per channel
+    assert low[low.index("-aac_coder") + 1] == "twoloop"
 
 
 def test_per_rendition_reference_is_one_command_per_rung() -> None:

@@ -173,9 +173,49 @@ def test_plan_audio_remuxes_aac_and_encodes_others() -> None:
     assert not plan_audio(M4A, loudnorm=True).audio_copy
     mp3 = plan_audio(MP3, kbps=96)
     assert not mp3.audio_copy
-    assert mp3.audio_kbps == 96
+    assert mp3.audio_kbps == 48  # mono: half the stereo rate
     with pytest.raises(ValueError, match="no audio"):
         plan_audio(replace(MP3, has_audio=False))
+
+
+def test_audio_rate_is_per_channel_and_never_above_the_source() -> None:
+    # A 64 kbit/s mono 评书 MP3 becomes 64 kbit/s mono AAC, the usual rate for speech.
+    assert plan_audio(replace(MP3, audio_bit_rate=64_000)).audio_kbps == 64
+    assert plan_audio(MP3).audio_kbps == 64  # 128 kbit/s mono MP3: mono rate
+    stereo = replace(MP3, audio_channels=2)
+    assert plan_audio(stereo).audio_kbps == 128
+    assert plan_audio(replace(stereo, audio_bit_rate=320_000)).audio_kbps == 128
+    assert plan_audio(replace(stereo, audio_bit_rate=95_000)).audio_kbps == 96  # 8k steps
+    assert plan_audio(replace(stereo, audio_bit_rate=None)).audio_kbps == 128
+    # Floors of 32 kbit/s per channel, where AAC-LC starts to sound poor.
+    assert plan_audio(replace(MP3, audio_bit_rate=16_000)).audio_kbps == 32
+    assert plan_audio(replace(stereo, audio_bit_rate=24_000)).audio_kbps == 64
+    assert plan_audio(replace(MP3, audio_channels=6)).audio_kbps == 128  # downmixed to 2
+
+
+def test_encoded_rungs_copy_aac_lc_that_fits_their_audio_rate() -> None:
+    # The 1080p source's AAC-LC is 128 kbit/s: the 720p rung (128k) takes it as is, the
+    # 96k rungs and the 64k audio-only rung encode.
+    planned = plan_ladder(DEFAULT_VOD_LADDER, SRC_1080)
+    assert [(r.name, r.audio_copy, r.audio_kbps) for r in planned] == [
+        ("1080p", True, 128),
+        ("720p", True, 128),
+        ("480p", False, 96),
+        ("360p", False, 96),
+        ("audio", False, 64),
+    ]
+    low = replace(SRC_1080, audio_bit_rate=48_000)
+    assert all(r.audio_copy for r in plan_ladder(DEFAULT_VOD_LADDER, low))
+    unknown = replace(SRC_1080, audio_bit_rate=None)
+    assert [r.audio_copy for r in plan_ladder(DEFAULT_VOD_LADDER, unknown)] == [
+        True,  # the passed-through rung keeps its audio whatever its rate
+        False,
+        False,
+        False,
+        False,
+    ]
+    he_aac = replace(SRC_1080, audio_profile="HE-AAC")
+    assert not any(r.audio_copy for r in plan_ladder(DEFAULT_VOD_LADDER, he_aac))
 
 
 def test_levels_follow_annex_a() -> None:
