@@ -72,6 +72,7 @@ export class Playback {
       return false;
     }
     this.session = res.data;
+    this.item = { item_type: itemType, item_id: itemId };
     if (resume) this.setupResume(`cc:pos:${itemType}:${itemId}`);
     if (!(await this.attach(res.data.master_url))) return false;
     const every = Math.max(1, Number(res.data.heartbeat_interval_s) || 15) * 1000;
@@ -149,7 +150,27 @@ export class Playback {
       this.saveResume();
       return;
     }
-    fetch(HEARTBEAT, { method: "POST", headers: { "Content-Type": "application/json" }, body, keepalive: true }).catch(() => {});
+    fetch(HEARTBEAT, { method: "POST", headers: { "Content-Type": "application/json" }, body, keepalive: true })
+      .then((response) => {
+        // A session the server no longer knows (no beat for minutes: a sleeping phone, a
+        // paused tab) is over; keep counting this viewing under a new one.
+        if (response.status === 404 && this.item) this.renew();
+      })
+      .catch(() => {});
+  }
+
+  async renew() {
+    if (this.renewing) return;
+    this.renewing = true;
+    try {
+      const res = await api(PLAY, { method: "POST", body: this.item });
+      if (res.ok) {
+        this.session = res.data;
+        this.seq = 0;
+      }
+    } finally {
+      this.renewing = false;
+    }
   }
 
   /** "Continue where you stopped", per device and item, without login. */
