@@ -9,7 +9,9 @@ Python server spends, so the server, not the client, is the bottleneck — the r
 the server's CPU use per wall second (near 1.0 means it was saturated) and its CPU time per
 request, which other programs on a shared machine disturb far less than the rate. Every
 server gets the same CONNECTIONS keep-alive connections, a warm-up, then the measured run;
-the servers are measured in turn, ROUNDS times, and the median round of each is reported.
+the servers are measured in turn, ROUNDS times, and each subject's share is its rate over the
+reference's rate in the same round (neighbours in time, so under the same outside load), the
+median over the rounds reported.
 
 The views servers are the real application (``create_app``: middleware, metrics, routing)
 with one published resource; SESSIONS playback sessions are started first and wrk sends
@@ -46,7 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 CONNECTIONS = 64
 SESSIONS = 1000
 WARMUP_S = 2.0
-ROUNDS = 3
+ROUNDS = 5
 PATH = "/api/v1/views/heartbeat"
 
 # wrk's Lua: each thread takes every n-th session id from the file and sends them round-robin
@@ -316,23 +318,28 @@ def main() -> None:
     median: dict[str, Any] = {
         kind: sorted(rs, key=lambda r: r["rps"])[len(rs) // 2] for kind, rs in rounds.items()
     }
-    reference = median["reference"]["rps"]
-    ref_cpu = median["reference"]["cpu_us"]
     print(
         f"heartbeats, one server process, wrk with {CONNECTIONS} connections, "
-        f"median of {rounds_n} rounds of {seconds:g} s (reference and subjects alternating)"
+        f"{rounds_n} rounds of {seconds:g} s (reference and subjects alternating); medians"
     )
+    print(
+        "  share = the subject's rate / the reference's rate of the same round (median over "
+        "rounds);\n  CPU = server CPU seconds per wall second (≈1.0: the server was the "
+        "bottleneck) and per request"
+    )
+    refs = rounds["reference"]
     for kind, name in names.items():
         r = median[kind]
-        share = r["rps"] / reference * 100 if reference else 0.0
-        cpu_share = ref_cpu / r["cpu_us"] * 100 if r["cpu_us"] else 0.0
+        pairs = list(zip(rounds[kind], refs, strict=True))
+        shares = sorted(x["rps"] / ref["rps"] * 100 for x, ref in pairs)
+        cpu_shares = sorted(ref["cpu_us"] / x["cpu_us"] * 100 for x, ref in pairs)
         all_rps = ", ".join(f"{x['rps']:.0f}" for x in rounds[kind])
         print(
-            f"  {name:40s} {r['rps']:7.0f} req/s  p50 {r['p50_ms']:6.2f} ms  "
+            f"  {name:40s} {r['rps']:6.0f} req/s  p50 {r['p50_ms']:6.2f} ms  "
             f"p99 {r['p99_ms']:6.2f} ms  errors {r['errors']:.0f}  "
-            f"{share:5.1f} % of reference  | server CPU {r['cpu_share']:4.2f}/s, "
-            f"{r['cpu_us']:5.0f} µs/req ({cpu_share:5.1f} % of ref's efficiency)  "
-            f"rounds: {all_rps}"
+            f"share {shares[len(shares) // 2]:5.1f} %  | CPU {r['cpu_share']:4.2f}, "
+            f"{r['cpu_us']:4.0f} µs/req (share by CPU {cpu_shares[len(cpu_shares) // 2]:5.1f} %)"
+            f"  rounds: {all_rps}"
         )
 
 
