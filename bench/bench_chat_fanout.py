@@ -15,8 +15,9 @@ doing the equivalent delivery work and nothing else — it decodes the sender's 
 a message of the same shape as the chat's (``42/chat,["message",{...,"at":...}]``), encodes
 it once and writes it to every connected socket; the clients parse both the same way. No
 Socket.IO session layer, no policy, no storage. ``chat-stock`` is the chat with
-python-socketio's stock ``AsyncManager`` (a task per recipient), for comparison with
-:mod:`culturecast.chat.fanout`.
+python-socketio's stock ``AsyncManager`` (a task per recipient) and Engine.IO's stock
+websocket transport (per-message deflate when the client offers it, as browsers and these
+clients do): the chat before :mod:`culturecast.chat.fanout`.
 
     .venv/bin/python bench/bench_chat_fanout.py [--clients 500 2000 5000] [--rate 2 4]
         [--seconds 10] [--servers bare chat chat-stock]
@@ -78,6 +79,10 @@ async def serve_chat(port: int, data_dir: Path, stock: bool) -> None:
     import socketio
 
     sio = create_socket_server(None, manager=socketio.AsyncManager() if stock else None)
+    if stock:  # and the stock websocket transport (per-message deflate when offered)
+        from engineio.async_drivers import aiohttp as eio_aiohttp
+
+        sio.eio._async = {**sio.eio._async, "websocket": eio_aiohttp.WebSocket}
     app = web.Application()
     attach(sio, app)
     # The sender may send as fast as the benchmark asks: the rate limits are not measured.
@@ -104,7 +109,7 @@ async def serve_bare(port: int) -> None:
     ids = iter(range(1 << 62))
 
     async def handler(request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse()
+        ws = web.WebSocketResponse(compress=False)  # as the chat's (chat/fanout.py)
         await ws.prepare(request)
         sockets.add(ws)
         try:
@@ -181,7 +186,9 @@ class Recorder:
 async def chat_client(
     session: aiohttp.ClientSession, url: str, on_frame: Callable[[str], None]
 ) -> aiohttp.ClientWebSocketResponse:
-    ws = await session.ws_connect(f"{url}/socket.io/?EIO=4&transport=websocket", heartbeat=None)
+    ws = await session.ws_connect(
+        f"{url}/socket.io/?EIO=4&transport=websocket", heartbeat=None, compress=15
+    )
     await ws.receive_str()  # Engine.IO open
     await ws.send_str('40/chat,{"guest":"b"}')
     await ws.receive_str()  # Socket.IO connect ack
@@ -203,7 +210,7 @@ async def chat_client(
 async def bare_client(
     session: aiohttp.ClientSession, url: str, on_frame: Callable[[str], None]
 ) -> aiohttp.ClientWebSocketResponse:
-    ws = await session.ws_connect(f"{url}/ws", heartbeat=None)
+    ws = await session.ws_connect(f"{url}/ws", heartbeat=None, compress=15)
 
     async def reader() -> None:
         async for msg in ws:

@@ -21,6 +21,13 @@ keep an index of each socket's rooms.
 ``AsyncRedisManager`` (rooms across api processes) whose local deliveries — of this
 process's emits and of those arriving from Redis — take the same path.
 
+Each delivery then costs the socket's writer one websocket frame. :class:`PlainWebSocket`
+makes that frame cheap: no per-message deflate — compressing a 150-byte comment once per
+recipient with that recipient's own zlib context is CPU per delivery for a few bytes
+saved, and the reference Engine.IO server turned it off by default in engine.io 4
+(``perMessageDeflate: false``); browsers offer it on every connection, so it would
+otherwise be on for everyone — and no ``inspect.iscoroutinefunction`` per frame.
+
 Written against python-socketio 5.x and python-engineio 4.x (``server.eio.sockets``,
 ``AsyncSocket.queue``, ``closing``/``closed``); ``tests/integration/chat/test_chat_fanout.py``
 pins the behaviour on real clients of both transports.
@@ -31,7 +38,9 @@ from __future__ import annotations
 from typing import Any
 
 import socketio
+from aiohttp import web
 from engineio import packet as eio_packet
+from engineio.async_drivers import aiohttp as eio_aiohttp
 from socketio import packet as sio_packet
 
 RoomKey = tuple[str, str]
@@ -133,3 +142,33 @@ class FanoutRedisManager(socketio.AsyncRedisManager, FanoutManager):  # type: ig
 
     def __init__(self, url: str, *, channel: str) -> None:
         socketio.AsyncRedisManager.__init__(self, url, channel=channel)
+
+
+class PlainWebSocket(eio_aiohttp.WebSocket):  # type: ignore[misc]
+    """Engine.IO's aiohttp websocket without per-message deflate (see the module's docs)."""
+
+    async def __call__(self, environ: dict[str, Any]) -> web.WebSocketResponse:
+        request = environ["aiohttp.request"]
+        self._sock = web.WebSocketResponse(
+            max_msg_size=self.server.max_http_buffer_size, compress=False
+        )
+        await self._sock.prepare(request)
+        self.environ = environ
+        await self.handler(self)
+        return self._sock
+
+    async def send(self, message: str | bytes) -> None:
+        if isinstance(message, bytes):
+            await self._sock.send_bytes(message)
+        else:
+            await self._sock.send_str(message)
+
+
+def use_plain_websockets(sio: socketio.AsyncServer) -> None:
+    """Serve ``sio``'s websockets with :class:`PlainWebSocket` (aiohttp mode only).
+
+    Engine.IO looks its transport up in a driver table shared by every server of the
+    process; this server gets its own copy with the one entry replaced."""
+    drivers = sio.eio._async
+    if drivers.get("websocket") is eio_aiohttp.WebSocket:
+        sio.eio._async = {**drivers, "websocket": PlainWebSocket}

@@ -32,7 +32,7 @@ import socketio
 from aiohttp import web
 
 from culturecast.chat.events import NAMESPACE, RefusalCode, ServerEvent, refusal_message
-from culturecast.chat.fanout import FanoutManager, FanoutRedisManager
+from culturecast.chat.fanout import FanoutManager, FanoutRedisManager, use_plain_websockets
 from culturecast.chat.service import ChatService, ConnectRefused
 
 log = logging.getLogger("culturecast.chat")
@@ -143,7 +143,7 @@ def create_socket_server(
             if redis_url is not None
             else FanoutManager()
         )
-    return ChatSocketServer(
+    sio = ChatSocketServer(
         async_mode="aiohttp",
         client_manager=manager,
         max_http_buffer_size=max_frame_bytes,
@@ -151,6 +151,8 @@ def create_socket_server(
         logger=False,
         engineio_logger=False,
     )
+    use_plain_websockets(sio)
+    return sio
 
 
 def attach(sio: socketio.AsyncServer, app: web.Application) -> None:

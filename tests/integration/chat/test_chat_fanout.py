@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import secrets
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import aiohttp
 import pytest
 import socketio
 from aiohttp import web
@@ -209,3 +211,30 @@ async def test_a_room_on_two_servers_through_redis_gets_every_comment_once_in_or
     finally:
         for c in counters:
             await c.close()
+
+
+async def test_websockets_decline_per_message_deflate_browsers_offer(database: Database) -> None:
+    async with chat_server(database, MemoryCounters()) as server:
+        event_id = await live_event(database)
+        async with aiohttp.ClientSession() as http:
+            # Offer permessage-deflate as every browser does (RFC 7692 §5).
+            ws = await http.ws_connect(
+                f"{server.url}/socket.io/?EIO=4&transport=websocket", compress=15
+            )
+            try:
+                assert "Sec-WebSocket-Extensions" not in ws._response.headers
+                assert ws.compress == 0
+                assert (await ws.receive_str()).startswith("0{")  # Engine.IO open
+                await ws.send_str('40/chat,{"guest":"小王"}')
+                assert (await ws.receive_str()).startswith("40/chat,")
+                await ws.send_str(f'42/chat,["join",{{"event_id":"{event_id}"}}]')
+                while not (await ws.receive_str()).startswith('42/chat,["history"'):
+                    pass
+                await ws.send_str('42/chat,["send",{"text":"不压缩也很快"}]')
+                while True:
+                    frame = await ws.receive_str()
+                    if frame.startswith('42/chat,["message"'):
+                        break
+                assert json.loads(frame[len("42/chat,") :])[1]["text"] == "不压缩也很快"
+            finally:
+                await ws.close()
