@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
+import math
 import re
 import secrets
 from collections import OrderedDict
@@ -67,6 +68,7 @@ log = logging.getLogger("culturecast.views")
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{32}$")
 _SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{22}$")
 _SWAP_ATTEMPTS = 8
+_IDENTITY_REFRESH_S = 3600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,9 +149,13 @@ class ViewsService:
         self._beat_limit = AddressLimiter(counters, "beat", self.config.beats_per_minute)
         # The stored text of each session this process last wrote, with its decoded record:
         # the text is what the compare-and-set compares, the record saves a decode per beat.
-        self._cache: OrderedDict[str, tuple[str, state.SessionRecord]] = OrderedDict()
+        # ... and when this process last wrote the session's identity key (see state.py).
+        self._cache: OrderedDict[str, tuple[str, state.SessionRecord, float]] = OrderedDict()
         self._day = ("", 0.0, 0.0)  # the CST day last accounted, and its [start, end)
         self._session_ttl = state.ttl_seconds(self.rules.session_expiry_seconds + 60)
+        # Rewritten at most every _IDENTITY_REFRESH_S by a process beating the session, the
+        # identity outlives the progress key written after it (which lives _session_ttl).
+        self._identity_ttl = self._session_ttl + 2 * int(_IDENTITY_REFRESH_S)
         # No drain loop: figures go to the counters on every beat (tests, a single process).
         self._write_through = self.config.drain_interval_s <= 0
         self.media_requests_seen = 0
@@ -184,9 +190,12 @@ class ViewsService:
         session_id = session_id_of(token)
         session, deltas = await self._start(session_id, item, terminal, viewer, now)
         record = state.SessionRecord(session=session, org_path=item.org_path, is_live=item.is_live)
-        raw = state.encode_record(record)
+        await self._counters.set_value(
+            state.identity_key(session_id), state.encode_identity(record), self._identity_ttl
+        )
+        raw = state.encode_progress(session)
         await self._counters.set_value(state.session_key(session_id), raw, self._session_ttl)
-        self._remember(session_id, raw, record)
+        self._remember(session_id, raw, record, now)
         self._account(record, deltas, now)
         if self._write_through:
             await self.drain()
@@ -292,10 +301,9 @@ class ViewsService:
         raw: str | None
         record: state.SessionRecord | None
         if cached is not None:
-            raw, record = cached
+            raw, record, written = cached
         else:
-            raw = await self._counters.get_flag(key)
-            record = None if raw is None else state.decode_record(raw)
+            raw, record, written = await self._load(session_id)
         for _ in range(_SWAP_ATTEMPTS):
             if raw is None or record is None:
                 self._cache.pop(session_id, None)
@@ -303,23 +311,41 @@ class ViewsService:
             rejection = check_heartbeat(record.session, beat, now, self.rules)
             if rejection is BeatRejection.EXPIRED:
                 self._cache.pop(session_id, None)
-                await self._counters.delete(key)
+                await self._counters.delete(key, state.identity_key(session_id))
                 raise UnknownSession()
             if rejection is not None:
                 return False
             session, deltas = apply_heartbeat(record.session, beat, self.rules, now)
             updated = msgspec.structs.replace(record, session=session)
-            new_raw = state.encode_record(updated)
+            if now - written >= _IDENTITY_REFRESH_S:
+                await self._counters.set_value(
+                    state.identity_key(session_id),
+                    state.encode_identity(updated),
+                    self._identity_ttl,
+                )
+                written = now
+            new_raw = state.encode_progress(session)
             if await self._counters.swap_value(key, raw, new_raw, self._session_ttl):
-                self._remember(session_id, new_raw, updated)
+                self._remember(session_id, new_raw, updated, written)
                 deltas = await self._claim(session, deltas, now)
                 self._account(updated, deltas, now)
                 return True
             # Another process changed the session since this one saw it: start again from now.
-            raw = await self._counters.get_flag(key)
-            record = None if raw is None else state.decode_record(raw)
+            raw, record, _ = await self._load(session_id)
         log.warning("session %s not updated after %d tries", session_id, _SWAP_ATTEMPTS)
         return False
+
+    async def _load(self, session_id: str) -> tuple[str | None, state.SessionRecord | None, float]:
+        """The stored progress text, the record, and when this process last wrote the identity
+        (never: the first accepted beat here rewrites it, renewing its expiry)."""
+        raw = await self._counters.get_flag(state.session_key(session_id))
+        if raw is None:
+            return None, None, -math.inf
+        whole = state.decode_record(raw)  # written whole, before the split: still counts
+        if whole is not None:
+            return raw, whole, -math.inf
+        base = state.decode_identity(await self._counters.get_flag(state.identity_key(session_id)))
+        return raw, None if base is None else state.with_progress(base, raw), -math.inf
 
     async def _claim(self, session: PlaybackSession, deltas: ViewDeltas, now: float) -> ViewDeltas:
         """Count a play's effective view and completion once among the sessions continuing it
@@ -382,9 +408,11 @@ class ViewsService:
             self._day = (day, start, start + 86_400.0)
         return day
 
-    def _remember(self, session_id: str, raw: str, record: state.SessionRecord) -> None:
+    def _remember(
+        self, session_id: str, raw: str, record: state.SessionRecord, identity_written: float
+    ) -> None:
         cache = self._cache
-        cache[session_id] = (raw, record)
+        cache[session_id] = (raw, record, identity_written)
         cache.move_to_end(session_id)
         while len(cache) > self.config.session_cache_size:
             cache.popitem(last=False)

@@ -3,9 +3,15 @@
 Keys (all under the port's own prefix, ``cc:`` in Redis):
 
 ``views:s:<session_id>``
-    The playback session (a ``SessionRecord`` as a JSON array: the session's fields in
-    declaration order, the org path, is_live), renewed on every accepted beat and
-    expiring a minute after the policy would call it expired. Changed by compare-and-set
+    The playback session's progress: the fields a heartbeat changes (``PROGRESS_FIELDS``) as
+    a JSON array, renewed on every accepted beat and expiring a minute after the policy would
+    call the session expired. Changed by compare-and-set (``swap_value``), so two api processes
+    never both account the same beat interval.
+``views:si:<session_id>``
+    The session's identity: the fields fixed at its start, the org path and is_live (JSON
+    array). Written at the start and again about hourly while the session beats, so it
+    outlives the progress key. Kept apart because the compare-and-set sends the swapped text
+    twice per beat (expected and new): ~60 bytes instead of 200–400. Changed by compare-and-set
     (``swap_value``), so two api processes never both account the same beat interval.
 ``views:prior:<type>:<id>:<viewer>``
     The viewer's last counted play of the item (``PriorPlay``), for the 30 min dedupe window;
@@ -30,7 +36,7 @@ from __future__ import annotations
 import json
 import math
 import operator
-from dataclasses import fields
+from dataclasses import fields, replace
 from typing import Any, get_type_hints
 
 import msgspec
@@ -72,13 +78,72 @@ _legacy_record_decoder = msgspec.json.Decoder(SessionRecord)
 _prior_decoder = msgspec.json.Decoder(PriorPlay)
 
 
+PROGRESS_FIELDS = (
+    "last_beat_at",
+    "state",
+    "last_seq",
+    "watched_seconds",
+    "max_position",
+    "effective_counted",
+    "completion_counted",
+)
+"""The fields of ``PlaybackSession`` a heartbeat may change (``apply_heartbeat``)."""
+_IDENTITY_FIELDS = tuple(n for n in _SESSION_FIELDS if n not in PROGRESS_FIELDS)
+_progress_values = operator.attrgetter(*PROGRESS_FIELDS)
+_identity_values = operator.attrgetter(*_IDENTITY_FIELDS)
+_ProgressRow: Any = tuple.__class_getitem__(tuple(_session_hints[n] for n in PROGRESS_FIELDS))
+_IdentityRow: Any = tuple.__class_getitem__(tuple(_session_hints[n] for n in _IDENTITY_FIELDS))
+_progress_decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(_ProgressRow)
+_identity_decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(
+    tuple[_IdentityRow, tuple[str, ...], bool]
+)
+
+
+def identity_key(session_id: str) -> str:
+    return f"views:si:{session_id}"
+
+
+def encode_progress(session: PlaybackSession) -> str:
+    return _record_encoder.encode(_progress_values(session)).decode()
+
+
+def encode_identity(record: SessionRecord) -> str:
+    row = (_identity_values(record.session), record.org_path, record.is_live)
+    return _record_encoder.encode(row).decode()
+
+
+def decode_identity(raw: str | None) -> SessionRecord | None:
+    """A record with the identity's fields and progress as at the start (to be overlaid with
+    ``with_progress``), or None when the text is not an identity."""
+    if raw is None:
+        return None
+    try:
+        values, org_path, is_live = _identity_decoder.decode(raw)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
+    fixed = dict(zip(_IDENTITY_FIELDS, values, strict=True))
+    session = PlaybackSession(**fixed, last_beat_at=fixed["started_at"])
+    return SessionRecord(session=session, org_path=org_path, is_live=is_live)
+
+
+def with_progress(base: SessionRecord, raw: str) -> SessionRecord | None:
+    """``base`` with the progress stored as ``raw``; None when ``raw`` is not progress."""
+    try:
+        values = _progress_decoder.decode(raw)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
+    session = replace(base.session, **dict(zip(PROGRESS_FIELDS, values, strict=True)))
+    return msgspec.structs.replace(base, session=session)
+
+
 def encode_record(record: SessionRecord) -> str:
     row = (_session_values(record.session), record.org_path, record.is_live)
     return _record_encoder.encode(row).decode()
 
 
 def decode_record(raw: str) -> SessionRecord | None:
-    """The record, or None when the stored text is not one (a foreign or corrupt value)."""
+    """A whole record (as stored under the session key before progress and identity were
+    split), or None when the stored text is not one (a foreign or corrupt value)."""
     try:
         values, org_path, is_live = _row_decoder.decode(raw)
         return SessionRecord(session=PlaybackSession(*values), org_path=org_path, is_live=is_live)

@@ -9,8 +9,10 @@ import pytest
 from culturecast.media.views import state
 from culturecast.media.views.buffer import CounterBuffer, read_peak
 from culturecast.media.views.errors import InvalidQuery
+from culturecast.media.views.items import PlayableItem
 from culturecast.media.views.limits import AddressLimiter
 from culturecast.media.views.policy import (
+    Heartbeat,
     ItemType,
     PriorPlay,
     Terminal,
@@ -20,7 +22,14 @@ from culturecast.media.views.policy import (
     start_session,
 )
 from culturecast.media.views.rollup import RankBy
-from culturecast.media.views.service import is_session_id, is_token, session_id_of
+from culturecast.media.views.service import (
+    Viewer,
+    ViewsConfig,
+    ViewsService,
+    is_session_id,
+    is_token,
+    session_id_of,
+)
 from culturecast.media.views.stats import parse_month, parse_range, parse_rank, rows_of, to_csv
 from culturecast.storage.counters.memory import MemoryCounters
 
@@ -54,10 +63,86 @@ def test_session_record_round_trips() -> None:
     assert state.decode_record("not json") is None
     assert state.decode_record('{"session": 1}') is None
     assert state.decode_record('[["s", "resource"], [], false]') is None
-    # Stored compactly (the compare-and-set sends it twice per beat) ...
-    assert len(state.encode_record(record).encode()) < 220
-    # ... and a session stored in the earlier object form still reads (across an upgrade).
+    # A session stored whole in the earlier object form still reads (across an upgrade).
     assert state.decode_record(msgspec.json.encode(record).decode()) == record
+
+
+def test_session_progress_and_identity_make_the_record() -> None:
+    session, _ = start_session(
+        session_id="s" * 22,
+        item_type=ItemType.LIVE,
+        item_id="e",
+        org_id="o",
+        category="戏曲",
+        terminal=Terminal.WEB,
+        viewer_id="u:1",
+        duration=None,
+        prior=None,
+        now=NOW,
+        rules=ViewRules(),
+    )
+    record = state.SessionRecord(session=session, org_path=("o", "p", "q"), is_live=True)
+    progress = state.encode_progress(session)
+    # The compare-and-set of every beat sends the progress twice: it stays small.
+    assert len(progress.encode()) < 80
+    base = state.decode_identity(state.encode_identity(record))
+    assert base is not None
+    assert state.with_progress(base, progress) == record
+    assert state.with_progress(base, "not progress") is None
+    assert state.decode_identity("[1, 2]") is None
+    assert state.decode_identity(None) is None
+
+
+class _Resolver:
+    async def resolve(self, item_type: ItemType, item_id: str) -> PlayableItem | None:
+        return PlayableItem(
+            item_type=ItemType.RESOURCE,
+            item_id=item_id,
+            org_path=("o", "p"),
+            category="评书",
+            title="t",
+            duration_s=600.0,
+            master_key="vod/r/master.m3u8",
+            is_live=False,
+            public=True,
+            unavailable=None,
+        )
+
+
+async def test_another_process_continues_a_session_and_an_old_whole_record_counts() -> None:
+    clock = Clock()
+    counters = MemoryCounters(clock)
+    config = ViewsConfig(drain_interval_s=0)
+    here = ViewsService(counters, _Resolver(), clock, config)
+    there = ViewsService(counters, _Resolver(), clock, config)  # no cached sessions
+    started = await here.play(
+        ItemType.RESOURCE, "r", Terminal.WEB, Viewer("d:x", signed_in=False), "1.2.3.4"
+    )
+    sid = started.session_id
+    clock.now += 10
+    assert await there.heartbeat(sid, Heartbeat(position=10.0, seq=1))
+    clock.now += 10
+    # This process's cached copy is stale: it re-reads and applies its beat on top.
+    assert await here.heartbeat(sid, Heartbeat(position=20.0, seq=2))
+    assert not await there.heartbeat(sid, Heartbeat(position=5.0, seq=2))  # out of order
+    figures = await counters.hgetall(state.day_item_key("2024-03-10", "resource", "r"))
+    assert figures["watch_s"] == 20
+    # A session stored whole by an earlier version is read, counted and rewritten split.
+    record = state.decode_identity(await counters.get_flag(state.identity_key(sid)))
+    progress = await counters.get_flag(state.session_key(sid))
+    assert record is not None
+    assert progress is not None
+    whole = state.with_progress(record, progress)
+    assert whole is not None
+    await counters.set_value(state.session_key(sid), msgspec.json.encode(whole).decode(), 600)
+    await counters.delete(state.identity_key(sid))
+    fresh = ViewsService(counters, _Resolver(), clock, config)
+    clock.now += 10
+    assert await fresh.heartbeat(sid, Heartbeat(position=30.0, seq=3))
+    assert await counters.get_flag(state.identity_key(sid)) is not None
+    figures = await counters.hgetall(state.day_item_key("2024-03-10", "resource", "r"))
+    assert figures["watch_s"] == 30
+    await counters.close()
 
 
 def test_prior_play_round_trips_and_tolerates_junk() -> None:
