@@ -327,7 +327,8 @@ class ViewsService:
             new_raw = state.encode_progress(session)
             if await self._counters.swap_value(key, raw, new_raw, self._session_ttl):
                 self._remember(session_id, new_raw, updated, written)
-                deltas = await self._claim(session, deltas, now)
+                if deltas.effective or deltas.completions:  # rare: skip the coroutine
+                    deltas = await self._claim(session, deltas, now)
                 self._account(updated, deltas, now)
                 return True
             # Another process changed the session since this one saw it: start again from now.
