@@ -11,8 +11,8 @@ Keys (all under the port's own prefix, ``cc:`` in Redis):
     The session's identity: the fields fixed at its start, the org path and is_live (JSON
     array). Written at the start and again about hourly while the session beats, so it
     outlives the progress key. Kept apart because the compare-and-set sends the swapped text
-    twice per beat (expected and new): ~60 bytes instead of 200–400. Changed by compare-and-set
-    (``swap_value``), so two api processes never both account the same beat interval.
+    twice per beat (expected and new): ~60 bytes instead of 200–400. Never changes, so plain
+    writes suffice.
 ``views:prior:<type>:<id>:<viewer>``
     The viewer's last counted play of the item (``PriorPlay``), for the 30 min dedupe window;
     it expires with the window.
