@@ -218,7 +218,8 @@ class Heartbeat:
 
 @dataclass(frozen=True, slots=True)
 class ViewDeltas:
-    """What the counters must add after a session start or a heartbeat."""
+    """The additive view figures: what the counters must add after a session start or a
+    heartbeat, and (as ``rollup.Figures``) the sum over any set of sessions."""
 
     plays: int = 0
     """Plays (观看人次) to add: 1 on a counted session start."""
@@ -245,6 +246,11 @@ class ViewDeltas:
     def is_zero(self) -> bool:
         """True when the counters have nothing to add."""
         return self == NO_CHANGE
+
+    @property
+    def completion_rate(self) -> float:
+        """播完率 = completions / plays, a fraction; 0.0 without plays."""
+        return completion_rate(self.completions, self.plays)
 
 
 NO_CHANGE = ViewDeltas()

@@ -36,7 +36,6 @@ from culturecast.media.views.policy import (
     ItemType,
     Terminal,
     ViewDeltas,
-    completion_rate,
     days_of_month,
 )
 
@@ -72,45 +71,8 @@ MAX_ORG_LEVELS = 5
 """Province, city, county, township, village."""
 
 
-@dataclass(frozen=True, slots=True)
-class Figures:
-    """Additive view figures of some set of sessions."""
-
-    plays: int = 0
-    """观看人次/点击量."""
-    watch_seconds: float = 0.0
-    """浏览/学习时长, seconds."""
-    effective: int = 0
-    """有效观看 (有效学习次数)."""
-    completions: int = 0
-    """播完."""
-    effective_watch_seconds: float = 0.0
-    """有效学习时长: watch time of effective sessions, seconds."""
-
-    def __add__(self, other: Figures) -> Figures:
-        return Figures(
-            plays=self.plays + other.plays,
-            watch_seconds=self.watch_seconds + other.watch_seconds,
-            effective=self.effective + other.effective,
-            completions=self.completions + other.completions,
-            effective_watch_seconds=self.effective_watch_seconds + other.effective_watch_seconds,
-        )
-
-    @classmethod
-    def of(cls, deltas: ViewDeltas) -> Self:
-        """The figures a set of counter deltas adds up to."""
-        return cls(
-            plays=deltas.plays,
-            watch_seconds=deltas.watch_seconds,
-            effective=deltas.effective,
-            completions=deltas.completions,
-            effective_watch_seconds=deltas.effective_watch_seconds,
-        )
-
-    @property
-    def completion_rate(self) -> float:
-        """播完率 = completions / plays, a fraction; 0.0 without plays."""
-        return completion_rate(self.completions, self.plays)
+Figures = ViewDeltas
+"""Additive view figures of some set of sessions: the same five numbers a heartbeat adds."""
 
 
 ZERO = Figures()

@@ -230,7 +230,7 @@ def test_filters_by_subtree_and_days() -> None:
 
 def test_figures_add_up_counter_deltas() -> None:
     deltas = ViewDeltas(plays=1, watch_seconds=40, effective=1, effective_watch_seconds=40)
-    assert Figures.of(deltas) + Figures.of(deltas) == fig(plays=2, watch=80, eff=2, eff_watch=80)
+    assert deltas + deltas == fig(plays=2, watch=80, eff=2, eff_watch=80)
 
 
 def test_active_viewers_are_distinct_across_the_subtree() -> None:
@@ -457,7 +457,7 @@ def test_counted_sessions_roll_up_into_the_report() -> None:
         rows.append(
             row(
                 session.org_id,
-                Figures.of(total),
+                total,
                 day=cst_day(start),
                 terminal=terminal,
                 item=session.item_id,
