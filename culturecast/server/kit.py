@@ -22,7 +22,7 @@ from culturecast.server.api import ApiRoutes
 from culturecast.server.auth import bearer_token, require_principal
 from culturecast.server.context import SERVICES
 from culturecast.server.errors import Unauthorized
-from culturecast.server.jsonapi import Handler, json_response, read_json
+from culturecast.server.jsonapi import json_response, read_json
 
 ACTIONS = {a.value: a for a in Action}
 
@@ -33,32 +33,8 @@ class HttpKit:
     def __init__(self, app: web.Application, routes: ApiRoutes) -> None:
         self._app = app
         self.routes = routes
-
-    def add_route(
-        self,
-        method: str,
-        path: str,
-        handler: Handler,
-        *,
-        summary: str,
-        tag: str,
-        body: type | None = None,
-        response: type | None = None,
-        status: int = 200,
-        auth: bool = True,
-    ) -> None:
+        self.add_route = routes.add
         """Add a documented API route (it appears in ``/api/v1/openapi.json``)."""
-        self.routes.add(
-            method,
-            path,
-            handler,
-            summary=summary,
-            tag=tag,
-            body=body,
-            response=response,
-            status=status,
-            auth=auth,
-        )
 
     async def caller(self, request: web.Request) -> Principal:
         """The signed-in caller (``user_id``, ``username``, ``role``, ``org_id``), or 401."""
