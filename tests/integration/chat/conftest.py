@@ -18,13 +18,11 @@ from aiohttp.test_utils import TestServer
 
 from culturecast.server.app import create_app
 from culturecast.server.context import SERVICES
-from culturecast.server.settings import load_settings
 from culturecast.storage.database.port import Database
+from tests.integration.server.conftest import ADMIN_PASSWORD, test_settings
 from tests.support.api import Api
 from tests.support.chat import ChatClient
-from tests.support.engines import free_port
 
-ADMIN_PASSWORD = "admin-pass-123"
 _names = itertools.count(1)
 
 
@@ -94,15 +92,7 @@ class ChatWorld:
 
 @pytest.fixture
 async def world(data_dir: Path) -> AsyncIterator[ChatWorld]:
-    settings = load_settings(
-        {
-            "CULTURECAST_DATA_DIR": str(data_dir),
-            "CULTURECAST_ADMIN_PASSWORD": ADMIN_PASSWORD,
-            "CULTURECAST_HTTP_HOST": "127.0.0.1",
-            # Standalone apps listen for RTMP too: a free port lets tests run side by side.
-            "CULTURECAST_RTMP_PORT": str(free_port()),
-        }
-    )
+    settings = test_settings(data_dir)
     app = create_app(settings, "standalone")
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()

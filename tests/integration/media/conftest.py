@@ -14,7 +14,7 @@ import pytest
 
 from tests.integration.server.conftest import ADMIN_PASSWORD, start_api
 from tests.support.api import Api
-from tests.support.engines import S3Endpoint, free_port
+from tests.support.engines import S3Endpoint
 from tests.support.media import make_mp3, make_video
 
 PASSWORD = "media-pass-123"
@@ -78,7 +78,7 @@ async def make_cast(api: Api) -> Cast:
 
 @pytest.fixture
 async def cast(data_dir: Path) -> AsyncIterator[Cast]:
-    async for api in start_api(data_dir, CULTURECAST_RTMP_PORT=str(free_port())):
+    async for api in start_api(data_dir):
         yield await make_cast(api)
 
 
@@ -92,7 +92,6 @@ async def s3_cast(data_dir: Path, s3_endpoint: S3Endpoint) -> AsyncIterator[Cast
         CULTURECAST_S3_SECRET_KEY=s3_endpoint.secret_key,
         CULTURECAST_S3_BUCKET=bucket,
         CULTURECAST_S3_REGION=s3_endpoint.region,
-        CULTURECAST_RTMP_PORT=str(free_port()),
     ):
         yield await make_cast(api)
 

@@ -10,15 +10,16 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from culturecast.server.app import create_app
-from culturecast.server.settings import load_settings
+from culturecast.server.settings import Settings, load_settings
 from tests.support.api import Api
 from tests.support.engines import free_port
 
 ADMIN_PASSWORD = "admin-pass-123"
 
 
-async def start_api(data_dir: Path, **env: str) -> AsyncIterator[Api]:
-    settings = load_settings(
+def test_settings(data_dir: Path, **env: str) -> Settings:
+    """Settings of an in-process standalone app for tests; ``env`` adds or overrides."""
+    return load_settings(
         {
             "CULTURECAST_DATA_DIR": str(data_dir),
             "CULTURECAST_ADMIN_PASSWORD": ADMIN_PASSWORD,
@@ -28,6 +29,13 @@ async def start_api(data_dir: Path, **env: str) -> AsyncIterator[Api]:
             **env,
         }
     )
+
+
+test_settings.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test
+
+
+async def start_api(data_dir: Path, **env: str) -> AsyncIterator[Api]:
+    settings = test_settings(data_dir, **env)
     server = TestServer(create_app(settings, "standalone"), host="127.0.0.1")
     await server.start_server()
     async with aiohttp.ClientSession() as session:

@@ -18,10 +18,9 @@ from culturecast.media.views.service import ViewsConfig, ViewsService
 from culturecast.server.app import create_app
 from culturecast.server.context import SERVICES
 from culturecast.server.features.views import STATS_FLUSHER, VIEWS_CONFIG, VIEWS_SERVICE
-from culturecast.server.settings import load_settings
+from tests.integration.server.conftest import test_settings
 from tests.support.api import Api
 
-ADMIN_PASSWORD = "admin-pass-123"
 # 2024-03-10 08:00 China time: far from midnight, so a test's hours stay on one CST day.
 START = 1_710_028_800.0
 
@@ -71,16 +70,7 @@ class Stack:
 async def start_stack(
     data_dir: Path, clock: FakeClock, config: ViewsConfig | None = None, **env: str
 ) -> AsyncIterator[Stack]:
-    settings = load_settings(
-        {
-            "CULTURECAST_DATA_DIR": str(data_dir),
-            "CULTURECAST_ADMIN_PASSWORD": ADMIN_PASSWORD,
-            "CULTURECAST_HTTP_HOST": "127.0.0.1",
-            # Standalone also listens for RTMP; never on a port another test holds.
-            "CULTURECAST_RTMP_PORT": str(free_port()),
-            **env,
-        }
-    )
+    settings = test_settings(data_dir, **env)
     app = create_app(settings, "standalone", clock=clock)
     # Drains and flushes are driven by the test, in step with its clock.
     app[VIEWS_CONFIG] = config or ViewsConfig(

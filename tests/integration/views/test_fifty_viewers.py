@@ -43,8 +43,8 @@ from typing import Any
 
 import pytest
 
+from tests.integration.server.conftest import ADMIN_PASSWORD
 from tests.integration.views.conftest import (
-    ADMIN_PASSWORD,
     START,
     FakeClock,
     Stack,

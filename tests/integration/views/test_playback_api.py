@@ -9,8 +9,8 @@ import pytest
 
 from culturecast.media.views.service import ViewsConfig
 from culturecast.server.context import SERVICES as SERVICES_KEY
+from tests.integration.server.conftest import ADMIN_PASSWORD
 from tests.integration.views.conftest import (
-    ADMIN_PASSWORD,
     FakeClock,
     Stack,
     add_live,
