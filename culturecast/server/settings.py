@@ -149,24 +149,23 @@ def _port(name: str, raw: str) -> int:
     return value
 
 
-def _positive_int(name: str, raw: str) -> int:
-    try:
-        value = int(raw)
-    except ValueError:
-        raise SettingsError(name, f"must be a positive whole number, got {raw!r}") from None
-    if value <= 0:
-        raise SettingsError(name, f"must be a positive whole number, got {value}")
-    return value
+def _positive[N: (int, float)](kind: type[N], what: str) -> Callable[[str, str], N]:
+    """A parser of positive numbers of ``kind``; errors say ``what`` is expected."""
+
+    def parse(name: str, raw: str) -> N:
+        try:
+            value = kind(raw)
+        except ValueError:
+            raise SettingsError(name, f"must be {what}, got {raw!r}") from None
+        if value <= 0:
+            raise SettingsError(name, f"must be {what}, got {value}")
+        return value
+
+    return parse
 
 
-def _positive_float(name: str, raw: str) -> float:
-    try:
-        value = float(raw)
-    except ValueError:
-        raise SettingsError(name, f"must be a positive number, got {raw!r}") from None
-    if value <= 0:
-        raise SettingsError(name, f"must be a positive number, got {value}")
-    return value
+_positive_int = _positive(int, "a positive whole number")
+_positive_float = _positive(float, "a positive number")
 
 
 def _url(name: str, raw: str, schemes: tuple[str, ...]) -> str:
