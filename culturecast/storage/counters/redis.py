@@ -7,6 +7,12 @@ timeouts become ``EngineUnavailable``; Redis's own errors (a key used as another
 
 Presence uses ``ZADD ... GT``, so Redis 6.2 or newer is required.
 
+Compare-and-set swaps (one per heartbeat) are coalesced: the swaps asked for during one turn
+of the event loop go to Redis as one pipeline on the next turn, so a burst of N concurrent
+beats costs one round trip and one pool checkout instead of N. Each swap is still its own
+atomic script on the server and answers its caller alone; two swaps of one key in a batch run
+in order, so the second sees the first's write (and fails if it expected the older value).
+
 Pub/sub is at-most-once, as in Redis itself: each subscription owns one connection and a
 background reader that moves messages into a bounded inbox (the oldest are dropped when a
 subscriber is too slow; see ``memory.Inbox``). Messages published while a connection is being
@@ -17,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any, Self
 
@@ -138,8 +145,7 @@ class RedisCounters:
         self._subscriber_buffer = subscriber_buffer
         self._subscriptions: set[RedisSubscription] = set()
         self._closed = False
-        # Registered once; redis-py runs it with EVALSHA and reloads it after a SCRIPT FLUSH.
-        self._swap = client.register_script(_SWAP_SCRIPT)
+        self._swaps = _SwapBatcher(client)
 
     @classmethod
     async def open(
@@ -274,8 +280,7 @@ class RedisCounters:
         # One script, so the comparison and the write are one atomic step on the server.
         self._check_open()
         with _engine_errors():
-            swapped = await self._swap(keys=[self._key(key)], args=[expected, value, ttl_s])
-        return bool(swapped)
+            return await self._swaps.swap(self._key(key), expected, value, ttl_s)
 
     # -- any key --------------------------------------------------------------------------
 
@@ -351,6 +356,67 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0
 """
+_SWAP_SHA = hashlib.sha1(_SWAP_SCRIPT.encode()).hexdigest()
+
+
+class _SwapBatcher:
+    """Sends the swaps asked for during one event-loop turn as one pipeline (see the module
+    docstring); callers await their own answer."""
+
+    def __init__(self, client: aioredis.Redis) -> None:
+        self._client = client
+        self._waiting: list[tuple[str, str, str, int, asyncio.Future[bool]]] = []
+        # Batches in flight, held so they are not garbage-collected before they finish.
+        self._in_flight: set[asyncio.Task[None]] = set()
+
+    async def swap(self, key: str, expected: str, value: str, ttl_s: int) -> bool:
+        loop = asyncio.get_running_loop()
+        answer: asyncio.Future[bool] = loop.create_future()
+        if not self._waiting:
+            loop.call_soon(self._send)
+        self._waiting.append((key, expected, value, ttl_s, answer))
+        return await answer
+
+    def _send(self) -> None:
+        batch, self._waiting = self._waiting, []
+        task = asyncio.ensure_future(self._run(batch))
+        self._in_flight.add(task)
+        task.add_done_callback(self._in_flight.discard)
+
+    async def _run(self, batch: list[tuple[str, str, str, int, asyncio.Future[bool]]]) -> None:
+        try:
+            answers = await self._pipeline(batch)
+        except Exception as exc:  # every caller gets the failure; none waits forever
+            for *_, answer in batch:
+                if not answer.done():
+                    answer.set_exception(exc)
+            return
+        except BaseException:
+            for *_, answer in batch:
+                answer.cancel()
+            raise
+        for (*_, answer), result in zip(batch, answers, strict=True):
+            if answer.done():  # its caller was cancelled
+                continue
+            if isinstance(result, Exception):
+                answer.set_exception(result)
+            else:
+                answer.set_result(bool(result))
+
+    async def _pipeline(self, batch: list[tuple[str, str, str, int, Any]]) -> list[Any]:
+        answers = await self._execute(batch)
+        if any(isinstance(a, redis_errors.NoScriptError) for a in answers):
+            # The script cache was flushed (or Redis restarted): load it once and resend.
+            # A NOSCRIPT reply means that swap did not run, so resending it is safe.
+            await self._client.script_load(_SWAP_SCRIPT)
+            answers = await self._execute(batch)
+        return answers
+
+    async def _execute(self, batch: list[tuple[str, str, str, int, Any]]) -> list[Any]:
+        pipe = self._client.pipeline(transaction=False)
+        for key, expected, value, ttl_s, _ in batch:
+            pipe.execute_command("EVALSHA", _SWAP_SHA, 1, key, expected, value, ttl_s)
+        return list(await pipe.execute(raise_on_error=False))
 
 
 def _numbers(raw: Mapping[bytes, bytes]) -> dict[str, float]:

@@ -7,6 +7,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import cast
 
 import pytest
@@ -719,3 +720,61 @@ async def test_redis_subscription_survives_a_dropped_connection(redis_url: str) 
     finally:
         await port.close()
         await raw.aclose()
+
+
+async def test_redis_a_burst_of_swaps_shares_one_connection(redis_url: str) -> None:
+    # Heartbeats arrive in bursts; their swaps go to Redis together, not one pool connection
+    # (and one round trip) each.
+    port = await RedisCounters.open(redis_url, key_prefix=f"cc-test:{uuid.uuid4().hex}:")
+    raw = aioredis.Redis.from_url(redis_url)
+    try:
+        for i in range(300):
+            await port.set_value(f"s{i}", "0", 60)
+        before = len(await raw.client_list())
+        answers = await asyncio.gather(
+            *(port.swap_value(f"s{i}", "0", "1", 60) for i in range(300)),
+            *(port.swap_value(f"s{i}", "0", "2", 60) for i in range(300)),
+        )
+        # Within the burst the first swap of each key wins and the second saw its write.
+        assert answers == [True] * 300 + [False] * 300
+        assert {await port.get_flag(f"s{i}") for i in range(300)} == {"1"}
+        assert len(await raw.client_list()) == before
+    finally:
+        await port.delete(*(f"s{i}" for i in range(300)))
+        await port.close()
+        await raw.aclose()
+
+
+async def test_redis_swaps_recover_from_a_flushed_script_cache(redis_url: str) -> None:
+    port = await RedisCounters.open(redis_url, key_prefix=f"cc-test:{uuid.uuid4().hex}:")
+    raw = aioredis.Redis.from_url(redis_url)
+    try:
+        await port.set_value("a", "0", 60)
+        await port.set_value("b", "0", 60)
+        assert await port.swap_value("a", "0", "1", 60) is True
+        await raw.script_flush()  # as after a Redis restart
+        assert await asyncio.gather(
+            port.swap_value("a", "1", "2", 60), port.swap_value("b", "x", "2", 60)
+        ) == [True, False]
+        assert (await port.get_flag("a"), await port.get_flag("b")) == ("2", "0")
+    finally:
+        await port.delete("a", "b")
+        await port.close()
+        await raw.aclose()
+
+
+async def test_redis_gone_fails_every_swap_of_a_burst(tmp_path: Path) -> None:
+    with engines.redis_server(tmp_path / "redis") as url:
+        port = await RedisCounters.open(url)
+        await port.set_value("a", "0", 60)
+    # The server is stopped: each waiting caller gets the error, none waits forever.
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    try:
+        answers = await asyncio.gather(
+            *(port.swap_value("a", "0", str(i), 60) for i in range(20)), return_exceptions=True
+        )
+        assert all(isinstance(a, EngineUnavailable) for a in answers), answers
+        assert loop.time() - started < 10.0
+    finally:
+        await port.close()
