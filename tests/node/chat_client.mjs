@@ -1,10 +1,13 @@
 // The official socket.io JavaScript client on our /chat namespace, driven by the Python tests
 // (tests/support/node_chat.py) over a line-oriented JSON protocol, one object per line:
 //
-//   node chat_client.mjs URL AUTH_JSON
+//   node chat_client.mjs URL [AUTH_JSON] [TRANSPORTS]
+//
+// TRANSPORTS is a comma-separated list, "websocket" by default ("polling" is the fallback the
+// pages keep for networks that block WebSockets).
 //
 // stdout, what the client observed:
-//   {"event": "connect", "data": {"id": "..."}}
+//   {"event": "connect", "data": {"id": "...", "transport": "websocket" | "polling"}}
 //   {"event": "connect_error", "data": {"message": "...", "data": ...}}
 //   {"event": "disconnect", "data": "reason"}
 //   {"event": NAME, "data": ARG}           every server event (ARG is a list when there are
@@ -21,9 +24,9 @@
 import { createInterface } from "node:readline";
 import { io } from "socket.io-client";
 
-const [url, authJson] = process.argv.slice(2);
+const [url, authJson, transports] = process.argv.slice(2);
 if (!url) {
-  process.stderr.write("usage: node chat_client.mjs URL [AUTH_JSON]\n");
+  process.stderr.write("usage: node chat_client.mjs URL [AUTH_JSON] [TRANSPORTS]\n");
   process.exit(2);
 }
 
@@ -31,13 +34,15 @@ if (!url) {
 const out = (obj) => process.stdout.write(JSON.stringify(obj) + "\n");
 
 const socket = io(url + "/chat", {
-  transports: ["websocket"],
+  transports: (transports || "websocket").split(","),
   auth: authJson ? JSON.parse(authJson) : {},
   // A refused or dropped connection is what the tests look at; retrying would hide it.
   reconnection: false,
 });
 
-socket.on("connect", () => out({ event: "connect", data: { id: socket.id } }));
+socket.on("connect", () =>
+  out({ event: "connect", data: { id: socket.id, transport: socket.io.engine.transport.name } }),
+);
 socket.on("connect_error", (err) =>
   out({ event: "connect_error", data: { message: err.message, data: err.data ?? null } }),
 );

@@ -50,11 +50,15 @@ class NodeChatClient:
         self.disconnected = asyncio.Event()
         self.stderr = bytearray()
         self.tasks: list[asyncio.Task[None]] = []
+        self.transport = ""
+        """The engine.io transport the client connected with."""
 
     def queue(self, event: str) -> asyncio.Queue[Any]:
         return self.queues.setdefault(event, asyncio.Queue())
 
-    async def connect(self, url: str, auth: dict[str, Any] | None = None) -> NodeChatClient:
+    async def connect(
+        self, url: str, auth: dict[str, Any] | None = None, transport: str = "websocket"
+    ) -> NodeChatClient:
         """Start the client; raises :class:`NodeConnectError` when the server refuses it."""
         missing = node_client_missing()
         node = shutil.which("node")
@@ -65,6 +69,7 @@ class NodeChatClient:
             str(DRIVER),
             url,
             json.dumps(auth or {}),
+            transport,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
@@ -93,6 +98,7 @@ class NodeChatClient:
             why = "its process exited" if exited in done else "no answer within 20 s"
             stderr = self.stderr.decode(errors="replace")
             raise RuntimeError(f"the node client did not connect, {why}: {stderr}")
+        self.transport = str(connected.result()["transport"])
         return self
 
     async def _read_stdout(self, stdout: asyncio.StreamReader) -> None:

@@ -4,8 +4,8 @@ browser's protocol implementation, not only ours, must be understood by the serv
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable
+from typing import Any, Protocol
 
 import pytest
 
@@ -13,7 +13,13 @@ from tests.integration.chat.conftest import ChatWorld
 from tests.support.chat import ChatClient
 from tests.support.node_chat import NodeChatClient, NodeConnectError, node_client_missing
 
-type NodeFactory = Callable[[dict[str, Any] | None], Awaitable[NodeChatClient]]
+
+class NodeFactory(Protocol):
+    """Connects one more node client to the test's server."""
+
+    def __call__(
+        self, auth: dict[str, Any] | None = None, transport: str = "websocket"
+    ) -> Awaitable[NodeChatClient]: ...
 
 
 @pytest.fixture
@@ -23,10 +29,12 @@ async def node(world: ChatWorld) -> AsyncIterator[NodeFactory]:
         pytest.fail(missing, pytrace=False)
     clients: list[NodeChatClient] = []
 
-    async def connect(auth: dict[str, Any] | None = None) -> NodeChatClient:
+    async def connect(
+        auth: dict[str, Any] | None = None, transport: str = "websocket"
+    ) -> NodeChatClient:
         client = NodeChatClient()
         clients.append(client)  # before connecting: a refused client's process ends too
-        return await client.connect(world.url, auth)
+        return await client.connect(world.url, auth, transport)
 
     try:
         yield connect
@@ -74,6 +82,7 @@ async def test_comments_cross_between_the_node_and_python_clients(
     world: ChatWorld, node: NodeFactory
 ) -> None:
     _, js, py = await _room(world, node)
+    assert js.transport == "websocket"
     elsewhere = await node({"guest": "隔壁"})
     await elsewhere.join(await world.event(await world.org()))
 
@@ -100,6 +109,23 @@ async def test_comments_cross_between_the_node_and_python_clients(
     while 1 not in counts:  # a push missing for 3 s fails the test with a timeout
         counts.append((await py.next("likes", wait=3))["count"])
     assert counts in ([1], [0, 1]), counts
+
+
+async def test_the_long_polling_fallback_chats_too(world: ChatWorld, node: NodeFactory) -> None:
+    # The pages fall back to HTTP long-polling where a network blocks WebSockets.
+    org = await world.org()
+    event_id = await world.event(org)
+    js = await node({"guest": "老年大学"}, transport="polling")
+    assert js.transport == "polling"
+    py = await world.client({"guest": "李大爷"})
+    await js.join(event_id)
+    await py.join(event_id)
+    ack = await js.send("轮询也能发言")
+    assert ack["ok"], ack
+    assert (await py.next("message"))["id"] == ack["id"]
+    assert (await py.send("轮询也能收到"))["ok"]
+    messages = [await js.next("message") for _ in range(2)]
+    assert [m["text"] for m in messages] == ["轮询也能发言", "轮询也能收到"]
 
 
 async def test_comments_outside_live_are_refused_with_the_reason(
