@@ -47,7 +47,9 @@ socket.on("connect_error", (err) =>
   out({ event: "connect_error", data: { message: err.message, data: err.data ?? null } }),
 );
 socket.on("disconnect", (reason) => out({ event: "disconnect", data: reason }));
-socket.onAny((event, ...args) => out({ event, data: args.length === 1 ? args[0] : args.length ? args : null }));
+socket.onAny((event, ...args) =>
+  out({ event, data: args.length === 1 ? args[0] : args.length ? args : null }),
+);
 
 function run(cmd) {
   if (cmd.close) {
