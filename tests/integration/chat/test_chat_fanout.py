@@ -11,9 +11,11 @@ counters, the live events collection the live package writes.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
 import secrets
+import socket
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -26,7 +28,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from culturecast.chat.events import NAMESPACE
-from culturecast.chat.fanout import FanoutManager, FanoutRedisManager
+from culturecast.chat.fanout import DIRECT_WRITE_LIMIT, FanoutManager, FanoutRedisManager
 from culturecast.chat.policy import CommentPolicy, PolicyConfig
 from culturecast.chat.server import SocketEmitter, attach, create_socket_server, running
 from culturecast.chat.service import ChatConfig, ChatService
@@ -238,3 +240,117 @@ async def test_websockets_decline_per_message_deflate_browsers_offer(database: D
                 assert json.loads(frame[len("42/chat,") :])[1]["text"] == "不压缩也很快"
             finally:
                 await ws.close()
+
+
+class RawChatSocket:
+    """A websocket chat guest on a bare TCP stream with a small receive buffer, so a test can
+    stop reading and make the server's side of the connection back up (a phone on a bad
+    network)."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader = reader
+        self.writer = writer
+
+    @classmethod
+    async def connect(cls, url: str, event_id: str) -> RawChatSocket:
+        host, port = url.removeprefix("http://").split(":")
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.setblocking(False)
+        await asyncio.get_running_loop().sock_connect(sock, (host, int(port)))
+        reader, writer = await asyncio.open_connection(sock=sock, limit=4096)
+        key = base64.b64encode(secrets.token_bytes(16)).decode()
+        writer.write(
+            (
+                "GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\n"
+                f"Host: {host}:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+            ).encode()
+        )
+        assert (await reader.readuntil(b"\r\n\r\n")).startswith(b"HTTP/1.1 101")
+        raw = cls(reader, writer)
+        assert (await raw.receive()).startswith("0{")
+        raw.send('40/chat,{"guest":"慢网速"}')
+        assert (await raw.receive()).startswith("40/chat,")
+        raw.send(f'42/chat,["join",{{"event_id":"{event_id}"}}]')
+        while not (await raw.receive()).startswith('42/chat,["history"'):
+            pass
+        return raw
+
+    def send(self, text: str) -> None:
+        payload = text.encode()
+        assert len(payload) < 126
+        mask = secrets.token_bytes(4)
+        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+        self.writer.write(bytes((0x81, 0x80 | len(payload))) + mask + masked)
+
+    async def receive(self) -> str:
+        head = await self.reader.readexactly(2)
+        assert head[0] == 0x81, head  # one final text frame
+        assert not head[1] & 0x80, head  # unmasked, as from a server
+        size = head[1]
+        if size == 126:
+            size = int.from_bytes(await self.reader.readexactly(2), "big")
+        elif size == 127:
+            size = int.from_bytes(await self.reader.readexactly(8), "big")
+        return (await self.reader.readexactly(size)).decode()
+
+    async def messages(self, count: int, pause_s: float = 0.0) -> list[str]:
+        """The next ``count`` comments, reading one frame per ``pause_s`` (a slow phone)."""
+        texts = []
+        while len(texts) < count:
+            await asyncio.sleep(pause_s)
+            frame = await asyncio.wait_for(self.receive(), 20)
+            if frame == "2":
+                self.send("3")  # Engine.IO ping → pong
+            elif frame.startswith('42/chat,["message"'):
+                texts.append(json.loads(frame[len("42/chat,") :])[1]["text"])
+        return texts
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+async def test_a_slow_reader_gets_every_comment_in_order_without_holding_up_the_room(
+    database: Database,
+) -> None:
+    async with chat_server(database, MemoryCounters()) as server:
+        manager = server.sio.manager
+        assert isinstance(manager, FanoutManager)
+        event_id = await live_event(database)
+        clients = await crowd(server.url, event_id, websockets=20, polling=0)
+        slow = await RawChatSocket.connect(server.url, event_id)
+        # Its connection on the server, with the kernel's send buffer shrunk too, so its
+        # backlog reaches the transport's own buffer quickly.
+        port = slow.writer.get_extra_info("sockname")[1]
+        (ws,) = [
+            w
+            for w in manager.websockets.values()
+            if w.transport.get_extra_info("peername")[1] == port
+        ]
+        ws.transport.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+        try:
+            sender = clients[0]
+            # ~350 KB of comments: more than the slow reader's buffers and the direct-write
+            # limit, so its later comments wait in its queue; it starts reading, slowly,
+            # while comments keep coming: its backlog shrinks below the limit while its
+            # writer still has comments queued, which must not be overtaken.
+            texts = [f"{i:03d} " + "好" * 190 for i in range(600)]
+            backed_up = 0
+            catching_up: asyncio.Task[list[str]] | None = None
+            for i, text in enumerate(texts):
+                assert (await sender.send(text))["ok"]
+                backed_up = max(backed_up, ws.transport.get_write_buffer_size())
+                if i == 200:
+                    catching_up = asyncio.create_task(slow.messages(len(texts), pause_s=0.001))
+            # The others got everything while the slow one lagged.
+            got = await asyncio.gather(*(received(c, len(texts)) for c in clients))
+            assert all(g == texts for g in got)
+            assert backed_up >= DIRECT_WRITE_LIMIT
+            # The slow reader catches up: every comment, once, in order.
+            assert catching_up is not None
+            assert await catching_up == texts
+            assert manager.direct_writes > 0
+        finally:
+            slow.close()
+            await close_all(clients)
