@@ -355,6 +355,10 @@ class ChatService:
         await self.counters.hincr(viewers_key(event.id), self.process_id, 1)
         history = await self.store.history(event.id, self.config.history_size)
         likes = await self.counters.get_int(likes_key(event.id)) + room.likes_pending
+        if room.likes_sent < 0 and not room.likes_pending:
+            # The room's first member: what it is told now is what the room has been sent, so
+            # the first push is the first change, not this count again.
+            room.likes_sent = likes
         viewers = await self.viewer_count(event.id, {self.process_id: True})
         to = session.sid
         await self.out.emit(ServerEvent.HISTORY, history, to=to)
