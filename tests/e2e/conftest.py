@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 import aiohttp
@@ -22,11 +23,18 @@ def standalone(tmp_path: Path) -> Iterator[Standalone]:
             product.stop()
 
 
-@pytest.fixture
-def distributed(
-    tmp_path: Path, redis_url: str, mongo_url: str, s3_endpoint: S3Endpoint
+@contextmanager
+def running_distributed(
+    tmp_path: Path,
+    redis_url: str,
+    mongo_url: str,
+    s3_endpoint: S3Endpoint,
+    env: Mapping[str, str] | None = None,
 ) -> Iterator[Distributed]:
+    """The distributed product with ``env`` added to its settings, its logs printed when the
+    test fails, every process stopped after."""
     product = Distributed(tmp_path, redis_url, mongo_url, s3_endpoint)
+    product.env.update(env or {})
     try:
         product.start()
         yield product
@@ -37,6 +45,14 @@ def distributed(
         for proc in product.processes():
             if proc.popen and proc.popen.poll() is None:
                 proc.stop()
+
+
+@pytest.fixture
+def distributed(
+    tmp_path: Path, redis_url: str, mongo_url: str, s3_endpoint: S3Endpoint
+) -> Iterator[Distributed]:
+    with running_distributed(tmp_path, redis_url, mongo_url, s3_endpoint) as product:
+        yield product
 
 
 @pytest.fixture

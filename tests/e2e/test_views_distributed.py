@@ -66,6 +66,7 @@ from culturecast.media.views.flush import FLUSH_JOB
 from culturecast.media.views.policy import cst_day, cst_day_start
 from culturecast.storage.database.mongo import MongoDatabase
 from culturecast.storage.objects.s3 import S3ObjectStore
+from tests.e2e.conftest import running_distributed
 from tests.support.api import Api
 from tests.support.engines import S3Endpoint
 from tests.support.product import ADMIN_PASSWORD, Distributed
@@ -89,18 +90,9 @@ def distributed_fast_flush(
     tmp_path: Path, redis_url: str, mongo_url: str, s3_endpoint: S3Endpoint
 ) -> Iterator[Distributed]:
     """The distributed product flushing view counters every second instead of every minute."""
-    product = Distributed(tmp_path, redis_url, mongo_url, s3_endpoint)
-    product.env["CULTURECAST_VIEWS_FLUSH_INTERVAL"] = str(FLUSH_INTERVAL_S)
-    try:
-        product.start()
+    env = {"CULTURECAST_VIEWS_FLUSH_INTERVAL": str(FLUSH_INTERVAL_S)}
+    with running_distributed(tmp_path, redis_url, mongo_url, s3_endpoint, env) as product:
         yield product
-    except BaseException:
-        print(product.logs())
-        raise
-    finally:
-        for proc in product.processes():
-            if proc.popen and proc.popen.poll() is None:
-                proc.stop()
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from tests.e2e.conftest import running_distributed
 from tests.support.api import Api
 from tests.support.engines import S3Endpoint
 from tests.support.media import (
@@ -52,18 +53,9 @@ def distributed_fast_redelivery(
 ) -> Iterator[Distributed]:
     """The distributed product with a short Celery visibility timeout, so a job whose worker
     was killed is redelivered within seconds rather than hours."""
-    product = Distributed(tmp_path, redis_url, mongo_url, s3_endpoint)
-    product.env["CULTURECAST_JOB_VISIBILITY_TIMEOUT"] = "6"
-    try:
-        product.start()
+    env = {"CULTURECAST_JOB_VISIBILITY_TIMEOUT": "6"}
+    with running_distributed(tmp_path, redis_url, mongo_url, s3_endpoint, env) as product:
         yield product
-    except BaseException:
-        print(product.logs())
-        raise
-    finally:
-        for proc in product.processes():
-            if proc.popen and proc.popen.poll() is None:
-                proc.stop()
 
 
 async def editor_for(api: Api) -> tuple[Api, str, str]:

@@ -11,37 +11,20 @@ import socketio
 NS = "/chat"
 
 
-class ChatClient:
-    """One connected chat user."""
+class ChatUser:
+    """What a test does as a chat user, whichever client carries it: server events queued by
+    name, and the requests built on ``call`` and ``next``."""
 
     def __init__(self) -> None:
-        self.sio = socketio.AsyncClient(reconnection=False)
         self.queues: dict[str, asyncio.Queue[Any]] = {}
         self.disconnected = asyncio.Event()
-
-        async def catch_all(event: str, *args: Any) -> None:
-            self.queue(event).put_nowait(args[0] if len(args) == 1 else list(args))
-
-        async def on_disconnect(*_: Any) -> None:
-            self.disconnected.set()
-
-        async def on_connect_error(data: Any) -> None:
-            self.queue("connect_error").put_nowait(data)
-
-        self.sio.on("*", catch_all, namespace=NS)
-        self.sio.on("connect_error", on_connect_error, namespace=NS)
-        self.sio.on("disconnect", on_disconnect, namespace=NS)
 
     def queue(self, event: str) -> asyncio.Queue[Any]:
         return self.queues.setdefault(event, asyncio.Queue())
 
-    async def connect(
-        self, url: str, auth: dict[str, Any] | None = None, transport: str = "websocket"
-    ) -> ChatClient:
-        await self.sio.connect(
-            url, auth=auth, namespaces=[NS], transports=[transport], wait_timeout=10
-        )
-        return self
+    async def call(self, event: str, data: Any = None, *, wait: float = 5.0) -> Any:
+        """Emit and wait for the acknowledgement."""
+        raise NotImplementedError
 
     async def next(self, event: str, wait: float = 5.0) -> Any:
         return await asyncio.wait_for(self.queue(event).get(), wait)
@@ -61,10 +44,6 @@ class ChatClient:
             items.append(q.get_nowait())
         return items
 
-    async def call(self, event: str, data: Any = None, wait: float = 5.0) -> Any:
-        """Emit and wait for the acknowledgement."""
-        return await self.sio.call(event, data, namespace=NS, timeout=wait)
-
     async def join(self, event_id: str) -> dict[str, Any]:
         ack = await self.call("join", {"event_id": event_id})
         assert ack["ok"], ack
@@ -80,6 +59,39 @@ class ChatClient:
     async def send(self, text: Any) -> dict[str, Any]:
         ack: dict[str, Any] = await self.call("send", {"text": text})
         return ack
+
+
+class ChatClient(ChatUser):
+    """One connected chat user on python-socketio's AsyncClient."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sio = socketio.AsyncClient(reconnection=False)
+
+        async def catch_all(event: str, *args: Any) -> None:
+            self.queue(event).put_nowait(args[0] if len(args) == 1 else list(args))
+
+        async def on_disconnect(*_: Any) -> None:
+            self.disconnected.set()
+
+        async def on_connect_error(data: Any) -> None:
+            self.queue("connect_error").put_nowait(data)
+
+        self.sio.on("*", catch_all, namespace=NS)
+        self.sio.on("connect_error", on_connect_error, namespace=NS)
+        self.sio.on("disconnect", on_disconnect, namespace=NS)
+
+    async def connect(
+        self, url: str, auth: dict[str, Any] | None = None, transport: str = "websocket"
+    ) -> ChatClient:
+        await self.sio.connect(
+            url, auth=auth, namespaces=[NS], transports=[transport], wait_timeout=10
+        )
+        return self
+
+    async def call(self, event: str, data: Any = None, *, wait: float = 5.0) -> Any:
+        """Emit and wait for the acknowledgement."""
+        return await self.sio.call(event, data, namespace=NS, timeout=wait)
 
     @property
     def connected(self) -> bool:

@@ -14,6 +14,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from tests.support.chat import ChatUser
+
 NODE_DIR = Path(__file__).resolve().parents[1] / "node"
 DRIVER = NODE_DIR / "chat_client.mjs"
 
@@ -39,22 +41,18 @@ class NodeConnectError(Exception):
         self.data = data
 
 
-class NodeChatClient:
+class NodeChatClient(ChatUser):
     """One chat user behind the official JavaScript client, in its own node process."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.proc: asyncio.subprocess.Process | None = None
-        self.queues: dict[str, asyncio.Queue[Any]] = {}
         self.acks: dict[int, asyncio.Future[Any]] = {}
         self.ack_ids = itertools.count(1)
-        self.disconnected = asyncio.Event()
         self.stderr = bytearray()
         self.tasks: list[asyncio.Task[None]] = []
         self.transport = ""
         """The engine.io transport the client connected with."""
-
-    def queue(self, event: str) -> asyncio.Queue[Any]:
-        return self.queues.setdefault(event, asyncio.Queue())
 
     async def connect(
         self, url: str, auth: dict[str, Any] | None = None, transport: str = "websocket"
@@ -134,14 +132,6 @@ class NodeChatClient:
             stderr = self.stderr.decode(errors="replace")
             raise TimeoutError(f"no {event} from the node client in {wait}s; {stderr}") from None
 
-    async def nothing(self, event: str, within: float = 0.5) -> None:
-        """Assert that no ``event`` arrives within ``within`` seconds."""
-        try:
-            got = await asyncio.wait_for(self.queue(event).get(), within)
-        except TimeoutError:
-            return
-        raise AssertionError(f"unexpected {event}: {got!r}")
-
     def emit(self, event: str, data: Any = None) -> None:
         """Emit without waiting for an acknowledgement; ``None`` sends no argument at all,
         as python-socketio does."""
@@ -169,22 +159,6 @@ class NodeChatClient:
     def send_raw(self, frame: str) -> None:
         """One engine.io message frame as is (the client adds the engine.io type ``4``)."""
         self._command({"raw": frame})
-
-    async def join(self, event_id: str) -> dict[str, Any]:
-        ack = await self.call("join", {"event_id": event_id})
-        assert ack["ok"], ack
-        return {
-            "ack": ack,
-            "history": await self.next("history"),
-            "chat_state": await self.next("chat_state"),
-            "pinned": await self.next("pinned"),
-            "likes": await self.next("likes"),
-            "viewers": await self.next("viewers"),
-        }
-
-    async def send(self, text: Any) -> dict[str, Any]:
-        ack: dict[str, Any] = await self.call("send", {"text": text})
-        return ack
 
     @property
     def connected(self) -> bool:

@@ -297,7 +297,7 @@ class RawChatSocket:
 
     async def messages(self, count: int, pause_s: float = 0.0) -> list[str]:
         """The next ``count`` comments, reading one frame per ``pause_s`` (a slow phone)."""
-        texts = []
+        texts: list[str] = []
         while len(texts) < count:
             await asyncio.sleep(pause_s)
             frame = await asyncio.wait_for(self.receive(), 20)
