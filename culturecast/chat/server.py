@@ -83,8 +83,10 @@ class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         request = environ.get("aiohttp.request")
         ip = (request.remote if request is not None else None) or "unknown"
+        cookie = self.service.config.device_cookie
+        device = request.cookies.get(cookie) if request is not None and cookie else None
         try:
-            await self.service.connect(sid, ip, auth)
+            await self.service.connect(sid, ip, auth, device)
         except ConnectRefused as exc:
             # Socket.IO 4 CONNECT_ERROR: {message, data}; clients see err.message, err.data.
             raise socketio.exceptions.ConnectionRefusedError(

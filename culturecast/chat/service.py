@@ -37,9 +37,12 @@ Where state lives (several api processes share rooms, DESIGN.md § Processes):
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
+import hashlib
 import logging
 import math
+import re
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -103,8 +106,24 @@ class ChatConfig:
     like_burst: float = 30.0
     max_guest_name: int = 20
     """Longest guest nickname, in code points after normalisation."""
+    device_cookie: str | None = None
+    """The cookie naming a viewer's device (the views feature sets it; the live page too). A
+    guest is known by it, hashed, across reconnects and tabs, so a mute, a ban, the rate limit
+    and slow mode hold; a guest without it is one connection."""
     replay_limit: int = 1_000
     """Most comments one replay request returns."""
+
+
+_DEVICE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+def guest_id(device: str | None, sid: str) -> str:
+    """A guest's user id: from the device cookie when there is a well-formed one — hashed, so
+    the id every client sees does not give away the cookie — else from the connection."""
+    if device is not None and _DEVICE.match(device):
+        digest = hashlib.sha256(b"culturecast-guest:" + device.encode()).digest()
+        return "guest-" + base64.urlsafe_b64encode(digest[:12]).decode()
+    return f"guest-{sid}"
 
 
 class ConnectRefused(Exception):
@@ -126,6 +145,8 @@ class Session:
     guest_name: str | None
     """A guest's nickname (None: not a guest)."""
     lang: str
+    guest_id: str = ""
+    """The id a guest posts as (see :func:`guest_id`)."""
     event_id: str | None = None
     """The joined room's event."""
     user: ChatUser | None = None
@@ -192,8 +213,9 @@ class ChatService:
 
     # -- connections ---------------------------------------------------------------
 
-    async def connect(self, sid: str, ip: str, auth: object) -> Session:
-        """Admit a socket or raise :class:`ConnectRefused`."""
+    async def connect(self, sid: str, ip: str, auth: object, device: str | None = None) -> Session:
+        """Admit a socket (from ``device``, the device cookie's value, when it has one) or
+        raise :class:`ConnectRefused`."""
         lang = auth.get("lang", "zh-CN") if isinstance(auth, dict) else "zh-CN"
         lang = lang if isinstance(lang, str) else "zh-CN"
         if self._connects.take(ip, self.clock()) is not None:
@@ -212,7 +234,7 @@ class ChatService:
             guest = self._guest_name(parsed.guest)
             if guest is None:
                 raise ConnectRefused(RefusalCode.BAD_PAYLOAD, parsed.lang)
-        session = Session(sid, caller, guest, parsed.lang)
+        session = Session(sid, caller, guest, parsed.lang, guest_id=guest_id(device, sid))
         session.likes = TokenBuckets(self.config.like_rate, self.config.like_burst)
         self.sessions[sid] = session
         return session
@@ -333,7 +355,7 @@ class ChatService:
                 session.caller.user_id, session.caller.username, False, is_moderator=moderator
             )
         if session.guest_name is not None and room.guests_allowed:
-            return ChatUser(f"guest-{session.sid}", session.guest_name, is_guest=True)
+            return ChatUser(session.guest_id, session.guest_name, is_guest=True)
         return None
 
     async def _join(self, session: Session, data: object) -> dict[str, Any]:

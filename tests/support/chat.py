@@ -82,10 +82,21 @@ class ChatClient(ChatUser):
         self.sio.on("disconnect", on_disconnect, namespace=NS)
 
     async def connect(
-        self, url: str, auth: dict[str, Any] | None = None, transport: str = "websocket"
+        self,
+        url: str,
+        auth: dict[str, Any] | None = None,
+        transport: str = "websocket",
+        device: str | None = None,
     ) -> ChatClient:
+        """Connect; ``device`` is the ``cc_did`` cookie a browser that opened a page sends."""
+        headers = {"Cookie": f"cc_did={device}"} if device is not None else {}
         await self.sio.connect(
-            url, auth=auth, namespaces=[NS], transports=[transport], wait_timeout=10
+            url,
+            auth=auth,
+            headers=headers,
+            namespaces=[NS],
+            transports=[transport],
+            wait_timeout=10,
         )
         return self
 

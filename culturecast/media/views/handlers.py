@@ -48,6 +48,30 @@ from culturecast.media.views.stats import (
 DEVICE_COOKIE = "cc_did"
 DEVICE_COOKIE_MAX_AGE_S = 365 * 24 * 3600
 _DEVICE_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+def device_of(request: web.Request) -> tuple[str, bool]:
+    """The device id of the request's ``cc_did`` cookie, or a new one (then True: the response
+    should set it with :func:`remember_device`)."""
+    device = request.cookies.get(DEVICE_COOKIE, "")
+    if _DEVICE_ID.match(device):
+        return device, False
+    return secrets.token_urlsafe(16), True
+
+
+def remember_device(request: web.Request, response: web.StreamResponse, device: str) -> None:
+    """Set the device cookie: a year, HTTP only (pages never read it; the server does)."""
+    response.set_cookie(
+        DEVICE_COOKIE,
+        device,
+        max_age=DEVICE_COOKIE_MAX_AGE_S,
+        httponly=True,
+        samesite="Lax",
+        secure=request.secure,
+        path="/",
+    )
+
+
 TAG_PLAY = "playback"
 TAG_STATS = "statistics"
 
@@ -252,10 +276,7 @@ class ViewsHandlers[C: Caller]:
         if not body.item_id or len(body.item_id) > 200:
             raise UnknownItem("该内容 (item)")
         caller = await self._kit.optional_caller(request)
-        device = request.cookies.get(DEVICE_COOKIE, "")
-        new_device = not _DEVICE_ID.match(device)
-        if new_device:
-            device = secrets.token_urlsafe(16)
+        device, new_device = device_of(request)
         viewer = (
             Viewer(id=f"u:{caller.user_id}", signed_in=True)
             if caller is not None
@@ -281,15 +302,7 @@ class ViewsHandlers[C: Caller]:
             status=201,
         )
         if new_device:
-            response.set_cookie(
-                DEVICE_COOKIE,
-                device,
-                max_age=DEVICE_COOKIE_MAX_AGE_S,
-                httponly=True,
-                samesite="Lax",
-                secure=request.secure,
-                path="/",
-            )
+            remember_device(request, response, device)
         return response
 
     async def heartbeat(self, request: web.Request) -> web.StreamResponse:

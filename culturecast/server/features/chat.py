@@ -23,9 +23,10 @@ from culturecast.chat.server import (
     disconnect_all,
     running,
 )
-from culturecast.chat.service import ChatService
+from culturecast.chat.service import ChatConfig, ChatService
 from culturecast.chat.store import INDEXES, ChatStore
 from culturecast.chat.words import read_default_words
+from culturecast.media.views.handlers import DEVICE_COOKIE
 from culturecast.server.context import ROLE, SERVICES, SETTINGS
 from culturecast.server.features.live import LIVE_SERVICE
 from culturecast.server.kit import HttpKit
@@ -100,6 +101,7 @@ def install(app: web.Application, kit: HttpKit) -> None:
             policy=policy,
             emitter=SocketEmitter(sio),
             clock=app[SERVICES].clock,
+            config=ChatConfig(device_cookie=DEVICE_COOKIE),
         )
         app[CHAT] = service
         if LIVE_SERVICE in app:

@@ -18,6 +18,7 @@ import jinja2
 from aiohttp import web
 
 from culturecast import __version__
+from culturecast.media.views.handlers import device_of, remember_device
 from culturecast.server.web import i18n
 from culturecast.server.web.assets import IMMUTABLE, StaticAssets
 
@@ -134,7 +135,13 @@ def _item_page(template: str, page: str, key: str, not_found: str) -> Any:
         item_id = request.match_info[key]
         if not _ID.fullmatch(item_id):
             return _not_found(request, not_found)
-        return _render(request, template, page=page, data={key: item_id})
+        response = _render(request, template, page=page, data={key: item_id})
+        # The device cookie before anything else: the chat knows a guest by it (so a ban
+        # outlasts a reconnect), and the views count the device's plays under it.
+        device, new_device = device_of(request)
+        if new_device:
+            remember_device(request, response, device)
+        return response
 
     return handler
 

@@ -101,3 +101,31 @@ async def test_pin_close_and_open(world: ChatWorld) -> None:
     joined = await late.join(event_id)
     assert joined["pinned"] == {"text": "演出将于 20:00 开始"}
     assert joined["chat_state"]["open"] is True
+
+
+async def test_a_banned_guest_stays_banned_after_reconnecting_from_the_same_device(
+    world: ChatWorld,
+) -> None:
+    # The live page gives every browser its device cookie; a guest is known by it.
+    event_id, _, mod, _, other = await _room(world)
+    pages = await world.http.get(f"{world.url}/live/{event_id}")
+    device = pages.cookies["cc_did"].value
+    again_page = await world.http.get(
+        f"{world.url}/live/{event_id}", headers={"Cookie": f"cc_did={device}"}
+    )
+    assert "cc_did" not in again_page.cookies  # a known device keeps its id
+    troll = await world.client({"guest": "捣乱者"}, device=device)
+    await troll.join(event_id)
+    troll_id = (await troll.send("刷屏"))["id"] and (await troll.next("message"))["user"]["id"]
+    assert device not in troll_id  # others see a hash of the cookie, not the cookie
+    assert (await mod.call("ban", {"user_id": troll_id}))["ok"]
+    await troll.close()
+
+    again = await world.client({"guest": "换个名字"}, device=device)
+    await again.join(event_id)
+    assert (await again.send("我又回来了"))["code"] == "banned"
+    # Another device is another guest; a guest without the cookie is one connection.
+    newcomer = await world.client({"guest": "新观众"}, device="another-device-0123456789")
+    await newcomer.join(event_id)
+    assert (await newcomer.send("你好"))["ok"]
+    assert (await other.send("我还能说"))["ok"]
