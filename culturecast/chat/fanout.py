@@ -102,7 +102,9 @@ class FanoutManager(socketio.AsyncManager):  # type: ignore[misc]
         self.websockets: Websockets = {}
         """Shared with the server's websocket transport by :func:`use_plain_websockets`."""
         self.direct_writes = 0
-        """Deliveries written straight to a websocket (the rest went through a queue)."""
+        """Deliveries written straight to a websocket."""
+        self.queued_writes = 0
+        """Deliveries put on a socket's queue (slow readers, long-polls, upgrades)."""
 
     async def emit(
         self,
@@ -143,7 +145,7 @@ class FanoutManager(socketio.AsyncManager):  # type: ignore[misc]
         frame = text_frame(packets[0].encode()) if len(packets) == 1 else None
         sockets = self.server.eio.sockets
         websockets = self.websockets
-        direct = 0
+        direct = queued = 0
         for sid, eio_sid in self.get_participants(namespace, room):
             if sid in skip:
                 continue
@@ -164,7 +166,9 @@ class FanoutManager(socketio.AsyncManager):  # type: ignore[misc]
                     continue
             for p in packets:
                 queue.put_nowait(p)
+            queued += 1
         self.direct_writes += direct
+        self.queued_writes += queued
 
     # -- the room index ------------------------------------------------------------
 

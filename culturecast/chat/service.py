@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import collections
 import contextlib
 import hashlib
 import logging
@@ -195,6 +196,10 @@ class ChatService:
         """This process's field in the viewer hashes."""
         self.sessions: dict[str, Session] = {}
         self.rooms: dict[str, LocalRoom] = {}
+        self.messages_sent = 0
+        """Comments this process accepted and broadcast (for /metrics)."""
+        self.refusals: collections.Counter[str] = collections.Counter()
+        """Refused requests by code (for /metrics): floods, filters, sanctions at a glance."""
         self._room_lock = asyncio.Lock()
         self._connects = TokenBuckets(config.connect_rate, config.connect_burst)
         self._handlers: dict[ClientEvent, Callable[[Session, object], Awaitable[dict[str, Any]]]]
@@ -286,6 +291,7 @@ class ChatService:
         }
         if retry_after is not None and math.isfinite(retry_after):
             body["retry_after"] = round(retry_after, 3)
+        self.refusals[code.value] += 1
         await self.out.emit(ServerEvent.REFUSED, body, to=session.sid)
         return {"ok": False, **body}
 
@@ -468,6 +474,7 @@ class ChatService:
         await self.store.add_message(doc)
         message = wire_message(doc)
         await self.out.emit(ServerEvent.MESSAGE, message, to=room_name(event.id))
+        self.messages_sent += 1
         return {"ok": True, "id": doc["_id"], "masked": verdict.masked}
 
     async def _like(self, session: Session, data: object) -> dict[str, Any]:

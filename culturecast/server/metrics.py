@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
 from prometheus_client.exposition import generate_latest
+from prometheus_client.registry import Collector
 
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 """Methods counted under their own name; any other (a client can send any token) is "OTHER",
@@ -51,6 +52,10 @@ class Metrics:
             self._request_children[key] = children
         children[0].inc()
         children[1].observe(seconds)
+
+    def add_collector(self, collector: Collector) -> None:
+        """Report a feature's figures, read from it at each scrape (nothing on hot paths)."""
+        self.registry.register(collector)
 
     def render(self) -> web.Response:
         resp = web.Response(body=generate_latest(self.registry))

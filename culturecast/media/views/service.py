@@ -18,6 +18,7 @@ round trip (the swap).
 from __future__ import annotations
 
 import base64
+import collections
 import hashlib
 import logging
 import math
@@ -160,6 +161,13 @@ class ViewsService:
         self._write_through = self.config.drain_interval_s <= 0
         self.media_requests_seen = 0
         """Token-carrying media requests handled so far (counted or not)."""
+        self.sessions_started = 0
+        """Playback sessions this process started (for /metrics)."""
+        self.beats: collections.Counter[tuple[str, str]] = collections.Counter()
+        """Beats by (source, outcome) for /metrics. ``heartbeat``: ``accepted``, ``ignored``
+        (stale or out of order) or ``unknown`` (no such session, or expired, answered 404);
+        ``media`` (a request carrying a session token): ``accepted`` (counted as a beat) or
+        ``ignored`` (too soon after the last, or an unknown token)."""
 
     # -- starting ---------------------------------------------------------------------------
 
@@ -197,6 +205,7 @@ class ViewsService:
         await self._counters.set_value(state.session_key(session_id), raw, self._session_ttl)
         self._remember(session_id, raw, record, now)
         self._account(record, deltas, now)
+        self.sessions_started += 1
         if self._write_through:
             await self.drain()
         return PlayStarted(
@@ -262,7 +271,12 @@ class ViewsService:
     async def heartbeat(self, session_id: str, beat: Heartbeat) -> bool:
         """Account one beat now: True when accepted, False when ignored as stale or out of
         order; UnknownSession when the session does not exist or has expired."""
-        accepted = await self._beat(session_id, beat, self._clock())
+        try:
+            accepted = await self._beat(session_id, beat, self._clock())
+        except UnknownSession:
+            self.beats["heartbeat", "unknown"] += 1
+            raise
+        self.beats["heartbeat", "accepted" if accepted else "ignored"] += 1
         if self._write_through:
             await self.drain()
         return accepted
@@ -273,9 +287,11 @@ class ViewsService:
         boxes, native apps) are counted. At most one per ``token_touch_interval_s``; unknown or
         expired tokens are ignored (the media is still served). True when it counted."""
         try:
-            return await self._touch(token, now)
+            counted = await self._touch(token, now)
         finally:
             self.media_requests_seen += 1
+        self.beats["media", "accepted" if counted else "ignored"] += 1
+        return counted
 
     async def _touch(self, token: str, now: float | None) -> bool:
         if not is_token(token):

@@ -8,13 +8,15 @@ events from the live package's ``live_events`` collection through :class:`LiveEv
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from culturecast.chat import http as chat_http
 from culturecast.chat.access import Caller, EventView
+from culturecast.chat.fanout import FanoutManager
 from culturecast.chat.policy import CommentPolicy, PolicyConfig
 from culturecast.chat.server import (
     SocketEmitter,
@@ -27,7 +29,7 @@ from culturecast.chat.service import ChatConfig, ChatService
 from culturecast.chat.store import INDEXES, ChatStore
 from culturecast.chat.words import read_default_words
 from culturecast.media.views.handlers import DEVICE_COOKIE
-from culturecast.server.context import ROLE, SERVICES, SETTINGS
+from culturecast.server.context import METRICS, ROLE, SERVICES, SETTINGS
 from culturecast.server.features.live import LIVE_SERVICE
 from culturecast.server.kit import HttpKit
 from culturecast.storage.database.port import Database
@@ -81,6 +83,48 @@ class KitIdentities:
         return bool(info and info.get("guest_chat", True))
 
 
+class ChatCollector:
+    """The chat's figures on ``/metrics``, read at each scrape."""
+
+    def __init__(self, service: ChatService, manager: object) -> None:
+        self._service = service
+        self._manager = manager if isinstance(manager, FanoutManager) else None
+
+    def collect(self) -> Iterator[Metric]:
+        service = self._service
+        yield GaugeMetricFamily(
+            "culturecast_chat_sockets",
+            "Chat sockets connected to this process",
+            value=len(service.sessions),
+        )
+        yield GaugeMetricFamily(
+            "culturecast_chat_rooms",
+            "Chat rooms with a member on this process",
+            value=len(service.rooms),
+        )
+        yield CounterMetricFamily(
+            "culturecast_chat_messages",
+            "Comments accepted and broadcast by this process",
+            value=service.messages_sent,
+        )
+        refusals = CounterMetricFamily(
+            "culturecast_chat_refusals", "Chat requests refused, by code", labels=["code"]
+        )
+        for code, count in sorted(service.refusals.items()):
+            refusals.add_metric([code], count)
+        yield refusals
+        if self._manager is not None:
+            deliveries = CounterMetricFamily(
+                "culturecast_chat_deliveries",
+                "Room broadcasts delivered to this process's sockets: written directly to a "
+                "websocket, or queued (slow readers, long-polling)",
+                labels=["path"],
+            )
+            deliveries.add_metric(["direct"], self._manager.direct_writes)
+            deliveries.add_metric(["queued"], self._manager.queued_writes)
+            yield deliveries
+
+
 def install(app: web.Application, kit: HttpKit) -> None:
     """Add the chat feature's routes, services and background tasks to ``app``."""
     if app[ROLE] not in ("standalone", "api"):
@@ -104,6 +148,7 @@ def install(app: web.Application, kit: HttpKit) -> None:
             config=ChatConfig(device_cookie=DEVICE_COOKIE),
         )
         app[CHAT] = service
+        app[METRICS].add_collector(ChatCollector(service, sio.manager))
         if LIVE_SERVICE in app:
             # Status changes reach every process; chat pushes chat_state the moment a show
             # goes live or ends (sends read the status anyway, so nothing depends on it).

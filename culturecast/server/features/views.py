@@ -19,10 +19,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
+from prometheus_client.core import CounterMetricFamily, Metric
 
 from culturecast.live.service import LivePlayable
 from culturecast.live.service import master_key as live_master_key
@@ -33,7 +34,7 @@ from culturecast.media.views.items import PlayableItem, Unavailable
 from culturecast.media.views.policy import ItemType
 from culturecast.media.views.service import ViewsConfig, ViewsService
 from culturecast.media.views.stats import StatsReader
-from culturecast.server.context import ROLE, SERVICES, Services
+from culturecast.server.context import METRICS, ROLE, SERVICES, Services
 from culturecast.server.features.live import LIVE_SERVICE
 from culturecast.server.features.media import MEDIA_REQUEST_CALLBACKS, MEDIA_SERVICE
 from culturecast.server.kit import HttpKit
@@ -117,6 +118,30 @@ def resource_item(resource: ResourcePlayable) -> PlayableItem:
     )
 
 
+class ViewsCollector:
+    """View counting's figures on ``/metrics``, read at each scrape."""
+
+    def __init__(self, views: ViewsService) -> None:
+        self._views = views
+
+    def collect(self) -> Iterator[Metric]:
+        views = self._views
+        yield CounterMetricFamily(
+            "culturecast_views_sessions_started",
+            "Playback sessions started by this process",
+            value=views.sessions_started,
+        )
+        beats = CounterMetricFamily(
+            "culturecast_views_beats",
+            "Heartbeats (source heartbeat) and token-carrying media requests (source media) "
+            "by outcome: accepted, ignored, unknown session",
+            labels=["source", "outcome"],
+        )
+        for (source, outcome), count in sorted(views.beats.items()):
+            beats.add_metric([source, outcome], count)
+        yield beats
+
+
 def install(app: web.Application, kit: HttpKit) -> None:
     """Add the views feature's routes, services and background tasks to ``app``."""
     if app[ROLE] == "ingest":
@@ -134,6 +159,7 @@ def install(app: web.Application, kit: HttpKit) -> None:
         views = ViewsService(engines.counters, resolver, clock, config)
         stats = StatsReader(engines.database, engines.counters, resolver, clock, config.rules)
         app[VIEWS_SERVICE] = views
+        app[METRICS].add_collector(ViewsCollector(views))
         app[STATS_READER] = stats
         app[STATS_FLUSHER] = StatsFlusher(engines.database, engines.counters)
         app[VIEWS_PARTS] = ViewsParts(views, stats, resolver)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from tests.integration.chat.conftest import ChatWorld
+from tests.support.metrics import sample, scrape
 
 
 async def test_join_returns_the_last_50_messages_oldest_first(world: ChatWorld) -> None:
@@ -125,3 +126,31 @@ async def test_bad_token_is_refused_at_connect(world: ChatWorld) -> None:
     else:  # pragma: no cover - the assertion below explains
         await client.close()
         raise AssertionError("a bad token was accepted")
+
+
+async def test_metrics_report_sockets_messages_refusals_and_deliveries(world: ChatWorld) -> None:
+    org = await world.org()
+    event_id = await world.event(org)
+    ended = await world.event(org, status="ended")
+    a = await world.client({"guest": "甲"})
+    b = await world.client({"guest": "乙"})
+    late = await world.client({"guest": "丙"})
+    await a.join(event_id)
+    await b.join(event_id)
+    await late.join(ended)
+    assert (await a.send("好戏"))["ok"]
+    assert (await a.send("   "))["code"] == "empty"
+    assert (await late.send("散场了"))["code"] == "not_live"
+    await b.next("message")
+    samples = await scrape(world.admin)
+    assert sample(samples, "culturecast_chat_sockets") == 3
+    assert sample(samples, "culturecast_chat_rooms") == 2
+    assert sample(samples, "culturecast_chat_messages_total") == 1
+    assert sample(samples, "culturecast_chat_refusals_total", code="empty") == 1
+    assert sample(samples, "culturecast_chat_refusals_total", code="not_live") == 1
+    # Every event to an idle websocket is written directly: the comment to a and b, and
+    # what each join sent (history, state, pinned, likes, viewers, the refusals).
+    direct = sample(samples, "culturecast_chat_deliveries_total", path="direct")
+    assert direct is not None
+    assert direct >= 2 + 3 * 5
+    assert sample(samples, "culturecast_chat_deliveries_total", path="queued") == 0

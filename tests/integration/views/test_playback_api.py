@@ -19,6 +19,7 @@ from tests.integration.views.conftest import (
     org_path,
     start_stack,
 )
+from tests.support.metrics import sample, scrape
 
 pytestmark = pytest.mark.integration
 
@@ -242,3 +243,24 @@ async def test_csv_exports_open_in_excel(stack: Stack) -> None:
     assert status == 400
     status, body = await admin.call("GET", f"/api/v1/stats/orgs/{orgs[0]}/ranking?by=likes")
     assert status == 400
+
+
+async def test_metrics_report_sessions_and_beats_by_outcome(stack: Stack) -> None:
+    await setup_items(stack)
+    _, started = await play(stack, "resource", "ready")
+    sid = started["session_id"]
+    for seq in (1, 2, 2):  # the last one replays seq 2: ignored
+        stack.clock.advance(15)
+        await stack.api.call("POST", "/api/v1/views/heartbeat", {"session_id": sid, "seq": seq})
+    await stack.api.call("POST", "/api/v1/views/heartbeat", {"session_id": "A" * 22})
+    token = started["token"]
+    await stack.api.call("GET", f"/media/t/{token}/vod/ready/master.m3u8")  # counts
+    await stack.api.call("GET", f"/media/t/{token}/vod/ready/master.m3u8")  # too soon
+    samples = await scrape(stack.api)
+    assert sample(samples, "culturecast_views_sessions_started_total") == 1
+    beats = "culturecast_views_beats_total"
+    assert sample(samples, beats, source="heartbeat", outcome="accepted") == 2
+    assert sample(samples, beats, source="heartbeat", outcome="ignored") == 1
+    assert sample(samples, beats, source="heartbeat", outcome="unknown") == 1
+    assert sample(samples, beats, source="media", outcome="accepted") == 1
+    assert sample(samples, beats, source="media", outcome="ignored") == 1
