@@ -19,7 +19,7 @@ from aiohttp.test_utils import TestServer
 from culturecast.server.app import create_app
 from culturecast.server.context import SERVICES
 from culturecast.storage.database.port import Database
-from tests.integration.server.conftest import ADMIN_PASSWORD, test_settings
+from tests.integration.server.conftest import ADMIN_PASSWORD, app_settings
 from tests.support.api import Api
 from tests.support.chat import ChatClient
 
@@ -92,7 +92,7 @@ class ChatWorld:
 
 @pytest.fixture
 async def world(data_dir: Path) -> AsyncIterator[ChatWorld]:
-    settings = test_settings(data_dir)
+    settings = app_settings(data_dir)
     app = create_app(settings, "standalone")
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()

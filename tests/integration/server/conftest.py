@@ -17,7 +17,7 @@ from tests.support.engines import free_port
 ADMIN_PASSWORD = "admin-pass-123"
 
 
-def test_settings(data_dir: Path, **env: str) -> Settings:
+def app_settings(data_dir: Path, **env: str) -> Settings:
     """Settings of an in-process standalone app for tests; ``env`` adds or overrides."""
     return load_settings(
         {
@@ -31,11 +31,8 @@ def test_settings(data_dir: Path, **env: str) -> Settings:
     )
 
 
-test_settings.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test
-
-
 async def start_api(data_dir: Path, **env: str) -> AsyncIterator[Api]:
-    settings = test_settings(data_dir, **env)
+    settings = app_settings(data_dir, **env)
     server = TestServer(create_app(settings, "standalone"), host="127.0.0.1")
     await server.start_server()
     async with aiohttp.ClientSession() as session:

@@ -18,7 +18,7 @@ from culturecast.media.views.service import ViewsConfig, ViewsService
 from culturecast.server.app import create_app
 from culturecast.server.context import SERVICES
 from culturecast.server.features.views import STATS_FLUSHER, VIEWS_CONFIG, VIEWS_SERVICE
-from tests.integration.server.conftest import test_settings
+from tests.integration.server.conftest import app_settings
 from tests.support.api import Api
 
 # 2024-03-10 08:00 China time: far from midnight, so a test's hours stay on one CST day.
@@ -70,7 +70,7 @@ class Stack:
 async def start_stack(
     data_dir: Path, clock: FakeClock, config: ViewsConfig | None = None, **env: str
 ) -> AsyncIterator[Stack]:
-    settings = test_settings(data_dir, **env)
+    settings = app_settings(data_dir, **env)
     app = create_app(settings, "standalone", clock=clock)
     # Drains and flushes are driven by the test, in step with its clock.
     app[VIEWS_CONFIG] = config or ViewsConfig(
