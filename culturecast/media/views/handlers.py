@@ -8,11 +8,12 @@ import re
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import msgspec
 from aiohttp import web
 
+from culturecast.media.kit import Kit
 from culturecast.media.views.errors import (
     InvalidBody,
     InvalidQuery,
@@ -74,43 +75,6 @@ def remember_device(request: web.Request, response: web.StreamResponse, device: 
 
 TAG_PLAY = "playback"
 TAG_STATS = "statistics"
-
-
-class Caller(Protocol):
-    """What the handlers use of the signed-in caller."""
-
-    @property
-    def user_id(self) -> str: ...
-
-
-class Kit[C: Caller](Protocol):
-    """What the handlers use of the server's HTTP kit."""
-
-    def add_route(
-        self,
-        method: str,
-        path: str,
-        handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
-        *,
-        summary: str,
-        tag: str,
-        body: type | None = None,
-        response: type | None = None,
-        status: int = 200,
-        auth: bool = True,
-    ) -> None: ...
-
-    async def caller(self, request: web.Request) -> C: ...
-
-    async def optional_caller(self, request: web.Request) -> C | None: ...
-
-    def json(
-        self, data: Any, status: int = 200, headers: dict[str, str] | None = None
-    ) -> web.Response: ...
-
-    def authorize(self, caller: C, action: str, org_path: list[str], what: str) -> None: ...
-
-    async def org_path(self, caller: C, org_id: str, action: str) -> list[str]: ...
 
 
 def client_address(request: web.Request) -> str:
@@ -194,11 +158,11 @@ class ViewsParts:
     resolver: ItemResolver
 
 
-class ViewsHandlers[C: Caller]:
+class ViewsHandlers:
     """The routes of playback and statistics. Routes are added before the app starts, the
     services once its engines are open, so the handlers get them through ``parts``."""
 
-    def __init__(self, kit: Kit[C], parts: Callable[[], ViewsParts]) -> None:
+    def __init__(self, kit: Kit, parts: Callable[[], ViewsParts]) -> None:
         self._kit = kit
         self._parts = parts
 
