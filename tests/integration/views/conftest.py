@@ -3,6 +3,7 @@ engines or on Redis; plus helpers to put live events and resources in its databa
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -58,6 +59,15 @@ class Stack:
         """What the periodic job does, now: drain this process's buffer, flush the counters."""
         await self.views.drain()
         await self.app[STATS_FLUSHER].flush()
+
+    async def media_reported(self, count: int) -> None:
+        """Wait until the media feature has reported ``count`` token requests to the views
+        (it reports each one after answering it)."""
+        for _ in range(2000):
+            if self.views.media_requests_seen >= count:
+                return
+            await asyncio.sleep(0.001)
+        assert self.views.media_requests_seen >= count
 
     async def put_object(self, key: str) -> None:
         body = b"#EXTM3U\n#EXT-X-VERSION:3\n"

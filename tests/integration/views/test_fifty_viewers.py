@@ -33,7 +33,6 @@ Distinct viewers of the county's subtree that day: 50; of the township and villa
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
@@ -113,16 +112,11 @@ class Scenario:
     async def fetch_media(self, viewer: Viewer) -> None:
         # A TV box without our JavaScript: only its media requests carry the token. The
         # media feature reports each request after answering it; wait for that report.
-        views = self.stack.views
-        seen = views.media_requests_seen
+        seen = self.stack.views.media_requests_seen
         status, body = await self.stack.api.call("GET", viewer.master_url)
         assert status == 200, body
         assert body.startswith(b"#EXTM3U")
-        for _ in range(2000):
-            if views.media_requests_seen > seen:
-                break
-            await asyncio.sleep(0.001)
-        assert views.media_requests_seen > seen
+        await self.stack.media_reported(seen + 1)
 
     def build(self) -> None:
         r, live = self.resource_id, self.live_id

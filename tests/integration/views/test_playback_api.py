@@ -256,6 +256,7 @@ async def test_metrics_report_sessions_and_beats_by_outcome(stack: Stack) -> Non
     token = started["token"]
     await stack.api.call("GET", f"/media/t/{token}/vod/ready/master.m3u8")  # counts
     await stack.api.call("GET", f"/media/t/{token}/vod/ready/master.m3u8")  # too soon
+    await stack.media_reported(2)
     samples = await scrape(stack.api)
     assert sample(samples, "culturecast_views_sessions_started_total") == 1
     beats = "culturecast_views_beats_total"
