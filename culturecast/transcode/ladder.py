@@ -327,22 +327,28 @@ def plan_ladder(
                 )
     if source.has_audio and (ladder.audio_only_kbps > 0 or not planned):
         kbps = ladder.audio_only_kbps or 64
-        audio_only = PlannedRung(
-            name="audio",
-            kind="audio",
-            width=0,
-            height=0,
-            video_kbps=0,
-            maxrate_kbps=0,
-            bufsize_kbps=0,
-            audio_kbps=kbps,
-            profile="",
-            level="",
-        )
+        audio_only = audio_only_rung(kbps)
         if allow_passthrough:
             audio_only = _copy_audio_if_cheaper(audio_only, source)
         planned.append(audio_only)
     return planned
+
+
+def audio_only_rung(kbps: int, *, copy: bool = False) -> PlannedRung:
+    """The ``audio`` rendition: no picture, ``kbps`` of AAC (the source's rate when copied)."""
+    return PlannedRung(
+        name="audio",
+        kind="audio",
+        width=0,
+        height=0,
+        video_kbps=0,
+        maxrate_kbps=0,
+        bufsize_kbps=0,
+        audio_kbps=kbps,
+        profile="",
+        level="",
+        audio_copy=copy,
+    )
 
 
 def _copy_audio_if_cheaper(rung: PlannedRung, source: SourceInfo) -> PlannedRung:
@@ -411,16 +417,4 @@ def plan_audio(source: SourceInfo, *, kbps: int = 128, loudnorm: bool = False) -
         kbps = math.ceil(source.audio_bit_rate / 1000)
     elif not copy:
         kbps = audio_kbps_for(source, kbps)
-    return PlannedRung(
-        name="audio",
-        kind="audio",
-        width=0,
-        height=0,
-        video_kbps=0,
-        maxrate_kbps=0,
-        bufsize_kbps=0,
-        audio_kbps=kbps,
-        profile="",
-        level="",
-        audio_copy=copy,
-    )
+    return audio_only_rung(kbps, copy=copy)
