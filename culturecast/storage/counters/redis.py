@@ -13,6 +13,9 @@ beats costs one round trip and one pool checkout instead of N. Each swap is stil
 atomic script on the server and answers its caller alone; two swaps of one key in a batch run
 in order, so the second sees the first's write (and fails if it expected the older value).
 
+Distinct counts are exact sets up to ``UNIQUE_EXACT_LIMIT`` members per key and HyperLogLog
+past it (see the port and ``_UNIQUE_ADD_SCRIPT``).
+
 Pub/sub is at-most-once, as in Redis itself: each subscription owns one connection and a
 background reader that moves messages into a bounded inbox (the oldest are dropped when a
 subscriber is too slow; see ``memory.Inbox``). Messages published while a connection is being
@@ -32,9 +35,10 @@ from redis import exceptions as redis_errors
 from redis.asyncio.client import PubSub
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
+from redis.commands.core import AsyncScript
 
 from culturecast.storage.counters.memory import DEFAULT_SUBSCRIBER_BUFFER, Inbox
-from culturecast.storage.counters.port import Subscription
+from culturecast.storage.counters.port import UNIQUE_EXACT_LIMIT, Subscription
 from culturecast.storage.errors import EngineUnavailable, StorageError
 
 # Modest limits: a counter that cannot be updated within seconds is better reported than
@@ -138,6 +142,7 @@ class RedisCounters:
         key_prefix: str = "cc:",
         *,
         subscriber_buffer: int = DEFAULT_SUBSCRIBER_BUFFER,
+        exact_limit: int = UNIQUE_EXACT_LIMIT,
     ) -> None:
         self._client = client
         self._pubsub_client = pubsub_client
@@ -146,6 +151,9 @@ class RedisCounters:
         self._subscriptions: set[RedisSubscription] = set()
         self._closed = False
         self._swaps = _SwapBatcher(client)
+        self._exact_limit = exact_limit
+        self._unique_add = client.register_script(_UNIQUE_ADD_SCRIPT)
+        self._unique_count = client.register_script(_UNIQUE_COUNT_SCRIPT)
 
     @classmethod
     async def open(
@@ -242,10 +250,10 @@ class RedisCounters:
     # -- unique sets ----------------------------------------------------------------------
 
     async def unique_add(self, key: str, member: str) -> bool:
-        return bool(await self._call("PFADD", self._key(key), member))
+        return bool(await self._script(self._unique_add, key, member, self._exact_limit))
 
     async def unique_count(self, key: str) -> int:
-        return int(await self._call("PFCOUNT", self._key(key)))
+        return int(await self._script(self._unique_count, key))
 
     # -- presence -------------------------------------------------------------------------
 
@@ -341,6 +349,12 @@ class RedisCounters:
         if self._closed:
             raise EngineUnavailable("the redis counters are closed")
 
+    async def _script(self, script: AsyncScript, key: str, *args: str | int) -> Any:
+        self._check_open()
+        with _engine_errors():
+            # redis-py's Script sends EVALSHA and loads the script itself after a NOSCRIPT.
+            return await script(keys=[self._key(key)], args=list(args))
+
     async def _call(self, *args: Any) -> Any:
         self._check_open()
         with _engine_errors():
@@ -348,6 +362,40 @@ class RedisCounters:
             # over calling the command by name; its response callbacks still apply.
             return await self._client.execute_command(*args)  # type: ignore[no-untyped-call]
 
+
+# A distinct-count key is a Redis set while it holds at most ``exact_limit`` members, so small
+# counts are exact; the add that passes the limit turns it, inside the same script, into a
+# HyperLogLog holding the same members (keeping its expiry). Scripts run one at a time on the
+# server, so however many processes add at once the switch happens exactly once and no member
+# added around it is lost. TYPE's status reply reaches Lua as a table with the field ``ok``.
+_UNIQUE_ADD_SCRIPT = """
+if redis.call('TYPE', KEYS[1])['ok'] == 'string' then
+  return redis.call('PFADD', KEYS[1], ARGV[1])
+end
+local added = redis.call('SADD', KEYS[1], ARGV[1])
+if added == 1 and redis.call('SCARD', KEYS[1]) > tonumber(ARGV[2]) then
+  local ttl = redis.call('PTTL', KEYS[1])
+  local members = redis.call('SMEMBERS', KEYS[1])
+  redis.call('DEL', KEYS[1])
+  for i = 1, #members, 1000 do
+    redis.call('PFADD', KEYS[1], unpack(members, i, math.min(i + 999, #members)))
+  end
+  if ttl > 0 then
+    redis.call('PEXPIRE', KEYS[1], ttl)
+  end
+end
+return added
+"""
+_UNIQUE_COUNT_SCRIPT = """
+local kind = redis.call('TYPE', KEYS[1])['ok']
+if kind == 'string' then
+  return redis.call('PFCOUNT', KEYS[1])
+end
+if kind == 'none' then
+  return 0
+end
+return redis.call('SCARD', KEYS[1])
+"""
 
 _SWAP_SCRIPT = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then

@@ -14,7 +14,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from culturecast.storage.counters.memory import MemoryCounters, MemorySubscription
-from culturecast.storage.counters.port import Counters, Subscription
+from culturecast.storage.counters.port import UNIQUE_EXACT_LIMIT, Counters, Subscription
 from culturecast.storage.counters.redis import RedisCounters, RedisSubscription
 from culturecast.storage.errors import EngineUnavailable, StorageError
 from tests.support import engines
@@ -261,6 +261,83 @@ async def test_unique_thousand_members_within_two_percent(harness: Harness) -> N
     assert abs(count - 1000) <= 20
     if harness.kind == "memory":
         assert count == 1000
+
+
+async def add_all(c: Counters, key: str, members: list[str]) -> int:
+    """Add ``members`` concurrently (200 in flight); how many were reported new."""
+    new = 0
+    for start in range(0, len(members), 200):
+        batch = members[start : start + 200]
+        new += sum(await asyncio.gather(*(c.unique_add(key, m) for m in batch)))
+    return new
+
+
+async def test_five_thousand_ids_over_a_hundred_keys_are_counted_exactly(
+    harness: Harness,
+) -> None:
+    c = harness.counters
+    # 50 distinct devices per key; every device also appears under its neighbour key, so each
+    # key is asked about 100 ids of which 50 are its own and 50 repeat across keys.
+    ids = [f"device-{i:05d}" for i in range(5000)]
+    for k in range(100):
+        own = ids[k * 50 : (k + 1) * 50]
+        assert await add_all(c, f"uv:{k}", own) == 50
+        assert await add_all(c, f"uv:{k}", own) == 0  # repeats are never new
+    for k in range(100):
+        assert await add_all(c, f"uv:{(k + 1) % 100}", ids[k * 50 : (k + 1) * 50]) == 50
+    counts = [await c.unique_count(f"uv:{k}") for k in range(100)]
+    assert counts == [100] * 100
+
+
+async def test_a_count_is_exact_up_to_the_limit(harness: Harness) -> None:
+    c = harness.counters
+    members = [f"viewer-{i}" for i in range(UNIQUE_EXACT_LIMIT)]
+    assert await add_all(c, "uv", members) == UNIQUE_EXACT_LIMIT
+    assert await c.unique_count("uv") == UNIQUE_EXACT_LIMIT
+    assert await add_all(c, "uv", members[:500]) == 0
+
+
+async def test_a_key_past_the_limit_is_estimated_within_one_percent(harness: Harness) -> None:
+    c = harness.counters
+    total = 3 * UNIQUE_EXACT_LIMIT
+    await add_all(c, "uv", [f"viewer-{i}" for i in range(total)])
+    await add_all(c, "uv", [f"viewer-{i}" for i in range(0, total, 7)])  # repeats add nothing
+    count = await c.unique_count("uv")
+    assert abs(count - total) <= total // 100
+    if harness.kind == "memory":
+        assert count == total
+
+
+async def test_two_processes_adding_the_same_ids_count_each_once(harness: Harness) -> None:
+    first, second = harness.counters, await harness.peer()
+    ids = [f"device-{i}" for i in range(3000)]
+    # Both add every id at once, in opposite orders; each id is new to exactly one of them.
+    new = await asyncio.gather(add_all(first, "uv", ids), add_all(second, "uv", ids[::-1]))
+    assert sum(new) == 3000
+    assert await first.unique_count("uv") == await second.unique_count("uv") == 3000
+
+
+async def test_two_processes_crossing_the_limit_at_once_switch_once(harness: Harness) -> None:
+    first, second = harness.counters, await harness.peer()
+    ids = [f"device-{i}" for i in range(UNIQUE_EXACT_LIMIT + 2000)]
+    await asyncio.gather(add_all(first, "uv", ids), add_all(second, "uv", ids[::-1]))
+    count = await second.unique_count("uv")
+    assert abs(count - len(ids)) <= len(ids) // 100
+    # Nothing added around the switch was lost or doubled: adding them all again adds nothing.
+    assert await add_all(first, "uv", ids) == 0
+    assert await first.unique_count("uv") == count
+
+
+async def test_a_count_keeps_its_expiry_across_the_switch(harness: Harness) -> None:
+    c = harness.counters
+    await add_all(c, "uv", [f"viewer-{i}" for i in range(UNIQUE_EXACT_LIMIT)])
+    await c.expire("uv", 1)
+    assert await c.unique_add("uv", "one-past-the-limit")  # the switch, right after the expiry
+
+    async def gone() -> bool:
+        return await c.unique_count("uv") == 0
+
+    assert await harness.after(2, gone)
 
 
 async def test_unique_sets_are_independent(harness: Harness) -> None:
