@@ -26,7 +26,10 @@ watch time (浏览/学习时长)
     starts playing; players report a pause at once, so the state last reported
     is the state in force). A session never accrues more than the wall-clock
     time since it started, whatever its beats and seeks claim; a live session
-    accrues at most [4 h].
+    accrues at most [4 h], and nothing after its show ended: watch time of a
+    live session never exceeds the time the show was on air while the session
+    existed. Once a beat has accounted the time up to the end, the session's
+    later beats are ignored (a replay is watched in a new session).
 
 effective view (有效观看)
     The session's own watch time passes a threshold, strictly:
@@ -43,8 +46,9 @@ completion (播完)
     complete. Counted once per play. 播完率 = completions / plays.
 
 concurrent viewers (在线人数)
-    Sessions with a heartbeat in the last [30 s], inclusive; the peak and the
-    time it was first reached are kept per stream.
+    Sessions with a heartbeat in the last [30 s], inclusive, of a show on air:
+    a show that has ended has none, and beats after its end are not counted.
+    The peak and the time it was first reached are kept per stream.
 
 unique viewers (观看人数)
     Distinct viewer ids per item per China Standard Time day, counted on the
@@ -55,9 +59,10 @@ day and month
     the day starts at 16:00 UTC of the previous calendar day.
 
 Heartbeats are ignored (nothing changes, nothing is counted) when the session
-has expired (no accepted beat for [5 min]), when they arrive with a time before
-the last accepted one, or when their sequence number is not above the last
-accepted one (replayed or out of order).
+has expired (no accepted beat for [5 min]), when the live show it watched has
+ended and its time up to the end is accounted, when they arrive with a time
+before the last accepted one, or when their sequence number is not above the
+last accepted one (replayed or out of order).
 
 Times are seconds since the Unix epoch (UTC), passed in by the caller; nothing
 here reads a clock or does I/O.
@@ -144,6 +149,9 @@ class BeatRejection(StrEnum):
     """The beat's time is before the last accepted beat's."""
     OUT_OF_ORDER = "out_of_order"
     """The beat's sequence number is not above the last accepted one (replayed or reordered)."""
+    SHOW_ENDED = "show_ended"
+    """The live show the session watched has ended and the session's time up to the end is
+    accounted; a replay is watched in a new session."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -388,11 +396,22 @@ def is_expired(session: PlaybackSession, now: float, rules: ViewRules) -> bool:
 
 
 def check_heartbeat(
-    session: PlaybackSession, beat: Heartbeat, now: float, rules: ViewRules
+    session: PlaybackSession,
+    beat: Heartbeat,
+    now: float,
+    rules: ViewRules,
+    show_ended_at: float | None = None,
 ) -> BeatRejection | None:
-    """Why the beat would be ignored, or None when it is accepted."""
+    """Why the beat would be ignored, or None when it is accepted.
+
+    `show_ended_at` is when the live show the session watches went off air (None while it
+    is on air, and for resources): the first beat from then on is accepted, to account the
+    time up to the end, and later ones are ignored.
+    """
     if is_expired(session, now, rules):
         return BeatRejection.EXPIRED
+    if show_ended_at is not None and session.last_beat_at >= show_ended_at:
+        return BeatRejection.SHOW_ENDED
     if now < session.last_beat_at:
         return BeatRejection.STALE
     if beat.seq is not None and session.last_seq is not None and beat.seq <= session.last_seq:
@@ -426,21 +445,28 @@ def has_completed(
 
 
 def apply_heartbeat(
-    session: PlaybackSession, beat: Heartbeat, rules: ViewRules, now: float
+    session: PlaybackSession,
+    beat: Heartbeat,
+    rules: ViewRules,
+    now: float,
+    show_ended_at: float | None = None,
 ) -> tuple[PlaybackSession, ViewDeltas]:
     """Account one heartbeat: the updated session and what the counters must add.
 
-    An ignored beat (see `check_heartbeat`) returns the same session and `NO_CHANGE`.
+    `show_ended_at`: when the live show went off air (see `check_heartbeat`); no time after
+    it accrues. An ignored beat returns the same session and `NO_CHANGE`.
     """
-    if check_heartbeat(session, beat, now, rules) is not None:
+    if check_heartbeat(session, beat, now, rules, show_ended_at) is not None:
         return session, NO_CHANGE
 
+    # The time the session may have watched up to: now, or the show's end if it came first.
+    until = now if show_ended_at is None else min(now, show_ended_at)
     accrued = 0.0
     if session.state is PlayerState.PLAYING:
-        accrued = min(now - session.last_beat_at, rules.heartbeat_tolerance_seconds)
+        accrued = max(0.0, min(until - session.last_beat_at, rules.heartbeat_tolerance_seconds))
     # Each accrual is bounded by its own gap, so this only bites through rounding; it is the
     # definition, though, so it is stated rather than implied.
-    watched = min(session.watched_seconds + accrued, now - session.started_at)
+    watched = min(session.watched_seconds + accrued, until - session.started_at)
     if session.item_type is ItemType.LIVE:
         watched = min(watched, rules.live_watch_cap_seconds)
     watched = max(watched, session.watched_seconds)

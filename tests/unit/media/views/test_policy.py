@@ -918,3 +918,65 @@ def test_a_heartbeat_keeps_every_field_it_does_not_account() -> None:
         5,
     )
     assert (updated.watched_seconds, updated.max_position) == (5.0, 8.0)
+
+
+# -- a show that has ended (issue 18, item 11) ---------------------------------------------
+
+
+def run_live_show(
+    beats: Sequence[tuple[float, Heartbeat]], ended_after: float
+) -> tuple[PlaybackSession, ViewDeltas, list[BeatRejection | None]]:
+    """A live session beating at (seconds after its start, beat); its show ends `ended_after`
+    seconds after the session started, which beats from then on are told."""
+    session = session_of(LIVE, duration=None)
+    ended_at = session.started_at + ended_after
+    total = ViewDeltas()
+    rejections = []
+    for offset, beat in beats:
+        now = session.started_at + offset
+        known = ended_at if now >= ended_at else None
+        rejections.append(check_heartbeat(session, beat, now, RULES, known))
+        session, deltas = apply_heartbeat(session, beat, RULES, now, known)
+        total = total + deltas
+    return session, total, rejections
+
+
+def test_live_beats_after_the_show_ended_add_no_watch_time() -> None:
+    # The probe: 6 s on air, beats every 3 s until 18 s: 6 s watched, not 18.
+    session, total, rejections = run_live_show(every(3, 18), ended_after=6)
+    assert session.watched_seconds == 6
+    assert total.watch_seconds == 6
+    # The first beat from the end on (at 6 s) accounts the time up to it; later ones are
+    # ignored.
+    assert rejections == [None, None, *[BeatRejection.SHOW_ENDED] * 4]
+
+
+def test_the_first_beat_after_the_end_counts_the_time_before_it() -> None:
+    # Beats at 15 and 30; the show ended at 20: 15–20 was watched on air.
+    session, total, rejections = run_live_show(every(15, 45), ended_after=20)
+    assert session.watched_seconds == 20
+    assert total.watch_seconds == 20
+    assert rejections == [None, None, BeatRejection.SHOW_ENDED]
+
+
+def test_a_live_session_started_after_the_end_watches_nothing() -> None:
+    session, total, rejections = run_live_show(every(15, 30), ended_after=-1)
+    assert (session.watched_seconds, total) == (0, NO_CHANGE)
+    assert rejections == [BeatRejection.SHOW_ENDED] * 2
+
+
+@given(
+    sessions_and_beats(),
+    st.floats(min_value=-100, max_value=3000, allow_nan=False),
+)
+def test_live_watch_time_never_exceeds_the_time_on_air(
+    case: tuple[PlaybackSession, list[tuple[float, Heartbeat]]], ended_after: float
+) -> None:
+    session, beats = case
+    ended_at = session.started_at + ended_after
+    for offset, beat in beats:
+        now = session.started_at + offset
+        session, _ = apply_heartbeat(
+            session, beat, RULES, now, ended_at if now >= ended_at else None
+        )
+        assert session.watched_seconds <= max(0.0, ended_after) + 1e-6
