@@ -42,7 +42,13 @@ effective view (有效观看)
 
 completion (播完)
     The session reached [90 %] of the resource's duration (its furthest
-    position, or an ended state). Live sessions have no duration and never
+    position, or an ended state) *and* its watch time is at least what playing
+    that far takes at the fastest speed players offer [2×]: [45 %] of the
+    duration. A position is the player's claim and can be sent by anyone;
+    watch time is bounded by the wall clock, so a completion costs real time
+    (DESIGN.md's "reached 90 % of the duration" is read this way). Positions
+    that are not finite or are negative are ignored, and a position beyond the
+    duration counts as the end. Live sessions have no duration and never
     complete. Counted once per play. 播完率 = completions / plays.
 
 concurrent viewers (在线人数)
@@ -178,6 +184,9 @@ class ViewRules:
     """Terminals judged by `effective_mobile_h5_seconds` for every item (seed 004: 手机微网站)."""
     completion_percent: float = 90
     """A resource session completes when it reaches this percent of the duration."""
+    completion_max_speed: float = 2
+    """A completion also needs watch time of at least `completion_percent` of the duration
+    divided by this: the fastest playback speed players offer (our player: 0.75–2×)."""
     concurrent_window_seconds: float = 30
     """A session is a concurrent viewer if its last beat is at most this old."""
 
@@ -205,6 +214,11 @@ class ViewRules:
         }.items():
             if not (math.isfinite(value) and 0 <= value <= 100):
                 raise ValueError(f"ViewRules.{name} must be between 0 and 100, got {value!r}")
+        if not (math.isfinite(self.completion_max_speed) and self.completion_max_speed >= 1):
+            raise ValueError(
+                "ViewRules.completion_max_speed must be 1 or more, "
+                f"got {self.completion_max_speed!r}"
+            )
 
     @property
     def heartbeat_tolerance_seconds(self) -> float:
@@ -436,12 +450,24 @@ def is_effective(
 
 
 def has_completed(
-    item_type: ItemType, max_position: float, duration: float | None, rules: ViewRules
+    item_type: ItemType,
+    max_position: float,
+    duration: float | None,
+    rules: ViewRules,
+    *,
+    watched_seconds: float | None = None,
 ) -> bool:
-    """Whether a session that reached `max_position` has completed the item (at or beyond)."""
+    """Whether a session that reached `max_position` having watched `watched_seconds` has
+    completed the item: the position at or beyond `completion_percent` of the duration, and
+    the watch time at least what playing that far takes at `completion_max_speed`. Without
+    `watched_seconds`, only the position is judged (the point a player has to reach)."""
     if item_type is ItemType.LIVE or duration is None or duration <= 0:
         return False
-    return max_position * 100 >= rules.completion_percent * duration
+    target = rules.completion_percent * duration
+    # Multiplied out, as in is_effective: 900 s of 1000 s is exactly 90 %.
+    if max_position * 100 < target:
+        return False
+    return watched_seconds is None or watched_seconds * 100 * rules.completion_max_speed >= target
 
 
 def apply_heartbeat(
@@ -491,7 +517,9 @@ def apply_heartbeat(
         effective_watch = watched - session.watched_seconds if was_effective else watched
     count_effective = now_effective and not session.effective_counted
     count_completion = (
-        has_completed(session.item_type, max_position, session.duration, rules)
+        has_completed(
+            session.item_type, max_position, session.duration, rules, watched_seconds=watched
+        )
         and not session.completion_counted
     )
 

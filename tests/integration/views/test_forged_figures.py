@@ -4,6 +4,7 @@ the memory counters and on Redis."""
 
 from __future__ import annotations
 
+import math
 import secrets
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from tests.integration.views.conftest import (
     FakeClock,
     Stack,
     add_live,
+    add_resource,
     make_tree,
     org_path,
     start_stack,
@@ -101,3 +103,31 @@ async def test_live_heartbeats_after_the_show_ended_add_nothing(
         item = await admin.ok("GET", f"/api/v1/stats/items/live/show?from={DAY}&to={DAY}")
         assert item["totals"]["watch_seconds"] == 6
         assert item["live"]["current_viewers"] == 0
+
+
+async def test_a_completion_needs_watch_time_and_positions_are_bounded(stack: Stack) -> None:
+    # A 6 s resource. The probe: "ended" one second in, or position 1e9, counted a completion.
+    admin = await stack.api.login("admin", ADMIN_PASSWORD)
+    path = org_path(await make_tree(admin, ["浙江省", "杭州市"]))
+    await add_resource(stack, "short", path, duration_s=6.0)
+    forger, seeker, listener = Player(stack), Player(stack), Player(stack)
+    for player in (forger, seeker, listener):
+        await player.play("resource", "short")
+
+    stack.clock.advance(1)
+    assert (await forger.beat(state="ended", position_s=6))[0] == 204
+    for absurd in (1e9, -1, math.inf, math.nan):
+        status, body = await seeker.beat(position_s=absurd)
+        assert status == 400, (absurd, body)
+        assert body["error"]["code"] == "invalid_body"
+    # Beyond the duration but not absurd: taken as the end, which one second does not reach.
+    assert (await seeker.beat(position_s=60))[0] == 204
+    # Playing to the end, even at 2×: a completion (and an effective view).
+    stack.clock.advance(2)
+    assert (await listener.beat(position_s=6, state="ended"))[0] == 204
+
+    await stack.flush()
+    item = await admin.ok("GET", f"/api/v1/stats/items/resource/short?from={DAY}&to={DAY}")
+    totals = item["totals"]
+    assert (totals["plays"], totals["completions"], totals["effective"]) == (3, 1, 1), totals
+    assert totals["watch_seconds"] == 1 + 1 + 3

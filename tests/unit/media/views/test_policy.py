@@ -980,3 +980,59 @@ def test_live_watch_time_never_exceeds_the_time_on_air(
             session, beat, RULES, now, ended_at if now >= ended_at else None
         )
         assert session.watched_seconds <= max(0.0, ended_after) + 1e-6
+
+
+# -- completions need watch time (issue 18, item 12) -----------------------------------------
+
+
+def test_an_ended_state_one_second_in_is_not_a_completion() -> None:
+    # The probe: {"state": "ended", "position_s": 6} one second into a 6 s resource.
+    session, deltas = run(session_of(duration=6), [(1, Heartbeat(state=PlayerState.ENDED))])
+    assert session.max_position == 6
+    assert (deltas.completions, deltas.effective) == (0, 0)
+
+
+@pytest.mark.parametrize("position", [6.0, 60.0, 1e9])
+def test_a_position_alone_is_neither_a_completion_nor_an_effective_view(
+    position: float,
+) -> None:
+    session, deltas = run(session_of(duration=6), [(1, Heartbeat(position=position))])
+    assert session.max_position == 6  # clamped to the duration
+    assert (deltas.completions, deltas.effective) == (0, 0)
+
+
+@pytest.mark.parametrize(
+    ("watched", "completed"), [(0.0, False), (449.9, False), (450.0, True), (900.0, True)]
+)
+def test_a_completion_needs_the_watch_time_of_playing_there_at_twice_the_speed(
+    watched: float, completed: bool
+) -> None:
+    # 90 % of 1000 s at 2× is 450 s of watch time.
+    assert has_completed(RES, 900, 1000, RULES, watched_seconds=watched) is completed
+    assert not has_completed(RES, 899.9, 1000, RULES, watched_seconds=1000)
+
+
+def test_playing_to_the_end_is_a_completion_at_any_offered_speed() -> None:
+    for speed in (0.75, 1.0, 1.25, 1.5, 2.0):
+        beats = [(t, Heartbeat(position=t * speed)) for t in range(15, 1400, 15)]
+        beats.append((1400, Heartbeat(state=PlayerState.ENDED)))
+        _, deltas = run(session_of(duration=1000), beats)
+        assert deltas.completions == 1, speed
+
+
+def test_a_seek_to_the_end_completes_once_enough_is_watched() -> None:
+    beats = [(15, Heartbeat(position=95)), (30, PLAYING), (44, PLAYING), (45, PLAYING)]
+    session, first = run(session_of(duration=100), beats[:3])
+    assert first.completions == 0  # 44 s of a 100 s item: not yet 45 %
+    _, then = run(session, beats[3:])
+    assert then.completions == 1
+
+
+def test_the_completion_speed_is_configurable() -> None:
+    strict = ViewRules(completion_max_speed=1)
+    assert not has_completed(RES, 1000, 1000, strict, watched_seconds=899)
+    assert has_completed(RES, 1000, 1000, strict, watched_seconds=900)
+    with pytest.raises(ValueError, match="completion_max_speed"):
+        ViewRules(completion_max_speed=0.5)
+    with pytest.raises(ValueError, match="completion_max_speed"):
+        ViewRules(completion_max_speed=math.nan)
