@@ -90,6 +90,8 @@ class LivePlayable:
     """Object key of the master playlist: the replay's once ended and ready."""
     duration_s: float | None
     started_at: float | None
+    ended_at: float | None = None
+    """When the show went off air; None until it ends."""
 
 
 def master_key(event_id: str) -> str:
@@ -550,6 +552,7 @@ class LiveService:
             master_key=key,
             duration_s=duration,
             started_at=doc.get("started_at"),
+            ended_at=doc.get("ended_at") if status == Status.ENDED else None,
         )
 
 

@@ -66,6 +66,20 @@ class UnknownSession(ViewsError):
         )
 
 
+class ShowEnded(ViewsError):
+    """A heartbeat of a live session whose show has ended: its time up to the end is counted,
+    nothing after it; the replay, if any, is watched in a new session."""
+
+    status = 409
+    code = "show_ended"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "直播已结束，感谢收看。如有回看，请重新开始播放。 "
+            "(The live show has ended; to watch its replay, start playing again.)"
+        )
+
+
 class NotPlayable(ViewsError):
     """The item exists but cannot be played now; ``reason`` says why."""
 

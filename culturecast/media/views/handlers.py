@@ -17,6 +17,7 @@ from culturecast.media.kit import Kit
 from culturecast.media.views.errors import (
     InvalidBody,
     InvalidQuery,
+    ShowEnded,
     UnknownItem,
     UnknownSession,
     UnsupportedMediaType,
@@ -286,7 +287,9 @@ class ViewsHandlers:
             beats = [Beat(body.session_id, body.token, body.position_s, body.state, body.seq)]
         views = self._views
         views.admit_beats(client_address(request), len(beats))
-        unknown = False
+        # Every beat is accounted before answering; the answer names the first kind of
+        # trouble: an unknown session (start a new one), else a show that has ended.
+        unknown = ended = False
         for beat in beats:
             try:
                 session_id = views.session_id_for(beat.session_id, beat.token)
@@ -295,8 +298,12 @@ class ViewsHandlers:
                 )
             except UnknownSession:
                 unknown = True
+            except ShowEnded:
+                ended = True
         if unknown:
             raise UnknownSession()
+        if ended:
+            raise ShowEnded()
         return web.Response(status=204)
 
     # -- statistics -------------------------------------------------------------------------
@@ -343,8 +350,9 @@ class ViewsHandlers:
         if org_path is None:
             raise UnknownItem("该直播 (live event)")
         self._kit.authorize(caller, "read_stats", org_path, "live event")
+        on_air = item is not None and item.is_live
         return self._kit.json(
-            {"event_id": event_id, **await self._stats.live(ItemType.LIVE, event_id)}
+            {"event_id": event_id, **await self._stats.live(ItemType.LIVE, event_id, on_air)}
         )
 
     async def org_stats(self, request: web.Request) -> web.StreamResponse:

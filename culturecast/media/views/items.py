@@ -58,6 +58,9 @@ class PlayableItem:
     """Viewable without signing in."""
     unavailable: Unavailable | None = None
     """Why it cannot be played now; None when it can."""
+    ended_at: float | None = None
+    """When a live event went off air (epoch seconds); None while on air, for resources, and
+    when the event does not say."""
 
     @property
     def org_id(self) -> str:

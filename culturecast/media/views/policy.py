@@ -26,7 +26,10 @@ watch time (浏览/学习时长)
     starts playing; players report a pause at once, so the state last reported
     is the state in force). A session never accrues more than the wall-clock
     time since it started, whatever its beats and seeks claim; a live session
-    accrues at most [4 h].
+    accrues at most [4 h], and nothing after its show ended: watch time of a
+    live session never exceeds the time the show was on air while the session
+    existed. Once a beat has accounted the time up to the end, the session's
+    later beats are ignored (a replay is watched in a new session).
 
 effective view (有效观看)
     The session's own watch time passes a threshold, strictly:
@@ -39,12 +42,19 @@ effective view (有效观看)
 
 completion (播完)
     The session reached [90 %] of the resource's duration (its furthest
-    position, or an ended state). Live sessions have no duration and never
+    position, or an ended state) *and* its watch time is at least what playing
+    that far takes at the fastest speed players offer [2×]: [45 %] of the
+    duration. A position is the player's claim and can be sent by anyone;
+    watch time is bounded by the wall clock, so a completion costs real time
+    (DESIGN.md's "reached 90 % of the duration" is read this way). Positions
+    that are not finite or are negative are ignored, and a position beyond the
+    duration counts as the end. Live sessions have no duration and never
     complete. Counted once per play. 播完率 = completions / plays.
 
 concurrent viewers (在线人数)
-    Sessions with a heartbeat in the last [30 s], inclusive; the peak and the
-    time it was first reached are kept per stream.
+    Sessions with a heartbeat in the last [30 s], inclusive, of a show on air:
+    a show that has ended has none, and beats after its end are not counted.
+    The peak and the time it was first reached are kept per stream.
 
 unique viewers (观看人数)
     Distinct viewer ids per item per China Standard Time day, counted on the
@@ -55,9 +65,10 @@ day and month
     the day starts at 16:00 UTC of the previous calendar day.
 
 Heartbeats are ignored (nothing changes, nothing is counted) when the session
-has expired (no accepted beat for [5 min]), when they arrive with a time before
-the last accepted one, or when their sequence number is not above the last
-accepted one (replayed or out of order).
+has expired (no accepted beat for [5 min]), when the live show it watched has
+ended and its time up to the end is accounted, when they arrive with a time
+before the last accepted one, or when their sequence number is not above the
+last accepted one (replayed or out of order).
 
 Times are seconds since the Unix epoch (UTC), passed in by the caller; nothing
 here reads a clock or does I/O.
@@ -144,6 +155,9 @@ class BeatRejection(StrEnum):
     """The beat's time is before the last accepted beat's."""
     OUT_OF_ORDER = "out_of_order"
     """The beat's sequence number is not above the last accepted one (replayed or reordered)."""
+    SHOW_ENDED = "show_ended"
+    """The live show the session watched has ended and the session's time up to the end is
+    accounted; a replay is watched in a new session."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +184,9 @@ class ViewRules:
     """Terminals judged by `effective_mobile_h5_seconds` for every item (seed 004: 手机微网站)."""
     completion_percent: float = 90
     """A resource session completes when it reaches this percent of the duration."""
+    completion_max_speed: float = 2
+    """A completion also needs watch time of at least `completion_percent` of the duration
+    divided by this: the fastest playback speed players offer (our player: 0.75–2×)."""
     concurrent_window_seconds: float = 30
     """A session is a concurrent viewer if its last beat is at most this old."""
 
@@ -197,6 +214,11 @@ class ViewRules:
         }.items():
             if not (math.isfinite(value) and 0 <= value <= 100):
                 raise ValueError(f"ViewRules.{name} must be between 0 and 100, got {value!r}")
+        if not (math.isfinite(self.completion_max_speed) and self.completion_max_speed >= 1):
+            raise ValueError(
+                "ViewRules.completion_max_speed must be 1 or more, "
+                f"got {self.completion_max_speed!r}"
+            )
 
     @property
     def heartbeat_tolerance_seconds(self) -> float:
@@ -388,11 +410,22 @@ def is_expired(session: PlaybackSession, now: float, rules: ViewRules) -> bool:
 
 
 def check_heartbeat(
-    session: PlaybackSession, beat: Heartbeat, now: float, rules: ViewRules
+    session: PlaybackSession,
+    beat: Heartbeat,
+    now: float,
+    rules: ViewRules,
+    show_ended_at: float | None = None,
 ) -> BeatRejection | None:
-    """Why the beat would be ignored, or None when it is accepted."""
+    """Why the beat would be ignored, or None when it is accepted.
+
+    `show_ended_at` is when the live show the session watches went off air (None while it
+    is on air, and for resources): the first beat from then on is accepted, to account the
+    time up to the end, and later ones are ignored.
+    """
     if is_expired(session, now, rules):
         return BeatRejection.EXPIRED
+    if show_ended_at is not None and session.last_beat_at >= show_ended_at:
+        return BeatRejection.SHOW_ENDED
     if now < session.last_beat_at:
         return BeatRejection.STALE
     if beat.seq is not None and session.last_seq is not None and beat.seq <= session.last_seq:
@@ -417,30 +450,49 @@ def is_effective(
 
 
 def has_completed(
-    item_type: ItemType, max_position: float, duration: float | None, rules: ViewRules
+    item_type: ItemType,
+    max_position: float,
+    duration: float | None,
+    rules: ViewRules,
+    *,
+    watched_seconds: float | None = None,
 ) -> bool:
-    """Whether a session that reached `max_position` has completed the item (at or beyond)."""
+    """Whether a session that reached `max_position` having watched `watched_seconds` has
+    completed the item: the position at or beyond `completion_percent` of the duration, and
+    the watch time at least what playing that far takes at `completion_max_speed`. Without
+    `watched_seconds`, only the position is judged (the point a player has to reach)."""
     if item_type is ItemType.LIVE or duration is None or duration <= 0:
         return False
-    return max_position * 100 >= rules.completion_percent * duration
+    target = rules.completion_percent * duration
+    # Multiplied out, as in is_effective: 900 s of 1000 s is exactly 90 %.
+    if max_position * 100 < target:
+        return False
+    return watched_seconds is None or watched_seconds * 100 * rules.completion_max_speed >= target
 
 
 def apply_heartbeat(
-    session: PlaybackSession, beat: Heartbeat, rules: ViewRules, now: float
+    session: PlaybackSession,
+    beat: Heartbeat,
+    rules: ViewRules,
+    now: float,
+    show_ended_at: float | None = None,
 ) -> tuple[PlaybackSession, ViewDeltas]:
     """Account one heartbeat: the updated session and what the counters must add.
 
-    An ignored beat (see `check_heartbeat`) returns the same session and `NO_CHANGE`.
+    `show_ended_at`: when the live show went off air (see `check_heartbeat`); no time after
+    it accrues. An ignored beat returns the same session and `NO_CHANGE`.
     """
-    if check_heartbeat(session, beat, now, rules) is not None:
+    if check_heartbeat(session, beat, now, rules, show_ended_at) is not None:
         return session, NO_CHANGE
 
+    # The time the session may have watched up to: now, or the show's end if it came first.
+    until = now if show_ended_at is None else min(now, show_ended_at)
     accrued = 0.0
     if session.state is PlayerState.PLAYING:
-        accrued = min(now - session.last_beat_at, rules.heartbeat_tolerance_seconds)
+        accrued = max(0.0, min(until - session.last_beat_at, rules.heartbeat_tolerance_seconds))
     # Each accrual is bounded by its own gap, so this only bites through rounding; it is the
     # definition, though, so it is stated rather than implied.
-    watched = min(session.watched_seconds + accrued, now - session.started_at)
+    watched = min(session.watched_seconds + accrued, until - session.started_at)
     if session.item_type is ItemType.LIVE:
         watched = min(watched, rules.live_watch_cap_seconds)
     watched = max(watched, session.watched_seconds)
@@ -465,7 +517,9 @@ def apply_heartbeat(
         effective_watch = watched - session.watched_seconds if was_effective else watched
     count_effective = now_effective and not session.effective_counted
     count_completion = (
-        has_completed(session.item_type, max_position, session.duration, rules)
+        has_completed(
+            session.item_type, max_position, session.duration, rules, watched_seconds=watched
+        )
         and not session.completion_counted
     )
 

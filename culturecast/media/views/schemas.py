@@ -3,12 +3,21 @@ document's schemas)."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import msgspec
 
 from culturecast.media.views.policy import ItemType, PlayerState, Terminal
 
 MAX_BATCH = 100
 """Beats in one batched request (a beacon sent at page unload holds a few)."""
+MAX_POSITION_S = 366 * 24 * 3600.0
+"""The largest playback position taken, a year: far past any resource (12 h at most) or live
+show (a 24/7 channel's player clock); beyond it a beat is refused (400 ``invalid_body``)."""
+
+type Position = Annotated[float, msgspec.Meta(ge=0, le=MAX_POSITION_S)]
+"""A playback position in seconds: finite, 0 … ``MAX_POSITION_S`` (the policy also clamps it
+to the resource's duration)."""
 
 
 class PlayRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -41,7 +50,7 @@ class Beat(msgspec.Struct, forbid_unknown_fields=True):
 
     session_id: str | None = None
     token: str | None = None
-    position_s: float | None = None
+    position_s: Position | None = None
     state: PlayerState = PlayerState.PLAYING
     seq: int | None = None
 
@@ -52,7 +61,7 @@ class HeartbeatRequest(msgspec.Struct, forbid_unknown_fields=True):
 
     session_id: str | None = None
     token: str | None = None
-    position_s: float | None = None
+    position_s: Position | None = None
     state: PlayerState = PlayerState.PLAYING
     seq: int | None = None
     beats: list[Beat] | None = None

@@ -13,6 +13,10 @@ each beat is applied by compare-and-set, so when two processes race on one sessi
 one applies its beat to a given state and the other re-reads and applies its own on top. A
 process keeps the sessions it last wrote in a small cache, so a beat normally costs one
 round trip (the swap).
+
+Live shows. A live session's beats are accounted against its show's end (``onair.py``): the
+first beat after the end accounts the time up to it, and every beat from then on is refused
+with ``ShowEnded``; such beats never count the session as a concurrent viewer.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import secrets
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 
 import msgspec
 
@@ -36,6 +41,7 @@ from culturecast.media.views.errors import (
     LoginRequired,
     NotPlayable,
     RateLimited,
+    ShowEnded,
     UnknownItem,
     UnknownSession,
 )
@@ -46,6 +52,7 @@ from culturecast.media.views.items import (
     Unavailable,
 )
 from culturecast.media.views.limits import AddressLimiter
+from culturecast.media.views.onair import OnAirShows
 from culturecast.media.views.policy import (
     BeatRejection,
     Heartbeat,
@@ -92,6 +99,10 @@ class ViewsConfig:
     """Sessions this process remembers to save a read per beat."""
     media_prefix: str = "/media/t"
     """Where media is served with a session token: ``<prefix>/<token>/<key>``."""
+    live_status_refresh_s: float = 1.0
+    """How long this process trusts that a live show is on air before reading its event
+    again (a status notice tells it at once; this bounds the cost of a lost notice). 0 reads
+    the event on every beat of a live session."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +125,18 @@ class PlayStarted:
     heartbeat_interval_s: float
     item: PlayableItem
     play_counted: bool
+
+
+class BeatOutcome(StrEnum):
+    """What became of one beat (also the ``outcome`` label on ``/metrics``)."""
+
+    ACCEPTED = "accepted"
+    """Accounted."""
+    IGNORED = "ignored"
+    """Stale or out of order (or, for a media request, not counted)."""
+    SHOW_ENDED = "show_ended"
+    """A beat of a live session whose show has ended: the time up to the end is accounted
+    (by the first such beat), nothing after it."""
 
 
 def session_id_of(token: str) -> str:
@@ -146,6 +169,7 @@ class ViewsService:
         self._resolver = resolver
         self._clock = clock
         self.buffer = CounterBuffer(counters, self.rules)
+        self._shows = OnAirShows(resolver, self.config.live_status_refresh_s)
         self._play_limit = AddressLimiter(counters, "play", self.config.plays_per_minute)
         self._beat_limit = AddressLimiter(counters, "beat", self.config.beats_per_minute)
         # The stored text of each session this process last wrote, with its decoded record:
@@ -165,9 +189,10 @@ class ViewsService:
         """Playback sessions this process started (for /metrics)."""
         self.beats: collections.Counter[tuple[str, str]] = collections.Counter()
         """Beats by (source, outcome) for /metrics. ``heartbeat``: ``accepted``, ``ignored``
-        (stale or out of order) or ``unknown`` (no such session, or expired, answered 404);
-        ``media`` (a request carrying a session token): ``accepted`` (counted as a beat) or
-        ``ignored`` (too soon after the last, or an unknown token)."""
+        (stale or out of order), ``show_ended`` (a live session whose show has ended, answered
+        409) or ``unknown`` (no such session, or expired, answered 404); ``media`` (a request
+        carrying a session token): ``accepted`` (counted as a beat) or ``ignored`` (too soon
+        after the last, an unknown token, or a show that has ended)."""
 
     # -- starting ---------------------------------------------------------------------------
 
@@ -204,7 +229,9 @@ class ViewsService:
         raw = state.encode_progress(session)
         await self._counters.set_value(state.session_key(session_id), raw, self._session_ttl)
         self._remember(session_id, raw, record, now)
-        self._account(record, deltas, now)
+        if item.is_live:
+            self._shows.on_air(item.item_id, now)
+        self._account(record, deltas, now, on_air=item.is_live)
         self.sessions_started += 1
         if self._write_through:
             await self.drain()
@@ -270,16 +297,19 @@ class ViewsService:
 
     async def heartbeat(self, session_id: str, beat: Heartbeat) -> bool:
         """Account one beat now: True when accepted, False when ignored as stale or out of
-        order; UnknownSession when the session does not exist or has expired."""
+        order; UnknownSession when the session does not exist or has expired; ShowEnded when
+        it is a live session whose show has ended (after accounting the time up to the end)."""
         try:
-            accepted = await self._beat(session_id, beat, self._clock())
+            outcome = await self._beat(session_id, beat, self._clock())
         except UnknownSession:
             self.beats["heartbeat", "unknown"] += 1
             raise
-        self.beats["heartbeat", "accepted" if accepted else "ignored"] += 1
+        self.beats["heartbeat", str(outcome)] += 1
         if self._write_through:
             await self.drain()
-        return accepted
+        if outcome is BeatOutcome.SHOW_ENDED:
+            raise ShowEnded()
+        return outcome is BeatOutcome.ACCEPTED
 
     async def touch_by_token(self, token: str, key: str, now: float | None = None) -> bool:
         """A media request (playlist or segment ``key``) carrying a session token counts as a
@@ -304,14 +334,14 @@ class ViewsService:
             if 0 <= when - record.session.last_beat_at < self.config.token_touch_interval_s:
                 return False
         try:
-            accepted = await self._beat(session_id, Heartbeat(), when)
+            outcome = await self._beat(session_id, Heartbeat(), when)
         except UnknownSession:
             return False
         if self._write_through:
             await self.drain()
-        return accepted
+        return outcome is BeatOutcome.ACCEPTED
 
-    async def _beat(self, session_id: str, beat: Heartbeat, now: float) -> bool:
+    async def _beat(self, session_id: str, beat: Heartbeat, now: float) -> BeatOutcome:
         key = state.session_key(session_id)
         cached = self._cache.get(session_id)
         raw: str | None
@@ -324,14 +354,21 @@ class ViewsService:
             if raw is None or record is None:
                 self._cache.pop(session_id, None)
                 raise UnknownSession()
-            rejection = check_heartbeat(record.session, beat, now, self.rules)
+            ended_at: float | None = None
+            if record.is_live:
+                known, ended_at = self._shows.cached(record.session.item_id, now)
+                if not known:
+                    ended_at = await self._shows.read(record.session.item_id, now)
+            rejection = check_heartbeat(record.session, beat, now, self.rules, ended_at)
             if rejection is BeatRejection.EXPIRED:
                 self._cache.pop(session_id, None)
                 await self._counters.delete(key, state.identity_key(session_id))
                 raise UnknownSession()
+            if rejection is BeatRejection.SHOW_ENDED:
+                return BeatOutcome.SHOW_ENDED
             if rejection is not None:
-                return False
-            session, deltas = apply_heartbeat(record.session, beat, self.rules, now)
+                return BeatOutcome.IGNORED
+            session, deltas = apply_heartbeat(record.session, beat, self.rules, now, ended_at)
             updated = msgspec.structs.replace(record, session=session)
             if now - written >= _IDENTITY_REFRESH_S:
                 await self._counters.set_value(
@@ -345,12 +382,12 @@ class ViewsService:
                 self._remember(session_id, new_raw, updated, written)
                 if deltas.effective or deltas.completions:  # rare: skip the coroutine
                     deltas = await self._claim(session, deltas, now)
-                self._account(updated, deltas, now)
-                return True
+                self._account(updated, deltas, now, on_air=ended_at is None)
+                return BeatOutcome.ACCEPTED if ended_at is None else BeatOutcome.SHOW_ENDED
             # Another process changed the session since this one saw it: start again from now.
             raw, record, _ = await self._load(session_id)
         log.warning("session %s not updated after %d tries", session_id, _SWAP_ATTEMPTS)
-        return False
+        return BeatOutcome.IGNORED
 
     async def _load(self, session_id: str) -> tuple[str | None, state.SessionRecord | None, float]:
         """The stored progress text, the record, and when this process last wrote the identity
@@ -393,7 +430,11 @@ class ViewsService:
 
     # -- accounting -------------------------------------------------------------------------
 
-    def _account(self, record: state.SessionRecord, deltas: ViewDeltas, now: float) -> None:
+    def _account(
+        self, record: state.SessionRecord, deltas: ViewDeltas, now: float, *, on_air: bool
+    ) -> None:
+        """Buffer the figures; ``on_air``: a live session's show is on air at ``now``, so the
+        session is a concurrent viewer."""
         session = record.session
         day = self._cst_day(now)
         self.buffer.add_figures(
@@ -412,7 +453,7 @@ class ViewsService:
             org_path=record.org_path,
             viewer=session.viewer_id,
         )
-        if record.is_live:
+        if record.is_live and on_air:
             self.buffer.touch(session.item_type, session.item_id, session.session_id, now)
 
     def _cst_day(self, now: float) -> str:
@@ -440,6 +481,11 @@ class ViewsService:
         await self._beat_limit.sync(self._clock())
 
     # -- live figures -----------------------------------------------------------------------
+
+    async def on_live_status(self, event_id: str, status: str) -> None:
+        """A live event's status changed (a notice from the live package, in every process):
+        read it again on its next beat, so a show that ended stops counting at once."""
+        self._shows.forget(event_id)
 
     async def concurrent(self, item_type: ItemType, item_id: str) -> int:
         """在线人数 now: sessions of the item with a beat in the last 30 s."""

@@ -232,15 +232,18 @@ class StatsReader:
             "by_terminal": {str(t): figures_json(f) for t, f in by_terminal(rows).items()},
         }
         if item_type is ItemType.LIVE or is_live:
-            report["live"] = await self.live(item_type, item_id)
+            report["live"] = await self.live(item_type, item_id, is_live)
         return report
 
-    async def live(self, item_type: ItemType, item_id: str) -> dict[str, Any]:
-        """在线人数 now, and the peak with its time (counters first, then the database)."""
+    async def live(self, item_type: ItemType, item_id: str, on_air: bool) -> dict[str, Any]:
+        """在线人数 now (none once the show is off air), and the peak with its time (counters
+        first, then the database)."""
         now = self._clock()
-        current = await self._counters.presence_count(
-            presence_key(item_type, item_id), now - self._rules.concurrent_window_seconds
-        )
+        current = 0
+        if on_air:
+            current = await self._counters.presence_count(
+                presence_key(item_type, item_id), now - self._rules.concurrent_window_seconds
+            )
         peak = decode_peak(await self._counters.get_flag(peak_key(item_type, item_id)))
         stored = await self._peaks.get(f"{item_type}:{item_id}")
         if stored is not None and int(stored.get("peak", 0)) > peak.value:

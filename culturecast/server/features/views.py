@@ -7,7 +7,10 @@
   another queues the ``views.flush`` job every ``flush_interval_s`` (60 s) with a job id per
   time slot, so however many api processes run, each slot flushes once.
 - Items are resolved through the live and media features' ``playable()`` (``LIVE_SERVICE``,
-  ``MEDIA_SERVICE``).
+  ``MEDIA_SERVICE``). Live status notices (every process hears them) reach
+  ``ViewsService.on_live_status``, so a show that ended stops counting its live sessions at
+  once; the event's record, re-read once what a process knows is a second old, covers a lost
+  notice (``views/onair.py``).
 - Media requests carrying a session token count as heartbeats through the media feature's
   ``MEDIA_REQUEST_CALLBACKS``.
 
@@ -94,6 +97,7 @@ def live_item(event: LivePlayable) -> PlayableItem:
         is_live=event.is_live,
         public=True,
         unavailable=unavailable,
+        ended_at=event.ended_at,
     )
 
 
@@ -134,7 +138,7 @@ class ViewsCollector:
         beats = CounterMetricFamily(
             "culturecast_views_beats",
             "Heartbeats (source heartbeat) and token-carrying media requests (source media) "
-            "by outcome: accepted, ignored, unknown session",
+            "by outcome: accepted, ignored, show_ended, unknown session",
             labels=["source", "outcome"],
         )
         for (source, outcome), count in sorted(views.beats.items()):
@@ -163,6 +167,8 @@ def install(app: web.Application, kit: HttpKit) -> None:
         app[STATS_READER] = stats
         app[STATS_FLUSHER] = StatsFlusher(engines.database, engines.counters)
         app[VIEWS_PARTS] = ViewsParts(views, stats, resolver)
+        if LIVE_SERVICE in app:
+            app[LIVE_SERVICE].add_listener(views.on_live_status)
         tasks = []
         if config.drain_interval_s > 0:
             tasks.append(asyncio.create_task(_drain_loop(views), name="views-drain"))

@@ -918,3 +918,121 @@ def test_a_heartbeat_keeps_every_field_it_does_not_account() -> None:
         5,
     )
     assert (updated.watched_seconds, updated.max_position) == (5.0, 8.0)
+
+
+# -- a show that has ended (issue 18, item 11) ---------------------------------------------
+
+
+def run_live_show(
+    beats: Sequence[tuple[float, Heartbeat]], ended_after: float
+) -> tuple[PlaybackSession, ViewDeltas, list[BeatRejection | None]]:
+    """A live session beating at (seconds after its start, beat); its show ends `ended_after`
+    seconds after the session started, which beats from then on are told."""
+    session = session_of(LIVE, duration=None)
+    ended_at = session.started_at + ended_after
+    total = ViewDeltas()
+    rejections = []
+    for offset, beat in beats:
+        now = session.started_at + offset
+        known = ended_at if now >= ended_at else None
+        rejections.append(check_heartbeat(session, beat, now, RULES, known))
+        session, deltas = apply_heartbeat(session, beat, RULES, now, known)
+        total = total + deltas
+    return session, total, rejections
+
+
+def test_live_beats_after_the_show_ended_add_no_watch_time() -> None:
+    # The probe: 6 s on air, beats every 3 s until 18 s: 6 s watched, not 18.
+    session, total, rejections = run_live_show(every(3, 18), ended_after=6)
+    assert session.watched_seconds == 6
+    assert total.watch_seconds == 6
+    # The first beat from the end on (at 6 s) accounts the time up to it; later ones are
+    # ignored.
+    assert rejections == [None, None, *[BeatRejection.SHOW_ENDED] * 4]
+
+
+def test_the_first_beat_after_the_end_counts_the_time_before_it() -> None:
+    # Beats at 15 and 30; the show ended at 20: 15–20 was watched on air.
+    session, total, rejections = run_live_show(every(15, 45), ended_after=20)
+    assert session.watched_seconds == 20
+    assert total.watch_seconds == 20
+    assert rejections == [None, None, BeatRejection.SHOW_ENDED]
+
+
+def test_a_live_session_started_after_the_end_watches_nothing() -> None:
+    session, total, rejections = run_live_show(every(15, 30), ended_after=-1)
+    assert (session.watched_seconds, total) == (0, NO_CHANGE)
+    assert rejections == [BeatRejection.SHOW_ENDED] * 2
+
+
+@given(
+    sessions_and_beats(),
+    st.floats(min_value=-100, max_value=3000, allow_nan=False),
+)
+def test_live_watch_time_never_exceeds_the_time_on_air(
+    case: tuple[PlaybackSession, list[tuple[float, Heartbeat]]], ended_after: float
+) -> None:
+    session, beats = case
+    ended_at = session.started_at + ended_after
+    for offset, beat in beats:
+        now = session.started_at + offset
+        session, _ = apply_heartbeat(
+            session, beat, RULES, now, ended_at if now >= ended_at else None
+        )
+        assert session.watched_seconds <= max(0.0, ended_after) + 1e-6
+
+
+# -- completions need watch time (issue 18, item 12) -----------------------------------------
+
+
+def test_an_ended_state_one_second_in_is_not_a_completion() -> None:
+    # The probe: {"state": "ended", "position_s": 6} one second into a 6 s resource.
+    session, deltas = run(session_of(duration=6), [(1, Heartbeat(state=PlayerState.ENDED))])
+    assert session.max_position == 6
+    assert (deltas.completions, deltas.effective) == (0, 0)
+
+
+@pytest.mark.parametrize("position", [6.0, 60.0, 1e9])
+def test_a_position_alone_is_neither_a_completion_nor_an_effective_view(
+    position: float,
+) -> None:
+    session, deltas = run(session_of(duration=6), [(1, Heartbeat(position=position))])
+    assert session.max_position == 6  # clamped to the duration
+    assert (deltas.completions, deltas.effective) == (0, 0)
+
+
+@pytest.mark.parametrize(
+    ("watched", "completed"), [(0.0, False), (449.9, False), (450.0, True), (900.0, True)]
+)
+def test_a_completion_needs_the_watch_time_of_playing_there_at_twice_the_speed(
+    watched: float, completed: bool
+) -> None:
+    # 90 % of 1000 s at 2× is 450 s of watch time.
+    assert has_completed(RES, 900, 1000, RULES, watched_seconds=watched) is completed
+    assert not has_completed(RES, 899.9, 1000, RULES, watched_seconds=1000)
+
+
+def test_playing_to_the_end_is_a_completion_at_any_offered_speed() -> None:
+    for speed in (0.75, 1.0, 1.25, 1.5, 2.0):
+        beats = [(t, Heartbeat(position=t * speed)) for t in range(15, 1400, 15)]
+        beats.append((1400, Heartbeat(state=PlayerState.ENDED)))
+        _, deltas = run(session_of(duration=1000), beats)
+        assert deltas.completions == 1, speed
+
+
+def test_a_seek_to_the_end_completes_once_enough_is_watched() -> None:
+    beats = [(15, Heartbeat(position=95)), (30, PLAYING), (44, PLAYING), (45, PLAYING)]
+    session, first = run(session_of(duration=100), beats[:3])
+    assert first.completions == 0  # 44 s of a 100 s item: not yet 45 %
+    _, then = run(session, beats[3:])
+    assert then.completions == 1
+
+
+def test_the_completion_speed_is_configurable() -> None:
+    strict = ViewRules(completion_max_speed=1)
+    assert not has_completed(RES, 1000, 1000, strict, watched_seconds=899)
+    assert has_completed(RES, 1000, 1000, strict, watched_seconds=900)
+    with pytest.raises(ValueError, match="completion_max_speed"):
+        ViewRules(completion_max_speed=0.5)
+    with pytest.raises(ValueError, match="completion_max_speed"):
+        ViewRules(completion_max_speed=math.nan)

@@ -155,6 +155,12 @@ export class Playback {
         // A session the server no longer knows (no beat for minutes: a sleeping phone, a
         // paused tab) is over; keep counting this viewing under a new one.
         if (response.status === 404 && this.item) this.renew();
+        // The live show has ended (409 show_ended): its time is counted; stop beating. A
+        // replay is another viewing and starts its own session when it is played.
+        if (response.status === 409) {
+          clearInterval(this.timer);
+          this.session = null;
+        }
       })
       .catch(() => {});
   }
