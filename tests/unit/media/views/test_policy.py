@@ -220,7 +220,7 @@ def test_dedupe_window_runs_from_the_counted_play_not_every_session() -> None:
 
 def test_continued_play_does_not_count_effective_view_or_completion_again() -> None:
     first, _ = start(duration=100)
-    first, counted = run(first, [(15, PLAYING), (30, Heartbeat(position=95))])
+    first, counted = run(first, [*every(15, 45), (60, Heartbeat(position=95))])
     assert (counted.effective, counted.completions) == (1, 1)
     second, _ = start(duration=100, prior=prior_play_of(first), now=T0 + 5 * MIN)
     second, again = run(second, [(15, PLAYING), (30, Heartbeat(position=95))])
@@ -462,10 +462,11 @@ def test_effective_view_counted_once_per_session() -> None:
 
 
 def test_seeking_far_ahead_does_not_make_a_view_effective() -> None:
-    # Jumping to 95 % of the film is a completion by definition, but not an effective view.
+    # Jumping to 95 % of the film after 5 s is neither an effective view nor, since a
+    # completion needs watch time too (issue 18: completions were forged this way), a completion.
     _, deltas = run(session_of(duration=1000), [(5, Heartbeat(position=950))])
     assert deltas.effective == 0
-    assert deltas.completions == 1
+    assert deltas.completions == 0
 
 
 def test_effective_watch_time_counts_the_whole_session_once_effective() -> None:
@@ -494,7 +495,9 @@ def test_short_sessions_add_no_effective_watch_time() -> None:
 )
 def test_completion_at_90_percent_of_the_duration(position: float, completed: bool) -> None:
     assert has_completed(RES, position, 1000.0, RULES) is completed
-    _, deltas = run(session_of(duration=1000), [(15, Heartbeat(position=position))])
+    # Watched long enough (465 s) that the position alone decides.
+    beats = [*every(15, 450), (465, Heartbeat(position=position))]
+    _, deltas = run(session_of(duration=1000), beats)
     assert deltas.completions == (1 if completed else 0)
 
 
@@ -510,7 +513,8 @@ def test_completion_counted_once_per_session() -> None:
 
 
 def test_ended_state_is_a_completion() -> None:
-    session, deltas = run(session_of(duration=100), [(15, Heartbeat(state=PlayerState.ENDED))])
+    beats = [*every(15, 45), (60, Heartbeat(state=PlayerState.ENDED))]
+    session, deltas = run(session_of(duration=100), beats)
     assert deltas.completions == 1
     assert session.max_position == 100
 
