@@ -115,3 +115,13 @@ def ingest_full(limit: int) -> Refusal:
         f"推流服务器繁忙（已有 {limit} 路连接），请稍后重试。"
         f"The ingest server is full ({limit} connections); try again shortly.",
     )
+
+
+def address_full(limit: int) -> Refusal:
+    """One address already holds its maximum of connections that are not publishing."""
+    return Refusal(
+        "too_many_connections",
+        f"来自同一地址的未推流连接过多（最多 {limit} 路），请稍后重试。"
+        f"Too many connections from this address that are not publishing (at most {limit}); "
+        "try again shortly.",
+    )

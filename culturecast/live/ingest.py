@@ -1,35 +1,44 @@
 """The thin asyncio RTMP server around the sans-I/O :class:`RtmpServerConnection`.
 
-Sockets, time and limits live here; protocol in ``live/rtmp/``; admission and media in the
-:class:`Gate` (``live/runtime.py``). Every connection is isolated: whatever goes wrong with
-one (malformed bytes, a bug in a handler) closes that one with a logged reason and nothing
-else. Limits: connections per process, the handshake and ``connect``/``publish`` deadlines,
-an idle timeout while publishing, the largest RTMP message, and the output buffer towards a
-client that does not read.
+Sockets and time live here; protocol, byte caps and deadlines in ``live/rtmp/`` (this
+module arms the connection's ``next_timer``); which connections are kept in
+``live/slots.py``; admission and media in the :class:`Gate` (``live/runtime.py``). Every
+connection is isolated: whatever goes wrong with one (malformed bytes, a bug in a handler)
+closes that one with a logged reason and nothing else. Limits: connections per process and
+per address, with room kept for connections that finish the handshake; messages and held
+bytes per connection and across the connections that have not published; the handshake,
+publish and idle deadlines; and the output buffer towards a client that does not read.
+Closes and refusals of connections that never published are logged through a
+:class:`~culturecast.live.slots.LogThrottle`: one flooding client cannot flood the log.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from culturecast.live.admission import Refusal, ingest_full
+from culturecast.live.admission import Refusal
 from culturecast.live.rtmp import ConnectionState, RtmpServerConnection
 from culturecast.live.rtmp.events import (
     CodecIdentified,
     ConnectionClosed,
     FlvTag,
+    HandshakeComplete,
     MetaData,
     PublishEnded,
     PublishRequested,
 )
+from culturecast.live.rtmp.limits import MIB, ConnectionLimits, UnpublishedBudget
+from culturecast.live.slots import ConnectionSlots, LogThrottle, Stage
 
 log = logging.getLogger("culturecast.live.ingest")
+
+#: Closes with nothing worth flushing: reset the socket rather than keep a TIME_WAIT for it.
+_ABORT_CODES = frozenset({"output_overflow", "ingest_busy"})
 
 
 class Publisher(Protocol):
@@ -56,15 +65,13 @@ class IngestLimits:
 
     max_connections: int = 200
     """Open RTMP connections per process."""
-    handshake_timeout_s: float = 10.0
-    """From accept to a finished handshake."""
-    publish_timeout_s: float = 30.0
-    """From accept to an admitted publish."""
-    idle_timeout_s: float = 15.0
-    """No bytes for this long while publishing: the encoder is gone."""
-    max_message_bytes: int = 8 * 1024 * 1024
-    """Largest RTMP message (a 4K keyframe fits)."""
-    max_output_bytes: int = 1024 * 1024
+    max_connections_per_address: int = 10
+    """Connections that are not publishing from one IPv4 address or IPv6 /64 (0: no cap)."""
+    connection: ConnectionLimits = field(default_factory=ConnectionLimits)
+    """Byte caps and deadlines of each connection."""
+    unpublished_bytes: int = 8 * MIB
+    """Bytes all connections that have not published may hold between them."""
+    max_output_bytes: int = 1 * MIB
     """Unsent bytes towards a client before it is dropped (it stopped reading)."""
 
 
@@ -86,8 +93,13 @@ class RtmpIngest:
         self.limits = limits or IngestLimits()
         self.clock = clock
         self.connections: set[_RtmpProtocol] = set()
+        self.slots = ConnectionSlots(
+            max_connections=self.limits.max_connections,
+            max_per_address=self.limits.max_connections_per_address,
+        )
+        self.budget = UnpublishedBudget(self.limits.unpublished_bytes)
+        self.throttle = LogThrottle()
         self._server: asyncio.Server | None = None
-        self._reaper: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -97,43 +109,46 @@ class RtmpIngest:
         sockets = self._server.sockets
         if sockets and self.port == 0:
             self.port = sockets[0].getsockname()[1]
-        self._reaper = asyncio.create_task(self._reap())
         log.info("live: RTMP ingest listening on %s:%d", self.host, self.port)
 
     async def close(self) -> None:
         if self._server is not None:
             self._server.close()
-        if self._reaper is not None:
-            self._reaper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reaper
         for conn in list(self.connections):
             conn.shutdown("the ingest is shutting down", "shutdown")
         if self._server is not None:
             await self._server.wait_closed()
 
-    async def _reap(self) -> None:
-        while True:
-            await asyncio.sleep(1.0)
-            now = self.clock()
-            for conn in list(self.connections):
-                try:
-                    conn.check_timeouts(now)
-                except Exception:
-                    log.exception("live: timeout check failed")
+    def log_connection(
+        self, level: int, host: str, code: str, message: str, *args: object, known: bool = False
+    ) -> None:
+        """Log about one connection; unless ``known`` (it published), repeats from one
+        address are summarised."""
+        if not known:
+            silenced = self.throttle.allow(host, code, self.clock())
+            if silenced is None:
+                return
+            if silenced:
+                message += " (and %d more like it from this address)"
+                args = (*args, silenced)
+        log.log(level, message, *args)
 
 
 class _RtmpProtocol(asyncio.Protocol):
     def __init__(self, ingest: RtmpIngest) -> None:
         self.ingest = ingest
-        self.conn = RtmpServerConnection(max_message_size=ingest.limits.max_message_bytes)
+        self.conn = RtmpServerConnection(
+            now=ingest.clock(), limits=ingest.limits.connection, budget=ingest.budget
+        )
         self.transport: asyncio.Transport | None = None
+        self.host = "?"
         self.remote = "?"
-        self.opened_at = ingest.clock()
         self.publisher: Publisher | None = None
-        self._admitting = False
+        self._published = False
         self._closed = False
         self._tasks: set[asyncio.Task[None]] = set()
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at = 0.0
 
     # ------------------------------------------------------------ asyncio callbacks
 
@@ -141,16 +156,36 @@ class _RtmpProtocol(asyncio.Protocol):
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
         peer = transport.get_extra_info("peername")
-        self.remote = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer)
-        limits = self.ingest.limits
-        transport.set_write_buffer_limits(high=limits.max_output_bytes)
-        if len(self.ingest.connections) >= limits.max_connections:
-            refusal = ingest_full(limits.max_connections)
-            log.warning("live: connection from %s refused (%s)", self.remote, refusal.code)
+        if isinstance(peer, tuple):
+            self.host = str(peer[0])
+            self.remote = f"{peer[0]}:{peer[1]}"
+        else:
+            self.host = self.remote = str(peer)
+        ingest = self.ingest
+        transport.set_write_buffer_limits(high=ingest.limits.max_output_bytes)
+        admission = ingest.slots.admit(self, self.host)
+        if admission.refusal is not None:
+            refusal = admission.refusal
+            ingest.log_connection(
+                logging.WARNING,
+                self.host,
+                refusal.code,
+                "live: connection from %s refused (%s): %s",
+                self.remote,
+                refusal.code,
+                refusal.message,
+            )
             self._closed = True
             transport.abort()
             return
-        self.ingest.connections.add(self)
+        ingest.connections.add(self)
+        if isinstance(admission.evict, _RtmpProtocol):
+            admission.evict.shutdown(
+                "the ingest is full: the oldest unfinished handshake of the busiest address "
+                f"made room for {self.remote}",
+                "ingest_busy",
+            )
+        self._arm_timer()
 
     def data_received(self, data: bytes) -> None:
         if self._closed:
@@ -166,6 +201,8 @@ class _RtmpProtocol(asyncio.Protocol):
             self.shutdown("internal error while handling the connection", "internal_error")
 
     def connection_lost(self, exc: Exception | None) -> None:
+        if self._closed:
+            return  # refused at accept, or already finished
         if not self.conn.is_closed:
             self.conn.close("the client closed the connection" if exc is None else f"{exc}")
             try:
@@ -184,7 +221,9 @@ class _RtmpProtocol(asyncio.Protocol):
         if out and self.transport is not None and not self.transport.is_closing():
             self.transport.write(out)
         while (event := self.conn.next_event()) is not None:
-            if isinstance(event, FlvTag):
+            if isinstance(event, HandshakeComplete):
+                self.ingest.slots.advance(self, Stage.CONNECTED)
+            elif isinstance(event, FlvTag):
                 if self.publisher is not None:
                     self.publisher.on_tag(event.tag_type, event.timestamp, event.data, now)
             elif isinstance(event, MetaData):
@@ -200,29 +239,63 @@ class _RtmpProtocol(asyncio.Protocol):
                         if out and self.transport is not None:
                             self.transport.write(out)
             elif isinstance(event, PublishRequested):
-                self._admitting = True
                 if self.transport is not None:
                     # Nothing useful arrives before the answer; let the kernel hold it.
                     self.transport.pause_reading()
                 self._spawn(self._admit(event))
             elif isinstance(event, PublishEnded):
+                self.ingest.slots.advance(self, Stage.CONNECTED)
                 self._leave(event.reason, now)
             elif isinstance(event, ConnectionClosed):
                 self._leave(event.reason, now)
                 level = logging.INFO if event.code in ("closed", "shutdown") else logging.WARNING
-                log.log(
+                self.ingest.log_connection(
                     level,
+                    self.host,
+                    event.code,
                     "live: connection from %s closed (%s): %s",
                     self.remote,
                     event.code,
                     event.reason,
+                    known=self._published,
                 )
                 out = self.conn.data_to_send()
                 if self.transport is not None:
-                    if out and not self.transport.is_closing():
-                        self.transport.write(out)
-                    self.transport.close()
+                    if event.code in _ABORT_CODES:
+                        self.transport.abort()
+                    else:
+                        if out and not self.transport.is_closing():
+                            self.transport.write(out)
+                        self.transport.close()
                 self._finish()
+        self._arm_timer()
+
+    def _arm_timer(self) -> None:
+        """Have :meth:`_on_timer` called at the connection's next deadline. A timer already
+        armed for an earlier time stays: it re-arms when it finds nothing due, so a
+        deadline that moves on with every read (idle) costs nothing per read."""
+        if self._closed:
+            return
+        at = self.conn.next_timer()
+        if at is None or (self._timer is not None and self._timer_at <= at):
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer_at = at
+        delay = max(0.0, at - self.ingest.clock())
+        self._timer = asyncio.get_running_loop().call_later(delay, self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        if self._closed:
+            return
+        now = self.ingest.clock()
+        try:
+            self.conn.handle_timer(now)
+            self._pump(now)
+        except Exception:
+            log.exception("live: timer of %s failed", self.remote)
+            self.shutdown("internal error while handling the connection", "internal_error")
 
     def _leave(self, reason: str, now: float) -> None:
         publisher, self.publisher = self.publisher, None
@@ -245,7 +318,6 @@ class _RtmpProtocol(asyncio.Protocol):
         except Exception:
             log.exception("live: admission failed for %s", self.remote)
             result = Refusal("internal_error", "服务器内部错误，请稍后重试。Internal error; retry.")
-        self._admitting = False
         if self.conn.is_closed or self._closed:
             if not isinstance(result, Refusal):
                 result.left("the client left during admission", self.ingest.clock())
@@ -256,6 +328,8 @@ class _RtmpProtocol(asyncio.Protocol):
             self.publisher = result
             result.bind(self.disconnect)
             self.conn.accept_publish()
+            self._published = True
+            self.ingest.slots.advance(self, Stage.PUBLISHING)
         if self.transport is not None and not self.transport.is_closing():
             self.transport.resume_reading()
         self._pump(self.ingest.clock())
@@ -280,29 +354,16 @@ class _RtmpProtocol(asyncio.Protocol):
             except Exception:
                 log.exception("live: closing %s failed", self.remote)
         if self.transport is not None:
-            self.transport.abort() if code == "output_overflow" else self.transport.close()
+            if code in _ABORT_CODES:
+                self.transport.abort()
+            else:
+                self.transport.close()
         self._finish()
-
-    def check_timeouts(self, now: float) -> None:
-        limits = self.ingest.limits
-        state = self.conn.state
-        age = now - self.opened_at
-        if state in (ConnectionState.AWAIT_C0C1, ConnectionState.AWAIT_C2):
-            if age > limits.handshake_timeout_s:
-                self.shutdown(
-                    f"no handshake within {limits.handshake_timeout_s:g} s", "handshake_timeout"
-                )
-        elif state is ConnectionState.PUBLISHING:
-            last = self.conn.last_received_at or self.opened_at
-            if now - last > limits.idle_timeout_s:
-                self.shutdown(f"no data for {limits.idle_timeout_s:g} s", "idle_timeout")
-        elif (
-            state is not ConnectionState.CLOSED
-            and not self._admitting
-            and age > limits.publish_timeout_s
-        ):
-            self.shutdown(f"no publish within {limits.publish_timeout_s:g} s", "publish_timeout")
 
     def _finish(self) -> None:
         self._closed = True
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         self.ingest.connections.discard(self)
+        self.ingest.slots.remove(self)

@@ -97,6 +97,9 @@ class Settings:
     """CULTURECAST_LIVE_PRESET: x264 preset of live renditions that are re-encoded."""
     live_max_connections: int = 200
     """CULTURECAST_LIVE_MAX_CONNECTIONS: open RTMP connections per ingest process."""
+    live_max_connections_per_address: int = 10
+    """CULTURECAST_LIVE_MAX_CONNECTIONS_PER_ADDRESS: RTMP connections that are not publishing
+    from one IPv4 address or IPv6 /64 (0: no cap, for an ingest behind a TCP proxy)."""
     vod_ladder: Ladder | None = None
     """CULTURECAST_VOD_LADDER: VOD renditions (same format; unset: 1080p/720p/480p/360p)."""
     vod_preset: str = "veryfast"
@@ -230,12 +233,23 @@ def _segment(name: str, raw: str) -> float:
     return value
 
 
+def _count(name: str, raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(name, f"must be a whole number, 0 or more, got {raw!r}") from None
+    if value < 0:
+        raise SettingsError(name, f"must be a whole number, 0 or more, got {value}")
+    return value
+
+
 _PARSERS.update(
     {
         "LIVE_LADDER": ("live_ladder", _ladder),
         "LIVE_SEGMENT_SECONDS": ("live_segment_s", _segment),
         "LIVE_PRESET": ("live_preset", lambda n, v: _choice(n, v, X264_PRESETS)),
         "LIVE_MAX_CONNECTIONS": ("live_max_connections", _positive_int),
+        "LIVE_MAX_CONNECTIONS_PER_ADDRESS": ("live_max_connections_per_address", _count),
         "VOD_LADDER": ("vod_ladder", _ladder),
         "VOD_PRESET": ("vod_preset", lambda n, v: _choice(n, v, X264_PRESETS)),
         "UPLOAD_MAX_BYTES": ("upload_max_bytes", _positive_int),

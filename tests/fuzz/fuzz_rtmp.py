@@ -28,6 +28,7 @@ EXPECTED_CODES = frozenset(
         "malformed_chunk",
         "malformed_message",
         "message_too_large",
+        "buffer_limit",
         "amf_decode_error",
         "unexpected_command",
         "rejected",

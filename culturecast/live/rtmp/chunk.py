@@ -1,7 +1,11 @@
 """RTMP chunk streams (RTMP 1.0 §5.3): demultiplexing chunks into messages and back.
 
 The demuxer keeps one input ``bytearray`` and a read position, so a feed never copies
-more than the unparsed tail; a chunk is only consumed once all of it has arrived.
+more than the unparsed tail; a chunk is only consumed once all of it has arrived, and the
+consumed bytes are given back as soon as the parser waits for more. Bytes are counted as
+they arrive: a header's declared length is checked against ``max_message_size`` but never
+allocated, and what a peer holds (unfinished messages plus the unparsed tail) is capped by
+``max_held_bytes``; the connection tightens both until a publish is admitted.
 Set Chunk Size (type 1) and Abort (type 2) are applied by the demuxer itself, because
 they change how the very next chunk is read; they are still returned as messages.
 """
@@ -10,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from culturecast.live.rtmp.errors import MalformedChunk, MessageTooLarge
+from culturecast.live.rtmp.errors import MalformedChunk, MessageTooLarge, TooMuchBuffered
 
 # RTMP 1.0 §5.4 protocol control messages and §7.1 message types.
 MSG_SET_CHUNK_SIZE = 1
@@ -33,6 +37,9 @@ DEFAULT_CHUNK_SIZE = 128
 MAX_CHUNK_SIZE = 0x7FFFFFFF
 #: Default cap on one message; a 1080p keyframe is well under 1 MiB.
 DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024
+#: Chunk streams one peer may open. Encoders use a handful (FFmpeg 2-8, OBS 2-7); the
+#: 65,598 the basic header can name would each cost us header state.
+MAX_CHUNK_STREAMS = 64
 
 _EXTENDED = 0xFFFFFF
 _HEADER_SIZES = (11, 7, 3, 0)
@@ -91,21 +98,33 @@ def chunk_size_valid(size: int) -> bool:
 class ChunkDemuxer:
     """Incoming chunk streams to messages. Raises :class:`RtmpError` subclasses."""
 
-    def __init__(self, *, max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE) -> None:
+    def __init__(
+        self,
+        *,
+        max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+        max_held_bytes: int | None = None,
+    ) -> None:
         self.chunk_size = DEFAULT_CHUNK_SIZE
         self.max_message_size = max_message_size
+        """Largest length a message header may declare."""
+        self.max_held_bytes = 4 * max_message_size if max_held_bytes is None else max_held_bytes
+        """Cap on :attr:`held`: interleaving many half-sent messages on many chunk streams
+        must not let a peer hold more than this."""
         self._buf = bytearray()
         self._pos = 0
         self._streams: dict[int, _InStream] = {}
-        # Bytes held in incomplete messages over all chunk streams; interleaving many
-        # half-sent messages must not let a peer hold more than a few large messages.
+        # Bytes received into incomplete messages over all chunk streams.
         self._partial_bytes = 0
-        self.max_partial_bytes = 4 * max_message_size
 
     @property
     def buffered(self) -> int:
         """Bytes received but not yet consumed as whole chunks."""
         return len(self._buf) - self._pos
+
+    @property
+    def held(self) -> int:
+        """Bytes this peer makes us hold: unfinished messages plus the unparsed tail."""
+        return self._partial_bytes + len(self._buf) - self._pos
 
     def feed(self, data: bytes | bytearray | memoryview) -> None:
         """Append received bytes."""
@@ -122,7 +141,7 @@ class ChunkDemuxer:
         while True:
             pos = self._pos
             if pos >= end:
-                return None
+                return self._wait()
             b0 = buf[pos]
             fmt = b0 >> 6
             csid = b0 & 0x3F
@@ -130,16 +149,16 @@ class ChunkDemuxer:
             # RTMP 1.0 §5.3.1.1 basic header: 1, 2 or 3 bytes.
             if csid == 0:
                 if pos + 1 > end:
-                    return None
+                    return self._wait()
                 csid = buf[pos] + 64
                 pos += 1
             elif csid == 1:
                 if pos + 2 > end:
-                    return None
+                    return self._wait()
                 csid = buf[pos] + (buf[pos + 1] << 8) + 64
                 pos += 2
             if pos + _HEADER_SIZES[fmt] > end:
-                return None
+                return self._wait()
 
             st = self._streams.get(csid)
             if st is None:
@@ -147,6 +166,11 @@ class ChunkDemuxer:
                     raise MalformedChunk(
                         f"chunk stream {csid} starts with a type-{fmt} header; "
                         "the first chunk of a stream must be type 0"
+                    )
+                if len(self._streams) >= MAX_CHUNK_STREAMS:
+                    raise TooMuchBuffered(
+                        f"chunk stream {csid} would be the peer's {MAX_CHUNK_STREAMS + 1}th "
+                        f"(limit {MAX_CHUNK_STREAMS})"
                     )
                 st = _InStream()
                 new_stream = True
@@ -176,7 +200,7 @@ class ChunkDemuxer:
                 extended = ts_field == _EXTENDED
                 if extended:
                     if pos + 4 > end:
-                        return None
+                        return self._wait()
                     ts_field = int.from_bytes(buf[pos : pos + 4], "big")
                     pos += 4
                 if length > self.max_message_size:
@@ -197,14 +221,14 @@ class ChunkDemuxer:
                         # librtmp >= 2.4). Some encoders omit it, so only skip 4 bytes that
                         # actually match the value in effect.
                         if pos + 4 > end:
-                            return None
+                            return self._wait()
                         if int.from_bytes(buf[pos : pos + 4], "big") == st.delta:
                             pos += 4
                 else:
                     delta = st.delta
                     if extended:
                         if pos + 4 > end:
-                            return None
+                            return self._wait()
                         delta = int.from_bytes(buf[pos : pos + 4], "big")
                         pos += 4
                     timestamp = (st.timestamp + delta) & 0xFFFFFFFF
@@ -214,7 +238,7 @@ class ChunkDemuxer:
             if take > self.chunk_size:
                 take = self.chunk_size
             if pos + take > end:
-                return None
+                return self._wait()
 
             # The whole chunk is here: commit the header state and consume it.
             if new_stream:
@@ -258,10 +282,10 @@ class ChunkDemuxer:
                 if received < length:
                     st.received = received
                     self._partial_bytes += received - held
-                    if self._partial_bytes > self.max_partial_bytes:
-                        raise MessageTooLarge(
+                    if self._partial_bytes > self.max_held_bytes:
+                        raise TooMuchBuffered(
                             f"{self._partial_bytes} bytes of incomplete messages are buffered "
-                            f"(limit {self.max_partial_bytes})"
+                            f"(limit {self.max_held_bytes})"
                         )
                     continue
                 self._partial_bytes -= held
@@ -273,6 +297,21 @@ class ChunkDemuxer:
             if stream_id == 0 and type_id in (MSG_SET_CHUNK_SIZE, MSG_ABORT):
                 self._control(message)
             return message
+
+    def _wait(self) -> Message | None:
+        """The next chunk is incomplete: give back the consumed input now (an idle peer then
+        holds only its unparsed tail, not its last read) and check what it holds. Returns
+        None, for ``next_message`` to return."""
+        if self._pos:
+            del self._buf[: self._pos]
+            self._pos = 0
+        held = self._partial_bytes + len(self._buf)
+        if held > self.max_held_bytes:
+            raise TooMuchBuffered(
+                f"{held} bytes of unfinished messages and unparsed input are buffered "
+                f"(limit {self.max_held_bytes})"
+            )
+        return None
 
     def _control(self, message: Message) -> None:
         if len(message.payload) < 4:

@@ -10,6 +10,12 @@ a :class:`~culturecast.live.rtmp.events.PublishRequested` event waits for
 :class:`~culturecast.live.rtmp.events.ConnectionClosed` event; nothing raises out of
 ``receive_data``.
 
+Limits are the connection's own (:class:`~culturecast.live.rtmp.limits.ConnectionLimits`):
+until a publish is admitted, messages and held bytes are capped small and every connection
+shares one :class:`~culturecast.live.rtmp.limits.UnpublishedBudget`; deadlines (handshake,
+publish, idle) are timers in aioquic's shape — the host asks :meth:`next_timer` when to
+call :meth:`handle_timer` with the current time.
+
 The command flow follows what OBS (librtmp), FFmpeg and GStreamer send when publishing::
 
     connect -> releaseStream -> FCPublish -> createStream -> publish
@@ -30,6 +36,7 @@ from culturecast.live.rtmp.errors import (
     HandshakeFailed,
     MalformedMessage,
     RtmpError,
+    TooMuchBuffered,
     UnexpectedCommand,
 )
 from culturecast.live.rtmp.events import (
@@ -43,6 +50,7 @@ from culturecast.live.rtmp.events import (
     PublishEnded,
     PublishRequested,
 )
+from culturecast.live.rtmp.limits import ConnectionLimits, UnpublishedBudget
 
 # Chunk streams we send on: the ones FMS and nginx-rtmp use, which clients expect.
 CSID_CONTROL = 2
@@ -81,20 +89,32 @@ class RtmpServerConnection:
     def __init__(
         self,
         *,
+        now: float = 0.0,
+        limits: ConnectionLimits | None = None,
+        budget: UnpublishedBudget | None = None,
         random_bytes: Callable[[int], bytes] = os.urandom,
         chunk_size: int = 4096,
         window_ack_size: int = 2_500_000,
-        max_message_size: int = chunk.DEFAULT_MAX_MESSAGE_SIZE,
     ) -> None:
+        """``now`` is when the host accepted the socket (deadlines count from it);
+        ``budget`` is shared by every connection of the host (None: this one alone)."""
         if not chunk.chunk_size_valid(chunk_size):
             raise ValueError(f"invalid chunk size {chunk_size}")
+        self.limits = limits or ConnectionLimits()
+        self._budget = budget if budget is not None else UnpublishedBudget()
+        self._budget_share = 0
+        self.opened_at = now
+        """When the host accepted the connection."""
         self._random_bytes = random_bytes
         self._out_chunk_size = chunk_size
         self._window_ack_size = window_ack_size
         self._state = ConnectionState.AWAIT_C0C1
         self._handshake_buf = bytearray()
         self._digest = False
-        self._demuxer = chunk.ChunkDemuxer(max_message_size=max_message_size)
+        self._demuxer = chunk.ChunkDemuxer(
+            max_message_size=self.limits.message_bytes_before_publish,
+            max_held_bytes=self.limits.held_bytes_before_publish,
+        )
         # Replies always use type-0 headers: cheap for a handful of control messages and
         # immune to differences in how clients read compressed headers.
         self._muxer = chunk.ChunkMuxer(compress=False)
@@ -135,6 +155,41 @@ class RtmpServerConnection:
         """Every byte passed to ``receive_data`` so far (for bitrate statistics)."""
         return self._bytes_received
 
+    @property
+    def held_bytes(self) -> int:
+        """Bytes the peer makes us hold: an unfinished handshake, unfinished messages and
+        unparsed input."""
+        return len(self._handshake_buf) + self._demuxer.held
+
+    def next_timer(self) -> float | None:
+        """When :meth:`handle_timer` must next be called, or None (no deadline runs while
+        the host decides on a publish, nor once closed)."""
+        state = self._state
+        limits = self.limits
+        if state in (ConnectionState.AWAIT_C0C1, ConnectionState.AWAIT_C2):
+            return self.opened_at + limits.handshake_timeout_s
+        if state in (ConnectionState.AWAIT_CONNECT, ConnectionState.CONNECTED):
+            return self.opened_at + limits.publish_timeout_s
+        if state is ConnectionState.PUBLISHING:
+            last = self.last_received_at if self.last_received_at is not None else self.opened_at
+            return last + limits.idle_timeout_s
+        return None
+
+    def handle_timer(self, now: float) -> None:
+        """Close the connection whose deadline has passed at ``now``; early calls do nothing."""
+        timer = self.next_timer()
+        if timer is None or now < timer:
+            return
+        limits = self.limits
+        if self._state in (ConnectionState.AWAIT_C0C1, ConnectionState.AWAIT_C2):
+            self._close(
+                f"no handshake within {limits.handshake_timeout_s:g} s", "handshake_timeout"
+            )
+        elif self._state is ConnectionState.PUBLISHING:
+            self._close(f"no data for {limits.idle_timeout_s:g} s", "idle_timeout")
+        else:
+            self._close(f"no publish within {limits.publish_timeout_s:g} s", "publish_timeout")
+
     def receive_data(self, data: bytes | bytearray | memoryview, now: float) -> None:
         """Process bytes from the peer received at time ``now`` (seconds)."""
         if self._state is ConnectionState.CLOSED:
@@ -154,6 +209,7 @@ class RtmpServerConnection:
                     break
                 self._on_message(message)
             self._acknowledge()
+            self._claim_budget()
         except RtmpError as exc:
             self._close(exc.message, exc.code)
         except Exception as exc:  # a bug must not take the server down with it
@@ -187,6 +243,7 @@ class RtmpServerConnection:
             details=self.stream_key,
         )
         self._state = ConnectionState.PUBLISHING
+        self._apply_limits()
 
     def reject_publish(
         self,
@@ -476,13 +533,49 @@ class RtmpServerConnection:
             self._state = ConnectionState.CONNECTED
             self._publish_stream_id = 0
             self.video_codec = self.audio_codec = None
+            self._apply_limits()
 
     def _close(self, reason: str, code: str) -> None:
         if self._state is ConnectionState.CLOSED:
             return
         self._end_publish("connection closed")
         self._state = ConnectionState.CLOSED
+        self._release_budget()
+        # Nothing is parsed any more: let go of what the peer made us hold.
+        self._handshake_buf = bytearray()
+        self._demuxer = chunk.ChunkDemuxer()
         self._events.append(ConnectionClosed(reason, code))
+
+    # ------------------------------------------------------------ limits
+
+    def _apply_limits(self) -> None:
+        demuxer = self._demuxer
+        limits = self.limits
+        if self._state is ConnectionState.PUBLISHING:
+            demuxer.max_message_size = limits.message_bytes
+            demuxer.max_held_bytes = limits.held_bytes
+            self._release_budget()
+        else:
+            demuxer.max_message_size = limits.message_bytes_before_publish
+            demuxer.max_held_bytes = limits.held_bytes_before_publish
+
+    def _claim_budget(self) -> None:
+        if self._state in (ConnectionState.PUBLISHING, ConnectionState.CLOSED):
+            return  # an admitted publisher is not anyone on the internet any more
+        wanted = max(0, self.held_bytes - self.limits.shared_allowance_bytes)
+        if wanted == self._budget_share:
+            return
+        if not self._budget.resize(self._budget_share, wanted):
+            raise TooMuchBuffered(
+                f"holding {self.held_bytes} bytes would exceed the {self._budget.limit}-byte "
+                "budget of connections that have not published"
+            )
+        self._budget_share = wanted
+
+    def _release_budget(self) -> None:
+        if self._budget_share:
+            self._budget.resize(self._budget_share, 0)
+            self._budget_share = 0
 
     # ------------------------------------------------------------ output
 

@@ -36,6 +36,12 @@ class MessageTooLarge(RtmpError):
     code = "message_too_large"
 
 
+class TooMuchBuffered(RtmpError):
+    """Unfinished messages and unparsed input hold more bytes than the connection may."""
+
+    code = "buffer_limit"
+
+
 class AmfDecodeError(RtmpError):
     """AMF0 bytes are truncated, use an unknown marker, or exceed the depth/size limits."""
 

@@ -83,7 +83,8 @@ def install(
                 app[LIVE_RUNTIME] = runtime
                 await runtime.recover()
                 limits = ingest_limits or IngestLimits(
-                    max_connections=settings.live_max_connections
+                    max_connections=settings.live_max_connections,
+                    max_connections_per_address=settings.live_max_connections_per_address,
                 )
                 ingest = RtmpIngest(
                     runtime, host=settings.http_host, port=settings.rtmp_port, limits=limits

@@ -52,6 +52,8 @@ def test_public_url_drives_rtmp_host() -> None:
         ("CULTURECAST_PUBLIC_URL", "live.example.cn", "unsupported URL scheme"),
         ("CULTURECAST_TOKEN_TTL", "-5", "positive"),
         ("CULTURECAST_LOG_LEVEL", "LOUD", "one of"),
+        ("CULTURECAST_LIVE_MAX_CONNECTIONS_PER_ADDRESS", "-1", "0 or more"),
+        ("CULTURECAST_LIVE_MAX_CONNECTIONS_PER_ADDRESS", "ten", "whole number"),
         ("CULTURECAST_HTTP_PROT", "8080", "unknown setting"),
     ],
 )
@@ -64,6 +66,12 @@ def test_bad_setting_names_its_variable(variable: str, value: str, fragment: str
     assert info.value.variable == variable
     assert fragment in str(info.value)
     assert str(info.value).startswith(variable)
+
+
+def test_the_per_address_rtmp_cap_can_be_turned_off_for_an_ingest_behind_a_proxy() -> None:
+    assert load_settings({}).live_max_connections_per_address == 10
+    s = load_settings({"CULTURECAST_LIVE_MAX_CONNECTIONS_PER_ADDRESS": "0"})
+    assert s.live_max_connections_per_address == 0
 
 
 def test_s3_needs_its_keys() -> None:

@@ -21,6 +21,7 @@ from culturecast.live.rtmp.events import (
     PublishEnded,
     PublishRequested,
 )
+from culturecast.live.rtmp.limits import ConnectionLimits
 from tests.unit.live.rtmp.client import (
     Client,
     commands,
@@ -325,7 +326,10 @@ def test_amf3_command_messages_are_understood() -> None:
 
 def test_oversized_message_closes_with_message_too_large() -> None:
     client = Client()
-    conn = RtmpServerConnection(random_bytes=seeded_random(), max_message_size=10_000)
+    conn = RtmpServerConnection(
+        random_bytes=seeded_random(),
+        limits=ConnectionLimits(message_bytes_before_publish=10_000, message_bytes=10_000),
+    )
     conn.receive_data(client.handshake(), now=0.0)
     header = b"\x06" + bytes(3) + (20_000).to_bytes(3, "big") + b"\x09" + (1).to_bytes(4, "little")
     conn.receive_data(header, now=0.1)
