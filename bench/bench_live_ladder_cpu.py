@@ -41,13 +41,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.commands import all_encode_command, per_rendition_commands
 from culturecast.live.ladders import LIVE_LADDER
-from culturecast.transcode.command import (
-    EncoderSettings,
-    all_encode_command,
-    live_hls_command,
-    per_rendition_commands,
-)
+from culturecast.transcode.command import EncoderSettings, live_hls_command
 from culturecast.transcode.ladder import plan_ladder
 from culturecast.transcode.probe import SourceInfo
 

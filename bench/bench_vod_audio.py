@@ -30,11 +30,11 @@ from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
+from culturecast.jobs.port import JobContext
 from culturecast.media.catalogue.service import RESOURCES
 from culturecast.media.processing import Processor
 from culturecast.storage.database.sqlite import SQLiteDatabase
 from culturecast.storage.objects.local import LocalObjectStore
-from culturecast.transcode.jobs.port import JobContext
 
 
 def make_mp3(path: Path, seconds: int, signal: str) -> None:

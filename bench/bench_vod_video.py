@@ -1,6 +1,6 @@
 """How fast a 1080p upload becomes the VOD ladder, in × real time: our one-ffmpeg command
 (one decode, ``split`` to every rung, top rung passed through) against the reference of one
-ffmpeg per rendition (``transcode.command.per_rendition_commands``, each decoding the input
+ffmpeg per rendition (``bench.commands.per_rendition_commands``, each decoding the input
 again), both on the same generated file and plan, measured in the same run.
 
     .venv/bin/python bench/bench_vod_video.py [--seconds 20] [--preset veryfast]
@@ -15,11 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from culturecast.transcode.command import (
-    EncoderSettings,
-    per_rendition_commands,
-    vod_hls_command,
-)
+from bench.commands import per_rendition_commands
+from culturecast.transcode.command import EncoderSettings, vod_hls_command
 from culturecast.transcode.ladder import DEFAULT_VOD_LADDER, plan_ladder
 from culturecast.transcode.probe import ProbeLimits, parse_probe, probe_command
 

@@ -15,13 +15,13 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+from culturecast.jobs.port import JobContext
 from culturecast.live import playlist
 from culturecast.live.packager import LIVE_PLAYLIST_CACHE, PLAYLIST_TYPE, VOD_PLAYLIST_CACHE
 from culturecast.live.service import EVENTS, master_key, replay_master_key
 from culturecast.storage.database.port import Database, Document
 from culturecast.storage.errors import ObjectNotFound
 from culturecast.storage.objects.port import ObjectStore
-from culturecast.transcode.jobs.port import JobContext
 
 log = logging.getLogger("culturecast.live.replay")
 

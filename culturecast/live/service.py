@@ -25,6 +25,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from culturecast.jobs.port import JobQueue
 from culturecast.live import admission
 from culturecast.live.errors import EventEnded, EventNotFound, EventOnAir, InvalidEvent
 from culturecast.live.keys import hash_key, issue_key, key_matches, looks_like_key
@@ -32,7 +33,6 @@ from culturecast.live.sessions import DEFAULT_GRACE_S, Status, StopReason
 from culturecast.storage.counters.port import Counters
 from culturecast.storage.database.port import Database, Document, IndexSpec
 from culturecast.storage.objects.port import ObjectStore
-from culturecast.transcode.jobs.port import JobQueue
 
 log = logging.getLogger("culturecast.live")
 

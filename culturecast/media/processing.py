@@ -39,6 +39,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from culturecast.jobs.port import JobContext
 from culturecast.media.catalogue.service import RESOURCES
 from culturecast.storage.database.port import Database, Document
 from culturecast.storage.objects.port import ObjectStore
@@ -50,7 +51,6 @@ from culturecast.transcode.command import (
     thumbnails_command,
     vod_hls_command,
 )
-from culturecast.transcode.jobs.port import JobContext
 from culturecast.transcode.ladder import DEFAULT_VOD_LADDER, Ladder, plan_audio, plan_ladder
 from culturecast.transcode.master import build_master
 from culturecast.transcode.probe import (

@@ -11,6 +11,7 @@ from typing import Literal
 
 from aiohttp import web
 
+from culturecast.jobs.records import JOB_INDEXES, JobRecords
 from culturecast.server import health, jobs_api, pages
 from culturecast.server.accounts import handlers as account_handlers
 from culturecast.server.accounts.service import INDEXES as ACCOUNT_INDEXES
@@ -25,7 +26,6 @@ from culturecast.server.kit import HttpKit
 from culturecast.server.maintenance import maintenance_ctx
 from culturecast.server.metrics import Metrics
 from culturecast.server.settings import Settings
-from culturecast.transcode.jobs.records import JOB_INDEXES, JobRecords
 
 log = logging.getLogger("culturecast.server")
 

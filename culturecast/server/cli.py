@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from aiohttp import web
 
 from culturecast import __version__
+from culturecast.jobs.celery_app import run_worker
 from culturecast.server.accounts.service import INDEXES
 from culturecast.server.app import AppRole, create_app
 from culturecast.server.engines import open_engines
@@ -22,7 +23,6 @@ from culturecast.server.errors import ApiError
 from culturecast.server.jobs import account_service, celery_app
 from culturecast.server.logs import configure_logging
 from culturecast.server.settings import Settings, SettingsError, from_os_environ, prepare_data_dir
-from culturecast.transcode.jobs.celery_app import run_worker
 
 log = logging.getLogger("culturecast")
 

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from culturecast.jobs.port import JobQueue
+from culturecast.jobs.records import JobRecords
 from culturecast.server.accounts.service import AccountService
 from culturecast.server.api import ApiRoutes
 from culturecast.server.engines import Engines
 from culturecast.server.metrics import Metrics
 from culturecast.server.settings import Settings
-from culturecast.transcode.jobs.port import JobQueue
-from culturecast.transcode.jobs.records import JobRecords
 
 
 @dataclass(slots=True)

@@ -10,14 +10,14 @@ from typing import Any
 
 import celery
 
+from culturecast.jobs.celery_app import CeleryJobQueue, make_celery_app
+from culturecast.jobs.inprocess import InProcessJobQueue
+from culturecast.jobs.port import JobContext, JobQueue, JobRegistry
+from culturecast.jobs.records import JobRecords
 from culturecast.server.accounts.passwords import Passwords
 from culturecast.server.accounts.service import AccountService
 from culturecast.server.engines import Engines, open_engines
 from culturecast.server.settings import Settings
-from culturecast.transcode.jobs.celery_app import CeleryJobQueue, make_celery_app
-from culturecast.transcode.jobs.inprocess import InProcessJobQueue
-from culturecast.transcode.jobs.port import JobContext, JobQueue, JobRegistry
-from culturecast.transcode.jobs.records import JobRecords
 
 PURGE_TOKENS_JOB = "accounts.purge_expired_tokens"
 

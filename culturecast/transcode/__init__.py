@@ -1,2 +1,2 @@
-"""ffmpeg/ffprobe command building (ladders as data), progress parsing, job definitions,
-the job queue port with its in-process runner and Celery adapter."""
+"""ffmpeg/ffprobe command building (ladders as data), probing, progress parsing and master
+playlists. The job queue that runs transcoding jobs is :mod:`culturecast.jobs`."""

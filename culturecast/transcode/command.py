@@ -11,8 +11,8 @@ Output layout of the HLS builders (``out_dir`` absolute)::
     out_dir/<variant>/seg_00000.ts     MPEG-TS segments
     out_dir/ffmpeg-master.m3u8         ffmpeg's own master (diagnostic only)
 
-Single-rendition outputs (audio resources, the per-rendition bench reference) use the same
-layout, so one uploader and one master writer serve every case.
+Single-rendition outputs (audio resources, and the per-rendition reference in
+bench/commands.py) use the same layout, so one uploader and one master writer serve every case.
 
 Our ``master.m3u8`` is written by :mod:`culturecast.transcode.master` from the plan, because
 ffmpeg's lacks CODECS for stream-copied renditions; ffmpeg's is named differently so the two
@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from culturecast.transcode.ladder import PlannedRung, fit_size, plan_audio
 from culturecast.transcode.probe import (
@@ -196,27 +196,22 @@ def _audio_codec_args(
     rung: PlannedRung,
     source: SourceInfo,
     settings: EncoderSettings,
-    straightforward: bool = False,
 ) -> list[str]:
     a = f"a:{index}"
     if rung.audio_copy:
         return [f"-c:{a}", "copy"]
     channels = min(source.audio_channels or 2, 2)
-    if straightforward:
-        rate, coder = settings.audio_sample_rate, []
-    else:
-        rate = _sample_rate(source, settings)
-        coder = [f"-aac_coder:{a}", _aac_coder(rung.audio_kbps, channels)]
     return [
         f"-c:{a}",
         "aac",
-        *coder,
+        f"-aac_coder:{a}",
+        _aac_coder(rung.audio_kbps, channels),
         f"-b:{a}",
         f"{rung.audio_kbps}k",
         f"-ac:{a}",
         str(channels),
         f"-ar:{a}",
-        str(rate),
+        str(_sample_rate(source, settings)),
     ]
 
 
@@ -225,15 +220,8 @@ def _ladder_args(
     source: SourceInfo,
     segment_s: float,
     settings: EncoderSettings,
-    *,
-    straightforward: bool = False,
 ) -> tuple[list[str], str]:
-    """Filter graph, maps and codec options for a plan, and its ``-var_stream_map``.
-
-    ``straightforward`` builds the bench's reference the way a typical nginx-rtmp/SRS exec
-    ladder does it: every rung scaled from the source, AAC per rendition with
-    ffmpeg's default coder at 48 kHz.
-    """
+    """Filter graph, maps and codec options for a plan, and its ``-var_stream_map``."""
     videos = [r for r in planned if r.kind == "video"]
     audios = [r for r in planned if r.kind == "audio"]
     if videos and not source.has_video:
@@ -244,10 +232,7 @@ def _ladder_args(
     args: list[str] = []
     if encoded:
         # One decode for the whole ladder (DESIGN.md § Live).
-        chains = (
-            _split_graph(videos, encoded) if straightforward else _cascade_graph(videos, encoded)
-        )
-        args += ["-filter_complex", ";".join(chains)]
+        args += ["-filter_complex", ";".join(_cascade_graph(videos, encoded))]
     for i, rung in enumerate(videos):
         args += ["-map", "0:v:0" if rung.passthrough else f"[v{i}]"]
     with_audio = source.has_audio
@@ -262,7 +247,7 @@ def _ladder_args(
         args += _video_codec_args(i, rung, segment_s, settings)
     if with_audio:
         for i, rung in enumerate([*videos, *audios]):
-            args += _audio_codec_args(i, rung, source, settings, straightforward)
+            args += _audio_codec_args(i, rung, source, settings)
     entries = [
         f"v:{i},a:{i},name:{r.name}" if with_audio else f"v:{i},name:{r.name}"
         for i, r in enumerate(videos)
@@ -275,15 +260,6 @@ def _ladder_args(
 def _scale(rung: PlannedRung) -> str:
     # format=yuv420p: 8-bit 4:2:0 is what the H.264 profiles we signal (and phones) decode.
     return f"scale={rung.width}:{rung.height},format=yuv420p"
-
-
-def _split_graph(videos: Sequence[PlannedRung], encoded: Sequence[int]) -> list[str]:
-    """Every encoded rung scaled from the decoded source (the reference's way)."""
-    if len(encoded) == 1:
-        return [f"[0:v:0]{_scale(videos[encoded[0]])}[v{encoded[0]}]"]
-    labels = "".join(f"[s{i}]" for i in encoded)
-    chains = [f"[0:v:0]split={len(encoded)}{labels}"]
-    return chains + [f"[s{i}]{_scale(videos[i])}[v{i}]" for i in encoded]
 
 
 def _cascade_graph(videos: Sequence[PlannedRung], encoded: Sequence[int]) -> list[str]:
@@ -540,81 +516,3 @@ def thumbnails_command(
         "image2",
         out_path,
     ]
-
-
-def all_encode_command(
-    planned: Sequence[PlannedRung],
-    source: SourceInfo,
-    input_path: str,
-    out_dir: str,
-    segment_s: float = 6.0,
-    *,
-    limits: ProbeLimits | None = None,
-    settings: EncoderSettings | None = None,
-) -> list[str]:
-    """Reference for bench/: the plan with nothing passed through (top rung re-encoded), built
-    the straightforward way (see ``_ladder_args``): every rung scaled from the source, x264's
-    default threads, AAC per rendition with ffmpeg's default coder at 48 kHz."""
-    settings = settings or EncoderSettings()
-    out_dir = _check_out_dir(out_dir)
-    encoded = [
-        replace(
-            r,
-            passthrough=False,
-            audio_copy=False,
-            video_kbps=min(r.video_kbps, r.maxrate_kbps),
-            audio_kbps=r.audio_kbps if not r.audio_copy else 128,
-        )
-        if r.passthrough or r.audio_copy
-        else r
-        for r in planned
-    ]
-    ladder_args, var_map = _ladder_args(encoded, source, segment_s, settings, straightforward=True)
-    return [
-        *_head(settings),
-        *_file_input(source, input_path, limits or ProbeLimits()),
-        *ladder_args,
-        *_hls_output(out_dir, segment_s, "vod", "independent_segments", var_map),
-    ]
-
-
-def per_rendition_commands(
-    planned: Sequence[PlannedRung],
-    source: SourceInfo,
-    input_path: str,
-    out_dir: str,
-    segment_s: float = 6.0,
-    *,
-    limits: ProbeLimits | None = None,
-    settings: EncoderSettings | None = None,
-) -> list[list[str]]:
-    """Reference for bench/: one ffmpeg per rendition, each decoding the input again (and
-    built as straightforwardly as :func:`all_encode_command`)."""
-    settings = settings or EncoderSettings()
-    out_dir = _check_out_dir(out_dir)
-    commands: list[list[str]] = []
-    for rung in planned:
-        args: list[str] = []
-        if rung.kind == "video":
-            if not rung.passthrough:
-                args += ["-filter_complex", f"[0:v:0]{_scale(rung)}[v0]"]
-            args += ["-map", "0:v:0" if rung.passthrough else "[v0]"]
-        if source.has_audio:
-            args += ["-map", "0:a:0"]
-        if rung.kind == "video":
-            args += _video_codec_args(0, rung, segment_s, settings)
-        if source.has_audio:
-            args += _audio_codec_args(0, rung, source, settings, straightforward=True)
-        streams = ["v:0"] if rung.kind == "video" else []
-        streams += ["a:0"] if source.has_audio else []
-        var_map = ",".join([*streams, f"name:{rung.name}"])
-        output = _hls_output(out_dir, segment_s, "vod", "independent_segments", var_map)
-        commands.append(
-            [
-                *_head(settings),
-                *_file_input(source, input_path, limits or ProbeLimits()),
-                *args,
-                *output,
-            ]
-        )
-    return commands

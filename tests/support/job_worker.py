@@ -24,10 +24,10 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+from culturecast.jobs.celery_app import make_celery_app, run_worker
+from culturecast.jobs.port import JobContext, JobRegistry
+from culturecast.jobs.records import JOB_INDEXES, JobRecords
 from culturecast.storage.database.port import Database
-from culturecast.transcode.jobs.celery_app import make_celery_app, run_worker
-from culturecast.transcode.jobs.port import JobContext, JobRegistry
-from culturecast.transcode.jobs.records import JOB_INDEXES, JobRecords
 
 
 def append_line(path: str, line: str) -> None:

@@ -28,12 +28,12 @@ from culturecast.chat.server import (
 from culturecast.chat.service import ChatConfig, ChatService
 from culturecast.chat.store import INDEXES, ChatStore
 from culturecast.chat.words import read_default_words
+from culturecast.jobs.port import JobRegistry
 from culturecast.media.views.handlers import DEVICE_COOKIE
 from culturecast.server.context import METRICS, ROLE, SERVICES, SETTINGS
 from culturecast.server.features.live import LIVE_SERVICE
 from culturecast.server.kit import HttpKit
 from culturecast.storage.database.port import Database
-from culturecast.transcode.jobs.port import JobRegistry
 
 if TYPE_CHECKING:
     from culturecast.server.jobs import JobDeps

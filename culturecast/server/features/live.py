@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from culturecast.jobs.port import JobRegistry
 from culturecast.live import handlers
 from culturecast.live.ingest import IngestLimits, RtmpIngest
 from culturecast.live.ladders import LIVE_LADDER
@@ -27,7 +28,6 @@ from culturecast.server.context import ROLE, SERVICES
 from culturecast.server.kit import HttpKit
 from culturecast.server.settings import Settings
 from culturecast.transcode.command import EncoderSettings
-from culturecast.transcode.jobs.port import JobRegistry
 
 if TYPE_CHECKING:
     from culturecast.server.jobs import JobDeps

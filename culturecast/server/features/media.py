@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from culturecast.jobs.port import JobRegistry
 from culturecast.media.catalogue.handlers import CatalogueHandlers
 from culturecast.media.catalogue.service import (
     CATALOGUE_INDEXES,
@@ -31,7 +32,6 @@ from culturecast.media.uploads.service import UPLOAD_INDEXES, UploadService
 from culturecast.server.context import ROLE, SERVICES
 from culturecast.server.kit import HttpKit
 from culturecast.transcode.command import EncoderSettings
-from culturecast.transcode.jobs.port import JobRegistry
 from culturecast.transcode.ladder import DEFAULT_VOD_LADDER
 
 if TYPE_CHECKING:

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 from prometheus_client.core import CounterMetricFamily, Metric
 
+from culturecast.jobs.port import JobContext, JobRegistry
 from culturecast.live.service import LivePlayable
 from culturecast.live.service import master_key as live_master_key
 from culturecast.media.catalogue.service import ResourcePlayable
@@ -41,7 +42,6 @@ from culturecast.server.context import METRICS, ROLE, SERVICES, Services
 from culturecast.server.features.live import LIVE_SERVICE
 from culturecast.server.features.media import MEDIA_REQUEST_CALLBACKS, MEDIA_SERVICE
 from culturecast.server.kit import HttpKit
-from culturecast.transcode.jobs.port import JobContext, JobRegistry
 
 if TYPE_CHECKING:
     from culturecast.server.jobs import JobDeps

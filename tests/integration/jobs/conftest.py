@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from culturecast.jobs.records import JOB_INDEXES, JobRecord, JobRecords
 from culturecast.storage.database.mongo import MongoDatabase
 from culturecast.storage.database.port import Database
 from culturecast.storage.database.sqlite import SQLiteDatabase
-from culturecast.transcode.jobs.records import JOB_INDEXES, JobRecord, JobRecords
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from culturecast.jobs.celery_app import CeleryJobQueue, make_celery_app
+from culturecast.jobs.records import JobRecords, JobStatus
 from culturecast.storage.errors import EngineUnavailable
-from culturecast.transcode.jobs.celery_app import CeleryJobQueue, make_celery_app
-from culturecast.transcode.jobs.records import JobRecords, JobStatus
 from tests.integration.jobs.conftest import (
     mongo_worker_factory,
     open_mongo,

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from culturecast.transcode.jobs.celery_app import CeleryJobQueue, make_celery_app
-from culturecast.transcode.jobs.records import JobRecords, JobStatus
+from culturecast.jobs.celery_app import CeleryJobQueue, make_celery_app
+from culturecast.jobs.records import JobRecords, JobStatus
 from tests.integration.jobs.conftest import (
     WorkerFactory,
     mongo_worker_factory,

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from culturecast.transcode.jobs.inprocess import InProcessJobQueue
-from culturecast.transcode.jobs.records import JobRecords, JobStatus
+from culturecast.jobs.inprocess import InProcessJobQueue
+from culturecast.jobs.records import JobRecords, JobStatus
 from tests.integration.jobs.conftest import open_sqlite, read_lines, wait_for_record
 from tests.support.job_worker import build_registry
 

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from culturecast.jobs.celery_app import CeleryJobQueue, make_celery_app
+from culturecast.jobs.inprocess import InProcessJobQueue
+from culturecast.jobs.port import JobQueue
+from culturecast.jobs.records import JobRecords, JobStatus
 from culturecast.storage.database.port import Database
 from culturecast.storage.errors import EngineUnavailable
-from culturecast.transcode.jobs.celery_app import CeleryJobQueue, make_celery_app
-from culturecast.transcode.jobs.inprocess import InProcessJobQueue
-from culturecast.transcode.jobs.port import JobQueue
-from culturecast.transcode.jobs.records import JobRecords, JobStatus
 from tests.integration.jobs.conftest import (
     WorkerFactory,
     mongo_worker_factory,

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from culturecast.jobs.records import JobRecords, JobStatus
 from culturecast.storage.database.port import Database
-from culturecast.transcode.jobs.records import JobRecords, JobStatus
 
 pytestmark = pytest.mark.integration
 

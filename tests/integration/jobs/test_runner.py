@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from culturecast.transcode.jobs.port import JobContext, JobRegistry
-from culturecast.transcode.jobs.records import JobRecords, JobStatus
-from culturecast.transcode.jobs.runner import Outcome, execute
+from culturecast.jobs.port import JobContext, JobRegistry
+from culturecast.jobs.records import JobRecords, JobStatus
+from culturecast.jobs.runner import Outcome, execute
 from tests.integration.jobs.conftest import open_sqlite
 
 pytestmark = pytest.mark.integration

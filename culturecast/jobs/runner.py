@@ -7,8 +7,8 @@ import asyncio
 import logging
 from enum import StrEnum
 
-from culturecast.transcode.jobs.port import JobContext, JobRegistry
-from culturecast.transcode.jobs.records import JobRecords
+from culturecast.jobs.port import JobContext, JobRegistry
+from culturecast.jobs.records import JobRecords
 
 log = logging.getLogger(__name__)
 

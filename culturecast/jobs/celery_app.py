@@ -33,10 +33,10 @@ from typing import Any
 import celery
 from celery import bootsteps
 
+from culturecast.jobs.port import JobRegistry
+from culturecast.jobs.records import JobRecords
+from culturecast.jobs.runner import Outcome, execute
 from culturecast.storage.errors import EngineUnavailable
-from culturecast.transcode.jobs.port import JobRegistry
-from culturecast.transcode.jobs.records import JobRecords
-from culturecast.transcode.jobs.runner import Outcome, execute
 
 log = logging.getLogger(__name__)
 
@@ -190,7 +190,7 @@ def run_worker(
 
 
 class CeleryJobQueue:
-    """A :class:`~culturecast.transcode.jobs.port.JobQueue` publishing to Celery workers."""
+    """A :class:`~culturecast.jobs.port.JobQueue` publishing to Celery workers."""
 
     def __init__(self, app: celery.Celery, records: JobRecords) -> None:
         self._app = app

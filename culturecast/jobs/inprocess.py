@@ -10,16 +10,16 @@ import logging
 from collections.abc import Mapping
 from typing import Any, Self
 
+from culturecast.jobs.port import JobRegistry
+from culturecast.jobs.records import JobRecords
+from culturecast.jobs.runner import execute
 from culturecast.storage.errors import EngineUnavailable
-from culturecast.transcode.jobs.port import JobRegistry
-from culturecast.transcode.jobs.records import JobRecords
-from culturecast.transcode.jobs.runner import execute
 
 log = logging.getLogger(__name__)
 
 
 class InProcessJobQueue:
-    """A :class:`~culturecast.transcode.jobs.port.JobQueue` whose workers are asyncio tasks."""
+    """A :class:`~culturecast.jobs.port.JobQueue` whose workers are asyncio tasks."""
 
     def __init__(
         self,
