@@ -36,7 +36,11 @@ from culturecast.media.views.service import ViewsConfig, ViewsService
 from culturecast.media.views.stats import StatsReader
 from culturecast.server.context import METRICS, ROLE, SERVICES, Services
 from culturecast.server.features.live import LIVE_SERVICE
-from culturecast.server.features.media import MEDIA_REQUEST_CALLBACKS, MEDIA_SERVICE
+from culturecast.server.features.media import (
+    MEDIA_REQUEST_CALLBACKS,
+    MEDIA_SERVICE,
+    MEDIA_TOKEN_VIEWERS,
+)
 from culturecast.server.kit import HttpKit
 from culturecast.transcode.jobs.port import JobContext, JobRegistry
 
@@ -92,17 +96,15 @@ def live_item(event: LivePlayable) -> PlayableItem:
         duration_s=None if event.is_live else _duration(event.duration_s),
         master_key=event.master_key,
         is_live=event.is_live,
-        public=True,
+        public=event.public,
         unavailable=unavailable,
     )
 
 
 def resource_item(resource: ResourcePlayable) -> PlayableItem:
-    """A resource: playable once published and ready."""
+    """A resource: playable once ready; by anyone once published, before by its staff."""
     unavailable: Unavailable | None = None
-    if not resource.published:
-        unavailable = Unavailable.NOT_PUBLISHED
-    elif not resource.ready:
+    if not resource.ready:
         unavailable = Unavailable.NOT_READY
     return PlayableItem(
         item_type=ItemType.RESOURCE,
@@ -113,7 +115,7 @@ def resource_item(resource: ResourcePlayable) -> PlayableItem:
         duration_s=_duration(resource.duration_s),
         master_key=resource.master_key,
         is_live=False,
-        public=True,
+        public=resource.published,
         unavailable=unavailable,
     )
 
@@ -213,6 +215,12 @@ def _connect_media_requests(app: web.Application) -> None:
         await app[VIEWS_SERVICE].touch_by_token(token, key)
 
     callbacks.append(touched)
+
+    async def viewer_of(token: str) -> str | None:
+        return await app[VIEWS_SERVICE].viewer_of(token)
+
+    # Whose session a token is: the media gate lets a draft's staff preview it.
+    app[MEDIA_TOKEN_VIEWERS].append(viewer_of)
 
 
 def register_jobs(registry: JobRegistry, deps: JobDeps) -> None:
