@@ -288,7 +288,7 @@ class ViewsService:
         return accepted
 
     async def viewer_of(self, token: str) -> str | None:
-        """The viewer (``u:<user id>`` or ``d:<device id>``) of the live session a token
+        """The viewer (``u:<user id>`` or ``d:<device id>``) of the playback session a token
         names, or None (malformed, unknown or expired); reads only."""
         if not is_token(token):
             return None

@@ -206,7 +206,8 @@ async def _flush_loop(services: Services, clock: Callable[[], float], config: Vi
 
 
 def _connect_media_requests(app: web.Application) -> None:
-    """Count token-carrying media requests (``/media/t/<token>/<key>``) as heartbeats."""
+    """Count token-carrying media requests (``/media/t/<token>/<key>``) as heartbeats, and
+    tell the media gate whose session a token is."""
     callbacks = app.get(MEDIA_REQUEST_CALLBACKS)
     if callbacks is None:
         return
@@ -219,7 +220,7 @@ def _connect_media_requests(app: web.Application) -> None:
     async def viewer_of(token: str) -> str | None:
         return await app[VIEWS_SERVICE].viewer_of(token)
 
-    # Whose session a token is: the media gate lets a draft's staff preview it.
+    # The media gate lets a draft's staff preview it through their session's token.
     app[MEDIA_TOKEN_VIEWERS].append(viewer_of)
 
 
