@@ -3,8 +3,9 @@
 ``GET /api/v1/live/{event_id}/comments?from=<s>&to=<s>`` returns the visible comments
 whose offset from the show's start lies in ``[from, to)``, in show order, so the player
 scrolls them over the replay as they appeared live. Public for public events (no token
-needed); a private event's comments need a member of its organization's subtree, and
-others get 404 as for every object of another organization.
+needed); a draft's comments are for the staff of its subtree, and everyone else gets the
+404 of an unknown event (the live package's rule, asked through the chat's
+:class:`~culturecast.chat.ports.LiveEvents`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any, Final, Protocol
 import msgspec
 from aiohttp import web
 
-from culturecast.chat.access import Caller, can_read
+from culturecast.chat.access import Caller
 from culturecast.chat.service import ChatService
 
 MAX_WINDOW_S: Final = 3_600.0
@@ -116,7 +117,7 @@ def setup_routes(kit: Kit, service: Callable[[], ChatService]) -> None:
         chat = service()
         event_id = request.match_info["event_id"]
         event = await chat.events.get(event_id)
-        if event is None or not can_read(caller, event):
+        if event is None or not chat.events.may_see(caller, event):
             raise EventNotFound("直播不存在 / live event not found")
         found = await chat.replay(event_id, start, end)
         limit = chat.config.replay_limit

@@ -17,6 +17,10 @@ class LiveEvents(Protocol):
     async def get(self, event_id: str) -> EventView | None:
         """The event as chat sees it, or None when there is no such event."""
 
+    def may_see(self, caller: Caller | None, event: EventView) -> bool:
+        """Whether ``caller`` (None: a guest or an anonymous reader) may see the event — its
+        room, history, messages and replay comments — by the live package's rule."""
+
 
 class Identities(Protocol):
     """Accounts and organizations, as far as chat needs them."""

@@ -50,7 +50,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from culturecast.chat import payloads
-from culturecast.chat.access import Caller, EventView, can_read, is_moderator
+from culturecast.chat.access import Caller, EventView, is_moderator
 from culturecast.chat.events import ClientEvent, RefusalCode, ServerEvent, refusal_message
 from culturecast.chat.limits import TokenBuckets
 from culturecast.chat.normalize import normalize, text_length
@@ -367,7 +367,8 @@ class ChatService:
     async def _join(self, session: Session, data: object) -> dict[str, Any]:
         request = payloads.parse_join(data)
         event = await self.events.get(request.event_id)
-        if event is None or not can_read(session.caller, event):
+        if event is None or not self.events.may_see(session.caller, event):
+            # A draft answers exactly as an unknown id: nobody learns that it exists.
             return await self.refuse(session, RefusalCode.NOT_FOUND, request="join")
         if session.event_id is not None:
             await self._leave(session)
@@ -436,7 +437,8 @@ class ChatService:
             return await self.refuse(session, RefusalCode.NOT_JOINED, request="send")
         request = payloads.parse_send(data)
         event = await self.events.get(room.event.id)
-        if event is None:
+        if event is None or not self.events.may_see(session.caller, event):
+            # Gone, or unpublished since the join: as for an unknown room.
             return await self.refuse(session, RefusalCode.NOT_FOUND, request="send")
         await self._set_event(room, event)
         # Fresh settings and sanctions too: a moderator on another process may have acted a
@@ -650,6 +652,17 @@ class ChatService:
             event = await self.events.get(event_id)
             if event is not None and event_id in self.rooms:
                 await self._set_event(room, event)
+                if not event.public:
+                    await self._send_away(room)
+
+    async def _send_away(self, room: LocalRoom) -> None:
+        """The event is no longer public (unpublished or disabled): local members who may
+        not see it now leave its room, told ``not_found`` as for an unknown room."""
+        for sid in list(room.members):
+            session = self.sessions.get(sid)
+            if session is not None and not self.events.may_see(session.caller, room.event):
+                await self._leave(session)
+                await self.refuse(session, RefusalCode.NOT_FOUND, request="join")
 
     async def stop(self) -> None:
         """This process no longer reports viewers (its sockets are gone)."""

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from culturecast.jobs.port import JobQueue
-from culturecast.live import admission
+from culturecast.live import admission, visibility
 from culturecast.live.errors import EventEnded, EventNotFound, EventOnAir, InvalidEvent
 from culturecast.live.keys import hash_key, issue_key, key_matches, looks_like_key
 from culturecast.live.sessions import DEFAULT_GRACE_S, Status, StopReason
@@ -54,6 +54,7 @@ MAX_REFUSALS = 50
 """How many refusals the API returns per event."""
 
 type StatusListener = Callable[[str, str], Awaitable[None]]
+type VisibilityListener = Callable[[Document], Awaitable[None]]
 
 
 class Caller(Protocol):
@@ -92,6 +93,9 @@ class LivePlayable:
     started_at: float | None
     ended_at: float | None = None
     """When the show went off air; None until it ends."""
+    public: bool = False
+    """Published and not disabled: anyone may see it; otherwise only the staff of its
+    subtree (``live/visibility.py``)."""
 
 
 def master_key(event_id: str) -> str:
@@ -105,7 +109,7 @@ def replay_master_key(event_id: str) -> str:
 
 
 def _is_staff(caller: Caller | None) -> bool:
-    return caller is not None and caller.role in ("platform_admin", "org_admin", "editor")
+    return caller is not None and caller.role in visibility.STAFF_ROLES
 
 
 class LiveService:
@@ -136,6 +140,7 @@ class LiveService:
         self.default_grace_s = default_grace_s
         self.stop_wait_s = stop_wait_s
         self._listeners: list[StatusListener] = []
+        self._visibility_listeners: list[VisibilityListener] = []
         self._control: list[Callable[[str, str], Awaitable[None]]] = []
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -175,6 +180,11 @@ class LiveService:
     def add_listener(self, callback: StatusListener) -> None:
         """Call ``callback(event_id, status)`` on every status change, in every process."""
         self._listeners.append(callback)
+
+    def add_visibility_listener(self, callback: VisibilityListener) -> None:
+        """Call ``callback(event_doc)`` after an API change of ``published`` or ``disabled``
+        (in this process: the replay's catalogue entry follows the event)."""
+        self._visibility_listeners.append(callback)
 
     def add_control_handler(self, callback: Callable[[str, str], Awaitable[None]]) -> None:
         """The ingest runtime hears ``(event_id, action)`` requests (``stop``, ``disable``)."""
@@ -324,8 +334,7 @@ class LiveService:
             if caller.role != "platform_admin":
                 flt["org_path"] = caller.org_id
         else:
-            flt["published"] = True
-            flt["disabled"] = False
+            flt.update(visibility.PUBLIC_FILTER)
         docs = await self.events.find(
             flt, sort=[("scheduled_at", -1)], skip=max(0, offset), limit=max(1, min(limit, 200))
         )
@@ -334,17 +343,12 @@ class LiveService:
         return [self.public_view(d) for d in docs if d["status"] != Status.ENDED or d.get("replay")]
 
     async def get(self, caller: Caller | None, event_id: str) -> dict[str, Any]:
-        """Staff of the event see everything; others see a published event."""
+        """Staff of the event's subtree see everything; others see a public event, and are
+        told a draft does not exist (``live/visibility.py``)."""
         doc = await self._doc(event_id)
-        if _is_staff(caller):
-            assert caller is not None
-            try:
-                self._authorize(caller, "read_content", doc)
-                return self.staff_view(doc)
-            except Exception as exc:
-                if getattr(exc, "status", None) not in (403, 404):
-                    raise
-        if not doc.get("published") or doc.get("disabled"):
+        if visibility.sees_drafts(caller, doc["org_path"]):
+            return self.staff_view(doc)
+        if not visibility.is_public(doc):
             raise EventNotFound()
         return self.public_view(doc)
 
@@ -362,6 +366,9 @@ class LiveService:
             doc = updated
         if disable and doc["status"] in ON_AIR:
             doc = await self._end(doc, StopReason.DISABLED)
+        if "published" in fields or "disabled" in fields:
+            for listener in list(self._visibility_listeners):
+                await listener(doc)
         return self.staff_view(doc)
 
     async def delete(self, caller: Caller, event_id: str) -> None:
@@ -534,9 +541,10 @@ class LiveService:
             log.exception("live: could not record a refusal")
 
     async def playable(self, event_id: str) -> LivePlayable | None:
-        """What the play API needs, or None for an unknown, unpublished or disabled event."""
+        """What the play API and ``/media`` need, or None for an unknown event; ``public``
+        says whether anyone may see it, or only its staff."""
         doc = await self.events.get(event_id)
-        if doc is None or doc.get("disabled"):
+        if doc is None:
             return None
         replay = doc.get("replay")
         status = doc["status"]
@@ -553,6 +561,7 @@ class LiveService:
             duration_s=duration,
             started_at=doc.get("started_at"),
             ended_at=doc.get("ended_at") if status == Status.ENDED else None,
+            public=visibility.is_public(doc),
         )
 
 

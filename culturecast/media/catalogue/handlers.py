@@ -92,7 +92,8 @@ class CatalogueHandlers:
         return self._get_service()
 
     def _out(self, caller: Caller | None, doc: dict[str, Any]) -> dict[str, Any]:
-        return resource_json(doc, staff=is_staff(caller))
+        # Staff-only fields are for the resource's own staff, not for any organization's.
+        return resource_json(doc, staff=q.sees_staff_fields(caller, doc))
 
     async def list_categories(self, request: web.Request) -> web.Response:
         return self._kit.json({"items": categories()})

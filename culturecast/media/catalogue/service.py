@@ -318,6 +318,12 @@ class CatalogueService:
             fields["episode"] = _episode(changes["episode"])
         if "published" in changes:
             fields["published"] = bool(changes["published"])
+            if doc.get("live_event_id") and fields["published"] != bool(doc.get("published")):
+                raise Conflict(
+                    "回看随直播一起发布：请发布或撤下直播本身。The replay follows its live "
+                    "event: publish or unpublish the event instead.",
+                    code="replay_follows_event",
+                )
         if "series_id" in changes:
             series_id = changes["series_id"]
             if series_id is None:
@@ -512,12 +518,16 @@ class CatalogueService:
         master_key: str,
         duration_s: float | None,
         created_by: str,
+        published: bool,
     ) -> dict[str, Any]:
-        """A ready, published video resource over HLS objects that already exist (a live
-        show's recording, 直播回看); no processing. One replay per live event: calling again
-        returns the existing one."""
+        """A ready video resource over HLS objects that already exist (a live show's
+        recording, 直播回看); no processing. ``published`` is whether its event is public: the
+        replay follows the event. One replay per live event: calling again returns the
+        existing one, brought in step with ``published``."""
         existing = await self._resources.find_one({"live_event_id": live_event_id})
         if existing is not None:
+            if bool(existing.get("published")) != published:
+                existing = await self.follow_event(live_event_id, published) or existing
             return resource_json(existing, staff=True)
         try:
             code = parse_category(category).value
@@ -540,7 +550,7 @@ class CatalogueService:
             "status": "ready",
             "progress": 100,
             "failure": None,
-            "published": True,
+            "published": published,
             "loudnorm": False,
             "duration_s": duration_s,
             "original_key": None,
@@ -558,3 +568,11 @@ class CatalogueService:
         }
         await self._resources.insert(doc)
         return resource_json(doc, staff=True)
+
+    async def follow_event(self, live_event_id: str, published: bool) -> Document | None:
+        """Publish or unpublish the replay of a live event as the event is or is not public;
+        the replay, or None when the event has none (yet)."""
+        return await self._resources.update_one(
+            {"live_event_id": live_event_id},
+            set={"published": published, "updated_at": self._clock()},
+        )

@@ -13,7 +13,7 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
-from culturecast.media.kit import Kit
+from culturecast.media.kit import Kit, in_subtree
 from culturecast.media.views.errors import (
     InvalidBody,
     InvalidQuery,
@@ -249,7 +249,13 @@ class ViewsHandlers:
         )
         terminal = terminal_from_user_agent(request.headers.get("User-Agent"), body.terminal)
         started = await self._views.play(
-            body.item_type, body.item_id, terminal, viewer, client_address(request)
+            body.item_type,
+            body.item_id,
+            terminal,
+            viewer,
+            client_address(request),
+            # A draft plays for the staff of its subtree: their preview.
+            may_preview=lambda item: in_subtree(caller, list(item.org_path)),
         )
         item = started.item
         response = self._kit.json(

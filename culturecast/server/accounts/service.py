@@ -392,9 +392,17 @@ class AccountService:
         record = await self._tokens.get(hash_token(token))
         if record is None or record["expires_at"] <= self._clock():
             raise Unauthorized("the token is unknown or expired; sign in again", code="bad_token")
-        user = await self._users.get(record["user_id"])
-        if user is None or user.get("disabled"):
+        principal = await self.principal(record["user_id"])
+        if principal is None:
             raise Unauthorized("the account is disabled or gone", code="bad_token")
+        return principal
+
+    async def principal(self, user_id: str) -> Principal | None:
+        """The principal of an enabled user, as a token of theirs would authenticate; None
+        for an unknown or disabled user."""
+        user = await self._users.get(user_id)
+        if user is None or user.get("disabled"):
+            return None
         return Principal(
             user_id=user["_id"],
             username=user["username"],

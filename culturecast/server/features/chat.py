@@ -29,6 +29,7 @@ from culturecast.chat.service import ChatConfig, ChatService
 from culturecast.chat.store import INDEXES, ChatStore
 from culturecast.chat.words import read_default_words
 from culturecast.jobs.port import JobRegistry
+from culturecast.live import visibility
 from culturecast.media.views.handlers import DEVICE_COOKIE
 from culturecast.server.context import METRICS, ROLE, SERVICES, SETTINGS
 from culturecast.server.features.live import LIVE_SERVICE
@@ -43,7 +44,8 @@ LIVE_EVENTS = "live_events"
 
 
 class LiveEventsReader:
-    """Chat's read-only view of ``live_events`` (owned by the live package)."""
+    """Chat's read-only view of ``live_events`` (owned by the live package), and the live
+    package's rule of who may see an event (``live/visibility.py``)."""
 
     def __init__(self, database: Database) -> None:
         self._events = database.collection(LIVE_EVENTS)
@@ -53,6 +55,9 @@ class LiveEventsReader:
         if doc is None:
             return None
         return event_view(doc)
+
+    def may_see(self, caller: Caller | None, event: EventView) -> bool:
+        return visibility.may_see(caller, event.org_path, public=event.public)
 
 
 def event_view(doc: dict[str, Any]) -> EventView:
@@ -65,7 +70,7 @@ def event_view(doc: dict[str, Any]) -> EventView:
         org_path=tuple(str(p) for p in path),
         status=str(doc.get("status", "scheduled")),
         started_at=float(started) if isinstance(started, int | float) else None,
-        private=bool(doc.get("private", False)),
+        public=visibility.is_public(doc),
     )
 
 

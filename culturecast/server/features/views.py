@@ -40,7 +40,11 @@ from culturecast.media.views.service import ViewsConfig, ViewsService
 from culturecast.media.views.stats import StatsReader
 from culturecast.server.context import METRICS, ROLE, SERVICES, Services
 from culturecast.server.features.live import LIVE_SERVICE
-from culturecast.server.features.media import MEDIA_REQUEST_CALLBACKS, MEDIA_SERVICE
+from culturecast.server.features.media import (
+    MEDIA_REQUEST_CALLBACKS,
+    MEDIA_SERVICE,
+    MEDIA_TOKEN_VIEWERS,
+)
 from culturecast.server.kit import HttpKit
 
 if TYPE_CHECKING:
@@ -95,18 +99,16 @@ def live_item(event: LivePlayable) -> PlayableItem:
         duration_s=None if event.is_live else _duration(event.duration_s),
         master_key=event.master_key,
         is_live=event.is_live,
-        public=True,
+        public=event.public,
         unavailable=unavailable,
         ended_at=event.ended_at,
     )
 
 
 def resource_item(resource: ResourcePlayable) -> PlayableItem:
-    """A resource: playable once published and ready."""
+    """A resource: playable once ready; by anyone once published, before by its staff."""
     unavailable: Unavailable | None = None
-    if not resource.published:
-        unavailable = Unavailable.NOT_PUBLISHED
-    elif not resource.ready:
+    if not resource.ready:
         unavailable = Unavailable.NOT_READY
     return PlayableItem(
         item_type=ItemType.RESOURCE,
@@ -117,7 +119,7 @@ def resource_item(resource: ResourcePlayable) -> PlayableItem:
         duration_s=_duration(resource.duration_s),
         master_key=resource.master_key,
         is_live=False,
-        public=True,
+        public=resource.published,
         unavailable=unavailable,
     )
 
@@ -210,7 +212,8 @@ async def _flush_loop(services: Services, clock: Callable[[], float], config: Vi
 
 
 def _connect_media_requests(app: web.Application) -> None:
-    """Count token-carrying media requests (``/media/t/<token>/<key>``) as heartbeats."""
+    """Count token-carrying media requests (``/media/t/<token>/<key>``) as heartbeats, and
+    tell the media gate whose session a token is."""
     callbacks = app.get(MEDIA_REQUEST_CALLBACKS)
     if callbacks is None:
         return
@@ -219,6 +222,12 @@ def _connect_media_requests(app: web.Application) -> None:
         await app[VIEWS_SERVICE].touch_by_token(token, key)
 
     callbacks.append(touched)
+
+    async def viewer_of(token: str) -> str | None:
+        return await app[VIEWS_SERVICE].viewer_of(token)
+
+    # The media gate lets a draft's staff preview it through their session's token.
+    app[MEDIA_TOKEN_VIEWERS].append(viewer_of)
 
 
 def register_jobs(registry: JobRegistry, deps: JobDeps) -> None:

@@ -1,10 +1,18 @@
-"""Delivery's pure parts: byte ranges (RFC 9110 §14), servable keys, the hot cache."""
+"""Delivery's pure parts: byte ranges (RFC 9110 §14), servable keys, the item a key belongs to
+(what the gate decides on), the hot cache."""
 
 from __future__ import annotations
 
 import pytest
 
-from culturecast.media.delivery import HotCache, _Entry, content_type, parse_range, servable
+from culturecast.media.delivery import (
+    HotCache,
+    _Entry,
+    content_type,
+    item_of,
+    parse_range,
+    servable,
+)
 
 
 @pytest.mark.parametrize(
@@ -48,6 +56,24 @@ def test_unsatisfiable_ranges(header: str, size: int) -> None:
 )
 def test_only_live_and_vod_keys_are_served(key: str, ok: bool) -> None:
     assert servable(key) is ok
+
+
+@pytest.mark.parametrize(
+    ("key", "item"),
+    [
+        ("live/e1/720p/seg_00001.ts", ("live", "e1")),
+        ("live/e1/replay/master.m3u8", ("live", "e1")),  # a replay is its event's
+        ("vod/r1/audio/index.m3u8", ("resource", "r1")),
+        ("vod/r1/poster.jpg", ("resource", "r1")),
+        ("vod/r1", None),
+        ("live//x", None),
+        ("originals/u1/show.mp4", None),
+    ],
+)
+def test_each_key_belongs_to_the_item_whose_visibility_decides(
+    key: str, item: tuple[str, str] | None
+) -> None:
+    assert item_of(key) == item
 
 
 def test_content_types_by_suffix() -> None:
