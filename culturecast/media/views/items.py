@@ -16,8 +16,6 @@ from culturecast.media.views.policy import ItemType
 class Unavailable(StrEnum):
     """Why an existing item cannot be played now (the ``reason`` of a 409 ``not_playable``)."""
 
-    NOT_PUBLISHED = "not_published"
-    """A resource or live event that is not published (its staff may still preview it)."""
     NOT_READY = "not_ready"
     """A resource still uploading, processing, or failed."""
     NOT_STARTED = "not_started"
@@ -27,7 +25,6 @@ class Unavailable(StrEnum):
 
 
 UNAVAILABLE_MESSAGES: dict[Unavailable, str] = {
-    Unavailable.NOT_PUBLISHED: "该内容尚未发布，暂不能播放。 (This item is not published yet.)",
     Unavailable.NOT_READY: "该资源仍在处理中，请稍后再试。 (This resource is being processed.)",
     Unavailable.NOT_STARTED: "直播尚未开始，请开播后观看。 (This live event has not started yet.)",
     Unavailable.NO_REPLAY: "直播已结束，回看尚未生成。 (This live event has ended; no replay yet.)",

@@ -215,9 +215,8 @@ class ViewsService:
         if item is None:
             raise UnknownItem(what)
         if not item.public and not may_preview(item):
-            raise NotPlayable(
-                Unavailable.NOT_PUBLISHED, UNAVAILABLE_MESSAGES[Unavailable.NOT_PUBLISHED]
-            )
+            # A draft is, to anyone but its staff, what an unknown id is (issue 18).
+            raise UnknownItem(what)
         if item.unavailable is None and item.master_key is None:
             item = replace(item, unavailable=Unavailable.NOT_READY)
         if item.unavailable is not None:

@@ -83,7 +83,7 @@ async def test_a_draft_shows_replay_chat_comments_and_media_are_for_its_staff_on
         status, body = await api.call(
             "POST", "/api/v1/play", {"item_type": "live", "item_id": event_id}
         )
-        assert (status, body["error"]["code"]) == (409, "not_playable"), who
+        assert (status, body["error"]["code"]) == (404, "not_found"), who
     chat_url = live.api.base
     reader = await ChatClient().connect(chat_url)
     staff_chat = await ChatClient().connect(chat_url, {"token": editor.token})

@@ -221,7 +221,7 @@ async def test_unpublishing_revokes_media_urls_and_staff_still_preview(
     # The organization's staff preview it through the play API; nobody else may.
     for who in (cast.viewer, cast.editor_b, cast.city_editor, cast.anonymous):
         code, body = await who.call("POST", "/api/v1/play", play)
-        assert (code, body["error"]["code"]) == (409, "not_playable"), who.token
+        assert (code, body["error"]["code"]) == (404, "not_found"), who.token
     preview = await cast.editor_a.ok("POST", "/api/v1/play", play, expect=201)
     async with session.get(base + preview["master_url"]) as resp:
         assert resp.status == 200
