@@ -230,6 +230,12 @@ class UploadService:
                 log.exception("could not remove expired upload %s", doc["_id"])
         return len(expired)
 
+    async def count_for_org(self, org_id: str) -> dict[str, int]:
+        """The organization's uploads not yet turned into a resource nor expired (someone
+        may be sending one: the organization may not be deleted under it)."""
+        flt = {"org_id": org_id, "resource_id": None, "expires_at": {"$gte": self._clock()}}
+        return {"uploads": await self._uploads.count(flt)}
+
     async def consume(self, caller: Caller, upload_id: str, resource_id: str) -> Document:
         """Hand a finished upload's original to a new resource (once)."""
         doc = await self.get(caller, upload_id)

@@ -69,6 +69,8 @@ def install(
             clock=services.clock,
         )
         app[LIVE_SERVICE] = service
+        # An organization with live events may not be deleted (the accounts ask the owner).
+        services.accounts.add_org_holdings(service.count_for_org)
         await service.start()
         ingest: RtmpIngest | None = None
         runtime: LiveRuntime | None = None
