@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import unicodedata
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -258,6 +259,12 @@ class AccountService:
             flt["org_path"] = principal.org_id
         docs = await self._users.find(flt, sort=[("username", 1)])
         return [public_user(d) for d in docs]
+
+    async def is_user_name(self, name: str) -> bool:
+        """Whether a user goes by ``name``: as typed, or NFKC case-folded (user names are
+        stored lower-cased, so ``ＡＤＭＩＮ`` finds ``admin``)."""
+        candidates = {name.strip().lower(), unicodedata.normalize("NFKC", name).casefold().strip()}
+        return bool(await self._users.count({"username": {"$in": sorted(candidates)}}))
 
     async def get_user(self, principal: Principal, user_id: str) -> Document:
         return public_user(await self._visible_user(principal, user_id, Action.READ_USERS))

@@ -473,6 +473,8 @@ _MESSAGES: Final[dict[str, tuple[str, str]]] = {
     "chat.nickname": ("昵称", "Nickname"),
     "chat.nickname_default": ("文化爱好者", "Culture lover"),
     "chat.as": ("以“{name}”的身份发言", "Commenting as “{name}”"),
+    "chat.mark.guest": ("游客", "Guest"),
+    "chat.mark.staff": ("工作人员", "Staff"),
     "chat.offline": ("评论暂时连接不上，正在重试…", "Comments are offline; reconnecting…"),
     "chat.replay_title": ("直播评论", "Comments from the show"),
     "chat.refused.not_live": (
@@ -505,6 +507,10 @@ _MESSAGES: Final[dict[str, tuple[str, str]]] = {
     ),
     "chat.refused.chat_closed": ("评论区已关闭", "The comments are closed"),
     "chat.refused.login_required": ("请先登录后再评论", "Please sign in to comment"),
+    "chat.refused.name_reserved": (
+        "这个昵称留给工作人员使用（如管理员、官方），请换一个昵称",
+        "This nickname is kept for staff (such as admin or official); choose another",
+    ),
     "live.waiting": (
         "直播尚未开始，开播后将自动播放",
         "Not started yet; it plays once the show begins",
