@@ -32,6 +32,13 @@ class Identities(Protocol):
         """Whether the organization lets guests (a nickname, no account) comment."""
 
 
+class UserNames(Protocol):
+    """The accounts' user names, so that no guest takes one as a nickname."""
+
+    async def is_user_name(self, nickname: str) -> bool:
+        """Whether a user account goes by ``nickname`` (compared as ``names.fold`` does)."""
+
+
 class Emitter(Protocol):
     """The Socket.IO side: rooms and emits on the chat namespace."""
 

@@ -53,9 +53,10 @@ from culturecast.chat import payloads
 from culturecast.chat.access import Caller, EventView, is_moderator
 from culturecast.chat.events import ClientEvent, RefusalCode, ServerEvent, refusal_message
 from culturecast.chat.limits import TokenBuckets
+from culturecast.chat.names import DEFAULT_RESERVED_NAMES, ReservedNames
 from culturecast.chat.normalize import normalize, text_length
 from culturecast.chat.policy import DEFAULT_GUEST_NAME, ChatUser, CommentPolicy, Refused, RoomState
-from culturecast.chat.ports import Emitter, Identities, LiveEvents
+from culturecast.chat.ports import Emitter, Identities, LiveEvents, UserNames
 from culturecast.chat.store import ChatStore, RoomSettings, new_id, wire_message
 from culturecast.storage.counters.port import Counters
 
@@ -107,6 +108,8 @@ class ChatConfig:
     like_burst: float = 30.0
     max_guest_name: int = 20
     """Longest guest nickname, in code points after normalisation."""
+    reserved_names: tuple[str, ...] = DEFAULT_RESERVED_NAMES
+    """Nicknames no guest may take (see ``chat/names.py``), besides every user's name."""
     device_cookie: str | None = None
     """The cookie naming a viewer's device (the views feature sets it; the live page too). A
     guest is known by it, hashed, across reconnects and tabs, so a mute, a ban, the rate limit
@@ -125,6 +128,16 @@ def guest_id(device: str | None, sid: str) -> str:
         digest = hashlib.sha256(b"culturecast-guest:" + device.encode()).digest()
         return "guest-" + base64.urlsafe_b64encode(digest[:12]).decode()
     return f"guest-{sid}"
+
+
+def wire_user(user: ChatUser) -> dict[str, Any]:
+    """Who sent a message, as every client sees it: ``{id, name, guest}``, plus ``staff:
+    true`` for the room's moderators (pages mark guests and staff, so neither passes for the
+    other)."""
+    body: dict[str, Any] = {"id": user.id, "name": user.name, "guest": user.is_guest}
+    if user.is_moderator:
+        body["staff"] = True
+    return body
 
 
 class ConnectRefused(Exception):
@@ -183,6 +196,7 @@ class ChatService:
         emitter: Emitter,
         clock: Callable[[], float],
         config: ChatConfig = ChatConfig(),
+        user_names: UserNames | None = None,
     ) -> None:
         self.store = store
         self.events = events
@@ -192,6 +206,9 @@ class ChatService:
         self.out = emitter
         self.clock = clock
         self.config = config
+        self.user_names = user_names
+        """The accounts' user names (None: only the reserved list is refused)."""
+        self.reserved = ReservedNames(config.reserved_names)
         self.process_id = secrets.token_hex(8)
         """This process's field in the viewer hashes."""
         self.sessions: dict[str, Session] = {}
@@ -239,6 +256,8 @@ class ChatService:
             guest = self._guest_name(parsed.guest)
             if guest is None:
                 raise ConnectRefused(RefusalCode.BAD_PAYLOAD, parsed.lang)
+            if await self._passes_for_staff(parsed.guest):
+                raise ConnectRefused(RefusalCode.NAME_RESERVED, parsed.lang)
         session = Session(sid, caller, guest, parsed.lang, guest_id=guest_id(device, sid))
         session.likes = TokenBuckets(self.config.like_rate, self.config.like_burst)
         self.sessions[sid] = session
@@ -253,6 +272,16 @@ class ChatService:
         # A nickname is shown next to every comment: the word list applies to it too.
         masked, _ = self.policy.words.mask(name, self.policy.config.mask_char)
         return masked
+
+    async def _passes_for_staff(self, raw: str) -> bool:
+        """Whether a guest nickname is reserved, or some user's name (a guest must not read
+        like staff next to a comment)."""
+        name = normalize(raw)
+        if not name:
+            return False  # the default name
+        if self.reserved.is_reserved(name):
+            return True
+        return self.user_names is not None and await self.user_names.is_user_name(name)
 
     async def disconnect(self, sid: str) -> None:
         session = self.sessions.pop(sid, None)
@@ -400,9 +429,7 @@ class ChatService:
             "ok": True,
             "event_id": event.id,
             "moderator": session.moderator,
-            "user": None
-            if user is None
-            else {"id": user.id, "name": user.name, "guest": user.is_guest},
+            "user": None if user is None else wire_user(user),
         }
 
     async def _leave(self, session: Session) -> None:
@@ -467,7 +494,7 @@ class ChatService:
         doc = {
             "_id": new_id(now),
             "event_id": event.id,
-            "user": {"id": user.id, "name": user.name, "guest": user.is_guest},
+            "user": wire_user(user),
             "text": verdict.text,
             "at": now,
             "offset_s": round(event.offset_of(now), 3),

@@ -387,6 +387,11 @@ class LiveService:
         await self.objects.delete_prefix(f"live/{event_id}/")
         log.info("live: event %s deleted by %s", event_id, caller.user_id)
 
+    async def count_for_org(self, org_id: str) -> dict[str, int]:
+        """The organization's own live events, whatever their status (it may not be deleted
+        while it has any)."""
+        return {"live_events": await self.events.count({"org_id": org_id})}
+
     async def rotate_key(self, caller: Caller, event_id: str) -> dict[str, Any]:
         """A new key; the old one stops working for new publishes (a running one goes on)."""
         doc = await self._staff_doc(caller, event_id, "manage_content")

@@ -69,3 +69,11 @@ class RangeNotSatisfiable(MediaError):
 class Locked(MediaError):
     status = 423
     code = "locked"
+
+
+class StorageUnavailable(MediaError):
+    """The server's own storage failed (a full, read-only or broken volume, an object store
+    that refuses writes): nothing the client did, so it may retry the same request later."""
+
+    status = 503
+    code = "storage_unavailable"

@@ -53,6 +53,10 @@ class HttpKit:
         except Unauthorized:
             return None
 
+    async def is_user_name(self, name: str) -> bool:
+        """Whether a user account goes by ``name`` (NFKC, case-insensitive)."""
+        return await self._app[SERVICES].accounts.is_user_name(name)
+
     async def body[T](self, request: web.Request, model: type[T]) -> T:
         """The JSON body decoded into ``model`` (400/413/415 with a clear message)."""
         return await read_json(request, model)

@@ -469,6 +469,14 @@ class CatalogueService:
             {"series_id": series_id}, set={"series_id": None, "series_title": None}
         )
 
+    async def count_for_org(self, org_id: str) -> dict[str, int]:
+        """The organization's own resources and series (it may not be deleted while it has
+        any)."""
+        return {
+            "resources": await self._resources.count({"org_id": org_id}),
+            "series": await self._series.count({"org_id": org_id}),
+        }
+
     async def episodes(self, caller: Caller | None, series_id: str) -> list[Document]:
         """The series' episodes the caller may see, in order (episode number, then age)."""
         flt = q.visibility(caller)

@@ -9,6 +9,7 @@ events from the live package's ``live_events`` collection through :class:`LiveEv
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -87,6 +88,9 @@ class KitIdentities:
         info = await self._kit.org_info(org_id)
         return bool(info and info.get("guest_chat", True))
 
+    async def is_user_name(self, nickname: str) -> bool:
+        return await self._kit.is_user_name(nickname)
+
 
 class ChatCollector:
     """The chat's figures on ``/metrics``, read at each scrape."""
@@ -142,15 +146,21 @@ def install(app: web.Application, kit: HttpKit) -> None:
         engines = app[SERVICES].engines
         await engines.database.ensure_indexes(INDEXES)
         policy = CommentPolicy(PolicyConfig(sensitive_words=tuple(read_default_words())))
+        identities = KitIdentities(kit)
+        settings = app[SETTINGS]
+        config = ChatConfig(device_cookie=DEVICE_COOKIE)
+        if settings.chat_reserved_names is not None:
+            config = replace(config, reserved_names=settings.chat_reserved_names)
         service = ChatService(
             store=ChatStore(engines.database),
             events=LiveEventsReader(engines.database),
-            identities=KitIdentities(kit),
+            identities=identities,
             counters=engines.counters,
             policy=policy,
             emitter=SocketEmitter(sio),
             clock=app[SERVICES].clock,
-            config=ChatConfig(device_cookie=DEVICE_COOKIE),
+            config=config,
+            user_names=identities,
         )
         app[CHAT] = service
         app[METRICS].add_collector(ChatCollector(service, sio.manager))

@@ -72,6 +72,8 @@ def install(
         app[LIVE_SERVICE] = service
         if role in ("standalone", "api"):
             service.add_visibility_listener(replay_follows_event(engines, services.clock))
+        # An organization with live events may not be deleted (the accounts ask the owner).
+        services.accounts.add_org_holdings(service.count_for_org)
         await service.start()
         ingest: RtmpIngest | None = None
         runtime: LiveRuntime | None = None

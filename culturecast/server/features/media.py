@@ -211,9 +211,13 @@ def install(app: web.Application, kit: HttpKit) -> None:
             ttl_s=settings.upload_ttl_s,
         )
         app[UPLOAD_SERVICE] = uploads
-        app[MEDIA_SERVICE] = CatalogueService(
+        catalogue = CatalogueService(
             engines.database, engines.objects, uploads, services.jobs, clock=services.clock
         )
+        app[MEDIA_SERVICE] = catalogue
+        # An organization with resources, series or uploads may not be deleted.
+        services.accounts.add_org_holdings(catalogue.count_for_org)
+        services.accounts.add_org_holdings(uploads.count_for_org)
         holder["delivery"] = Delivery(engines.objects, gate=gate, on_media_request=on_media_request)
         sweeper = asyncio.create_task(_sweep(uploads), name="media-upload-sweeper")
         yield
