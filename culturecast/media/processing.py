@@ -39,6 +39,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from culturecast.core.text import without_paths
 from culturecast.media.catalogue.service import RESOURCES
 from culturecast.storage.database.port import Database, Document
 from culturecast.storage.objects.port import ObjectStore
@@ -172,12 +173,14 @@ class Processor:
             raise RuntimeError(f"{exc.code}: {exc.message}") from None
         except asyncio.CancelledError:
             raise
-        except Exception as exc:
+        except Exception:
+            # The exception's words (paths, library internals) go to the log through the job
+            # runner, not to the person who uploaded the file.
             await self._fail(
                 resource_id,
                 prefix,
                 "processing_failed",
-                f"Processing failed: {exc}. Retry, or upload the file again.",
+                "Processing failed because of a server error. Retry, or upload the file again.",
                 "处理失败,请重试或重新上传文件。",
             )
             raise
@@ -438,7 +441,8 @@ class Processor:
             tail = stderr_tail.decode("utf-8", "replace").strip().splitlines()[-3:]
             raise _Rejected(
                 "transcode_failed",
-                f"ffmpeg could not convert the file (exit {proc.returncode}): " + " | ".join(tail),
+                f"ffmpeg could not convert the file (exit {proc.returncode}): "
+                + without_paths(" | ".join(tail)),
                 "转码失败,文件可能已损坏。",
             )
 

@@ -3,8 +3,11 @@ document's schemas)."""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import msgspec
 
+from culturecast.core.numbers import ClientSeq, MediaSeconds
 from culturecast.media.views.policy import ItemType, PlayerState, Terminal
 
 MAX_BATCH = 100
@@ -13,6 +16,9 @@ MAX_BATCH = 100
 
 class PlayRequest(msgspec.Struct, forbid_unknown_fields=True):
     """``POST /api/v1/play``."""
+
+    malformed_code: ClassVar[str] = "invalid_body"
+    """Playback bodies say ``invalid_body`` for JSON that does not parse, too (``core.body``)."""
 
     item_type: ItemType
     item_id: str = msgspec.field()
@@ -41,18 +47,20 @@ class Beat(msgspec.Struct, forbid_unknown_fields=True):
 
     session_id: str | None = None
     token: str | None = None
-    position_s: float | None = None
+    position_s: MediaSeconds | None = None
     state: PlayerState = PlayerState.PLAYING
-    seq: int | None = None
+    seq: ClientSeq | None = None
 
 
 class HeartbeatRequest(msgspec.Struct, forbid_unknown_fields=True):
     """``POST /api/v1/views/heartbeat``: one beat, or ``{"beats": [...]}``, whose beats may
     leave out the session named at the top."""
 
+    malformed_code: ClassVar[str] = "invalid_body"
+
     session_id: str | None = None
     token: str | None = None
-    position_s: float | None = None
+    position_s: MediaSeconds | None = None
     state: PlayerState = PlayerState.PLAYING
-    seq: int | None = None
+    seq: ClientSeq | None = None
     beats: list[Beat] | None = None

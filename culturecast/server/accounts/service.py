@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from culturecast.core.text import clean_text
 from culturecast.server.accounts.authz import (
     Action,
     assignable_roles,
@@ -410,10 +411,8 @@ class AccountService:
 
 
 def _clean_name(value: str, field: str) -> str:
-    value = " ".join(value.split())
-    if not 1 <= len(value) <= 100:
-        raise BadRequest(f"{field} must be 1–100 characters", code="invalid_body")
-    return value
+    # Runs of white space become one space; then the one rule of typed text (core.text).
+    return clean_text(field, " ".join(value.split()), max_len=100)
 
 
 def _clean_username(value: str) -> str:
