@@ -89,6 +89,10 @@ def decode_body[T](
             code=_code(model, "malformed_code", MalformedBody.code),
         )
     try:
+        # Checked first (ASCII needs no check): msgspec decodes texts only as it reaches them,
+        # so a broken byte after an unknown field would be reported as that field.
+        if not raw.isascii():
+            raw.decode("utf-8")
         value: T = _decoder(cast(type, model)).decode(raw)
     except UnicodeDecodeError:
         raise InvalidEncoding(

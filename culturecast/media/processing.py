@@ -161,9 +161,11 @@ class Processor:
         await self._objects.delete_prefix(prefix)
         await self._set(resource_id, status="processing", progress=0, failure=None)
         work = self._work / f"{resource_id}-{ctx.attempt}"
-        await asyncio.to_thread(shutil.rmtree, work, True)
-        work.mkdir(parents=True)
         try:
+            # Inside the try: a work directory that cannot be made fails the resource with a
+            # reason instead of leaving it "processing" for ever.
+            await asyncio.to_thread(shutil.rmtree, work, True)
+            await asyncio.to_thread(work.mkdir, parents=True)
             await self._process(ctx, doc, work)
         except _Rejected as exc:
             await self._fail(resource_id, prefix, exc.code, exc.message, exc.message_zh)
