@@ -18,6 +18,7 @@ def has_cjk(text: str) -> bool:
     """Chinese characters, CJK punctuation or full-width forms."""
     return _CJK.search(text) is not None
 
+
 NOT_UTF8 = b'{"username": "\xff\xfeadmin", "password": "x\xc3"}'
 
 
