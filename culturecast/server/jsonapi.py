@@ -59,6 +59,13 @@ def request_lang(request: web.Request) -> Lang | None:
     return parse_lang(request.query.get("lang")) or parse_lang(request.cookies.get(LANG_COOKIE))
 
 
+_HTTP_ERRORS: dict[int, tuple[str, Sentence]] = {
+    404: ("not_found", Sentence("找不到该地址。", "Not found.")),
+    405: ("method_not_allowed", Sentence("该地址不支持这种请求方法。", "Method not allowed.")),
+}
+"""aiohttp's own refusals (no route, wrong method), in both languages."""
+
+
 def _route_name(request: web.Request) -> str:
     resource = request.match_info.route.resource
     return resource.canonical if resource is not None else "unmatched"
@@ -95,10 +102,11 @@ def error_middleware(metrics: Metrics) -> Any:
             status = exc.status
             if exc.status < 400:
                 raise
-            code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status, "http_error")
-            return json_response(
-                error_body(code, exc.reason or "error"), status=exc.status, headers=None
+            code, sentence = _HTTP_ERRORS.get(exc.status, ("http_error", None))
+            message = (
+                sentence.in_language(request_lang(request)) if sentence else exc.reason or "error"
             )
+            return json_response(error_body(code, message), status=exc.status, headers=None)
         except EngineUnavailable as exc:
             status = 503
             log.warning("engine unavailable: %s", exc, extra={"path": request.path})

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from culturecast.core.errors import Sentence
 from culturecast.core.text import clean_text
 from culturecast.server.accounts.authz import (
     Action,
@@ -362,7 +363,12 @@ class AccountService:
         limits = (self._login_attempts, self._login_attempts * 5)
         for key, limit in zip(keys, limits, strict=True):
             if await self._counters.get_int(key) >= limit:
-                raise TooManyRequests("too many failed sign-ins; wait 15 minutes and try again")
+                raise TooManyRequests(
+                    Sentence(
+                        "登录失败次数过多，请 15 分钟后再试。",
+                        "Too many failed sign-ins; wait 15 minutes and try again.",
+                    )
+                )
         doc = await self._users.find_one({"username": name})
         ok = False
         if doc is None:
@@ -373,7 +379,10 @@ class AccountService:
             for key in keys:
                 await self._counters.incr(key)
                 await self._counters.expire(key, LOGIN_WINDOW_S)
-            raise Unauthorized("wrong user name or password", code="bad_credentials")
+            raise Unauthorized(
+                Sentence("用户名或密码错误。", "Wrong user name or password."),
+                code="bad_credentials",
+            )
         await self._counters.delete(keys[0])
         token = secrets.token_urlsafe(32)
         now = self._clock()
@@ -392,10 +401,19 @@ class AccountService:
         """The principal behind a bearer token; Unauthorized when unknown or expired."""
         record = await self._tokens.get(hash_token(token))
         if record is None or record["expires_at"] <= self._clock():
-            raise Unauthorized("the token is unknown or expired; sign in again", code="bad_token")
+            raise Unauthorized(
+                Sentence(
+                    "登录已过期或无效，请重新登录。",
+                    "The token is unknown or expired; sign in again.",
+                ),
+                code="bad_token",
+            )
         user = await self._users.get(record["user_id"])
         if user is None or user.get("disabled"):
-            raise Unauthorized("the account is disabled or gone", code="bad_token")
+            raise Unauthorized(
+                Sentence("该账号已停用或已删除。", "The account is disabled or gone."),
+                code="bad_token",
+            )
         return Principal(
             user_id=user["_id"],
             username=user["username"],

@@ -187,11 +187,17 @@ async def test_errors_of_the_probe_are_english_only_in_english(admin: Api) -> No
         ("GET", "/api/v1/live?limit=１", None),
         ("GET", f"/api/v1/stats/orgs/{org_id}?from=2024-13-01", None),
         ("GET", "/api/v1/live/nope/comments?from=-1&to=5", None),
+        ("GET", "/api/v1/no-such-route", None),
+        ("DELETE", "/api/v1/categories", None),
+        ("POST", "/api/v1/auth/login", {"username": "nobody", "password": "wrong-password"}),
+        ("GET", "/api/v1/auth/me", "anonymous"),
     ]
     for method, path, json in calls:
+        who = admin.as_user(None) if json == "anonymous" else admin
+        json = None if json == "anonymous" else json
         sep = "&" if "?" in path else "?"
-        status, en = await admin.call(method, f"{path}{sep}lang=en", json)
-        _, zh = await admin.call(method, f"{path}{sep}lang=zh-CN", json)
+        status, en = await who.call(method, f"{path}{sep}lang=en", json)
+        _, zh = await who.call(method, f"{path}{sep}lang=zh-CN", json)
         assert 400 <= status < 500, (path, en)
         assert not has_cjk(en["error"]["message"]), (path, en)
         assert has_cjk(zh["error"]["message"]), (path, zh)
