@@ -25,9 +25,18 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from culturecast.core.categories import parse_category, unknown_category
+from culturecast.core.errors import Sentence
+from culturecast.core.text import clean_text
 from culturecast.jobs.port import JobQueue
 from culturecast.live import admission, visibility
-from culturecast.live.errors import EventEnded, EventNotFound, EventOnAir, InvalidEvent
+from culturecast.live.errors import (
+    EventEnded,
+    EventNotFound,
+    EventOnAir,
+    InvalidCategory,
+    InvalidEvent,
+)
 from culturecast.live.keys import hash_key, issue_key, key_matches, looks_like_key
 from culturecast.live.sessions import DEFAULT_GRACE_S, Status, StopReason
 from culturecast.storage.counters.port import Counters
@@ -376,12 +385,17 @@ class LiveService:
         doc = await self._staff_doc(caller, event_id, "manage_content")
         if doc["status"] in ON_AIR:
             raise EventOnAir(
-                "直播进行中，请先结束直播再删除。The event is on air: stop it before deleting it."
+                Sentence(
+                    "直播进行中，请先结束直播再删除。",
+                    "The event is on air: stop it before deleting it.",
+                )
             )
         deleted = await self.events.delete_one({"_id": event_id, "status": {"$nin": list(ON_AIR)}})
         if not deleted:
             raise EventOnAir(
-                "直播刚刚开始，请先结束直播再删除。The event just went live: stop it first."
+                Sentence(
+                    "直播刚刚开始，请先结束直播再删除。", "The event just went live: stop it first."
+                )
             )
         await self.refusals.delete_many({"event_id": event_id})
         await self.objects.delete_prefix(f"live/{event_id}/")
@@ -396,7 +410,9 @@ class LiveService:
         """A new key; the old one stops working for new publishes (a running one goes on)."""
         doc = await self._staff_doc(caller, event_id, "manage_content")
         if doc["status"] == Status.ENDED:
-            raise EventEnded("直播已结束，无需更换推流码。The event has ended; its key is unused.")
+            raise EventEnded(
+                Sentence("直播已结束，无需更换推流码。", "The event has ended; its key is unused.")
+            )
         key = issue_key()
         old = [doc["key_hash"], *doc.get("old_key_hashes", [])][:5]
         await self.events.update_one(
@@ -570,33 +586,28 @@ class LiveService:
         )
 
 
-_LIMITS = {"title": 200, "category": 50, "cover": 1000}
-
-
 def _validated(body: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
+    """The stored fields of a create/update body. Numbers (``scheduled_at``,
+    ``reconnect_grace_s``) were bounded by the body's schema; texts and the category are
+    checked here."""
     fields: dict[str, Any] = {}
-    for name, limit in _LIMITS.items():
-        value = body.get(name)
-        if value is None:
-            continue
-        text = str(value).strip()
-        if not text and name != "cover":
-            raise InvalidEvent(f"{name} 不能为空。{name} must not be empty.")
-        if len(text) > limit:
-            raise InvalidEvent(
-                f"{name} 最多 {limit} 个字符。{name} must be at most {limit} characters."
-            )
-        fields[name] = text or None
-    if creating and not fields.get("title"):
-        raise InvalidEvent("请填写标题。The title must not be empty.")
-    for name in ("scheduled_at", "published", "disabled"):
+    title = body.get("title")
+    if title is not None:
+        fields["title"] = clean_text("title", title, max_len=200, code=InvalidEvent.code)
+    elif creating:
+        raise InvalidEvent(Sentence("请填写标题。", "The title must not be empty."))
+    category = body.get("category")
+    if category is not None:
+        try:
+            fields["category"] = parse_category(category).value
+        except ValueError:
+            raise InvalidCategory(unknown_category(category)) from None
+    cover = body.get("cover")
+    if cover is not None:
+        fields["cover"] = (
+            clean_text("cover", cover, max_len=1000, required=False, code=InvalidEvent.code) or None
+        )
+    for name in ("scheduled_at", "published", "disabled", "reconnect_grace_s"):
         if body.get(name) is not None:
             fields[name] = body[name]
-    grace = body.get("reconnect_grace_s")
-    if grace is not None:
-        if not 1 <= grace <= 3600:
-            raise InvalidEvent(
-                "重连等待时间应在 1–3600 秒之间。reconnect_grace_s must be 1–3600 seconds."
-            )
-        fields["reconnect_grace_s"] = float(grace)
     return fields

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -37,6 +38,8 @@ from culturecast.storage.objects.port import ObjectStore
 log = logging.getLogger(__name__)
 
 SERVED_PREFIXES = ("live/", "vod/")
+_DIGITS = re.compile(r"[0-9]+")
+"""RFC 9110 §14.1.2 1*DIGIT: ASCII only (``str.isdigit`` also takes "１" and "²")."""
 
 type MediaCallback = Callable[[str, str], Awaitable[None] | None]
 
@@ -90,13 +93,13 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
     first, last = first.strip(), last.strip()
     if not first:
         # Suffix range: the last N bytes.
-        if not last.isdigit():
+        if not _DIGITS.fullmatch(last):
             return None
         length = int(last)
         if length == 0 or size == 0:
             raise ValueError("empty suffix range")
         return max(0, size - length), size - 1
-    if not first.isdigit() or (last and not last.isdigit()):
+    if not _DIGITS.fullmatch(first) or (last and not _DIGITS.fullmatch(last)):
         return None
     start = int(first)
     end = int(last) if last else size - 1

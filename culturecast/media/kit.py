@@ -54,7 +54,9 @@ class Kit(Protocol):
 
     async def optional_caller(self, request: web.Request) -> Caller | None: ...
 
-    async def body[T](self, request: web.Request, model: type[T]) -> T: ...
+    async def body[T](
+        self, request: web.Request, model: type[T], *, text_ok: bool = False
+    ) -> T: ...
 
     def json(
         self, data: Any, status: int = 200, headers: dict[str, str] | None = None

@@ -39,6 +39,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from culturecast.core.text import without_paths
 from culturecast.jobs.port import JobContext
 from culturecast.media.catalogue.service import RESOURCES
 from culturecast.storage.database.port import Database, Document
@@ -160,9 +161,11 @@ class Processor:
         await self._objects.delete_prefix(prefix)
         await self._set(resource_id, status="processing", progress=0, failure=None)
         work = self._work / f"{resource_id}-{ctx.attempt}"
-        await asyncio.to_thread(shutil.rmtree, work, True)
-        work.mkdir(parents=True)
         try:
+            # Inside the try: a work directory that cannot be made fails the resource with a
+            # reason instead of leaving it "processing" for ever.
+            await asyncio.to_thread(shutil.rmtree, work, True)
+            await asyncio.to_thread(work.mkdir, parents=True)
             await self._process(ctx, doc, work)
         except _Rejected as exc:
             await self._fail(resource_id, prefix, exc.code, exc.message, exc.message_zh)
@@ -172,12 +175,14 @@ class Processor:
             raise RuntimeError(f"{exc.code}: {exc.message}") from None
         except asyncio.CancelledError:
             raise
-        except Exception as exc:
+        except Exception:
+            # The exception's words (paths, library internals) go to the log through the job
+            # runner, not to the person who uploaded the file.
             await self._fail(
                 resource_id,
                 prefix,
                 "processing_failed",
-                f"Processing failed: {exc}. Retry, or upload the file again.",
+                "Processing failed because of a server error. Retry, or upload the file again.",
                 "处理失败,请重试或重新上传文件。",
             )
             raise
@@ -438,7 +443,8 @@ class Processor:
             tail = stderr_tail.decode("utf-8", "replace").strip().splitlines()[-3:]
             raise _Rejected(
                 "transcode_failed",
-                f"ffmpeg could not convert the file (exit {proc.returncode}): " + " | ".join(tail),
+                f"ffmpeg could not convert the file (exit {proc.returncode}): "
+                + without_paths(" | ".join(tail)),
                 "转码失败,文件可能已损坏。",
             )
 

@@ -18,7 +18,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from culturecast.media.catalogue.categories import parse_category
+from culturecast.core.categories import parse_category
+from culturecast.core.numbers import MAX_OFFSET, query_int
 from culturecast.media.kit import PLATFORM_ADMIN, Caller, in_subtree, is_staff
 
 STATUSES = ("uploaded", "processing", "ready", "failed")
@@ -52,21 +53,9 @@ class ResourceQuery:
     offset: int = 0
 
 
-def _int(params: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
-    raw = params.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValueError(f"{name} must be a whole number, got {raw!r}") from None
-    if not low <= value <= high:
-        raise ValueError(f"{name} must be between {low} and {high}, got {value}")
-    return value
-
-
 def parse_query(params: Mapping[str, str], *, staff: bool) -> ResourceQuery:
-    """Parse list parameters; ``ValueError`` naming the bad one. ``status`` and
+    """Parse list parameters; ``ValueError`` naming the bad one (``core.errors.InvalidQuery``
+    for a number out of its range). ``status`` and
     ``published`` filter drafts, so only staff may use them."""
     kind = params.get("kind") or None
     if kind is not None and kind not in KINDS:
@@ -102,8 +91,8 @@ def parse_query(params: Mapping[str, str], *, staff: bool) -> ResourceQuery:
         status=status,
         published=published,
         sort=sort,
-        limit=_int(params, "limit", 20, 1, MAX_LIMIT),
-        offset=_int(params, "offset", 0, 0, 1_000_000),
+        limit=query_int(params, "limit", 20, 1, MAX_LIMIT),
+        offset=query_int(params, "offset", 0, 0, MAX_OFFSET),
     )
 
 

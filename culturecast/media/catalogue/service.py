@@ -23,8 +23,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from culturecast.core.categories import label, parse_category, unknown_category
+from culturecast.core.errors import Sentence
+from culturecast.core.text import clean_text
 from culturecast.media.catalogue import query as q
-from culturecast.media.catalogue.categories import label, parse_category
 from culturecast.media.errors import BadRequest, Conflict, NotFound
 from culturecast.media.kit import PLATFORM_ADMIN, Caller, in_subtree, is_staff
 from culturecast.media.uploads.service import UploadService
@@ -44,6 +46,8 @@ CATALOGUE_INDEXES: tuple[IndexSpec, ...] = (
 )
 
 SEARCH_SCAN_LIMIT = 5000
+MAX_EPISODE = 100_000
+"""Highest episode number (the longest 评书 series run to a few thousand)."""
 """Most documents a free-text search looks through (a provincial library holds ~2,400)."""
 
 
@@ -75,35 +79,37 @@ class ResourcePlayable:
 
 
 def _text(name: str, value: str, low: int, high: int) -> str:
-    value = value.strip()
-    if not low <= len(value) <= high:
-        raise BadRequest(f"{name} must be {low}–{high} characters", code="invalid_body")
-    return value
+    # One rule for every text a person types (core.text): NUL and invisible-only refused.
+    return clean_text(name, value, max_len=high, required=low > 0, min_len=max(low, 1))
 
 
 def _tags(tags: Sequence[str]) -> list[str]:
     cleaned: list[str] = []
     for tag in tags:
-        tag = tag.strip()
-        if not 1 <= len(tag) <= 30:
-            raise BadRequest("each tag must be 1–30 characters", code="invalid_body")
+        tag = clean_text("tags", tag, max_len=30)
         if tag not in cleaned:
             cleaned.append(tag)
     if len(cleaned) > 20:
-        raise BadRequest("at most 20 tags", code="invalid_body")
+        raise BadRequest(Sentence("最多 20 个标签。", "At most 20 tags."), code="invalid_body")
     return cleaned
 
 
 def _category(value: str) -> str:
     try:
         return parse_category(value).value
-    except ValueError as exc:
-        raise BadRequest(str(exc), code="invalid_category") from exc
+    except ValueError:
+        raise BadRequest(unknown_category(value), code="invalid_category") from None
 
 
 def _episode(value: int | None) -> int | None:
-    if value is not None and not 1 <= value <= 100_000:
-        raise BadRequest("episode must be between 1 and 100000", code="invalid_body")
+    if value is not None and not 1 <= value <= MAX_EPISODE:
+        raise BadRequest(
+            Sentence(
+                f"集数应为 1–{MAX_EPISODE} 之间的整数。",
+                f"episode must be between 1 and {MAX_EPISODE}.",
+            ),
+            code="invalid_body",
+        )
     return value
 
 

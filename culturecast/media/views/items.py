@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
+from culturecast.core.errors import Sentence
 from culturecast.media.views.policy import ItemType
 
 
@@ -24,10 +25,16 @@ class Unavailable(StrEnum):
     """A live event that has ended and has no replay (yet)."""
 
 
-UNAVAILABLE_MESSAGES: dict[Unavailable, str] = {
-    Unavailable.NOT_READY: "该资源仍在处理中，请稍后再试。 (This resource is being processed.)",
-    Unavailable.NOT_STARTED: "直播尚未开始，请开播后观看。 (This live event has not started yet.)",
-    Unavailable.NO_REPLAY: "直播已结束，回看尚未生成。 (This live event has ended; no replay yet.)",
+UNAVAILABLE_MESSAGES: dict[Unavailable, Sentence] = {
+    Unavailable.NOT_READY: Sentence(
+        "该资源仍在处理中，请稍后再试。", "This resource is being processed."
+    ),
+    Unavailable.NOT_STARTED: Sentence(
+        "直播尚未开始，请开播后观看。", "This live event has not started yet."
+    ),
+    Unavailable.NO_REPLAY: Sentence(
+        "直播已结束，回看尚未生成。", "This live event has ended; no replay yet."
+    ),
 }
 
 

@@ -211,12 +211,11 @@ class ViewsService:
         if not await self._play_limit.hit(address, now):
             raise RateLimited()
         item = await self._resolver.resolve(item_type, item_id)
-        what = "该直播 (live event)" if item_type is ItemType.LIVE else "该资源 (resource)"
         if item is None:
-            raise UnknownItem(what)
+            raise UnknownItem(item_type.value)
         if not item.public and not may_preview(item):
             # A draft is, to anyone but its staff, what an unknown id is (issue 18).
-            raise UnknownItem(what)
+            raise UnknownItem(item_type.value)
         if item.unavailable is None and item.master_key is None:
             item = replace(item, unavailable=Unavailable.NOT_READY)
         if item.unavailable is not None:

@@ -13,6 +13,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from culturecast.core.errors import Sentence
+from culturecast.core.text import clean_text
 from culturecast.server.accounts.authz import (
     Action,
     assignable_roles,
@@ -397,7 +399,12 @@ class AccountService:
         limits = (self._login_attempts, self._login_attempts * 5)
         for key, limit in zip(keys, limits, strict=True):
             if await self._counters.get_int(key) >= limit:
-                raise TooManyRequests("too many failed sign-ins; wait 15 minutes and try again")
+                raise TooManyRequests(
+                    Sentence(
+                        "登录失败次数过多，请 15 分钟后再试。",
+                        "Too many failed sign-ins; wait 15 minutes and try again.",
+                    )
+                )
         doc = await self._users.find_one({"username": name})
         ok = False
         if doc is None:
@@ -408,7 +415,10 @@ class AccountService:
             for key in keys:
                 await self._counters.incr(key)
                 await self._counters.expire(key, LOGIN_WINDOW_S)
-            raise Unauthorized("wrong user name or password", code="bad_credentials")
+            raise Unauthorized(
+                Sentence("用户名或密码错误。", "Wrong user name or password."),
+                code="bad_credentials",
+            )
         await self._counters.delete(keys[0])
         token = secrets.token_urlsafe(32)
         now = self._clock()
@@ -427,10 +437,19 @@ class AccountService:
         """The principal behind a bearer token; Unauthorized when unknown or expired."""
         record = await self._tokens.get(hash_token(token))
         if record is None or record["expires_at"] <= self._clock():
-            raise Unauthorized("the token is unknown or expired; sign in again", code="bad_token")
+            raise Unauthorized(
+                Sentence(
+                    "登录已过期或无效，请重新登录。",
+                    "The token is unknown or expired; sign in again.",
+                ),
+                code="bad_token",
+            )
         principal = await self.principal(record["user_id"])
         if principal is None:
-            raise Unauthorized("the account is disabled or gone", code="bad_token")
+            raise Unauthorized(
+                Sentence("该账号已停用或已删除。", "The account is disabled or gone."),
+                code="bad_token",
+            )
         return principal
 
     async def principal(self, user_id: str) -> Principal | None:
@@ -463,10 +482,8 @@ def describe_holdings(held: Mapping[str, int]) -> str:
 
 
 def _clean_name(value: str, field: str) -> str:
-    value = " ".join(value.split())
-    if not 1 <= len(value) <= 100:
-        raise BadRequest(f"{field} must be 1–100 characters", code="invalid_body")
-    return value
+    # Runs of white space become one space; then the one rule of typed text (core.text).
+    return clean_text(field, " ".join(value.split()), max_len=100)
 
 
 def _clean_username(value: str) -> str:

@@ -455,6 +455,8 @@ _MESSAGES: Final[dict[str, tuple[str, str]]] = {
     "error.conflict": ("与现有数据冲突", "This conflicts with existing data"),
     "error.bad_request": ("请求有误", "The request was not valid"),
     "error.malformed_json": ("请求有误", "The request was not valid"),
+    "error.invalid_encoding": ("请求的文字编码有误", "The request's text encoding was not valid"),
+    "error.unsupported_media_type": ("请求格式有误", "The request's format was not valid"),
     "error.payload_too_large": ("内容太大", "That is too large"),
     "error.engine_unavailable": (
         "服务暂时不可用，请稍后重试",

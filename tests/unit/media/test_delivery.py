@@ -107,3 +107,9 @@ def test_hot_cache_evicts_least_recently_used_within_its_bound() -> None:
     assert cache.size_bytes == 80
     cache.put("huge", _entry(101, 99))
     assert cache.get("huge", now=0) is None
+
+
+@pytest.mark.parametrize("header", ["bytes=１-", "bytes=²-", "bytes=0-９", "bytes=-٣"])
+def test_a_range_of_other_digits_than_ascii_is_ignored(header: str) -> None:
+    # RFC 9110 §14.1.2: 1*DIGIT is ASCII; str.isdigit() also takes full-width and superscripts.
+    assert parse_range(header, 100) is None
