@@ -58,6 +58,7 @@ from culturecast.chat.normalize import normalize, text_length
 from culturecast.chat.policy import DEFAULT_GUEST_NAME, ChatUser, CommentPolicy, Refused, RoomState
 from culturecast.chat.ports import Emitter, Identities, LiveEvents, UserNames
 from culturecast.chat.store import ChatStore, RoomSettings, new_id, wire_message
+from culturecast.core.periodic import Periodic
 from culturecast.storage.counters.port import Counters
 
 log = logging.getLogger("culturecast.chat")
@@ -700,16 +701,16 @@ class ChatService:
         await self.counters.set_flag(alive_key(self.process_id), self.config.presence_ttl)
         every = max(1, round(self.config.viewers_interval / self.config.likes_interval))
         tick = 0
-        while True:
-            await asyncio.sleep(self.config.likes_interval)
+
+        async def push() -> None:
+            nonlocal tick
             tick += 1
-            try:
-                await self.flush_likes()
-                if tick % every == 0:
-                    await self.push_viewers()
-            except Exception:
-                # An engine hiccup must not stop the pushes for good.
-                log.exception("chat periodic push failed")
+            await self.flush_likes()
+            if tick % every == 0:
+                await self.push_viewers()
+
+        # An engine hiccup must not stop the pushes for good: Periodic logs it and goes on.
+        await Periodic("chat periodic push", self.config.likes_interval, push).run()
 
     async def follow_room_changes(self) -> None:
         """Reload rooms whose settings another process changed, until cancelled."""
