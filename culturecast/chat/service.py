@@ -476,15 +476,16 @@ class ChatService:
         user = session.user
         now = self.clock()
         slow = room.settings.slow_mode
-        if (
+        # The slow-mode flag is shared by every process; the policy weighs it in its order
+        # (a muted user in slow mode is told "muted").
+        slowed = (
             user is not None
             and slow > 0
             and not user.is_moderator
             and room.event.live
             and await self.counters.get_flag(slow_key(event.id, user.id)) is not None
-        ):
-            return await self.refuse(session, RefusalCode.SLOW_MODE, request="send")
-        verdict = self.policy.check(user, room.state, request.text, now)
+        )
+        verdict = self.policy.check(user, room.state, request.text, now, slowed=slowed)
         if isinstance(verdict, Refused):
             return await self.refuse(
                 session, verdict.code, request="send", retry_after=verdict.retry_after

@@ -36,12 +36,14 @@ async def test_rounds_run_after_each_interval() -> None:
     task = Periodic("t", 5.0, work, sleep=sleep)
     task.start()
     await settle()
-    assert rounds == [] and sleep.delays == [5.0]
+    assert rounds == []
+    assert sleep.delays == [5.0]
     sleep.go.release()
     await settle()
     sleep.go.release()
     await settle()
-    assert rounds == [0, 1] and sleep.delays == [5.0, 5.0, 5.0]
+    assert rounds == [0, 1]
+    assert sleep.delays == [5.0, 5.0, 5.0]
     await task.stop()
     assert not task.running
 
@@ -56,7 +58,8 @@ async def test_first_now_runs_at_once() -> None:
     task = Periodic("t", 1.0, work, first_now=True, sleep=sleep)
     task.start()
     await settle()
-    assert len(rounds) == 1 and sleep.delays == [1.0]
+    assert len(rounds) == 1
+    assert sleep.delays == [1.0]
     await task.stop()
 
 
@@ -76,8 +79,10 @@ async def test_a_failed_round_is_logged_and_the_next_one_runs(
     await settle()
     sleep.go.release()
     await settle()
-    assert len(calls) == 2 and task.running
-    assert "sweeper failed" in caplog.text and "engine hiccup" in caplog.text
+    assert len(calls) == 2
+    assert task.running
+    assert "sweeper failed" in caplog.text
+    assert "engine hiccup" in caplog.text
     await task.stop()
 
 
@@ -98,12 +103,13 @@ async def test_stop_cancels_a_round_in_progress_and_is_idempotent() -> None:
     await started.wait()
     await task.stop()
     await task.stop()
-    assert cancelled == [None] and not task.running
+    assert cancelled == [None]
+    assert not task.running
 
 
 def test_negative_interval_is_refused() -> None:
     async def work() -> None:
         return None
 
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="negative"):
         Periodic("t", -1.0, work)
