@@ -58,6 +58,7 @@ from culturecast.chat.normalize import normalize, text_length
 from culturecast.chat.policy import DEFAULT_GUEST_NAME, ChatUser, CommentPolicy, Refused, RoomState
 from culturecast.chat.ports import Emitter, Identities, LiveEvents, UserNames
 from culturecast.chat.store import ChatStore, RoomSettings, new_id, wire_message
+from culturecast.core.periodic import Periodic
 from culturecast.storage.counters.port import Counters
 
 log = logging.getLogger("culturecast.chat")
@@ -475,15 +476,16 @@ class ChatService:
         user = session.user
         now = self.clock()
         slow = room.settings.slow_mode
-        if (
+        # The slow-mode flag is shared by every process; the policy weighs it in its order
+        # (a muted user in slow mode is told "muted").
+        slowed = (
             user is not None
             and slow > 0
             and not user.is_moderator
             and room.event.live
             and await self.counters.get_flag(slow_key(event.id, user.id)) is not None
-        ):
-            return await self.refuse(session, RefusalCode.SLOW_MODE, request="send")
-        verdict = self.policy.check(user, room.state, request.text, now)
+        )
+        verdict = self.policy.check(user, room.state, request.text, now, slowed=slowed)
         if isinstance(verdict, Refused):
             return await self.refuse(
                 session, verdict.code, request="send", retry_after=verdict.retry_after
@@ -700,16 +702,16 @@ class ChatService:
         await self.counters.set_flag(alive_key(self.process_id), self.config.presence_ttl)
         every = max(1, round(self.config.viewers_interval / self.config.likes_interval))
         tick = 0
-        while True:
-            await asyncio.sleep(self.config.likes_interval)
+
+        async def push() -> None:
+            nonlocal tick
             tick += 1
-            try:
-                await self.flush_likes()
-                if tick % every == 0:
-                    await self.push_viewers()
-            except Exception:
-                # An engine hiccup must not stop the pushes for good.
-                log.exception("chat periodic push failed")
+            await self.flush_likes()
+            if tick % every == 0:
+                await self.push_viewers()
+
+        # An engine hiccup must not stop the pushes for good: Periodic logs it and goes on.
+        await Periodic("chat periodic push", self.config.likes_interval, push).run()
 
     async def follow_room_changes(self) -> None:
         """Reload rooms whose settings another process changed, until cancelled."""

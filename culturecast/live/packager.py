@@ -26,6 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from culturecast.core.periodic import Periodic
 from culturecast.live import playlist
 from culturecast.live.playlist import Segment
 from culturecast.storage.errors import ObjectNotFound
@@ -140,15 +141,9 @@ class Packager:
     # ------------------------------------------------------------ polling
 
     async def _loop(self) -> None:
-        while True:
-            try:
-                await self.poll()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                # The store may be briefly unavailable; the next poll retries what is left.
-                log.exception("live: packaging %s failed; retrying", self.event_id)
-            await asyncio.sleep(self.poll_s)
+        # The store may be briefly unavailable; the next poll retries what is left.
+        name = f"live: packaging {self.event_id}"
+        await Periodic(name, self.poll_s, self.poll, first_now=True, logger=log).run()
 
     async def poll(self) -> None:
         """Publish every complete segment not yet published."""

@@ -12,7 +12,7 @@ from typing import Literal
 from aiohttp import web
 
 from culturecast.jobs.records import JOB_INDEXES, JobRecords
-from culturecast.server import health, jobs_api, pages
+from culturecast.server import health, jobs_api
 from culturecast.server.accounts import handlers as account_handlers
 from culturecast.server.accounts.service import INDEXES as ACCOUNT_INDEXES
 from culturecast.server.accounts.service import AccountService
@@ -26,6 +26,7 @@ from culturecast.server.kit import HttpKit
 from culturecast.server.maintenance import maintenance_ctx
 from culturecast.server.metrics import Metrics
 from culturecast.server.settings import Settings
+from culturecast.server.web import pages
 
 log = logging.getLogger("culturecast.server")
 

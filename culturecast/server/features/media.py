@@ -15,8 +15,6 @@ an item that is not public, to whoever started the playback session of the token
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import time
 from collections import OrderedDict
@@ -26,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from culturecast.core.periodic import Periodic
 from culturecast.jobs.port import JobRegistry
 from culturecast.live import visibility
 from culturecast.media.catalogue.handlers import CatalogueHandlers
@@ -219,11 +218,12 @@ def install(app: web.Application, kit: HttpKit) -> None:
         services.accounts.add_org_holdings(catalogue.count_for_org)
         services.accounts.add_org_holdings(uploads.count_for_org)
         holder["delivery"] = Delivery(engines.objects, gate=gate, on_media_request=on_media_request)
-        sweeper = asyncio.create_task(_sweep(uploads), name="media-upload-sweeper")
+        sweeper = Periodic(
+            "media-upload-sweeper", UPLOAD_SWEEP_INTERVAL_S, lambda: _sweep(uploads), first_now=True
+        )
+        sweeper.start()
         yield
-        sweeper.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await sweeper
+        await sweeper.stop()
         await holder["delivery"].close()
 
     app.cleanup_ctx.append(media_ctx)
@@ -242,14 +242,12 @@ def install(app: web.Application, kit: HttpKit) -> None:
 
 
 async def _sweep(uploads: UploadService) -> None:
-    while True:
-        try:
-            removed = await uploads.expire()
-            if removed:
-                log.info("removed %d abandoned upload(s)", removed)
-        except Exception:
-            log.exception("upload sweep failed")
-        await asyncio.sleep(UPLOAD_SWEEP_INTERVAL_S)
+    try:
+        removed = await uploads.expire()
+        if removed:
+            log.info("removed %d abandoned upload(s)", removed)
+    except Exception:
+        log.exception("upload sweep failed")
 
 
 def register_jobs(registry: JobRegistry, deps: JobDeps) -> None:

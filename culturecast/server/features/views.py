@@ -19,8 +19,6 @@ Tests and operators tune the feature by setting ``app[VIEWS_CONFIG]`` before the
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
@@ -28,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 from prometheus_client.core import CounterMetricFamily, Metric
 
+from culturecast.core.periodic import Periodic
 from culturecast.jobs.port import JobContext, JobRegistry
 from culturecast.live.service import LivePlayable
 from culturecast.live.service import master_key as live_master_key
@@ -173,13 +172,17 @@ def install(app: web.Application, kit: HttpKit) -> None:
             app[LIVE_SERVICE].add_listener(views.on_live_status)
         tasks = []
         if config.drain_interval_s > 0:
-            tasks.append(asyncio.create_task(_drain_loop(views), name="views-drain"))
-        tasks.append(asyncio.create_task(_flush_loop(services, clock, config), name="views-flush"))
+            tasks.append(Periodic("views-drain", config.drain_interval_s, lambda: _drain(views)))
+        tasks.append(
+            Periodic(
+                "views-flush", config.flush_interval_s, lambda: _flush(services, clock, config)
+            )
+        )
+        for task in tasks:
+            task.start()
         yield
         for task in tasks:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await task.stop()
         # What this process still holds goes to the counters before they close.
         try:
             await views.drain()
@@ -191,24 +194,19 @@ def install(app: web.Application, kit: HttpKit) -> None:
     _connect_media_requests(app)
 
 
-async def _drain_loop(views: ViewsService) -> None:
-    while True:
-        await asyncio.sleep(views.config.drain_interval_s)
-        try:
-            await views.drain()
-        except Exception:
-            log.exception("could not write view figures to the counters; will retry")
+async def _drain(views: ViewsService) -> None:
+    try:
+        await views.drain()
+    except Exception:
+        log.exception("could not write view figures to the counters; will retry")
 
 
-async def _flush_loop(services: Services, clock: Callable[[], float], config: ViewsConfig) -> None:
-    interval = config.flush_interval_s
-    while True:
-        await asyncio.sleep(interval)
-        job_id = flush_job_id(clock(), interval)
-        try:
-            await services.jobs.enqueue(FLUSH_JOB, {}, job_id)
-        except Exception:
-            log.exception("could not queue %s; will try again", job_id)
+async def _flush(services: Services, clock: Callable[[], float], config: ViewsConfig) -> None:
+    job_id = flush_job_id(clock(), config.flush_interval_s)
+    try:
+        await services.jobs.enqueue(FLUSH_JOB, {}, job_id)
+    except Exception:
+        log.exception("could not queue %s; will try again", job_id)
 
 
 def _connect_media_requests(app: web.Application) -> None:
