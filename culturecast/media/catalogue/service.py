@@ -27,6 +27,7 @@ from culturecast.core.categories import label, parse_category, unknown_category
 from culturecast.core.errors import Sentence
 from culturecast.core.text import clean_text
 from culturecast.media.catalogue import query as q
+from culturecast.media.catalogue.lifecycle import ResourceLifecycle
 from culturecast.media.errors import BadRequest, Conflict, NotFound
 from culturecast.media.kit import PLATFORM_ADMIN, Caller, in_subtree, is_staff
 from culturecast.media.uploads.service import UploadService
@@ -366,10 +367,7 @@ class CatalogueService:
                 f"only failed resources can be retried; this one is {doc['status']}",
                 code="not_failed",
             )
-        updated = await self._resources.update_one(
-            {"_id": resource_id, "status": "failed"},
-            set={"status": "uploaded", "progress": 0, "failure": None, "updated_at": self._clock()},
-        )
+        updated = await ResourceLifecycle(self._resources, self._clock).retry(resource_id)
         if updated is None:
             raise Conflict("the resource changed meanwhile; reload it", code="not_failed")
         queued = await self._jobs.enqueue(
