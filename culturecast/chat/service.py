@@ -58,7 +58,7 @@ from culturecast.chat.normalize import normalize, text_length
 from culturecast.chat.policy import DEFAULT_GUEST_NAME, ChatUser, CommentPolicy, Refused, RoomState
 from culturecast.chat.ports import Emitter, Identities, LiveEvents, UserNames
 from culturecast.chat.store import ChatStore, RoomSettings, new_id, wire_message
-from culturecast.core.periodic import Periodic
+from culturecast.core.periodic import Periodic, Sleep
 from culturecast.storage.counters.port import Counters
 
 log = logging.getLogger("culturecast.chat")
@@ -697,8 +697,8 @@ class ChatService:
         """This process no longer reports viewers (its sockets are gone)."""
         await self.counters.delete(alive_key(self.process_id))
 
-    async def run(self) -> None:
-        """The periodic pushes, until cancelled."""
+    async def run(self, sleep: Sleep = asyncio.sleep) -> None:
+        """The periodic pushes, until cancelled (``sleep`` is injectable for tests)."""
         await self.counters.set_flag(alive_key(self.process_id), self.config.presence_ttl)
         every = max(1, round(self.config.viewers_interval / self.config.likes_interval))
         tick = 0
@@ -711,7 +711,7 @@ class ChatService:
                 await self.push_viewers()
 
         # An engine hiccup must not stop the pushes for good: Periodic logs it and goes on.
-        await Periodic("chat periodic push", self.config.likes_interval, push).run()
+        await Periodic("chat periodic push", self.config.likes_interval, push, sleep=sleep).run()
 
     async def follow_room_changes(self) -> None:
         """Reload rooms whose settings another process changed, until cancelled."""
