@@ -42,22 +42,22 @@ class Progress:
         return max(0.0, min(100.0, self.out_time_s / duration_s * 100.0))
 
 
-def _int(value: str | None) -> int | None:
+def _number[N: (int, float)](kind: type[N], value: str | None) -> N | None:
+    """``value`` as ``kind`` (``int`` or ``float``); None when absent or malformed."""
     if value is None:
         return None
     try:
-        return int(value)
+        return kind(value)
     except ValueError:
         return None
+
+
+def _int(value: str | None) -> int | None:
+    return _number(int, value)
 
 
 def _float(value: str | None) -> float | None:
-    if value is None:
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        return None
+    return _number(float, value)
 
 
 def _clock(value: str | None) -> float | None:

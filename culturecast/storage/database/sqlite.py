@@ -506,22 +506,15 @@ class _SQLiteCollection:
 
     async def delete_one(self, flt: Filter) -> bool:
         where, params, _ = self._query(flt)
-
-        def work() -> bool:
-            self._db._ensure_table(self._name)
-            cursor = self._db._write(
-                lambda: self._db._conn.execute(
-                    f"DELETE FROM {self._table} WHERE _id = (SELECT _id FROM {self._table} "
-                    f"WHERE {where} ORDER BY _id LIMIT 1)",
-                    params,
-                )
-            )
-            return cursor.rowcount > 0
-
-        return await self._db._run(work)
+        first = f"SELECT _id FROM {self._table} WHERE {where} ORDER BY _id LIMIT 1"
+        return await self._delete(f"_id = ({first})", params) > 0
 
     async def delete_many(self, flt: Filter) -> int:
         where, params, _ = self._query(flt)
+        return await self._delete(where, params)
+
+    async def _delete(self, where: str, params: Mapping[str, Any]) -> int:
+        """Delete the rows matching ``where``; how many went."""
 
         def work() -> int:
             self._db._ensure_table(self._name)

@@ -184,28 +184,21 @@ class S3ObjectStore:
 
     async def get(self, key: str) -> bytes:
         check_key(key)
-
-        def run() -> bytes:
-            response = self._client.get_object(self._bucket, key)
-            try:
-                return bytes(response.read())
-            finally:
-                response.close()
-                response.release_conn()
-
-        return await self._call(run, key)
+        return await self._read(key)
 
     async def get_range(self, key: str, start: int, end: int) -> bytes:
         check_key(key)
         if start < 0 or end < start:
             raise ValueError(f"bad byte range {start}-{end}")
+        # S3 clamps an end past the object and answers InvalidRange for a start past it,
+        # exactly the port's RFC 9110 semantics.
+        return await self._read(key, offset=start, length=end - start + 1)
+
+    async def _read(self, key: str, offset: int = 0, length: int = 0) -> bytes:
+        """The object's bytes from ``offset`` (``length`` of them; 0: to the end)."""
 
         def run() -> bytes:
-            # S3 clamps an end past the object and answers InvalidRange for a start past it,
-            # exactly the port's RFC 9110 semantics.
-            response = self._client.get_object(
-                self._bucket, key, offset=start, length=end - start + 1
-            )
+            response = self._client.get_object(self._bucket, key, offset=offset, length=length)
             try:
                 return bytes(response.read())
             finally:
