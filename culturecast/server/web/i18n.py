@@ -16,6 +16,9 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Final, Literal
 
+from culturecast.chat.events import REFUSAL_MESSAGES, RefusalCode
+from culturecast.core.categories import LABELS, Category
+
 type Lang = Literal["zh-CN", "en"]
 
 LANGS: Final[tuple[Lang, ...]] = ("zh-CN", "en")
@@ -24,19 +27,13 @@ LANG_COOKIE: Final = "cc_lang"
 """Remembers a ``?lang=`` choice for later pages (a year, like other site preferences)."""
 
 # Content categories (DESIGN.md § Media resources): the code the resources API stores and
-# filters by (``?category=``), and the catalogue key of its label.
-CATEGORIES: Final[tuple[tuple[str, str], ...]] = (
-    ("film", "category.film"),
-    ("opera", "category.opera"),
-    ("music", "category.music"),
-    ("storytelling", "category.storytelling"),
-    ("lecture", "category.lecture"),
-    ("performance", "category.performance"),
-    ("micro_video", "category.micro_video"),
-    ("audiobook", "category.audiobook"),
+# filters by (``?category=``), and the catalogue key of its label; the labels are core's, the
+# same the API returns. The home page offers every category but "other" to browse by.
+CATEGORIES: Final[tuple[tuple[str, str], ...]] = tuple(
+    (c.value, f"category.{c.value}") for c in Category if c is not Category.OTHER
 )
 
-_MESSAGES: Final[dict[str, tuple[str, str]]] = {
+_PAGE_MESSAGES: Final[dict[str, tuple[str, str]]] = {
     # Site frame
     "site.name": ("文化云", "Culture Cloud"),
     "site.tagline": ("直播、回看与点播资源", "Live shows, replays and media"),
@@ -74,14 +71,6 @@ _MESSAGES: Final[dict[str, tuple[str, str]]] = {
     "empty.replays": ("暂无回看", "No replays yet"),
     "empty.resources": ("这个分类下还没有内容", "Nothing in this category yet"),
     "empty.series": ("暂无专辑", "No series yet"),
-    "category.film": ("影视", "Film"),
-    "category.opera": ("戏曲", "Opera"),
-    "category.music": ("音乐", "Music"),
-    "category.storytelling": ("评书", "Storytelling"),
-    "category.lecture": ("讲座", "Lectures"),
-    "category.performance": ("展演", "Performances"),
-    "category.micro_video": ("微视频", "Micro-videos"),
-    "category.audiobook": ("有声书", "Audiobooks"),
     # Countdown
     "countdown.starts_in": ("距开播还有", "Starts in"),
     "countdown.dhms": ("{d}天 {h}:{m}:{s}", "{d}d {h}:{m}:{s}"),
@@ -470,8 +459,6 @@ _MESSAGES: Final[dict[str, tuple[str, str]]] = {
     "error.unknown": ("操作失败", "The request failed"),
     "error.detail": ("详情：{detail}", "Details: {detail}"),
     # Viewer pages: live chat, replay comments, playback (one block, kept by the viewer pages)
-    "chat.not_live": ("只有直播时才能进行评论", "Comments are open only during the live show"),
-    "chat.login_required": ("请先登录后再评论", "Please sign in to comment"),
     "chat.nickname": ("昵称", "Nickname"),
     "chat.nickname_default": ("文化爱好者", "Culture lover"),
     "chat.as": ("以“{name}”的身份发言", "Commenting as “{name}”"),
@@ -479,40 +466,6 @@ _MESSAGES: Final[dict[str, tuple[str, str]]] = {
     "chat.mark.staff": ("工作人员", "Staff"),
     "chat.offline": ("评论暂时连接不上，正在重试…", "Comments are offline; reconnecting…"),
     "chat.replay_title": ("直播评论", "Comments from the show"),
-    "chat.refused.not_live": (
-        "只有直播时才能进行评论",
-        "Comments are open only during the live show",
-    ),
-    "chat.refused.empty": ("评论内容不能为空", "The comment is empty"),
-    "chat.refused.too_long": ("评论太长，请缩短后再发", "The comment is too long; shorten it"),
-    "chat.refused.sensitive": (
-        "评论包含不允许的内容，请修改后再发",
-        "The comment contains words that are not allowed; change it and send again",
-    ),
-    "chat.refused.rate_limited": (
-        "发言太频繁，请稍后再试",
-        "You are sending too fast; wait a moment",
-    ),
-    "chat.refused.slow_mode": (
-        "慢速模式已开启，请稍后再发言",
-        "Slow mode is on; wait a little before sending again",
-    ),
-    "chat.refused.duplicate": (
-        "请不要重复发送相同内容",
-        "Please do not send the same comment again",
-    ),
-    "chat.refused.link_not_allowed": ("评论中不能包含链接", "Links are not allowed in comments"),
-    "chat.refused.muted": ("你已被禁言，暂时不能发言", "You are muted and cannot comment for now"),
-    "chat.refused.banned": (
-        "你已被禁止在此直播间发言",
-        "You are banned from commenting in this room",
-    ),
-    "chat.refused.chat_closed": ("评论区已关闭", "The comments are closed"),
-    "chat.refused.login_required": ("请先登录后再评论", "Please sign in to comment"),
-    "chat.refused.name_reserved": (
-        "这个昵称留给工作人员使用（如管理员、官方），请换一个昵称",
-        "This nickname is kept for staff (such as admin or official); choose another",
-    ),
     "live.waiting": (
         "直播尚未开始，开播后将自动播放",
         "Not started yet; it plays once the show begins",
@@ -522,6 +475,21 @@ _MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "Cannot play yet: not published, still processing, or not started",
     ),
     "error.unknown_session": ("播放已过期，请刷新页面", "Playback expired; reload the page"),
+}
+
+# Said once elsewhere, read from there: the categories' labels (core) and the chat's refusal
+# sentences (chat owns its wire sentences; the page shows them for the refusal's code, in
+# sentence case).
+_REFUSALS: Final = {
+    code: (sentence.zh, sentence.en[:1].upper() + sentence.en[1:])
+    for code, sentence in REFUSAL_MESSAGES.items()
+}
+_MESSAGES: Final[dict[str, tuple[str, str]]] = {
+    **_PAGE_MESSAGES,
+    **{f"category.{c.value}": labels for c, labels in LABELS.items()},
+    **{f"chat.refused.{code.value}": texts for code, texts in _REFUSALS.items()},
+    "chat.not_live": _REFUSALS[RefusalCode.NOT_LIVE],
+    "chat.login_required": _REFUSALS[RefusalCode.LOGIN_REQUIRED],
 }
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
