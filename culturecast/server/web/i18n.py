@@ -39,7 +39,6 @@ _PAGE_MESSAGES: Final[dict[str, tuple[str, str]]] = {
     "site.tagline": ("直播、回看与点播资源", "Live shows, replays and media"),
     "nav.skip": ("跳到主要内容", "Skip to main content"),
     "nav.home": ("首页", "Home"),
-    "nav.admin": ("管理后台", "Admin"),
     "nav.main": ("主导航", "Main navigation"),
     "lang.other": ("English", "中文"),
     "lang.other_label": ("Switch to English", "切换到中文"),
@@ -54,7 +53,6 @@ _PAGE_MESSAGES: Final[dict[str, tuple[str, str]]] = {
     # Shared
     "common.loading": ("加载中…", "Loading…"),
     "common.load_failed": ("加载失败，请稍后重试", "Could not load this; try again later"),
-    "common.coming_soon": ("此功能即将上线，敬请期待", "This is coming soon"),
     "badge.live": ("直播中", "LIVE"),
     "badge.replay": ("回看", "Replay"),
     "badge.audio": ("音频", "Audio"),
@@ -80,10 +78,6 @@ _PAGE_MESSAGES: Final[dict[str, tuple[str, str]]] = {
     # Player pages
     "player.region": ("播放器", "Player"),
     "player.connecting": ("正在连接…", "Connecting…"),
-    "player.play_missing": (
-        "播放功能即将上线，敬请期待",
-        "Playback is coming soon",
-    ),
     "player.error": ("播放出错，请刷新页面重试", "Playback failed; reload the page to try again"),
     "player.unsupported": (
         "当前浏览器无法播放，请换用其他浏览器",
@@ -108,10 +102,8 @@ _PAGE_MESSAGES: Final[dict[str, tuple[str, str]]] = {
     "chat.like": ("点赞", "Like"),
     "chat.viewers": ("{n}人在看", "{n} watching"),
     "chat.likes": ("{n}次点赞", "{n} likes"),
-    "chat.coming_soon": ("评论功能即将上线", "Comments are coming soon"),
     "chat.closed": ("评论已关闭", "Comments are closed"),
     "chat.pinned": ("公告：{text}", "Notice: {text}"),
-    "chat.empty": ("还没有评论", "No comments yet"),
     # Share
     "share.title": ("分享", "Share"),
     "share.scan": ("用微信扫一扫，在手机上观看", "Scan with WeChat to watch on a phone"),
@@ -145,10 +137,8 @@ _PAGE_MESSAGES: Final[dict[str, tuple[str, str]]] = {
     "admin.password": ("密码", "Password"),
     "admin.sign_out": ("退出登录", "Sign out"),
     "admin.signed_in_as": ("当前用户：{name}", "Signed in as {name}"),
-    "admin.session_expired": ("登录已过期，请重新登录", "Your session has expired; sign in again"),
     "admin.orgs": ("组织机构", "Organizations"),
     "admin.orgs_empty": ("还没有组织机构", "No organizations yet"),
-    "admin.org_name": ("机构名称", "Organization name"),
     "admin.new_root": ("新建省级机构", "New province-level organization"),
     "admin.add_child": ("添加下级", "Add child"),
     "admin.child_name": ("下级机构名称", "Name of the new child"),
@@ -182,10 +172,6 @@ _PAGE_MESSAGES: Final[dict[str, tuple[str, str]]] = {
     "admin.user_created": ("已创建用户“{name}”", "Created the user “{name}”"),
     "admin.user_disabled": ("已停用“{name}”", "Disabled “{name}”"),
     "admin.user_enabled": ("已启用“{name}”", "Enabled “{name}”"),
-    "admin.more_coming": (
-        "直播、资源与统计管理即将上线",
-        "Managing live events, resources and statistics is coming soon",
-    ),
     # Admin console: tabs, live events, resources, series, statistics (admin-*.js)
     "admin.sections": ("管理功能", "Sections"),
     "admin.tab_accounts": ("机构与用户", "Organizations & users"),
@@ -465,6 +451,7 @@ _PAGE_MESSAGES: Final[dict[str, tuple[str, str]]] = {
     "chat.mark.guest": ("游客", "Guest"),
     "chat.mark.staff": ("工作人员", "Staff"),
     "chat.offline": ("评论暂时连接不上，正在重试…", "Comments are offline; reconnecting…"),
+    "chat.retry": ("重新连接", "Reconnect"),
     "chat.replay_title": ("直播评论", "Comments from the show"),
     "live.waiting": (
         "直播尚未开始，开播后将自动播放",
