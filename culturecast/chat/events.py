@@ -10,9 +10,10 @@ then English (STYLE.md rule 7): ``refused {code, message}``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
+
+from culturecast.core.errors import Sentence
 
 NAMESPACE: Final = "/chat"
 
@@ -91,20 +92,6 @@ class RefusalCode(StrEnum):
     NAME_RESERVED = "name_reserved"
 
 
-@dataclass(frozen=True, slots=True)
-class Sentence:
-    """One user-facing sentence in the languages the UI shows."""
-
-    zh: str
-    """Simplified Chinese (zh-CN), the default language."""
-    en: str
-    """English, shown with ``?lang=en``."""
-
-    def in_language(self, lang: str) -> str:
-        """The sentence for a UI language tag; anything but English gets zh-CN."""
-        return self.en if lang.lower().startswith("en") else self.zh
-
-
 REFUSAL_MESSAGES: Final[dict[RefusalCode, Sentence]] = {
     RefusalCode.NOT_LIVE: Sentence(
         "只有直播时才能进行评论", "comments are open only during the live show"
@@ -151,7 +138,8 @@ REFUSAL_MESSAGES: Final[dict[RefusalCode, Sentence]] = {
 
 def refusal_message(code: RefusalCode, lang: str = "zh-CN") -> str:
     """The sentence shown to a person for ``code`` in ``lang`` (zh-CN unless English)."""
-    return REFUSAL_MESSAGES[code].in_language(lang)
+    sentence = REFUSAL_MESSAGES[code]
+    return sentence.en if lang.lower().startswith("en") else sentence.zh
 
 
 def refused_payload(code: RefusalCode, lang: str = "zh-CN") -> dict[str, str]:

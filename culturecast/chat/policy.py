@@ -172,20 +172,6 @@ class RoomState:
     banned: dict[str, float] = field(default_factory=dict)
     """User id → banned until (timestamp; ``math.inf`` for ever)."""
 
-    def mute(self, user_id: str, seconds: float, now: float) -> None:
-        """Mute ``user_id`` for ``seconds`` from ``now`` (a later mute replaces it)."""
-        self.muted[user_id] = now + max(0.0, seconds)
-
-    def ban(self, user_id: str, until: float = math.inf) -> None:
-        """Ban ``user_id`` until a timestamp, for ever by default."""
-        self.banned[user_id] = until
-
-    def prune_expired(self, now: float) -> None:
-        """Forget mutes and bans that have run out."""
-        for table in (self.muted, self.banned):
-            for user_id in [u for u, until in table.items() if until <= now]:
-                del table[user_id]
-
 
 # -- links ---------------------------------------------------------------------
 

@@ -43,7 +43,6 @@ import contextlib
 import hashlib
 import logging
 import math
-import re
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -58,6 +57,7 @@ from culturecast.chat.normalize import normalize, text_length
 from culturecast.chat.policy import DEFAULT_GUEST_NAME, ChatUser, CommentPolicy, Refused, RoomState
 from culturecast.chat.ports import Emitter, Identities, LiveEvents, UserNames
 from culturecast.chat.store import ChatStore, RoomSettings, new_id, wire_message
+from culturecast.core.device import is_device_id
 from culturecast.core.periodic import Periodic, Sleep
 from culturecast.storage.counters.port import Counters
 
@@ -119,13 +119,10 @@ class ChatConfig:
     """Most comments one replay request returns."""
 
 
-_DEVICE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
-
-
 def guest_id(device: str | None, sid: str) -> str:
     """A guest's user id: from the device cookie when there is a well-formed one — hashed, so
     the id every client sees does not give away the cookie — else from the connection."""
-    if device is not None and _DEVICE.match(device):
+    if device is not None and is_device_id(device):
         digest = hashlib.sha256(b"culturecast-guest:" + device.encode()).digest()
         return "guest-" + base64.urlsafe_b64encode(digest[:12]).decode()
     return f"guest-{sid}"

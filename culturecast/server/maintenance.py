@@ -10,20 +10,19 @@ from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 
+from culturecast.core.calendar import cst_day
 from culturecast.core.periodic import Periodic
 from culturecast.server.context import SERVICES
 from culturecast.server.jobs import PURGE_TOKENS_JOB
 
 log = logging.getLogger("culturecast.maintenance")
 
-CST_OFFSET_S = 8 * 3600
-"""China Standard Time is UTC+8 all year."""
 CHECK_EVERY_S = 3600.0
 
 
 def daily_job_id(name: str, now: float) -> str:
     """``name:YYYY-MM-DD`` for the day of ``now`` in China Standard Time."""
-    return f"{name}:{time.strftime('%Y-%m-%d', time.gmtime(now + CST_OFFSET_S))}"
+    return f"{name}:{cst_day(now)}"
 
 
 def maintenance_ctx(

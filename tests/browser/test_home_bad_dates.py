@@ -36,9 +36,15 @@ async def test_an_absurd_start_time_does_not_stop_the_upcoming_shelf(browser: Br
             }
         )
 
+    async def nothing(request: web.Request) -> web.Response:
+        return web.json_response({"items": []})
+
     app = web.Application()
     pages.setup_routes(app)
     app.router.add_get("/api/v1/live", live)
+    # The other shelves: empty (the page asks every shelf's API).
+    app.router.add_get("/api/v1/resources", nothing)
+    app.router.add_get("/api/v1/series", nothing)
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     try:

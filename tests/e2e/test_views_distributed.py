@@ -62,8 +62,8 @@ from typing import Any
 import aiohttp
 import pytest
 
+from culturecast.core.calendar import cst_day, cst_day_start
 from culturecast.media.views.flush import FLUSH_JOB
-from culturecast.media.views.policy import cst_day, cst_day_start
 from culturecast.storage.database.mongo import MongoDatabase
 from culturecast.storage.objects.s3 import S3ObjectStore
 from tests.e2e.conftest import running_distributed

@@ -4,14 +4,15 @@ authorization) since this package may not import the server."""
 
 from __future__ import annotations
 
-import re
-import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 
+# DEVICE_COOKIE is re-exported for server/features/chat.py until it imports core.device.
+from culturecast.core.device import DEVICE_COOKIE as DEVICE_COOKIE
+from culturecast.core.device import DEVICE_COOKIE_MAX_AGE_S, device_or_new
 from culturecast.core.errors import Sentence
 from culturecast.core.numbers import query_int
 from culturecast.media.kit import Kit, in_subtree
@@ -47,18 +48,11 @@ from culturecast.media.views.stats import (
     to_csv,
 )
 
-DEVICE_COOKIE = "cc_did"
-DEVICE_COOKIE_MAX_AGE_S = 365 * 24 * 3600
-_DEVICE_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
-
 
 def device_of(request: web.Request) -> tuple[str, bool]:
     """The device id of the request's ``cc_did`` cookie, or a new one (then True: the response
     should set it with :func:`remember_device`)."""
-    device = request.cookies.get(DEVICE_COOKIE, "")
-    if _DEVICE_ID.match(device):
-        return device, False
-    return secrets.token_urlsafe(16), True
+    return device_or_new(request.cookies.get(DEVICE_COOKIE))
 
 
 def remember_device(request: web.Request, response: web.StreamResponse, device: str) -> None:

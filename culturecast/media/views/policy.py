@@ -62,7 +62,7 @@ unique viewers (观看人数)
 
 day and month
     Figures are bucketed by China Standard Time (UTC+8, no daylight saving):
-    the day starts at 16:00 UTC of the previous calendar day.
+    the day starts at 16:00 UTC of the previous calendar day (``core/calendar.py``).
 
 Heartbeats are ignored (nothing changes, nothing is counted) when the session
 has expired (no accepted beat for [5 min]), when the live show it watched has
@@ -76,17 +76,15 @@ here reads a clock or does I/O.
 
 from __future__ import annotations
 
-import calendar
 import math
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta, timezone
 from enum import StrEnum
-from typing import NamedTuple
+
+# Re-exported for media/views/stats.py until it imports core.calendar itself.
+from culturecast.core.calendar import cst_day, cst_day_start, days_of_month
 
 __all__ = [
-    "CST",
     "NO_CHANGE",
     "BeatRejection",
     "Heartbeat",
@@ -96,27 +94,21 @@ __all__ = [
     "PlayerState",
     "PriorPlay",
     "Terminal",
-    "UniqueViewerKey",
     "ViewDeltas",
     "ViewRules",
     "apply_heartbeat",
     "check_heartbeat",
     "completion_rate",
-    "count_concurrent",
     "cst_day",
     "cst_day_start",
-    "cst_month",
     "days_of_month",
     "has_completed",
-    "is_concurrent",
     "is_effective",
     "is_expired",
-    "month_of_day",
     "prior_play_of",
     "should_count_play",
     "start_session",
     "terminal_from_user_agent",
-    "unique_viewer_key",
 ]
 
 
@@ -554,23 +546,6 @@ def apply_heartbeat(
     return updated, deltas
 
 
-class UniqueViewerKey(NamedTuple):
-    """The bucket a viewer is counted in, once, for 观看人数: one item on one CST day."""
-
-    item_type: ItemType
-    item_id: str
-    day: str
-
-
-def unique_viewer_key(session: PlaybackSession, now: float) -> UniqueViewerKey:
-    """Where the session's viewer is counted at `now` (on its start and every accepted beat).
-
-    Counting the viewer id into a set per key makes 观看人数 the distinct viewers per item per
-    day; a session running past midnight (China time) counts its viewer on both days.
-    """
-    return UniqueViewerKey(session.item_type, session.item_id, cst_day(now))
-
-
 def completion_rate(completions: int, plays: int) -> float:
     """播完率 as a fraction (0.7179 for 71.79 %); 0.0 when nothing was played."""
     if plays <= 0:
@@ -579,16 +554,6 @@ def completion_rate(completions: int, plays: int) -> float:
 
 
 # -- concurrent viewers ----------------------------------------------------------
-
-
-def is_concurrent(last_beat_at: float, now: float, rules: ViewRules) -> bool:
-    """Whether a session whose last beat was at `last_beat_at` is watching now."""
-    return now - last_beat_at <= rules.concurrent_window_seconds
-
-
-def count_concurrent(last_beats: Iterable[float], now: float, rules: ViewRules) -> int:
-    """在线人数: how many of these sessions (given by their last beat times) are watching now."""
-    return sum(1 for last in last_beats if is_concurrent(last, now, rules))
 
 
 @dataclass(frozen=True, slots=True)
@@ -605,60 +570,6 @@ class PeakTracker:
         if count > self.value:
             return PeakTracker(value=count, at=now)
         return self
-
-
-# -- China Standard Time buckets -----------------------------------------------------
-
-CST = timezone(timedelta(hours=8), "CST")
-"""China Standard Time: UTC+8 all year (no daylight saving since 1991)."""
-
-# ASCII digits only: \d also matches full-width and other scripts' digits.
-_DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
-_MONTH = re.compile(r"^[0-9]{4}-[0-9]{2}$")
-
-
-def cst_day(ts: float) -> str:
-    """The China Standard Time day ("YYYY-MM-DD") of an epoch time."""
-    return datetime.fromtimestamp(ts, CST).date().isoformat()
-
-
-def cst_month(ts: float) -> str:
-    """The China Standard Time month ("YYYY-MM") of an epoch time."""
-    moment = datetime.fromtimestamp(ts, CST)
-    return f"{moment.year:04d}-{moment.month:02d}"
-
-
-def _parse_day(day: str) -> date:
-    if not _DAY.match(day):
-        raise ValueError(f"not a day (YYYY-MM-DD): {day!r}")
-    return date.fromisoformat(day)
-
-
-def _parse_month(month: str) -> tuple[int, int]:
-    if not _MONTH.match(month):
-        raise ValueError(f"not a month (YYYY-MM): {month!r}")
-    year, number = int(month[:4]), int(month[5:])
-    if not 1 <= number <= 12:
-        raise ValueError(f"not a month (YYYY-MM): {month!r}")
-    return year, number
-
-
-def month_of_day(day: str) -> str:
-    """The month ("YYYY-MM") a day ("YYYY-MM-DD") belongs to."""
-    return _parse_day(day).isoformat()[:7]
-
-
-def days_of_month(month: str) -> tuple[str, ...]:
-    """Every day of a month, in order ("2023-10" → "2023-10-01" … "2023-10-31")."""
-    year, number = _parse_month(month)
-    last = calendar.monthrange(year, number)[1]
-    return tuple(date(year, number, d).isoformat() for d in range(1, last + 1))
-
-
-def cst_day_start(day: str) -> float:
-    """The epoch time at which a China Standard Time day begins (16:00 UTC the day before)."""
-    start = datetime.combine(_parse_day(day), datetime.min.time(), CST)
-    return (start - datetime(1970, 1, 1, tzinfo=UTC)).total_seconds()
 
 
 # -- terminals -----------------------------------------------------------------------

@@ -32,12 +32,8 @@ from enum import StrEnum
 from fractions import Fraction
 from typing import NamedTuple, Protocol, Self
 
-from culturecast.media.views.policy import (
-    ItemType,
-    Terminal,
-    ViewDeltas,
-    days_of_month,
-)
+from culturecast.core.calendar import days_of_month
+from culturecast.media.views.policy import ItemType, Terminal, ViewDeltas
 
 __all__ = [
     "MAX_ORG_LEVELS",

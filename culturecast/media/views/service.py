@@ -35,6 +35,7 @@ from enum import StrEnum
 
 import msgspec
 
+from culturecast.core.calendar import cst_day, cst_day_end, cst_day_start
 from culturecast.media.views import state
 from culturecast.media.views.buffer import CounterBuffer, read_peak
 from culturecast.media.views.errors import (
@@ -64,8 +65,6 @@ from culturecast.media.views.policy import (
     ViewRules,
     apply_heartbeat,
     check_heartbeat,
-    cst_day,
-    cst_day_start,
     prior_play_of,
     start_session,
 )
@@ -476,8 +475,7 @@ class ViewsService:
         day, start, end = self._day
         if not start <= now < end:
             day = cst_day(now)
-            start = cst_day_start(day)
-            self._day = (day, start, start + 86_400.0)
+            self._day = (day, cst_day_start(day), cst_day_end(day))
         return day
 
     def _remember(

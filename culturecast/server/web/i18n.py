@@ -16,6 +16,9 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Final, Literal
 
+from culturecast.chat.events import REFUSAL_MESSAGES, RefusalCode
+from culturecast.core.categories import LABELS, Category
+
 type Lang = Literal["zh-CN", "en"]
 
 LANGS: Final[tuple[Lang, ...]] = ("zh-CN", "en")
@@ -24,25 +27,18 @@ LANG_COOKIE: Final = "cc_lang"
 """Remembers a ``?lang=`` choice for later pages (a year, like other site preferences)."""
 
 # Content categories (DESIGN.md § Media resources): the code the resources API stores and
-# filters by (``?category=``), and the catalogue key of its label.
-CATEGORIES: Final[tuple[tuple[str, str], ...]] = (
-    ("film", "category.film"),
-    ("opera", "category.opera"),
-    ("music", "category.music"),
-    ("storytelling", "category.storytelling"),
-    ("lecture", "category.lecture"),
-    ("performance", "category.performance"),
-    ("micro_video", "category.micro_video"),
-    ("audiobook", "category.audiobook"),
+# filters by (``?category=``), and the catalogue key of its label; the labels are core's, the
+# same the API returns. The home page offers every category but "other" to browse by.
+CATEGORIES: Final[tuple[tuple[str, str], ...]] = tuple(
+    (c.value, f"category.{c.value}") for c in Category if c is not Category.OTHER
 )
 
-_MESSAGES: Final[dict[str, tuple[str, str]]] = {
+_PAGE_MESSAGES: Final[dict[str, tuple[str, str]]] = {
     # Site frame
     "site.name": ("文化云", "Culture Cloud"),
     "site.tagline": ("直播、回看与点播资源", "Live shows, replays and media"),
     "nav.skip": ("跳到主要内容", "Skip to main content"),
     "nav.home": ("首页", "Home"),
-    "nav.admin": ("管理后台", "Admin"),
     "nav.main": ("主导航", "Main navigation"),
     "lang.other": ("English", "中文"),
     "lang.other_label": ("Switch to English", "切换到中文"),
@@ -57,7 +53,6 @@ _MESSAGES: Final[dict[str, tuple[str, str]]] = {
     # Shared
     "common.loading": ("加载中…", "Loading…"),
     "common.load_failed": ("加载失败，请稍后重试", "Could not load this; try again later"),
-    "common.coming_soon": ("此功能即将上线，敬请期待", "This is coming soon"),
     "badge.live": ("直播中", "LIVE"),
     "badge.replay": ("回看", "Replay"),
     "badge.audio": ("音频", "Audio"),
@@ -74,14 +69,6 @@ _MESSAGES: Final[dict[str, tuple[str, str]]] = {
     "empty.replays": ("暂无回看", "No replays yet"),
     "empty.resources": ("这个分类下还没有内容", "Nothing in this category yet"),
     "empty.series": ("暂无专辑", "No series yet"),
-    "category.film": ("影视", "Film"),
-    "category.opera": ("戏曲", "Opera"),
-    "category.music": ("音乐", "Music"),
-    "category.storytelling": ("评书", "Storytelling"),
-    "category.lecture": ("讲座", "Lectures"),
-    "category.performance": ("展演", "Performances"),
-    "category.micro_video": ("微视频", "Micro-videos"),
-    "category.audiobook": ("有声书", "Audiobooks"),
     # Countdown
     "countdown.starts_in": ("距开播还有", "Starts in"),
     "countdown.dhms": ("{d}天 {h}:{m}:{s}", "{d}d {h}:{m}:{s}"),
@@ -91,10 +78,6 @@ _MESSAGES: Final[dict[str, tuple[str, str]]] = {
     # Player pages
     "player.region": ("播放器", "Player"),
     "player.connecting": ("正在连接…", "Connecting…"),
-    "player.play_missing": (
-        "播放功能即将上线，敬请期待",
-        "Playback is coming soon",
-    ),
     "player.error": ("播放出错，请刷新页面重试", "Playback failed; reload the page to try again"),
     "player.unsupported": (
         "当前浏览器无法播放，请换用其他浏览器",
@@ -119,10 +102,8 @@ _MESSAGES: Final[dict[str, tuple[str, str]]] = {
     "chat.like": ("点赞", "Like"),
     "chat.viewers": ("{n}人在看", "{n} watching"),
     "chat.likes": ("{n}次点赞", "{n} likes"),
-    "chat.coming_soon": ("评论功能即将上线", "Comments are coming soon"),
     "chat.closed": ("评论已关闭", "Comments are closed"),
     "chat.pinned": ("公告：{text}", "Notice: {text}"),
-    "chat.empty": ("还没有评论", "No comments yet"),
     # Share
     "share.title": ("分享", "Share"),
     "share.scan": ("用微信扫一扫，在手机上观看", "Scan with WeChat to watch on a phone"),
@@ -156,10 +137,8 @@ _MESSAGES: Final[dict[str, tuple[str, str]]] = {
     "admin.password": ("密码", "Password"),
     "admin.sign_out": ("退出登录", "Sign out"),
     "admin.signed_in_as": ("当前用户：{name}", "Signed in as {name}"),
-    "admin.session_expired": ("登录已过期，请重新登录", "Your session has expired; sign in again"),
     "admin.orgs": ("组织机构", "Organizations"),
     "admin.orgs_empty": ("还没有组织机构", "No organizations yet"),
-    "admin.org_name": ("机构名称", "Organization name"),
     "admin.new_root": ("新建省级机构", "New province-level organization"),
     "admin.add_child": ("添加下级", "Add child"),
     "admin.child_name": ("下级机构名称", "Name of the new child"),
@@ -193,10 +172,6 @@ _MESSAGES: Final[dict[str, tuple[str, str]]] = {
     "admin.user_created": ("已创建用户“{name}”", "Created the user “{name}”"),
     "admin.user_disabled": ("已停用“{name}”", "Disabled “{name}”"),
     "admin.user_enabled": ("已启用“{name}”", "Enabled “{name}”"),
-    "admin.more_coming": (
-        "直播、资源与统计管理即将上线",
-        "Managing live events, resources and statistics is coming soon",
-    ),
     # Admin console: tabs, live events, resources, series, statistics (admin-*.js)
     "admin.sections": ("管理功能", "Sections"),
     "admin.tab_accounts": ("机构与用户", "Organizations & users"),
@@ -470,49 +445,14 @@ _MESSAGES: Final[dict[str, tuple[str, str]]] = {
     "error.unknown": ("操作失败", "The request failed"),
     "error.detail": ("详情：{detail}", "Details: {detail}"),
     # Viewer pages: live chat, replay comments, playback (one block, kept by the viewer pages)
-    "chat.not_live": ("只有直播时才能进行评论", "Comments are open only during the live show"),
-    "chat.login_required": ("请先登录后再评论", "Please sign in to comment"),
     "chat.nickname": ("昵称", "Nickname"),
     "chat.nickname_default": ("文化爱好者", "Culture lover"),
     "chat.as": ("以“{name}”的身份发言", "Commenting as “{name}”"),
     "chat.mark.guest": ("游客", "Guest"),
     "chat.mark.staff": ("工作人员", "Staff"),
     "chat.offline": ("评论暂时连接不上，正在重试…", "Comments are offline; reconnecting…"),
+    "chat.retry": ("重新连接", "Reconnect"),
     "chat.replay_title": ("直播评论", "Comments from the show"),
-    "chat.refused.not_live": (
-        "只有直播时才能进行评论",
-        "Comments are open only during the live show",
-    ),
-    "chat.refused.empty": ("评论内容不能为空", "The comment is empty"),
-    "chat.refused.too_long": ("评论太长，请缩短后再发", "The comment is too long; shorten it"),
-    "chat.refused.sensitive": (
-        "评论包含不允许的内容，请修改后再发",
-        "The comment contains words that are not allowed; change it and send again",
-    ),
-    "chat.refused.rate_limited": (
-        "发言太频繁，请稍后再试",
-        "You are sending too fast; wait a moment",
-    ),
-    "chat.refused.slow_mode": (
-        "慢速模式已开启，请稍后再发言",
-        "Slow mode is on; wait a little before sending again",
-    ),
-    "chat.refused.duplicate": (
-        "请不要重复发送相同内容",
-        "Please do not send the same comment again",
-    ),
-    "chat.refused.link_not_allowed": ("评论中不能包含链接", "Links are not allowed in comments"),
-    "chat.refused.muted": ("你已被禁言，暂时不能发言", "You are muted and cannot comment for now"),
-    "chat.refused.banned": (
-        "你已被禁止在此直播间发言",
-        "You are banned from commenting in this room",
-    ),
-    "chat.refused.chat_closed": ("评论区已关闭", "The comments are closed"),
-    "chat.refused.login_required": ("请先登录后再评论", "Please sign in to comment"),
-    "chat.refused.name_reserved": (
-        "这个昵称留给工作人员使用（如管理员、官方），请换一个昵称",
-        "This nickname is kept for staff (such as admin or official); choose another",
-    ),
     "live.waiting": (
         "直播尚未开始，开播后将自动播放",
         "Not started yet; it plays once the show begins",
@@ -522,6 +462,21 @@ _MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "Cannot play yet: not published, still processing, or not started",
     ),
     "error.unknown_session": ("播放已过期，请刷新页面", "Playback expired; reload the page"),
+}
+
+# Said once elsewhere, read from there: the categories' labels (core) and the chat's refusal
+# sentences (chat owns its wire sentences; the page shows them for the refusal's code, in
+# sentence case).
+_REFUSALS: Final = {
+    code: (sentence.zh, sentence.en[:1].upper() + sentence.en[1:])
+    for code, sentence in REFUSAL_MESSAGES.items()
+}
+_MESSAGES: Final[dict[str, tuple[str, str]]] = {
+    **_PAGE_MESSAGES,
+    **{f"category.{c.value}": labels for c, labels in LABELS.items()},
+    **{f"chat.refused.{code.value}": texts for code, texts in _REFUSALS.items()},
+    "chat.not_live": _REFUSALS[RefusalCode.NOT_LIVE],
+    "chat.login_required": _REFUSALS[RefusalCode.LOGIN_REQUIRED],
 }
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")

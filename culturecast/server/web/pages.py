@@ -1,16 +1,14 @@
 """Page handlers: pick the language, render one template, attach the page's JSON config.
 
 The pages are shells: the server renders the frame, the headings and the strings; small ES
-modules fetch the JSON API and fill them in. Each page's config lists which API routes this
-process actually serves (``apis``), so a page whose API has not landed yet (or is not served
-by this role) shows "coming soon" instead of fetching a 404.
+modules fetch the JSON API and fill them in.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
@@ -26,30 +24,15 @@ _HERE: Final = Path(__file__).parent
 # Ids of our objects are URL-safe tokens; anything else cannot name one, so it gets the
 # not-found page without asking the API.
 _ID: Final = re.compile(r"[A-Za-z0-9_-]{1,64}")
-_PARAM: Final = re.compile(r"\{[^}]*\}")
 _LANG_COOKIE_AGE: Final = 365 * 24 * 3600
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class WebPages:
-    """Templates, static files and the route list of one application."""
+    """Templates and static files of one application."""
 
     env: jinja2.Environment
     assets: StaticAssets
-    _apis: list[str] | None = field(default=None)
-
-    def apis(self, app: web.Application) -> list[str]:
-        """API paths this app serves with their parameters written ``{}``
-        (``/api/v1/live/{}``), and ``/socket.io/`` when chat is attached. The router is frozen
-        once the app runs, so the list is computed once."""
-        if self._apis is None:
-            found = set()
-            for resource in app.router.resources():
-                path = _PARAM.sub("{}", resource.canonical)
-                if path.startswith(("/api/", "/socket.io")):
-                    found.add(path)
-            self._apis = sorted(found)
-        return self._apis
 
 
 WEB = web.AppKey("web_pages", WebPages)
@@ -94,7 +77,6 @@ def _render(
         "page": page,
         "lang": lang,
         "strings": dict(i18n.CATALOGUES[lang]),
-        "apis": pages.apis(request.app),
         **(data or {}),
     }
     html = pages.env.get_template(template).render(

@@ -80,26 +80,18 @@ def test_closed_chat_refuses(policy: CommentPolicy, room: RoomState) -> None:
 
 
 def test_muted_user_is_refused_until_the_mute_ends(policy: CommentPolicy, room: RoomState) -> None:
-    room.mute(ALICE.id, 60, now=100.0)
+    room.muted[ALICE.id] = 160.0  # what the service sets for a 60 s mute at 100.0
     verdict = policy.check(ALICE, room, "你好", 130.0)
     assert verdict == Refused(RefusalCode.MUTED, retry_after=30.0)
     assert isinstance(policy.check(BOB, room, "你好", 130.0), Accepted)
     assert isinstance(policy.check(ALICE, room, "你好", 160.0), Accepted)
 
 
-def test_banned_user_is_refused_for_ever_by_default(policy: CommentPolicy, room: RoomState) -> None:
-    room.ban(ALICE.id)
-    assert room.banned[ALICE.id] == math.inf
+def test_banned_user_is_refused_without_a_retry_time(
+    policy: CommentPolicy, room: RoomState
+) -> None:
+    room.banned[ALICE.id] = math.inf  # a ban without seconds
     assert policy.check(ALICE, room, "你好", 1e9) == Refused(RefusalCode.BANNED, None)
-
-
-def test_expired_mutes_and_bans_are_pruned(room: RoomState) -> None:
-    room.mute("a", 10, now=0.0)
-    room.ban("b", until=5.0)
-    room.ban("c")
-    room.prune_expired(20.0)
-    assert room.muted == {}
-    assert room.banned == {"c": math.inf}
 
 
 @pytest.mark.parametrize("text", ["", "   ", "\u200b\u200d", "\t\n"])

@@ -5,6 +5,7 @@ embedded engines), a recording emitter and a clock the test moves."""
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -303,6 +304,33 @@ async def test_the_viewers_push_sends_the_public_away_from_an_unpublished_show(
     assert [(r["code"], r["request"]) for r in refused] == [("not_found", "join")]
     assert out.rooms[room_name(EVENT)] == {"editor"}
     assert (await service.handle("public", "send", {"text": "你好"}))["code"] == "not_joined"
+
+
+# -- sanctions ------------------------------------------------------------------------------
+
+
+async def test_mutes_and_timed_bans_run_out_and_a_ban_without_seconds_holds(world: World) -> None:
+    world.identities.tokens["staff"] = User("u-staff", "馆员", "editor", ORG)
+    service, _ = world.service()
+    await service.connect("mod", "203.0.113.8", {"token": "staff"})
+    assert (await service.handle("mod", "join", {"event_id": EVENT}))["ok"]
+    for sid in ("a", "b", "c"):
+        await guest(service, sid, f"看客{sid}")
+    assert (await service.handle("mod", "mute", {"user_id": "guest-a", "seconds": 10}))["ok"]
+    assert (await service.handle("mod", "ban", {"user_id": "guest-b", "seconds": 5}))["ok"]
+    ack = await service.handle("mod", "ban", {"user_id": "guest-c"})
+    assert ack == {"ok": True, "until": None}
+    sends = {sid: await service.handle(sid, "send", {"text": "你好"}) for sid in "abc"}
+    assert [sends[sid].get("code") for sid in "abc"] == ["muted", "banned", "banned"]
+    assert sends["a"]["retry_after"] == pytest.approx(10.0)
+    assert "retry_after" not in sends["c"]
+    world.clock.advance(20)
+    settings = await service.store.load_room(EVENT, world.clock())
+    assert (settings.muted, settings.banned) == ({}, {"guest-c": math.inf})
+    sends = {sid: await service.handle(sid, "send", {"text": f"又来了{sid}"}) for sid in "abc"}
+    assert [sends[sid].get("code") for sid in "abc"] == [None, None, "banned"]
+    world.clock.advance(1e9)
+    assert (await service.handle("c", "send", {"text": "还在吗"}))["code"] == "banned"
 
 
 # -- the periodic schedule ------------------------------------------------------------------

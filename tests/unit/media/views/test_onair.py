@@ -9,10 +9,11 @@ from dataclasses import replace
 
 import pytest
 
+from culturecast.core.calendar import cst_day_start
 from culturecast.media.views import state
 from culturecast.media.views.errors import ShowEnded
 from culturecast.media.views.items import PlayableItem
-from culturecast.media.views.policy import Heartbeat, ItemType, Terminal, cst_day_start
+from culturecast.media.views.policy import Heartbeat, ItemType, Terminal
 from culturecast.media.views.service import Viewer, ViewsConfig, ViewsService
 from culturecast.storage.counters.memory import MemoryCounters
 

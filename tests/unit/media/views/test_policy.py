@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import fields
@@ -21,27 +20,18 @@ from culturecast.media.views.policy import (
     PlayerState,
     PriorPlay,
     Terminal,
-    UniqueViewerKey,
     ViewDeltas,
     ViewRules,
     apply_heartbeat,
     check_heartbeat,
     completion_rate,
-    count_concurrent,
-    cst_day,
-    cst_day_start,
-    cst_month,
-    days_of_month,
     has_completed,
-    is_concurrent,
     is_effective,
     is_expired,
-    month_of_day,
     prior_play_of,
     should_count_play,
     start_session,
     terminal_from_user_agent,
-    unique_viewer_key,
 )
 
 RULES = ViewRules()
@@ -560,50 +550,7 @@ def test_completion_rate_is_completions_over_plays(
     assert completion_rate(completions, plays) == pytest.approx(rate)
 
 
-# -- unique viewers ------------------------------------------------------------------
-
-
-def test_unique_viewers_are_distinct_viewers_per_item_per_day() -> None:
-    # 观看人数: v1 twice and v2 once on 8 October, v1 again on 9 October (China time).
-    seen: dict[UniqueViewerKey, set[str]] = {}
-    for viewer, at in [
-        ("v1", T0),
-        ("v1", T0 + HOUR),
-        ("v2", T0 + 2 * HOUR),
-        ("v1", T0 + 16 * HOUR),
-    ]:
-        session = start(viewer=viewer, now=at)[0]
-        seen.setdefault(unique_viewer_key(session, at), set()).add(viewer)
-    counts = {key.day: len(viewers) for key, viewers in seen.items()}
-    assert counts == {"2023-10-08": 2, "2023-10-09": 1}
-
-
-def test_a_session_across_midnight_counts_its_viewer_on_both_days() -> None:
-    late = T0 + 16 * HOUR - 10  # 23:59:50 CST
-    session = start(LIVE, duration=None, now=late)[0]
-    session, _ = run(session, [(15, PLAYING)])
-    first = unique_viewer_key(session, late)
-    second = unique_viewer_key(session, session.last_beat_at)
-    assert (first.day, second.day) == ("2023-10-08", "2023-10-09")
-    assert (first.item_type, first.item_id) == (LIVE, "item-1")
-
-
 # -- concurrent viewers --------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("age", "concurrent"),
-    [(0.0, True), (15.0, True), (30.0, True), (30.001, False), (120.0, False), (-2.0, True)],
-)
-def test_concurrent_means_a_heartbeat_in_the_last_30_seconds(age: float, concurrent: bool) -> None:
-    assert is_concurrent(T0 - age, T0, RULES) is concurrent
-
-
-def test_concurrent_viewers_are_counted_over_sessions() -> None:
-    last_beats = [T0, T0 - 10, T0 - 29, T0 - 31, T0 - 600]
-    assert count_concurrent(last_beats, T0, RULES) == 3
-    assert count_concurrent(last_beats, T0, ViewRules(concurrent_window_seconds=60)) == 4
-    assert count_concurrent([], T0, RULES) == 0
 
 
 def test_peak_keeps_the_highest_count_and_when_it_was_first_reached() -> None:
@@ -618,78 +565,6 @@ def test_peak_tracker_is_immutable() -> None:
     empty = PeakTracker()
     empty.update(5, T0)
     assert empty.value == 0
-
-
-# -- China Standard Time -------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("utc", "day"),
-    [
-        ("2023-10-07T15:59:59", "2023-10-07"),
-        ("2023-10-07T16:00:00", "2023-10-08"),
-        ("2023-10-08T00:00:00", "2023-10-08"),
-        ("2023-10-08T15:59:59.999", "2023-10-08"),
-        ("2023-12-31T16:00:00", "2024-01-01"),
-        ("2024-02-28T16:00:00", "2024-02-29"),
-    ],
-)
-def test_cst_day_boundary_at_16_utc(utc: str, day: str) -> None:
-    from datetime import UTC, datetime
-
-    ts = datetime.fromisoformat(utc).replace(tzinfo=UTC).timestamp()
-    assert cst_day(ts) == day
-
-
-def test_cst_has_no_daylight_saving() -> None:
-    # Every day of a year starts at 16:00 UTC: 24 h apart, summer or winter.
-    starts = [cst_day_start(d) for m in range(1, 13) for d in days_of_month(f"2024-{m:02d}")]
-    assert {b - a for a, b in itertools.pairwise(starts)} == {86_400.0}
-
-
-@pytest.mark.parametrize(
-    ("ts", "month"),
-    [
-        (cst_day_start("2023-10-01"), "2023-10"),
-        (cst_day_start("2023-10-01") - 0.001, "2023-09"),
-        (cst_day_start("2023-11-01") - 1, "2023-10"),
-        (cst_day_start("2024-01-01"), "2024-01"),
-    ],
-)
-def test_cst_month_follows_the_cst_day(ts: float, month: str) -> None:
-    assert cst_month(ts) == month
-    assert month_of_day(cst_day(ts)) == month
-
-
-def test_cst_day_start_is_16_utc_the_day_before() -> None:
-    assert cst_day_start("2023-10-08") == T0 - 8 * HOUR
-    assert cst_day(cst_day_start("2023-10-08")) == "2023-10-08"
-
-
-@pytest.mark.parametrize(
-    ("month", "first", "last", "count"),
-    [
-        ("2023-10", "2023-10-01", "2023-10-31", 31),
-        ("2024-02", "2024-02-01", "2024-02-29", 29),
-        ("2023-02", "2023-02-01", "2023-02-28", 28),
-        ("2023-04", "2023-04-01", "2023-04-30", 30),
-    ],
-)
-def test_days_of_month(month: str, first: str, last: str, count: int) -> None:
-    days = days_of_month(month)
-    assert (days[0], days[-1], len(days)) == (first, last, count)
-
-
-@pytest.mark.parametrize("bad", ["2023-13", "2023-1", "23-10", "2023-10-01", ""])
-def test_bad_month_is_refused(bad: str) -> None:
-    with pytest.raises(ValueError, match="month"):
-        days_of_month(bad)
-
-
-@pytest.mark.parametrize("bad", ["2023-10", "2023-02-30", "20231001"])
-def test_bad_day_is_refused(bad: str) -> None:
-    with pytest.raises(ValueError, match=r"day|month"):
-        cst_day_start(bad)
 
 
 # -- terminals -----------------------------------------------------------------------

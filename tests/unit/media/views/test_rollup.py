@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from culturecast.core.calendar import cst_day
 from culturecast.media.views.policy import (
     Heartbeat,
     ItemType,
@@ -14,7 +15,6 @@ from culturecast.media.views.policy import (
     ViewDeltas,
     ViewRules,
     apply_heartbeat,
-    cst_day,
     start_session,
 )
 from culturecast.media.views.rollup import (

@@ -6,6 +6,7 @@ from __future__ import annotations
 import msgspec
 import pytest
 
+from culturecast.core.calendar import cst_day_start
 from culturecast.media.views import state
 from culturecast.media.views.buffer import CounterBuffer, read_peak
 from culturecast.media.views.errors import InvalidQuery
@@ -18,7 +19,6 @@ from culturecast.media.views.policy import (
     Terminal,
     ViewDeltas,
     ViewRules,
-    cst_day_start,
     start_session,
 )
 from culturecast.media.views.rollup import RankBy

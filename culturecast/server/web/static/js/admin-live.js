@@ -1,7 +1,7 @@
 // Admin console, live events: create (OBS settings shown once), list with status badges, a
 // detail panel with stream health every 2 s, the refusal log, key rotation, stop, and chat
 // moderation over Socket.IO (/chat, signed in with the admin's token).
-import { $, config, el, formatWhen, hasApi, itemsOf, loadScript, t } from "./core.js";
+import { $, config, el, formatWhen, itemsOf, loadScript, t } from "./core.js";
 import {
   button,
   call,
@@ -134,7 +134,7 @@ async function refresh() {
     call(path),
     call(`${path}/health`),
     call(`${path}/refusals`),
-    hasApi("/api/v1/stats/live/{}") ? call(`/api/v1/stats/live/${encodeURIComponent(id)}`) : Promise.resolve(null),
+    call(`/api/v1/stats/live/${encodeURIComponent(id)}`),
   ]);
   if (live.current !== id) return; // another event was opened meanwhile
   if (!event.ok) {
@@ -152,7 +152,7 @@ async function refresh() {
     );
     $("#live-refusals").replaceChildren(...(items.length ? items : [el("li", { class: "muted" }, t("live_admin.no_refusals"))]));
   }
-  if (viewers?.ok) setFigure("viewers", t("health.viewers_value", { current: formatNumber(viewers.data.current_viewers), peak: formatNumber(viewers.data.peak_viewers) }));
+  if (viewers.ok) setFigure("viewers", t("health.viewers_value", { current: formatNumber(viewers.data.current_viewers), peak: formatNumber(viewers.data.peak_viewers) }));
   const row = document.querySelector(`#live-table tr[data-event-id="${CSS.escape(id)}"] td:nth-child(2)`);
   row?.replaceChildren(statusBadge(event.data.status));
 }
@@ -206,10 +206,6 @@ function messageRow(socket, message) {
 async function connectModeration(eventId) {
   const list = $("#mod-messages");
   const state = $("#mod-state");
-  if (!hasApi("/socket.io/")) {
-    state.textContent = t("chat.coming_soon");
-    return;
-  }
   try {
     await loadScript("../vendor/socket.io.min.js"); // relative to core.js
   } catch {

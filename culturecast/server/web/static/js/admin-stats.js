@@ -2,7 +2,7 @@
 // categories, child organizations and top items (ECharts, vendored), a live event's current
 // and peak viewers, the monthly report, and CSV exports (fetched with the token, then saved:
 // a plain link could not send the Authorization header).
-import { $, config, el, hasApi, itemsOf, loadScript, t } from "./core.js";
+import { $, config, el, itemsOf, loadScript, t } from "./core.js";
 import { call, callOrShow, clearMessages, fillOrgSelect, formatNumber, getToken, hours, showError } from "./admin-common.js";
 import { onTab } from "./admin-tabs.js";
 
@@ -205,10 +205,7 @@ export function setupStats(context) {
   $("#stats-from").value = day(-29);
   $("#stats-to").value = day(0);
   $("#monthly-month").value = day(0).slice(0, 7);
-  onTab("stats", async () => {
-    if (!hasApi("/api/v1/stats/orgs/{}")) return;
-    await Promise.all([loadReport(), loadEvents()]);
-  });
+  onTab("stats", () => Promise.all([loadReport(), loadEvents()]));
   $("#stats-form").addEventListener("submit", loadReport);
   $("#stats-live-form").addEventListener("submit", loadLive);
   $("#monthly-form").addEventListener("submit", loadMonthly);

@@ -56,14 +56,20 @@ function refusalText(refusal) {
  * waiting for its next poll.
  */
 export async function setupChat(eventId, { onLiveChange } = {}) {
+  const status = $("#chat-state");
+  const retry = $("#chat-retry");
   try {
     await loadScript("../vendor/socket.io.min.js"); // relative to core.js
   } catch {
+    // Offline (the client library did not load): say so, and offer to try again now; the
+    // page also tries again at its next poll.
+    status.textContent = t("chat.offline");
+    retry.hidden = false;
     return null;
   }
+  retry.hidden = true;
   const list = $("#chat-messages");
   const form = $("#chat-form");
-  const status = $("#chat-state");
   const nick = $("#chat-nick");
   const who = $("#chat-who");
   const likeButton = $("#chat-like");

@@ -18,12 +18,6 @@ export function t(key, params = {}) {
   return text.replace(/\{(\w+)\}/g, (m, name) => (name in params ? String(params[name]) : m));
 }
 
-/** Whether this server has the API route `path` (parameters written `{}`), so pages never
- * call an API that has not landed yet. */
-export function hasApi(path) {
-  return CONFIG.apis.includes(path);
-}
-
 /**
  * Call the JSON API. Never throws: resolves to {ok, status, data, error}, where error is the
  * API's {code, message} (or {code: "network"} when the request did not get through).
@@ -162,7 +156,12 @@ export function loadScript(relativeUrl) {
       new Promise((resolve, reject) => {
         const script = el("script", { src: url });
         script.onload = resolve;
-        script.onerror = () => reject(new Error(`could not load ${url}`));
+        script.onerror = () => {
+          // Forget the failure, so a later call (the next poll, a retry button) loads it anew.
+          loading.delete(url);
+          script.remove();
+          reject(new Error(`could not load ${url}`));
+        };
         document.head.append(script);
       }),
     );

@@ -2,7 +2,7 @@
 // play its master playlist (native HLS on Apple devices, hls.js elsewhere), heartbeats every
 // heartbeat_interval_s (15 s) and a last one by sendBeacon when the page goes away, resume
 // "where you stopped" per device, playback speed and a sleep timer for audio.
-import { $, api, el, errorText, formatClock, hasApi, loadScript, store, t } from "./core.js";
+import { $, api, el, errorText, formatClock, loadScript, store, t } from "./core.js";
 
 const PLAY = "/api/v1/play";
 const HEARTBEAT = "/api/v1/views/heartbeat";
@@ -60,10 +60,6 @@ export class Playback {
 
   /** Start a playback session for the item and play it; false when it cannot play. */
   async start(itemType, itemId, { resume = false } = {}) {
-    if (!hasApi(PLAY)) {
-      say(t("player.play_missing"));
-      return false;
-    }
     say(t("player.connecting"));
     const res = await api(PLAY, { method: "POST", body: { item_type: itemType, item_id: itemId } });
     if (!res.ok) {

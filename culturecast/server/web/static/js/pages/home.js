@@ -2,7 +2,7 @@
 // fetches its list API; an API that is missing, refuses (401/403) or finds nothing (404)
 // gives the shelf's friendly empty state — only a server fault or a network failure says
 // "could not load".
-import { $, api, config, el, formatWhen, hasApi, itemsOf, pick, t, toEpochSeconds } from "../core.js";
+import { $, api, config, el, formatWhen, itemsOf, pick, t, toEpochSeconds } from "../core.js";
 import { countdownText } from "../countdown.js";
 import { setupPrefs } from "../prefs.js";
 
@@ -81,21 +81,17 @@ function showEmpty(container, key) {
 
 async function fill(container, path, query, keep, cardOf, emptyKey) {
   container.setAttribute("aria-busy", "true");
-  if (!hasApi(path)) {
-    showEmpty(container, emptyKey);
+  const qs = new URLSearchParams(query).toString();
+  const res = await api(qs ? `${path}?${qs}` : path);
+  if (res.ok) {
+    const items = itemsOf(res.data).filter(keep);
+    if (cardOf === upcomingCard) items.sort((a, b) => (startOf(a) ?? Infinity) - (startOf(b) ?? Infinity)); // soonest first
+    if (items.length) container.replaceChildren(...items.map(cardOf));
+    else showEmpty(container, emptyKey);
+  } else if (res.status === 0 || res.status >= 500) {
+    showEmpty(container, "common.load_failed");
   } else {
-    const qs = new URLSearchParams(query).toString();
-    const res = await api(qs ? `${path}?${qs}` : path);
-    if (res.ok) {
-      const items = itemsOf(res.data).filter(keep);
-      if (cardOf === upcomingCard) items.sort((a, b) => (startOf(a) ?? Infinity) - (startOf(b) ?? Infinity)); // soonest first
-      if (items.length) container.replaceChildren(...items.map(cardOf));
-      else showEmpty(container, emptyKey);
-    } else if (res.status === 0 || res.status >= 500) {
-      showEmpty(container, "common.load_failed");
-    } else {
-      showEmpty(container, emptyKey);
-    }
+    showEmpty(container, emptyKey);
   }
   container.setAttribute("aria-busy", "false");
 }

@@ -1,7 +1,7 @@
 // /live/<event_id>: a countdown before the show, the live player and chat during it, and the
 // replay with its comments scrolling over it afterwards — one URL for the whole life of a
 // show, so a link shared before it starts still works after it ends.
-import { $, api, config, formatWhen, hasApi, pick, t, toEpochSeconds } from "../core.js";
+import { $, api, config, formatWhen, pick, t, toEpochSeconds } from "../core.js";
 import { startCountdown } from "../countdown.js";
 import { setupChat } from "../chat.js";
 import { Playback } from "../player.js";
@@ -9,7 +9,6 @@ import { setupPrefs } from "../prefs.js";
 import { ReplayComments } from "../replay_comments.js";
 import { setupShare } from "../share.js";
 
-const EVENT = "/api/v1/live/{}";
 const eventId = config().event_id;
 const ON_AIR = ["live", "reconnecting"];
 const POLL_MS = 15000;
@@ -66,6 +65,7 @@ async function show(event) {
       // Ended without a replay yet: the replay job is running.
       if (shown !== "pending") stopPlayback();
       shown = "pending";
+      $("#chat-state").textContent = t("chat.not_live");
       say(t("live.replay_pending"));
       return;
     }
@@ -78,6 +78,7 @@ async function show(event) {
     $("#chat-guest").hidden = true;
     $("#chat-like").hidden = true;
     $("#chat-messages").replaceChildren();
+    $("#chat-retry").hidden = true;
     $("#chat-state").textContent = t("chat.not_live");
     $("#h-chat").firstChild.textContent = `${t("chat.replay_title")} `;
     playback = new Playback({ kind: "video" });
@@ -102,7 +103,8 @@ async function update() {
     $("#title").textContent = pick(event, "title") || "";
     document.title = `${$("#title").textContent} · ${t("site.name")}`;
     showStatus(event);
-    if (!chat && event.status !== "ended" && hasApi("/socket.io/")) {
+    // Until the chat connects (its script may fail to load), every poll tries again.
+    if (!chat && event.status !== "ended") {
       chat = await setupChat(eventId, { onLiveChange: () => update() });
     }
     await show(event);
@@ -119,11 +121,7 @@ function schedule() {
 
 setupPrefs();
 setupShare();
-if (!hasApi(EVENT)) {
-  $("#title").textContent = t("common.coming_soon");
-  say(t("player.play_missing"));
-} else {
-  await update();
-  schedule();
-}
+$("#chat-retry").addEventListener("click", () => update());
+await update();
+schedule();
 document.documentElement.dataset.ready = config().page;

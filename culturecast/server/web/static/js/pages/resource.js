@@ -1,6 +1,6 @@
 // /r/<resource_id>: one resource. Audio (评书, music) gets the audio-first layout with speed and
 // a sleep timer; an episode of a series links to its series and goes on to the next episode.
-import { $, api, config, el, formatClock, hasApi, store, t } from "../core.js";
+import { $, api, config, el, formatClock, store, t } from "../core.js";
 import { Playback, SleepTimer } from "../player.js";
 import { setupPrefs } from "../prefs.js";
 import { setupShare } from "../share.js";
@@ -19,7 +19,7 @@ function categoryLabel(resource) {
 }
 
 async function nextEpisode(resource) {
-  if (!resource.series_id || !hasApi("/api/v1/series/{}/next")) return null;
+  if (!resource.series_id) return null;
   const res = await api(`/api/v1/series/${encodeURIComponent(resource.series_id)}/next?after=${encodeURIComponent(resource.id)}`);
   return res.ok && res.data ? res.data.next : null;
 }
@@ -27,11 +27,6 @@ async function nextEpisode(resource) {
 async function main() {
   setupPrefs();
   setupShare();
-  if (!hasApi("/api/v1/resources/{}")) {
-    $("#title").textContent = t("common.coming_soon");
-    say(t("player.play_missing"));
-    return;
-  }
   const res = await api(`/api/v1/resources/${encodeURIComponent(resourceId)}`);
   if (!res.ok) {
     $("#title").textContent = t(res.status === 404 ? "resource.not_found" : "common.load_failed");

@@ -1,6 +1,6 @@
 // /s/<series_id>: a series (专辑) with its episodes in order, "continue where you stopped"
 // (the last episode and position, per device), and auto-next.
-import { $, api, config, el, formatClock, hasApi, store, t } from "../core.js";
+import { $, api, config, el, formatClock, store, t } from "../core.js";
 import { Playback, SleepTimer } from "../player.js";
 import { setupPrefs } from "../prefs.js";
 import { setupShare } from "../share.js";
@@ -52,11 +52,6 @@ async function main() {
   const autoNext = $("#auto-next");
   autoNext.checked = store.get(AUTO_NEXT) !== false;
   autoNext.addEventListener("change", () => store.set(AUTO_NEXT, autoNext.checked));
-  if (!hasApi("/api/v1/series/{}")) {
-    $("#title").textContent = t("common.coming_soon");
-    say(t("player.play_missing"));
-    return;
-  }
   const res = await api(`/api/v1/series/${encodeURIComponent(seriesId)}`);
   if (!res.ok) {
     $("#title").textContent = t(res.status === 404 ? "series.not_found" : "common.load_failed");
