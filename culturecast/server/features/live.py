@@ -23,6 +23,9 @@ from culturecast.live.ladders import LIVE_LADDER
 from culturecast.live.replay import ReplayPackager
 from culturecast.live.runtime import LiveRuntime, RuntimeConfig
 from culturecast.live.service import INDEXES, REPLAY_JOB, LiveService
+from culturecast.live.targets import handlers as target_handlers
+from culturecast.live.targets.store import INDEXES as TARGET_INDEXES
+from culturecast.live.targets.store import TargetStore
 from culturecast.media.catalogue.service import CatalogueService
 from culturecast.server.context import ROLE, SERVICES
 from culturecast.server.engines import Engines
@@ -41,6 +44,8 @@ LIVE_RUNTIME = web.AppKey("live_runtime", LiveRuntime)
 """The ingest runtime (standalone and ingest roles only)."""
 LIVE_INGEST = web.AppKey("live_ingest", RtmpIngest)
 """The RTMP listener (standalone and ingest roles only)."""
+LIVE_TARGETS = web.AppKey("live_targets", TargetStore)
+"""The events' push targets (转推)."""
 
 type ReplayReady = Callable[[dict[str, Any]], Awaitable[None]]
 
@@ -59,7 +64,7 @@ def install(
         services = app[SERVICES]
         settings = services.settings
         engines = services.engines
-        await engines.database.ensure_indexes(INDEXES)
+        await engines.database.ensure_indexes([*INDEXES, *TARGET_INDEXES])
         service = LiveService(
             engines.database,
             engines.objects,
@@ -70,6 +75,7 @@ def install(
             clock=services.clock,
         )
         app[LIVE_SERVICE] = service
+        app[LIVE_TARGETS] = TargetStore(service)
         if role in ("standalone", "api"):
             service.add_visibility_listener(replay_follows_event(engines, services.clock))
         # An organization with live events may not be deleted (the accounts ask the owner).
@@ -107,6 +113,7 @@ def install(
     app.cleanup_ctx.append(live_ctx)
     if role in ("standalone", "api"):
         handlers.setup_routes(kit, lambda request: request.app[LIVE_SERVICE])
+        target_handlers.setup_routes(kit, lambda request: request.app[LIVE_TARGETS])
 
 
 def runtime_config_from(settings: Settings) -> RuntimeConfig:
