@@ -45,7 +45,7 @@ class Target(msgspec.Struct):
     error: TargetErrorView | None
     """The last error, a sentence an admin can act on (kept after the target recovers)."""
     bytes_sent: int
-    """Bytes pushed to the receiver during the current or last show."""
+    """Bytes pushed to the receiver so far (all shows and reconnections)."""
     created_at: float | None
 
 

@@ -47,7 +47,7 @@ def error_of(doc: Document) -> TargetError | None:
     if not isinstance(stored, dict):
         return None
     try:
-        return TargetError(ErrorKind(stored.get("kind")), stored.get("detail"))
+        return TargetError(ErrorKind(str(stored.get("kind"))), stored.get("detail"))
     except ValueError:
         return None
 
