@@ -6,7 +6,8 @@ ports, our stream key as the target key), plus a target with a wrong key and one
 port. Both real receivers get a decodable stream; killing nginx mid-show leaves the show and
 the other target live while the nginx target goes ``retrying`` and comes back ``live`` by
 itself when nginx is back; the wrong key ends ``failed`` with ``key_rejected``, the closed
-port keeps ``retrying`` with ``connection_refused``; stopping the event stops every push.
+port keeps ``retrying`` with ``connection_refused``; a target removed on air stops and one
+added on air starts at once; stopping the event stops every push.
 """
 
 from __future__ import annotations
@@ -164,6 +165,11 @@ async def test_a_show_is_pushed_to_nginx_rtmp_and_another_culturecast(
         assert closed["error"]["code"] == "connection_refused"
         assert "Connection refused by the target address" in closed["error"]["en"]
 
+        # Removed on air: its push stops (it leaves the list and the process's metrics).
+        status, _ = await admin.call("DELETE", f"{path}/{closed['id']}")
+        assert status == 204
+        assert "closed" not in await targets_of(admin, event["id"])
+
         # The second CultureCast took our copy as its publisher: its show is live and plays.
         b_live = await b_admin.ok("GET", f"/api/v1/live/{b_event['id']}")
         assert b_live["status"] == "live"
@@ -201,16 +207,28 @@ async def test_a_show_is_pushed_to_nginx_rtmp_and_another_culturecast(
         assert back["bytes_sent"] > retrying["bytes_sent"]
         await asyncio.sleep(3)  # a few seconds in the new recording
 
+        # Added on air: it starts at once, from the current GOP.
+        second = {"name": "nginx-2", "url": f"rtmp://127.0.0.1:{nginx.port}/live", "key": "show2"}
+        await admin.ok("POST", path, second, expect=201)
+
+        async def second_live() -> dict[str, Any] | None:
+            t = (await targets_of(admin, event["id"]))["nginx-2"]
+            return t if t["state"] == "live" and t["bytes_sent"] > 50_000 else None
+
+        await eventually(second_live, 30, "a target added on air live", every=0.5)
+
         async with http.get(standalone.url + "/metrics") as resp:
             metrics = await resp.text()
         assert "culturecast_live_target_bytes_sent" in metrics
         target_id = back["id"]
         lines = [line for line in metrics.splitlines() if f'target_id="{target_id}"' in line]
         assert any('state="live"' in line and line.endswith(" 1.0") for line in lines), lines
+        assert closed["id"] not in metrics
 
         # nginx recorded both stretches (before the kill and after); each is decodable.
-        recordings = nginx.recordings()
+        recordings = [p for p in nginx.recordings() if p.name.startswith("show1")]
         assert len(recordings) >= 2, recordings
+        assert any(p.name.startswith("show2") for p in nginx.recordings())
         for recording in (recordings[0], recordings[-1]):
             probed = ffprobe(recording)
             kinds = {s["codec_type"] for s in probed["streams"]}

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from culturecast.live.runtime import LiveRuntime
@@ -144,6 +144,8 @@ class TargetRunner:
         # No await between spawn's end and the assignment: every later tag is fed.
         proc.write_initial(self._source())
         self.proc = proc
+        if self._stopping:  # stopped while ffmpeg was starting
+            await proc.stop(grace_s=STOP_GRACE_S)
         code = await proc.wait()
         self.proc = None
         self.bytes_before += self.run_bytes
@@ -214,6 +216,7 @@ class TargetSupervisor:
         self.runners: dict[str, dict[str, TargetRunner]] = {}
         """event id → target id → runner."""
         self._lock = asyncio.Lock()
+        self._tasks: set[asyncio.Task[None]] = set()
         runtime.on_flv = self._tap
         runtime.service.add_listener(self._on_status)
         runtime.service.add_control_handler(self._on_control)
@@ -224,15 +227,23 @@ class TargetSupervisor:
             for runner in runners.values():
                 runner.feed(framed, keyframe, video)
 
+    # Notices are handled in tasks of their own (in order, through the lock): stopping an
+    # ffmpeg may take seconds, and the notice pump serves every listener of the process.
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
     async def _on_status(self, event_id: str, status: str) -> None:
         if status == Status.LIVE.value:
-            await self.sync(event_id)
+            self._spawn(self.sync(event_id))
         elif status in (Status.RECONNECTING.value, Status.ENDED.value):
-            await self.stop_event(event_id)
+            self._spawn(self.stop_event(event_id))
 
     async def _on_control(self, event_id: str, action: str) -> None:
         if action == CONTROL_ACTION:
-            await self.sync(event_id)
+            self._spawn(self.sync(event_id))
 
     def _on_air_here(self, event_id: str) -> bool:
         stream = self.runtime.streams.get(event_id)
@@ -240,6 +251,12 @@ class TargetSupervisor:
 
     async def sync(self, event_id: str) -> None:
         """Run exactly the event's stored targets while it is live in this process."""
+        try:
+            await self._sync(event_id)
+        except Exception:
+            log.exception("live: event %s: could not start its push targets", event_id)
+
+    async def _sync(self, event_id: str) -> None:
         async with self._lock:
             if not self._on_air_here(event_id):
                 return
@@ -272,6 +289,9 @@ class TargetSupervisor:
             await asyncio.gather(*(r.stop() for r in runners.values()))
 
     async def close(self) -> None:
+        for task in list(self._tasks):
+            with contextlib.suppress(Exception):
+                await task
         for event_id in list(self.runners):
             await self.stop_event(event_id)
 
