@@ -6,8 +6,9 @@ ports, our stream key as the target key), plus a target with a wrong key and one
 port. Both real receivers get a decodable stream; killing nginx mid-show leaves the show and
 the other target live while the nginx target goes ``retrying`` and comes back ``live`` by
 itself when nginx is back; the wrong key ends ``failed`` with ``key_rejected``, the closed
-port keeps ``retrying`` with ``connection_refused``; a target removed on air stops and one
-added on air starts at once; stopping the event stops every push.
+port keeps ``retrying`` with ``connection_refused``, a receiver that hangs times out without
+holding anything up; a target removed on air stops and one added on air starts at once;
+stopping the event stops every push.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import asyncio
 import os
 import shutil
 import signal
+import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -118,6 +120,7 @@ async def test_a_show_is_pushed_to_nginx_rtmp_and_another_culturecast(
     tmp_path: Path,
 ) -> None:
     publisher: Publisher | None = None
+    stalled = socket.create_server(("127.0.0.1", 0))  # listens, never accepts
     try:
         admin = await Api(http, standalone.url).login("admin", ADMIN_PASSWORD)
         org = await admin.ok("POST", "/api/v1/orgs", {"name": "安吉县"}, expect=201)
@@ -135,6 +138,8 @@ async def test_a_show_is_pushed_to_nginx_rtmp_and_another_culturecast(
             {"name": "省平台", "url": a_rtmp, "key": b_event["stream_key"]},
             {"name": "wrong-key", "url": a_rtmp, "key": "not-the-key-" + "x" * 20},
             {"name": "closed", "url": f"rtmp://127.0.0.1:{free_port()}/live", "key": "k"},
+            # Accepts the connection and never answers: a receiver that hangs.
+            {"name": "stalled", "url": f"rtmp://127.0.0.1:{stalled.getsockname()[1]}/live"},
         ]:
             await admin.ok("POST", path, body, expect=201)
         assert {t["state"] for t in (await targets_of(admin, event["id"])).values()} == {"idle"}
@@ -235,6 +240,14 @@ async def test_a_show_is_pushed_to_nginx_rtmp_and_another_culturecast(
             assert kinds >= {"video", "audio"}, recording
             assert float(probed["format"]["duration"]) > 1.0
 
+        # The hanging receiver never held anything up; its push timed out (15 s) and retries.
+        async def stalled_timed_out() -> dict[str, Any] | None:
+            t = (await targets_of(admin, event["id"]))["stalled"]
+            return t if t["error"] and t["state"] != "live" else None
+
+        hung = await eventually(stalled_timed_out, 40, "the hanging receiver timed out")
+        assert hung["error"]["code"] == "timeout", hung["error"]
+
         # The event ends: every push stops.
         await admin.ok("POST", f"/api/v1/live/{event['id']}/stop")
 
@@ -250,5 +263,6 @@ async def test_a_show_is_pushed_to_nginx_rtmp_and_another_culturecast(
         print((nginx.dir / "error.log").read_text(errors="replace")[-3000:])
         raise
     finally:
+        stalled.close()
         if publisher is not None:
             publisher.kill()
