@@ -34,8 +34,9 @@ from culturecast.storage.database.port import Document
 
 log = logging.getLogger("culturecast.live.targets")
 
-MAX_BACKLOG = 4 * 1024 * 1024
-"""Bytes one target may fall behind before its copy drops to the next keyframe."""
+MAX_BACKLOG = 2 * 1024 * 1024
+"""Bytes one target may fall behind before its copy drops to the next keyframe (this also
+bounds how stale a receiver's picture can get: about 3 s at 6 Mbit/s, 20 s at 800 kbit/s)."""
 SAVE_EVERY_S = 2.0
 """How often ``bytes_sent`` is stored while a target runs (state changes at once)."""
 STOP_GRACE_S = 5.0

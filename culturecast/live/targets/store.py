@@ -56,16 +56,18 @@ def stored_error(error: TargetError | None) -> dict[str, Any] | None:
     return None if error is None else {"kind": error.kind.value, "detail": error.detail}
 
 
-def view(doc: Document) -> dict[str, Any]:
-    """A target as the API shows it: never the key."""
+def view(doc: Document, *, event_live: bool = True) -> dict[str, Any]:
+    """A target as the API shows it: never the key. Off air every target is ``idle`` whatever
+    was stored last (an ingest that crashed mid-show could not say so)."""
     error = error_of(doc)
+    state = doc.get("state", TargetState.IDLE.value) if event_live else TargetState.IDLE.value
     return {
         "id": doc["_id"],
         "event_id": doc["event_id"],
         "name": doc["name"],
         "url": doc["url"],
         "has_key": bool(doc.get("key")),
-        "state": doc.get("state", TargetState.IDLE.value),
+        "state": state,
         "since": doc.get("since"),
         "error": None if error is None else error.view(),
         "bytes_sent": int(doc.get("bytes_sent") or 0),
@@ -84,8 +86,9 @@ class TargetStore:
     # ------------------------------------------------------------ API
 
     async def list_for(self, caller: Caller, event_id: str) -> list[dict[str, Any]]:
-        await self.live.staff_event(caller, event_id, "manage_content")
-        return [view(d) for d in await self.for_event(event_id)]
+        event = await self.live.staff_event(caller, event_id, "manage_content")
+        live = event["status"] == Status.LIVE
+        return [view(d, event_live=live) for d in await self.for_event(event_id)]
 
     async def add(self, caller: Caller, event_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
         event = await self.live.staff_event(caller, event_id, "manage_content")
