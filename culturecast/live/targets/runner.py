@@ -226,7 +226,10 @@ class TargetSupervisor:
         runners = self.runners.get(event_id)
         if runners:
             for runner in runners.values():
-                runner.feed(framed, keyframe, video)
+                try:
+                    runner.feed(framed, keyframe, video)
+                except Exception:  # the publisher's connection must never see a target's fault
+                    log.exception("live: %s: could not feed the push", runner.label)
 
     # Notices are handled in tasks of their own (in order, through the lock): stopping an
     # ffmpeg may take seconds, and the notice pump serves every listener of the process.
