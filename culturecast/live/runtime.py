@@ -94,6 +94,9 @@ class LiveRuntime:
         service.add_control_handler(self.on_control)
         self.on_segment: Callable[[str, str, Segment, float], None] | None = None
         """Test and benchmark hook: (event_id, rendition, segment, listed_at)."""
+        self.on_flv: Callable[[str, bytes, bool, bool], None] | None = None
+        """Push targets' tap (``live/targets/runner.py``): (event_id, framed FLV tag,
+        keyframe, video) for every tag of an admitted publisher; must not block."""
 
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         task = asyncio.create_task(coro)
@@ -300,6 +303,8 @@ class Stream:
             if flv.is_sequence_header(tag_type, data):
                 self._read_config(tag_type, data)
         framed = self.gop.add(tag_type, timestamp, data)
+        if self.runtime.on_flv is not None:
+            self.runtime.on_flv(self.event_id, framed, keyframe, video)
         if self.pending is not None:
             # Before the first run: hold everything from the first keyframe on, so the show
             # starts at its beginning; sequence headers and metadata go in the prelude.

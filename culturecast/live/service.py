@@ -64,6 +64,7 @@ MAX_REFUSALS = 50
 
 type StatusListener = Callable[[str, str], Awaitable[None]]
 type VisibilityListener = Callable[[Document], Awaitable[None]]
+type DeleteListener = Callable[[str], Awaitable[None]]
 
 
 class Caller(Protocol):
@@ -150,6 +151,7 @@ class LiveService:
         self.stop_wait_s = stop_wait_s
         self._listeners: list[StatusListener] = []
         self._visibility_listeners: list[VisibilityListener] = []
+        self._delete_listeners: list[DeleteListener] = []
         self._control: list[Callable[[str, str], Awaitable[None]]] = []
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -194,6 +196,11 @@ class LiveService:
         """Call ``callback(event_doc)`` after an API change of ``published`` or ``disabled``
         (in this process: the replay's catalogue entry follows the event)."""
         self._visibility_listeners.append(callback)
+
+    def add_delete_listener(self, callback: DeleteListener) -> None:
+        """Call ``callback(event_id)`` after the API deleted an event (its push targets go
+        with it)."""
+        self._delete_listeners.append(callback)
 
     def add_control_handler(self, callback: Callable[[str, str], Awaitable[None]]) -> None:
         """The ingest runtime hears ``(event_id, action)`` requests (``stop``, ``disable``)."""
@@ -294,6 +301,12 @@ class LiveService:
                 raise EventNotFound() from None
             raise
         return doc
+
+    async def staff_event(self, caller: Caller, event_id: str, action: str) -> Document:
+        """The event for its staff allowed ``action`` (what hangs off an event, such as its
+        push targets, is checked here): 404 outside their subtree, 403 for a role that may
+        not."""
+        return await self._staff_doc(caller, event_id, action)
 
     async def create(self, caller: Caller, body: Mapping[str, Any]) -> dict[str, Any]:
         """A new event and its key (returned once)."""
@@ -398,6 +411,8 @@ class LiveService:
                 )
             )
         await self.refusals.delete_many({"event_id": event_id})
+        for listener in list(self._delete_listeners):
+            await listener(event_id)
         await self.objects.delete_prefix(f"live/{event_id}/")
         log.info("live: event %s deleted by %s", event_id, caller.user_id)
 

@@ -36,8 +36,12 @@ class Transcoder:
         label: str,
         on_progress: Callable[[Progress], None] | None = None,
         max_backlog: int = 8 * 1024 * 1024,
+        redact: Callable[[str], str] | None = None,
     ) -> None:
         self.command = list(command)
+        self.redact = redact
+        """Applied to every stderr line before it is kept or logged (a push target's key is
+        in ffmpeg's messages)."""
         self.label = label
         self.on_progress = on_progress
         self.max_backlog = max_backlog
@@ -148,6 +152,8 @@ class Transcoder:
         logged = 0
         while line := await self._proc.stderr.readline():
             text = line.decode("utf-8", "replace").rstrip()[:500]
+            if self.redact is not None:
+                text = self.redact(text)
             if not text:
                 continue
             self.stderr_tail.append(text)

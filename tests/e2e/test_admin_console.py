@@ -347,3 +347,54 @@ async def noisy_video(path: Path) -> Path:
     )  # fmt: skip
     assert await proc.wait() == 0
     return path
+
+
+async def test_push_targets_in_the_live_panel_add_show_state_and_remove(
+    product: Standalone, browser: Browser, admin_api: Api
+) -> None:
+    org_id = await make_org(admin_api, "德清县文化馆")
+    body = {"org_id": org_id, "title": "乡村春晚", "published": True}
+    event = await admin_api.ok("POST", "/api/v1/live", body, expect=201)
+    w = await signed_in(browser, product, "live")
+    page = w.page
+    row = page.locator("#live-table tbody tr", has_text="乡村春晚")
+    await row.get_by_role("button").click()
+    targets = page.locator("#live-targets tbody")
+    await expect(targets).to_contain_text(translate("zh-CN", "targets.empty"))
+
+    # A URL of the wrong kind is refused with the reason in Chinese.
+    await page.fill("#target-name", "抖音")
+    await page.fill("#target-url", "rtmp://127.0.0.1:1/live")
+    await page.evaluate("document.querySelector('#target-url').value = 'http://x/live'")
+    await page.evaluate("document.querySelector('#target-form').noValidate = true")
+    await page.click("#target-form button[type=submit]")
+    await expect(page.locator("#admin-error")).to_contain_text(
+        translate("zh-CN", "error.unsupported_target_scheme")
+    )
+
+    # A target at a port where nothing listens: idle until the show, then retrying with
+    # the refused connection said in words an admin can act on; the key is never shown.
+    await page.fill("#target-url", "rtmp://127.0.0.1:1/live")
+    await page.fill("#target-key", "secret-stream-key")
+    await page.click("#target-form button[type=submit]")
+    target_row = targets.locator("tr", has_text="抖音")
+    await expect(target_row.locator(".badge")).to_have_text(
+        translate("zh-CN", "targets.state.idle")
+    )
+    assert "secret-stream-key" not in await page.content()
+    publisher = Publisher(
+        ffmpeg_publish_command(f"rtmp://127.0.0.1:{product.rtmp_port}/live/{event['stream_key']}")
+    ).start()
+    try:
+        await expect(target_row.locator(".badge")).to_have_text(
+            translate("zh-CN", "targets.state.retrying"), timeout=30_000
+        )
+        await expect(target_row.locator(".target-error")).to_contain_text("目标地址拒绝连接")
+        await w.screenshot("admin-live-targets.png")
+        await target_row.get_by_role("button", name=translate("zh-CN", "targets.remove")).click()
+        await confirm(page)
+        await expect(targets).to_contain_text(translate("zh-CN", "targets.empty"))
+        assert (await admin_api.ok("GET", f"/api/v1/live/{event['id']}/targets"))["items"] == []
+    finally:
+        publisher.stop()
+    assert w.errors_except(400) == []  # the refused URL

@@ -11,10 +11,11 @@ serves the stream.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from culturecast.jobs.port import JobRegistry
 from culturecast.live import handlers, visibility
@@ -23,8 +24,12 @@ from culturecast.live.ladders import LIVE_LADDER
 from culturecast.live.replay import ReplayPackager
 from culturecast.live.runtime import LiveRuntime, RuntimeConfig
 from culturecast.live.service import INDEXES, REPLAY_JOB, LiveService
+from culturecast.live.targets import handlers as target_handlers
+from culturecast.live.targets.runner import TargetSupervisor
+from culturecast.live.targets.store import INDEXES as TARGET_INDEXES
+from culturecast.live.targets.store import TargetStore
 from culturecast.media.catalogue.service import CatalogueService
-from culturecast.server.context import ROLE, SERVICES
+from culturecast.server.context import METRICS, ROLE, SERVICES
 from culturecast.server.engines import Engines
 from culturecast.server.kit import HttpKit
 from culturecast.server.settings import Settings
@@ -41,6 +46,8 @@ LIVE_RUNTIME = web.AppKey("live_runtime", LiveRuntime)
 """The ingest runtime (standalone and ingest roles only)."""
 LIVE_INGEST = web.AppKey("live_ingest", RtmpIngest)
 """The RTMP listener (standalone and ingest roles only)."""
+LIVE_TARGETS = web.AppKey("live_targets", TargetStore)
+"""The events' push targets (转推)."""
 
 type ReplayReady = Callable[[dict[str, Any]], Awaitable[None]]
 
@@ -59,7 +66,7 @@ def install(
         services = app[SERVICES]
         settings = services.settings
         engines = services.engines
-        await engines.database.ensure_indexes(INDEXES)
+        await engines.database.ensure_indexes([*INDEXES, *TARGET_INDEXES])
         service = LiveService(
             engines.database,
             engines.objects,
@@ -70,6 +77,7 @@ def install(
             clock=services.clock,
         )
         app[LIVE_SERVICE] = service
+        targets = app[LIVE_TARGETS] = TargetStore(service)
         if role in ("standalone", "api"):
             service.add_visibility_listener(replay_follows_event(engines, services.clock))
         # An organization with live events may not be deleted (the accounts ask the owner).
@@ -77,6 +85,7 @@ def install(
         await service.start()
         ingest: RtmpIngest | None = None
         runtime: LiveRuntime | None = None
+        supervisor: TargetSupervisor | None = None
         try:
             if role in ("standalone", "ingest"):
                 config = (
@@ -86,6 +95,8 @@ def install(
                 )
                 runtime = LiveRuntime(service, engines.objects, config, clock=services.clock)
                 app[LIVE_RUNTIME] = runtime
+                supervisor = TargetSupervisor(runtime, targets, ffmpeg=config.encoder.ffmpeg)
+                app[METRICS].add_collector(TargetsCollector(supervisor))
                 await runtime.recover()
                 limits = ingest_limits or IngestLimits(
                     max_connections=settings.live_max_connections,
@@ -100,6 +111,8 @@ def install(
         finally:
             if ingest is not None:
                 await ingest.close()
+            if supervisor is not None:
+                await supervisor.close()
             if runtime is not None:
                 await runtime.close()
             await service.close()
@@ -107,6 +120,32 @@ def install(
     app.cleanup_ctx.append(live_ctx)
     if role in ("standalone", "api"):
         handlers.setup_routes(kit, lambda request: request.app[LIVE_SERVICE])
+        target_handlers.setup_routes(kit, lambda request: request.app[LIVE_TARGETS])
+
+
+class TargetsCollector:
+    """The push targets running in this ingest process on ``/metrics``, read at each
+    scrape."""
+
+    def __init__(self, supervisor: TargetSupervisor) -> None:
+        self._supervisor = supervisor
+
+    def collect(self) -> Iterator[Metric]:
+        labels = ["event_id", "target_id"]
+        state = GaugeMetricFamily(
+            "culturecast_live_target_state",
+            "Push targets (转推) by state: 1 for the state each target is in",
+            labels=[*labels, "state"],
+        )
+        sent = CounterMetricFamily(
+            "culturecast_live_target_bytes_sent", "Bytes pushed to each target", labels=labels
+        )
+        for runner in self._supervisor.all():
+            ids = [runner.event_id, runner.id]
+            state.add_metric([*ids, runner.machine.state.value], 1)
+            sent.add_metric(ids, runner.bytes_sent)
+        yield state
+        yield sent
 
 
 def runtime_config_from(settings: Settings) -> RuntimeConfig:

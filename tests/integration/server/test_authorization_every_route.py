@@ -86,6 +86,9 @@ POST    /api/v1/live/{event_id}/key                401/401   403/404   200/404  
 POST    /api/v1/live/{event_id}/stop               401/401   403/404   200/404   200/404   200/200
 GET     /api/v1/live/{event_id}/health             401/401   403/404   200/404   200/404   200/200
 GET     /api/v1/live/{event_id}/refusals           401/401   403/404   200/404   200/404   200/200
+GET     /api/v1/live/{event_id}/targets            401/401   403/404   200/404   200/404   200/200
+POST    /api/v1/live/{event_id}/targets            401/401   403/404   201/404   201/404   201/201
+DELETE  /api/v1/live/{event_id}/targets/{target_id} 401/401  403/404   204/404   204/404   204/204
 GET     /api/v1/live/{event_id}/comments           200/200   200/200   200/200   200/200   200/200
 OPTIONS /api/v1/uploads                            204/204   204/204   204/204   204/204   204/204
 POST    /api/v1/uploads                            401/401   403/404   201/404   201/404   201/201
@@ -412,6 +415,16 @@ def on_fresh_resource(method: str, suffix: str, *, failed: bool = False) -> Call
     return call
 
 
+def target_body(w: World, side: str) -> dict[str, Any]:
+    return {"name": w.fresh("抖音"), "url": "rtmp://push.example.com/live", "key": "k"}
+
+
+async def delete_target(w: World, who: Api, role: str, side: str) -> int:
+    path = f"/api/v1/live/{w.sides[side].event_id}/targets"
+    target = await w.admin.ok("POST", path, target_body(w, side), expect=201)
+    return await send(who, "DELETE", f"{path}/{target['id']}")
+
+
 async def delete_series(w: World, who: Api, role: str, side: str) -> int:
     body = {"org_id": w.sides[side].org_id, "title": w.fresh("待删专辑"), "published": True}
     series = await w.admin.ok("POST", "/api/v1/series", body, expect=201)
@@ -519,6 +532,10 @@ CALLS: dict[tuple[str, str], Call] = {
     ),
     ("DELETE", "/api/v1/live/{event_id}"): on_fresh_event("DELETE", ""),
     ("POST", "/api/v1/live/{event_id}/stop"): on_fresh_event("POST", "/stop"),
+    ("POST", "/api/v1/live/{event_id}/targets"): simple(
+        "POST", "/api/v1/live/{event_id}/targets", target_body
+    ),
+    ("DELETE", "/api/v1/live/{event_id}/targets/{target_id}"): delete_target,
     ("POST", "/api/v1/uploads"): create_upload,
     ("HEAD", "/api/v1/uploads/{upload_id}"): head_upload,
     ("PATCH", "/api/v1/uploads/{upload_id}"): append_upload,

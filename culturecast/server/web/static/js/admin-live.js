@@ -1,6 +1,7 @@
 // Admin console, live events: create (OBS settings shown once), list with status badges, a
-// detail panel with stream health every 2 s, the refusal log, key rotation, stop, and chat
-// moderation over Socket.IO (/chat, signed in with the admin's token).
+// detail panel with stream health every 2 s, the refusal log, push targets (转推: state at a
+// glance, add, remove), key rotation, stop, and chat moderation over Socket.IO (/chat, signed
+// in with the admin's token).
 import { $, config, el, formatWhen, itemsOf, loadScript, t } from "./core.js";
 import {
   button,
@@ -130,11 +131,12 @@ async function refresh() {
   const id = live.current;
   if (!id) return;
   const path = `/api/v1/live/${encodeURIComponent(id)}`;
-  const [event, health, refusals, viewers] = await Promise.all([
+  const [event, health, refusals, viewers, targets] = await Promise.all([
     call(path),
     call(`${path}/health`),
     call(`${path}/refusals`),
     call(`/api/v1/stats/live/${encodeURIComponent(id)}`),
+    call(`${path}/targets`),
   ]);
   if (live.current !== id) return; // another event was opened meanwhile
   if (!event.ok) {
@@ -152,9 +154,62 @@ async function refresh() {
     );
     $("#live-refusals").replaceChildren(...(items.length ? items : [el("li", { class: "muted" }, t("live_admin.no_refusals"))]));
   }
+  if (targets.ok) renderTargets(itemsOf(targets.data));
   if (viewers.ok) setFigure("viewers", t("health.viewers_value", { current: formatNumber(viewers.data.current_viewers), peak: formatNumber(viewers.data.peak_viewers) }));
   const row = document.querySelector(`#live-table tr[data-event-id="${CSS.escape(id)}"] td:nth-child(2)`);
   row?.replaceChildren(statusBadge(event.data.status));
+}
+
+// Push targets (转推)
+
+function formatBytes(n) {
+  if (n >= 1 << 30) return `${formatNumber(n / (1 << 30), 2)} GB`;
+  if (n >= 1 << 20) return `${formatNumber(n / (1 << 20), 1)} MB`;
+  return `${formatNumber(n / 1024, 0)} KB`;
+}
+
+function targetState(target) {
+  const badge = el("span", { class: `badge target-${target.state}`, dataset: { state: target.state } }, t(`targets.state.${target.state}`));
+  const since = target.since ? el("small", { class: "muted" }, " ", t("targets.since", { when: formatWhen(target.since) })) : null;
+  // The error is the server's sentence in both languages: show the page's.
+  const error = target.error ? el("div", { class: "target-error", dataset: { code: target.error.code } }, config().lang === "en" ? target.error.en : target.error.zh) : null;
+  return [badge, since, error];
+}
+
+function renderTargets(targets) {
+  const rows = targets.map((target) =>
+    el(
+      "tr",
+      { dataset: { targetId: target.id, state: target.state } },
+      el("td", {}, target.name),
+      el("td", {}, el("code", {}, target.url)),
+      el("td", {}, ...targetState(target)),
+      el("td", {}, formatBytes(target.bytes_sent)),
+      el("td", {}, button(t("targets.remove"), () => removeTarget(target))),
+    ),
+  );
+  $("#live-targets tbody").replaceChildren(...(rows.length ? rows : [el("tr", {}, el("td", { colspan: 5, class: "muted" }, t("targets.empty")))]));
+}
+
+async function addTarget(event) {
+  event.preventDefault();
+  clearMessages();
+  const form = new FormData(event.target);
+  const body = { name: form.get("name").trim(), url: form.get("url").trim(), key: form.get("key").trim() };
+  const data = await callOrShow(`/api/v1/live/${encodeURIComponent(live.current)}/targets`, { method: "POST", body });
+  if (!data) return;
+  event.target.reset();
+  notify(t("targets.added", { name: data.name }));
+  await refresh();
+}
+
+async function removeTarget(target) {
+  clearMessages();
+  if (!(await confirmAction(t("targets.confirm_remove", { name: target.name })))) return;
+  const res = await call(`/api/v1/live/${encodeURIComponent(live.current)}/targets/${encodeURIComponent(target.id)}`, { method: "DELETE" });
+  if (!res.ok) return showError(res.error);
+  notify(t("targets.removed", { name: target.name }));
+  await refresh();
 }
 
 async function rotateKey() {
@@ -263,6 +318,7 @@ export function setupLive(context) {
     $("#obs-box").hidden = true;
   });
   $("#live-rotate").addEventListener("click", rotateKey);
+  $("#target-form").addEventListener("submit", addTarget);
   $("#live-stop").addEventListener("click", stopEvent);
   $("#live-delete").addEventListener("click", deleteEvent);
   $("#live-close-detail").addEventListener("click", closeDetail);
