@@ -33,6 +33,7 @@ FAMILIES = {
     "live.status.": "a live event's status",
     "res_status.": "a resource's processing status",
     "role.": "a user's role",
+    "targets.state.": "a push target's state (live/targets/model.py)",
     "terminal.": "a view terminal (media/views/policy.py)",
 }
 
