@@ -19,9 +19,10 @@ class EventNotFound(LiveError):
 
     status = 404
     code = "live_event_not_found"
+    SENTENCE = Sentence("直播活动不存在。", "Live event not found.")
 
     def __init__(self) -> None:
-        super().__init__(Sentence("直播活动不存在。", "Live event not found."))
+        super().__init__(self.SENTENCE)
 
 
 class InvalidEvent(LiveError):
