@@ -19,10 +19,9 @@ class EventNotFound(LiveError):
 
     status = 404
     code = "live_event_not_found"
-    SENTENCE = Sentence("直播活动不存在。", "Live event not found.")
 
     def __init__(self) -> None:
-        super().__init__(self.SENTENCE)
+        super().__init__(Sentence("直播活动不存在。", "Live event not found."))
 
 
 class InvalidEvent(LiveError):

@@ -28,13 +28,14 @@ from typing import Any
 from culturecast.core.access import (
     Action,
     Caller,
-    authorize,
+    in_subtree,
     is_platform_admin,
     is_staff,
+    require_role,
     subtree_filter,
 )
 from culturecast.core.categories import parse_category, unknown_category
-from culturecast.core.errors import NotFound, Sentence
+from culturecast.core.errors import Sentence
 from culturecast.core.kit import OrgPaths
 from culturecast.core.text import clean_text
 from culturecast.jobs.port import JobQueue
@@ -272,12 +273,11 @@ class LiveService:
         draft, to all but the staff of its subtree; any event of another organization), 403
         when the caller sees it but its role may not do ``action``."""
         doc = await self._doc(event_id)
-        if not visibility.may_see(caller, doc["org_path"], public=visibility.is_public(doc)):
+        org_path = doc["org_path"]
+        seen = visibility.may_see(caller, org_path, public=visibility.is_public(doc))
+        if not (seen and in_subtree(caller, org_path)):
             raise EventNotFound()
-        try:
-            authorize(caller, action, doc["org_path"], EventNotFound.SENTENCE)
-        except NotFound:
-            raise EventNotFound() from None
+        require_role(caller, action)
         return doc
 
     async def create(self, caller: Caller, body: Mapping[str, Any]) -> dict[str, Any]:

@@ -9,7 +9,7 @@ and an upload (in 甲县 sent by the editor, in 乙县 by the platform admin). T
 甲县; ``anonymous`` sends no token. Routes that use an object up (delete, stop, log out,
 append) get a fresh one per cell, made by the platform admin (uploads as above).
 
-The rules the table follows (DESIGN.md § Accounts, ``server/accounts/authz.py``):
+The rules the table follows (DESIGN.md § Accounts, ``core/access.py``):
 
 - **401** without a token where one is required (before anything else is looked at);
 - **404** for another organization's objects: nobody learns what another organization has;
