@@ -15,37 +15,22 @@ collection. Status is the live package's model (DESIGN.md § Live):
 - **Commenting** needs the show to be on: ``live`` or ``reconnecting`` (a publisher
   drop is not the end of the show, so the chat stays open through the grace period).
 - **Moderating** is for the event organization's staff: org admins and editors of its
-  subtree (their organization is on the event's ``org_path``), and platform admins.
+  subtree (their organization is on the event's ``org_path``), and platform admins — the
+  kernel's subtree rule (``core/access.py``), not repeated here.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final, Protocol
+from typing import Final
+
+from culturecast.core.access import Caller, manages_subtree
+
+__all__ = ["LIVE_STATUSES", "Caller", "EventView", "is_moderator"]
+"""``Caller`` is the kernel's (``core/access.py``), named here for the chat's modules."""
 
 LIVE_STATUSES: Final = frozenset({"live", "reconnecting"})
 """Statuses in which comments are accepted."""
-
-STAFF_ROLES: Final = frozenset({"org_admin", "editor"})
-"""Roles that moderate the chat of their subtree's events."""
-
-PLATFORM_ADMIN: Final = "platform_admin"
-
-
-class Caller(Protocol):
-    """A signed-in user as the server's accounts know them (``Principal`` fits)."""
-
-    @property
-    def user_id(self) -> str: ...
-
-    @property
-    def username(self) -> str: ...
-
-    @property
-    def role(self) -> str: ...
-
-    @property
-    def org_id(self) -> str | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,19 +62,6 @@ class EventView:
         return max(0.0, at - self.started_at)
 
 
-def is_member(caller: Caller | None, event: EventView) -> bool:
-    """Whether ``caller`` belongs to the event organization's subtree (or runs the platform)."""
-    if caller is None:
-        return False
-    if caller.role == PLATFORM_ADMIN:
-        return True
-    return caller.org_id is not None and caller.org_id in event.org_path
-
-
 def is_moderator(caller: Caller | None, event: EventView) -> bool:
-    """Whether ``caller`` moderates the event's chat."""
-    if caller is None:
-        return False
-    if caller.role == PLATFORM_ADMIN:
-        return True
-    return caller.role in STAFF_ROLES and is_member(caller, event)
+    """Whether ``caller`` moderates the event's chat: staff of its subtree (``core/access``)."""
+    return manages_subtree(caller, event.org_path)

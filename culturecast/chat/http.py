@@ -10,55 +10,19 @@ needed); a draft's comments are for the staff of its subtree, and everyone else 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any, Final, Protocol
+from collections.abc import Callable
+from typing import Any, Final
 
 import msgspec
 from aiohttp import web
 
-from culturecast.chat.access import Caller
 from culturecast.chat.service import ChatService
-from culturecast.core.errors import ClientError, Sentence
+from culturecast.core.errors import InvalidQuery, NotFound, Sentence
+from culturecast.core.kit import Kit
 from culturecast.core.numbers import query_float
 
 MAX_WINDOW_S: Final = 3_600.0
 """Longest window one request may ask for (a player asks for a minute or two ahead)."""
-
-
-class ChatHttpError(ClientError):
-    """A client error of the chat API; the middleware renders ``{"error": {code, message}}``."""
-
-    status = 400
-    code = "invalid_query"
-
-
-class EventNotFound(ChatHttpError):
-    status = 404
-    code = "not_found"
-
-
-class Kit(Protocol):
-    """What the route needs of the server's ``HttpKit``."""
-
-    def add_route(
-        self,
-        method: str,
-        path: str,
-        handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
-        *,
-        summary: str,
-        tag: str,
-        body: type | None = None,
-        response: type | None = None,
-        status: int = 200,
-        auth: bool = True,
-    ) -> None: ...
-
-    async def optional_caller(self, request: web.Request) -> Any: ...
-
-    def json(
-        self, data: Any, status: int = 200, headers: dict[str, str] | None = None
-    ) -> web.Response: ...
 
 
 class Comment(msgspec.Struct):
@@ -94,18 +58,18 @@ def setup_routes(kit: Kit, service: Callable[[], ChatService]) -> None:
         start = _seconds(request, "from", 0.0)
         end = _seconds(request, "to", None)
         if end <= start or end - start > MAX_WINDOW_S:
-            raise ChatHttpError(
+            raise InvalidQuery(
                 Sentence(
                     f"时间范围无效：to 应晚于 from，且相差不超过 {int(MAX_WINDOW_S)} 秒。",
                     f"'to' must be after 'from', at most {int(MAX_WINDOW_S)} seconds later.",
                 )
             )
-        caller: Caller | None = await kit.optional_caller(request)
+        caller = await kit.optional_caller(request)
         chat = service()
         event_id = request.match_info["event_id"]
         event = await chat.events.get(event_id)
         if event is None or not chat.events.may_see(caller, event):
-            raise EventNotFound(Sentence("直播不存在。", "Live event not found."))
+            raise NotFound(Sentence("直播不存在。", "Live event not found."))
         found = await chat.replay(event_id, start, end)
         limit = chat.config.replay_limit
         body = {

@@ -2,7 +2,9 @@
 (class attributes, the code overridable per instance) and a sentence a person can act on, in
 zh-CN and English.
 
-The server's error middleware renders ``{"error": {"code", "message"}}``; the message is in
+Every package raises these (DESIGN.md § Packages: ``core`` is the one base); a feature adds a
+subclass only where it names a refusal of its own (``live.errors.EventNotFound``). The
+server's error middleware renders ``{"error": {"code", "message"}}``; the message is in
 the language the request chose (``?lang=`` or the ``cc_lang`` cookie the pages set), or both
 (zh-CN first) when it chose none. Errors still built from one plain string send it as is.
 """
@@ -108,8 +110,81 @@ class InvalidEncoding(ClientError):
     code = "invalid_encoding"
 
 
+# -- one class per HTTP status; ``code`` is the default, a raise may name a precise one -----
+
+
+class BadRequest(ClientError):
+    status = 400
+    code = "bad_request"
+
+
+class Unauthorized(ClientError):
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(ClientError):
+    status = 403
+    code = "forbidden"
+
+
+class NotFound(ClientError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(ClientError):
+    status = 409
+    code = "conflict"
+
+
+class Gone(ClientError):
+    status = 410
+    code = "gone"
+
+
+class PreconditionFailed(ClientError):
+    status = 412
+    code = "precondition_failed"
+
+
+class PayloadTooLarge(ClientError):
+    """The body (or the upload it announces) is larger than the server takes; uploads answer
+    with ``code="too_large"``, request bodies with the default."""
+
+    status = 413
+    code = "payload_too_large"
+
+
 class UnsupportedMediaType(ClientError):
     """The body is in a content type the endpoint does not read."""
 
     status = 415
     code = "unsupported_media_type"
+
+
+class RangeNotSatisfiable(ClientError):
+    status = 416
+    code = "range_not_satisfiable"
+
+
+class Locked(ClientError):
+    status = 423
+    code = "locked"
+
+
+class TooManyRequests(ClientError):
+    status = 429
+    code = "rate_limited"
+
+
+class ServiceUnavailable(ClientError):
+    status = 503
+    code = "unavailable"
+
+
+class StorageUnavailable(ServiceUnavailable):
+    """The server's own storage failed (a full, read-only or broken volume, an object store
+    that refuses writes): nothing the client did, so it may retry the same request later."""
+
+    code = "storage_unavailable"

@@ -1,45 +1,22 @@
 """HTTP handlers of the live API: parse, call the service, serialise.
 
-``live`` may not import ``server`` (DESIGN.md § Packages), so what it uses of the server's
-HTTP kit is declared here as a Protocol; ``server/features/live.py`` passes the real kit.
+``server/features/live.py`` passes the server's HTTP kit, typed as the kernel's one
+``core.kit.Kit``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 from aiohttp import web
 
+from culturecast.core.kit import Kit
 from culturecast.core.numbers import MAX_OFFSET, query_int
 from culturecast.live import schemas
 from culturecast.live.service import LiveService
 
 TAG = "live"
-
-
-class Kit(Protocol):
-    """What the handlers use of ``server.kit.HttpKit``."""
-
-    def add_route(
-        self,
-        method: str,
-        path: str,
-        handler: Any,
-        *,
-        summary: str,
-        tag: str,
-        body: type | None = None,
-        response: type | None = None,
-        status: int = 200,
-        auth: bool = True,
-    ) -> None: ...
-    async def caller(self, request: web.Request) -> Any: ...
-    async def optional_caller(self, request: web.Request) -> Any: ...
-    async def body[T](self, request: web.Request, model: type[T]) -> T: ...
-    def json(
-        self, data: Any, status: int = 200, headers: dict[str, str] | None = None
-    ) -> web.Response: ...
 
 
 def _fields(body: Any) -> dict[str, Any]:

@@ -23,10 +23,20 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
+from culturecast.core.access import (
+    Action,
+    Caller,
+    in_subtree,
+    is_platform_admin,
+    is_staff,
+    require_role,
+    subtree_filter,
+)
 from culturecast.core.categories import parse_category, unknown_category
 from culturecast.core.errors import Sentence
+from culturecast.core.kit import OrgPaths
 from culturecast.core.text import clean_text
 from culturecast.jobs.port import JobQueue
 from culturecast.live import admission, visibility
@@ -67,25 +77,6 @@ type VisibilityListener = Callable[[Document], Awaitable[None]]
 type DeleteListener = Callable[[str], Awaitable[None]]
 
 
-class Caller(Protocol):
-    """Who is calling (``server``'s Principal satisfies this)."""
-
-    @property
-    def user_id(self) -> str: ...
-    @property
-    def role(self) -> str: ...
-    @property
-    def org_id(self) -> str | None: ...
-
-
-class Authorizer(Protocol):
-    """What the service uses of the server's HTTP kit."""
-
-    def authorize(self, caller: Any, action: str, org_path: list[str], what: str) -> None: ...
-    def require_role(self, caller: Any, action: str) -> None: ...
-    async def org_path(self, caller: Any, org_id: str, action: str) -> list[str]: ...
-
-
 @dataclass(frozen=True, slots=True)
 class LivePlayable:
     """What the play API needs to start a session on a live event or its replay."""
@@ -118,10 +109,6 @@ def replay_master_key(event_id: str) -> str:
     return f"live/{event_id}/replay/master.m3u8"
 
 
-def _is_staff(caller: Caller | None) -> bool:
-    return caller is not None and caller.role in visibility.STAFF_ROLES
-
-
 class LiveService:
     """Live events for the API, the ingest and the replay job."""
 
@@ -132,7 +119,7 @@ class LiveService:
         counters: Counters,
         jobs: JobQueue | None,
         *,
-        authz: Authorizer | None = None,
+        authz: OrgPaths | None = None,
         rtmp_url: str = "rtmp://127.0.0.1:1935/live",
         clock: Callable[[], float] = time.time,
         default_grace_s: float = DEFAULT_GRACE_S,
@@ -282,27 +269,25 @@ class LiveService:
 
     # ------------------------------------------------------------ API
 
-    def _authorize(self, caller: Caller, action: str, doc: Document) -> None:
-        assert self._authz is not None, "the API needs an authorizer"
-        self._authz.authorize(caller, action, doc["org_path"], "live event")
-
     async def _doc(self, event_id: str) -> Document:
         doc = await self.events.get(event_id)
         if doc is None:
             raise EventNotFound()
         return doc
 
-    async def _staff_doc(self, caller: Caller, event_id: str, action: str) -> Document:
+    async def _staff_doc(self, caller: Caller, event_id: str, action: Action) -> Document:
+        """The event for ``action`` (``core/access.py``): 404 to whoever may not see it (a
+        draft, to all but the staff of its subtree; any event of another organization), 403
+        when the caller sees it but its role may not do ``action``."""
         doc = await self._doc(event_id)
-        try:
-            self._authorize(caller, action, doc)
-        except Exception as exc:
-            if getattr(exc, "status", None) == 404:
-                raise EventNotFound() from None
-            raise
+        org_path = doc["org_path"]
+        seen = visibility.may_see(caller, org_path, public=visibility.is_public(doc))
+        if not (seen and in_subtree(caller, org_path)):
+            raise EventNotFound()
+        require_role(caller, action)
         return doc
 
-    async def staff_event(self, caller: Caller, event_id: str, action: str) -> Document:
+    async def staff_event(self, caller: Caller, event_id: str, action: Action) -> Document:
         """The event for its staff allowed ``action`` (what hangs off an event, such as its
         push targets, is checked here): 404 outside their subtree, 403 for a role that may
         not."""
@@ -312,7 +297,7 @@ class LiveService:
         """A new event and its key (returned once)."""
         assert self._authz is not None
         fields = _validated(body, creating=True)
-        org_path = await self._authz.org_path(caller, body["org_id"], "manage_content")
+        org_path = await self._authz.org_path(caller, body["org_id"], Action.MANAGE_CONTENT)
         key = issue_key()
         now = self.clock()
         doc: Document = {
@@ -350,11 +335,10 @@ class LiveService:
                     f"status must be scheduled, live, reconnecting or ended, not {status!r}."
                 )
             flt["status"] = status
-        staff = _is_staff(caller)
+        staff = is_staff(caller)
         if staff:
             assert caller is not None
-            if caller.role != "platform_admin":
-                flt["org_path"] = caller.org_id
+            flt.update(subtree_filter(caller))
         else:
             flt.update(visibility.PUBLIC_FILTER)
         docs = await self.events.find(
@@ -378,7 +362,7 @@ class LiveService:
         self, caller: Caller, event_id: str, body: Mapping[str, Any]
     ) -> dict[str, Any]:
         """Change fields; disabling an event on air ends it."""
-        doc = await self._staff_doc(caller, event_id, "manage_content")
+        doc = await self._staff_doc(caller, event_id, Action.MANAGE_CONTENT)
         fields = _validated(body, creating=False)
         disable = fields.get("disabled") is True and not doc.get("disabled")
         if fields:
@@ -395,7 +379,7 @@ class LiveService:
 
     async def delete(self, caller: Caller, event_id: str) -> None:
         """Remove an event that is not on air, with its media and refusals."""
-        doc = await self._staff_doc(caller, event_id, "manage_content")
+        doc = await self._staff_doc(caller, event_id, Action.MANAGE_CONTENT)
         if doc["status"] in ON_AIR:
             raise EventOnAir(
                 Sentence(
@@ -423,7 +407,7 @@ class LiveService:
 
     async def rotate_key(self, caller: Caller, event_id: str) -> dict[str, Any]:
         """A new key; the old one stops working for new publishes (a running one goes on)."""
-        doc = await self._staff_doc(caller, event_id, "manage_content")
+        doc = await self._staff_doc(caller, event_id, Action.MANAGE_CONTENT)
         if doc["status"] == Status.ENDED:
             raise EventEnded(
                 Sentence("直播已结束，无需更换推流码。", "The event has ended; its key is unused.")
@@ -438,14 +422,14 @@ class LiveService:
 
     async def stop(self, caller: Caller, event_id: str) -> dict[str, Any]:
         """End the event now (idempotent)."""
-        doc = await self._staff_doc(caller, event_id, "manage_content")
+        doc = await self._staff_doc(caller, event_id, Action.MANAGE_CONTENT)
         if doc["status"] != Status.ENDED:
             doc = await self._end(doc, StopReason.STOPPED)
         return self.staff_view(doc)
 
     async def health(self, caller: Caller, event_id: str) -> dict[str, Any]:
         """The latest health figures the ingest stored."""
-        doc = await self._staff_doc(caller, event_id, "read_content")
+        doc = await self._staff_doc(caller, event_id, Action.READ_CONTENT)
         health_at = doc.get("health_at")
         stale = health_at is None or self.clock() - health_at > HEALTH_STALE_S
         return {
@@ -456,14 +440,14 @@ class LiveService:
 
     async def list_refusals(self, caller: Caller, event_id: str | None) -> list[dict[str, Any]]:
         """The latest admission refusals of an event (or, for platform admins and
-        ``event_id=None``, those no event could be named for, such as unknown keys)."""
+        ``event_id=None``, those no event could be named for, such as unknown keys). Those
+        are the platform's, in no organization's subtree: to every other caller they do not
+        exist (404, as for the job queue), whatever its role."""
         if event_id is None:
-            assert self._authz is not None
-            if caller.role != "platform_admin":
-                self._authz.require_role(caller, "manage_org")
+            if not is_platform_admin(caller):
                 raise EventNotFound()
         else:
-            await self._staff_doc(caller, event_id, "read_content")
+            await self._staff_doc(caller, event_id, Action.READ_CONTENT)
         docs = await self.refusals.find(
             {"event_id": event_id}, sort=[("at", -1)], limit=MAX_REFUSALS
         )

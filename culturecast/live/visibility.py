@@ -18,33 +18,19 @@ The rule, pure (DESIGN.md § Accounts: "nobody reads another organization's even
 The live API, the chat (through the room reader the composition root gives it), the replay
 comments, the replay's catalogue entry and ``/media/live/…`` all decide with this module.
 Resources that are not replays follow the same shape of rule in ``media/catalogue/query.py``
-(public there means published and ready): ``live`` and ``media`` may not import each other,
-so the staff-of-the-subtree test exists in both until the shared kernel (``core/``, DESIGN.md
-§ Packages) holds it.
+(public there means published and ready); the staff-of-the-subtree test both use is the
+kernel's (``core/access.py`` ``manages_subtree``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Final, Protocol
+from typing import Any, Final
 
-PLATFORM_ADMIN: Final = "platform_admin"
-STAFF_ROLES: Final = frozenset({PLATFORM_ADMIN, "org_admin", "editor"})
-"""Roles that manage content (in their subtree; platform admins everywhere)."""
+from culturecast.core.access import Caller, manages_subtree
 
 PUBLIC_FILTER: Final[Mapping[str, Any]] = {"published": True, "disabled": False}
 """The database filter of public events (:func:`is_public` as a query)."""
-
-
-class Caller(Protocol):
-    """A signed-in user (``server``'s Principal fits); None stands for anonymous readers and
-    guests."""
-
-    @property
-    def role(self) -> str: ...
-
-    @property
-    def org_id(self) -> str | None: ...
 
 
 def is_public(event: Mapping[str, Any]) -> bool:
@@ -55,12 +41,7 @@ def is_public(event: Mapping[str, Any]) -> bool:
 def sees_drafts(caller: Caller | None, org_path: Sequence[str]) -> bool:
     """Whether ``caller`` is staff of the subtree holding an object of ``org_path`` (its
     organization first, then the ancestors): they see its drafts and staff-only fields."""
-    if caller is None:
-        return False
-    role = str(caller.role)
-    if role == PLATFORM_ADMIN:
-        return True
-    return role in STAFF_ROLES and caller.org_id is not None and caller.org_id in org_path
+    return manages_subtree(caller, org_path)
 
 
 def may_see(caller: Caller | None, org_path: Sequence[str], *, public: bool) -> bool:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from culturecast.core.errors import Sentence
-from culturecast.server.accounts.model import Principal
+from culturecast.core.access import Principal
+from culturecast.core.errors import Sentence, Unauthorized
 from culturecast.server.accounts.service import AccountService
-from culturecast.server.errors import Unauthorized
 
 PRINCIPAL = web.RequestKey("principal", Principal)
 

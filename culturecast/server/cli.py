@@ -15,11 +15,11 @@ from collections.abc import Sequence
 from aiohttp import web
 
 from culturecast import __version__
+from culturecast.core.errors import ClientError
 from culturecast.jobs.celery_app import run_worker
 from culturecast.server.accounts.service import INDEXES
 from culturecast.server.app import AppRole, create_app
 from culturecast.server.engines import open_engines
-from culturecast.server.errors import ApiError
 from culturecast.server.jobs import account_service, celery_app
 from culturecast.server.logs import configure_logging
 from culturecast.server.settings import Settings, SettingsError, from_os_environ, prepare_data_dir
@@ -132,7 +132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"culturecast: configuration error: {exc}", file=sys.stderr)
         return 2
-    except ApiError as exc:
+    except ClientError as exc:
         print(f"culturecast: {exc.message}", file=sys.stderr)
         return 1
     return 0

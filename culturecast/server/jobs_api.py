@@ -5,11 +5,11 @@ from __future__ import annotations
 import msgspec
 from aiohttp import web
 
-from culturecast.server.accounts.model import Role
+from culturecast.core.access import Role
+from culturecast.core.errors import NotFound
 from culturecast.server.api import ApiRoutes
 from culturecast.server.auth import require_principal
 from culturecast.server.context import SERVICES
-from culturecast.server.errors import NotFound
 from culturecast.server.jsonapi import json_response
 
 
@@ -30,7 +30,7 @@ async def get_job(request: web.Request) -> web.Response:
     record = await services.job_records.get(request.match_info["job_id"])
     # Jobs of organizations' content are reported through their resources; the raw queue is
     # the platform operators' view.
-    if record is None or principal.role is not Role.PLATFORM_ADMIN:
+    if record is None or principal.role != Role.PLATFORM_ADMIN:
         raise NotFound("job not found")
     return json_response(
         Job(

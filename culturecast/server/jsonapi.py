@@ -1,6 +1,9 @@
 """HTTP plumbing shared by every handler: JSON bodies decoded into typed structs, JSON
 responses, and the middleware that turns every error into the documented JSON shape, in the
-language the request chose (``?lang=`` or the pages' ``cc_lang`` cookie; both when none)."""
+language the request chose (``?lang=`` or the pages' ``cc_lang`` cookie; both when none).
+
+Client errors are recognised by type: every package raises ``core.errors.ClientError``s;
+anything else is a server fault (500, logged)."""
 
 from __future__ import annotations
 
@@ -13,8 +16,14 @@ import msgspec
 from aiohttp import web
 
 from culturecast.core.body import decode_body
-from culturecast.core.errors import LANG_COOKIE, ClientError, Lang, Sentence, parse_lang
-from culturecast.server import errors
+from culturecast.core.errors import (
+    LANG_COOKIE,
+    ClientError,
+    Lang,
+    PayloadTooLarge,
+    Sentence,
+    parse_lang,
+)
 from culturecast.server.metrics import Metrics
 from culturecast.storage.errors import EngineUnavailable
 
@@ -45,7 +54,7 @@ async def read_json[T](request: web.Request, model: type[T], *, text_ok: bool = 
     try:
         raw = await request.read()
     except web.HTTPRequestEntityTooLarge as exc:
-        raise errors.PayloadTooLarge(_too_large(exc)) from exc
+        raise PayloadTooLarge(_too_large(exc)) from exc
     return decode_body(raw, model, request.content_type, request.charset, text_ok=text_ok)
 
 
@@ -69,14 +78,6 @@ _HTTP_ERRORS: dict[int, tuple[str, Sentence]] = {
 def _route_name(request: web.Request) -> str:
     resource = request.match_info.route.resource
     return resource.canonical if resource is not None else "unmatched"
-
-
-def _is_user_error(exc: Exception) -> bool:
-    """A feature package's error meant for the client: class attributes ``status`` (4xx/5xx)
-    and ``code``."""
-    status = getattr(type(exc), "status", None)
-    code = getattr(type(exc), "code", None)
-    return isinstance(status, int) and 400 <= status < 600 and isinstance(code, str)
 
 
 def error_middleware(metrics: Metrics) -> Any:
@@ -114,11 +115,7 @@ def error_middleware(metrics: Metrics) -> Any:
                 error_body("engine_unavailable", "a storage engine is not answering; try again"),
                 status=503,
             )
-        except Exception as exc:
-            if _is_user_error(exc):
-                status = int(type(exc).status)  # type: ignore[attr-defined]
-                message = str(getattr(exc, "message", "") or exc)
-                return json_response(error_body(str(exc.code), message), status=status)  # type: ignore[attr-defined]
+        except Exception:
             log.exception("unhandled error", extra={"path": request.path})
             return json_response(
                 error_body("internal_error", "an internal error occurred; it has been logged"),

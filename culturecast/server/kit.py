@@ -1,13 +1,10 @@
 """The HTTP kit the composition root hands to feature packages (live, media, chat).
 
-Feature packages may not import ``server`` (DESIGN.md § Packages), so they declare a small
-Protocol of what they need from a request — who is calling, a typed JSON body, a JSON
-response, authorization against an organization path, documented routes — and
-``server/features/*.py`` passes them this implementation.
-
-Errors: feature packages raise their own exceptions carrying class attributes ``status``
-(int) and ``code`` (str) and an instance attribute ``message``; the error middleware turns any
-such exception into the documented JSON error.
+Feature packages may not import ``server`` (DESIGN.md § Packages): they type what they use of
+it as ``core.kit.Kit``, and ``server/features/*.py`` passes them this implementation (mypy
+checks that it satisfies the Protocol where it is passed). Who may do what is decided by
+``core/access.py``, pure; errors are ``core.errors.ClientError``s, which the middleware
+renders as the documented JSON error.
 """
 
 from __future__ import annotations
@@ -16,15 +13,12 @@ from typing import Any
 
 from aiohttp import web
 
-from culturecast.server.accounts.authz import Action, authorize, require_role
-from culturecast.server.accounts.model import Principal
+from culturecast.core.access import Action, Caller, Principal
+from culturecast.core.errors import Unauthorized
 from culturecast.server.api import ApiRoutes
 from culturecast.server.auth import bearer_token, require_principal
 from culturecast.server.context import SERVICES
-from culturecast.server.errors import Unauthorized
 from culturecast.server.jsonapi import json_response, read_json
-
-ACTIONS = {a.value: a for a in Action}
 
 
 class HttpKit:
@@ -67,23 +61,12 @@ class HttpKit:
     ) -> web.Response:
         return json_response(data, status=status, headers=headers)
 
-    def authorize(self, caller: Principal, action: str, org_path: list[str], what: str) -> None:
-        """Allow ``action`` (``read_content``, ``manage_content``, ``read_stats``, …) on an
-        object whose organization path (its org id first, then ancestors) is ``org_path``:
-        404 outside the caller's subtree, 403 when the role may not."""
-        org = {"_id": org_path[0], "ancestors": org_path[1:]}
-        authorize(caller, ACTIONS[action], org, what)
-
-    def require_role(self, caller: Principal, action: str) -> None:
-        """403 unless the caller's role may ever do ``action``."""
-        require_role(caller, ACTIONS[action])
-
-    async def org_path(self, caller: Principal, org_id: str, action: str) -> list[str]:
+    async def org_path(self, caller: Caller, org_id: str, action: Action) -> list[str]:
         """``[org_id, *ancestors]`` of an organization the caller may do ``action`` in (404
         when unknown or foreign, 403 when the role may not) — stored on new objects so later
         checks need no lookup."""
         accounts = self._app[SERVICES].accounts
-        doc = await accounts.visible_org(caller, org_id, ACTIONS[action])
+        doc = await accounts.visible_org(caller, org_id, action)
         return [doc["_id"], *doc.get("ancestors", [])]
 
     async def org_info(self, org_id: str) -> dict[str, Any] | None:

@@ -6,7 +6,8 @@ from collections.abc import Callable
 
 from aiohttp import web
 
-from culturecast.live.handlers import TAG, Kit
+from culturecast.core.kit import Kit
+from culturecast.live.handlers import TAG
 from culturecast.live.targets import schemas
 from culturecast.live.targets.store import TargetStore
 

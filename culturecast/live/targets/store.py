@@ -20,9 +20,10 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
+from culturecast.core.access import Action, Caller
 from culturecast.core.errors import Sentence
 from culturecast.live.errors import EventEnded
-from culturecast.live.service import CONTROL_CHANNEL, Caller, LiveService
+from culturecast.live.service import CONTROL_CHANNEL, LiveService
 from culturecast.live.sessions import Status
 from culturecast.live.targets.errors import TargetNotFound, TooManyTargets
 from culturecast.live.targets.model import (
@@ -86,12 +87,12 @@ class TargetStore:
     # ------------------------------------------------------------ API
 
     async def list_for(self, caller: Caller, event_id: str) -> list[dict[str, Any]]:
-        event = await self.live.staff_event(caller, event_id, "manage_content")
+        event = await self.live.staff_event(caller, event_id, Action.MANAGE_CONTENT)
         live = event["status"] == Status.LIVE
         return [view(d, event_live=live) for d in await self.for_event(event_id)]
 
     async def add(self, caller: Caller, event_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
-        event = await self.live.staff_event(caller, event_id, "manage_content")
+        event = await self.live.staff_event(caller, event_id, Action.MANAGE_CONTENT)
         target = validate(body.get("name"), body.get("url"), body.get("key", ""))
         if event["status"] == Status.ENDED:
             raise EventEnded(
@@ -122,7 +123,7 @@ class TargetStore:
         return view(doc)
 
     async def remove(self, caller: Caller, event_id: str, target_id: str) -> None:
-        await self.live.staff_event(caller, event_id, "manage_content")
+        await self.live.staff_event(caller, event_id, Action.MANAGE_CONTENT)
         if not await self.targets.delete_one({"_id": target_id, "event_id": event_id}):
             raise TargetNotFound()
         log.info("live: target %s removed from event %s", target_id, event_id)

@@ -8,8 +8,10 @@ from typing import Annotated, Any
 import msgspec
 from aiohttp import web
 
+from culturecast.core.access import Action, Caller, is_staff
 from culturecast.core.categories import categories
-from culturecast.core.errors import ClientError
+from culturecast.core.errors import BadRequest, ClientError
+from culturecast.core.kit import Kit
 from culturecast.media.catalogue import query as q
 from culturecast.media.catalogue.service import (
     MAX_EPISODE,
@@ -17,8 +19,6 @@ from culturecast.media.catalogue.service import (
     resource_json,
     series_json,
 )
-from culturecast.media.errors import BadRequest
-from culturecast.media.kit import Caller, Kit, is_staff
 
 UNSET = msgspec.UNSET
 
@@ -187,7 +187,7 @@ class CatalogueHandlers:
         org_id = body.org_id or caller.org_id
         if not org_id:
             raise BadRequest("name the organization (org_id) of the series", code="org_required")
-        org_path = await self._kit.org_path(caller, org_id, "manage_content")
+        org_path = await self._kit.org_path(caller, org_id, Action.MANAGE_CONTENT)
         doc = await self._service.create_series(
             caller,
             org_path,

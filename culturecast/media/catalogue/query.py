@@ -2,7 +2,8 @@
 see, build the database filter and sort, and match free-text search.
 
 Visibility (DESIGN.md § Media resources, § Accounts), the same rule as a live event's
-(``live/visibility.py``; the two packages may not import each other): a resource is *public*
+(``live/visibility.py``; both use the kernel's staff-of-the-subtree test, ``core/access.py``
+``manages_subtree``): a resource is *public*
 when it is published *and* ready, and anyone sees it; everything else is seen only by the
 staff of its subtree (org admins and editors whose organization is on its ``org_path``) and
 platform admins, and is unknown (404) to everyone else — anonymous users, viewers, staff of
@@ -18,9 +19,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from culturecast.core.access import Caller, is_platform_admin, is_staff, manages_subtree
 from culturecast.core.categories import parse_category
 from culturecast.core.numbers import MAX_OFFSET, query_int
-from culturecast.media.kit import PLATFORM_ADMIN, Caller, in_subtree, is_staff
 
 STATUSES = ("uploaded", "processing", "ready", "failed")
 KINDS = ("video", "audio")
@@ -100,7 +101,7 @@ def visibility(caller: Caller | None) -> dict[str, Any]:
     """The filter of what ``caller`` may see."""
     if caller is None or not is_staff(caller):
         return dict(PUBLIC)
-    if str(caller.role) == PLATFORM_ADMIN:
+    if is_platform_admin(caller):
         return {}
     return {"$or": [{"org_path": caller.org_id}, dict(PUBLIC)]}
 
@@ -113,7 +114,7 @@ def is_public(doc: Mapping[str, Any]) -> bool:
 def sees_staff_fields(caller: Caller | None, doc: Mapping[str, Any]) -> bool:
     """Whether ``caller`` is staff of the resource's subtree: its drafts and staff-only
     fields (who made it, failures, checksums, the job) are theirs."""
-    return in_subtree(caller, list(doc.get("org_path", [])))
+    return manages_subtree(caller, doc.get("org_path", []))
 
 
 def may_see(caller: Caller | None, doc: Mapping[str, Any]) -> bool:

@@ -23,13 +23,20 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from culturecast.core.access import (
+    Action,
+    Caller,
+    in_subtree,
+    is_staff,
+    manages_subtree,
+    require_role,
+    subtree_filter,
+)
 from culturecast.core.categories import label, parse_category, unknown_category
-from culturecast.core.errors import Sentence
+from culturecast.core.errors import BadRequest, Conflict, NotFound, Sentence
 from culturecast.core.text import clean_text
 from culturecast.media.catalogue import query as q
 from culturecast.media.catalogue.lifecycle import ResourceLifecycle
-from culturecast.media.errors import BadRequest, Conflict, NotFound
-from culturecast.media.kit import PLATFORM_ADMIN, Caller, in_subtree, is_staff
 from culturecast.media.uploads.service import UploadService
 from culturecast.storage.database.port import Database, Document, IndexSpec
 from culturecast.storage.objects.port import ObjectStore
@@ -289,9 +296,12 @@ class CatalogueService:
         return doc
 
     async def _for_manage(self, caller: Caller, resource_id: str) -> Document:
+        """The resource for a change (``core/access.py``): 404 when the caller may not see it
+        or it is another organization's, 403 when it sees it but may not manage content."""
         doc = await self._resources.get(resource_id)
-        if doc is None or not in_subtree(caller, doc["org_path"]):
+        if doc is None or not (q.may_see(caller, doc) and in_subtree(caller, doc["org_path"])):
             raise NotFound("resource not found", code="resource_not_found")
+        require_role(caller, Action.MANAGE_CONTENT)
         return doc
 
     async def list_resources(self, caller: Caller | None, query: q.ResourceQuery) -> Page:
@@ -409,14 +419,17 @@ class CatalogueService:
 
     async def get_series(self, caller: Caller | None, series_id: str) -> Document:
         doc = await self._series.get(series_id)
-        if doc is None or not (doc.get("published") or in_subtree(caller, doc["org_path"])):
+        if doc is None or not _sees_series(caller, doc):
             raise NotFound("series not found", code="series_not_found")
         return doc
 
     async def _series_for_manage(self, caller: Caller, series_id: str) -> Document:
+        """The series for a change: 404 when the caller may not see it or it is another
+        organization's, 403 when it sees it but may not manage content."""
         doc = await self._series.get(series_id)
-        if doc is None or not in_subtree(caller, doc["org_path"]):
+        if doc is None or not (_sees_series(caller, doc) and in_subtree(caller, doc["org_path"])):
             raise NotFound("series not found", code="series_not_found")
+        require_role(caller, Action.MANAGE_CONTENT)
         return doc
 
     async def list_series(
@@ -424,11 +437,8 @@ class CatalogueService:
     ) -> Page:
         flt: dict[str, Any] = {"published": True}
         if caller is not None and is_staff(caller):
-            flt = (
-                {}
-                if str(caller.role) == PLATFORM_ADMIN
-                else {"$or": [{"org_path": caller.org_id}, {"published": True}]}
-            )
+            mine = subtree_filter(caller)
+            flt = {"$or": [mine, {"published": True}]} if mine else {}
         if org_id:
             flt["org_path"] = org_id
         sort = (("created_at", -1),)
@@ -588,3 +598,8 @@ class CatalogueService:
             {"live_event_id": live_event_id},
             set={"published": published, "updated_at": self._clock()},
         )
+
+
+def _sees_series(caller: Caller | None, doc: Document) -> bool:
+    """Anyone sees a published series; a draft only the staff of its subtree."""
+    return bool(doc.get("published")) or manages_subtree(caller, doc["org_path"])

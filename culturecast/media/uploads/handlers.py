@@ -9,8 +9,9 @@ from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 
-from culturecast.media.errors import BadRequest, UnsupportedMediaType
-from culturecast.media.kit import PLATFORM_ADMIN, Kit
+from culturecast.core.access import Action, is_platform_admin
+from culturecast.core.errors import BadRequest, UnsupportedMediaType
+from culturecast.core.kit import Kit
 from culturecast.media.uploads import tus
 from culturecast.media.uploads.service import UploadService, UploadView, view
 
@@ -67,11 +68,11 @@ class UploadHandlers:
             raise BadRequest(str(exc), code="bad_tus_header") from exc
         org_id = metadata.get("org_id") or caller.org_id
         if not org_id:
-            code = "org_required" if str(caller.role) == PLATFORM_ADMIN else "forbidden"
+            code = "org_required" if is_platform_admin(caller) else "forbidden"
             raise BadRequest(
                 "name the organization the upload is for in Upload-Metadata (org_id)", code=code
             )
-        org_path = await self._kit.org_path(caller, org_id, "manage_content")
+        org_path = await self._kit.org_path(caller, org_id, Action.MANAGE_CONTENT)
         upload = await self._service.create(caller, org_path, length, metadata)
         headers = self._headers(upload)
         headers["Location"] = f"/api/v1/uploads/{upload.upload_id}"

@@ -41,8 +41,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from culturecast.media.errors import Conflict, Locked, NotFound, StorageUnavailable, TooLarge
-from culturecast.media.kit import ORG_ADMIN, PLATFORM_ADMIN, Caller
+from culturecast.core.access import Caller, Role, in_subtree, is_platform_admin
+from culturecast.core.errors import Conflict, Locked, NotFound, PayloadTooLarge, StorageUnavailable
 from culturecast.media.uploads.tus import safe_name
 from culturecast.storage.database.port import Database, Document, IndexSpec
 from culturecast.storage.errors import StorageError
@@ -105,10 +105,9 @@ def _storing(upload_id: str, kept: int | None = None) -> Iterator[None]:
 
 def may_touch(caller: Caller, doc: Mapping[str, Any]) -> bool:
     """Only the uploader, its organization's admins (and above) and platform admins."""
-    role = str(caller.role)
-    if role == PLATFORM_ADMIN or caller.user_id == doc.get("created_by"):
+    if is_platform_admin(caller) or caller.user_id == doc.get("created_by"):
         return True
-    return role == ORG_ADMIN and caller.org_id is not None and caller.org_id in doc["org_path"]
+    return caller.role == Role.ORG_ADMIN and in_subtree(caller, doc["org_path"])
 
 
 class UploadService:
@@ -148,7 +147,7 @@ class UploadService:
     ) -> UploadView:
         """§ Creation: a new upload of ``length`` bytes; 413 above the cap."""
         if length > self.max_size:
-            raise TooLarge(
+            raise PayloadTooLarge(
                 f"the upload is {length} bytes; the largest accepted is {self.max_size} bytes",
                 code="upload_too_large",
             )
@@ -384,7 +383,9 @@ class UploadService:
                 )
             doc = await self._commit(doc, owner, {"offset": offset, "status": FINISHED})
             await asyncio.to_thread(self._remove_file, upload_id)
-        if isinstance(error, TooLarge) or (error is not None and not isinstance(error, Exception)):
+        if isinstance(error, PayloadTooLarge) or (
+            error is not None and not isinstance(error, Exception)
+        ):
             raise error
         return doc
 
@@ -449,7 +450,9 @@ class UploadService:
                 await self._objects.delete(_tail_key(upload_id))
         else:
             doc = await self._commit(doc, owner, {"offset": offset, "tail_size": len(buffer)})
-        if isinstance(error, TooLarge) or (error is not None and not isinstance(error, Exception)):
+        if isinstance(error, PayloadTooLarge) or (
+            error is not None and not isinstance(error, Exception)
+        ):
             raise error
         return doc
 
@@ -489,7 +492,7 @@ async def _bounded(body: AsyncIterator[bytes], remaining: int) -> AsyncIterator[
         if len(chunk) > remaining:
             if remaining:
                 yield chunk[:remaining]
-            raise TooLarge(
+            raise PayloadTooLarge(
                 "the body runs past Upload-Length; the bytes that fit were kept",
                 code="upload_overflow",
             )

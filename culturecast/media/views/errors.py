@@ -1,6 +1,6 @@
 """Errors of view counting and statistics that a client can cause.
 
-Each carries a stable ``code`` and an HTTP ``status`` as class attributes and a sentence a
+Each is a ``core.errors`` status class with a stable ``code`` of its own and a sentence a
 person can act on in zh-CN and en (``core.errors.Sentence``); the server's error middleware
 turns them into ``{"error": {"code", "message"}}`` in the request's language.
 """
@@ -9,34 +9,34 @@ from __future__ import annotations
 
 from typing import Final
 
-from culturecast.core.errors import ClientError, Sentence
+from culturecast.core.errors import (
+    Conflict,
+    InvalidBody,
+    InvalidQuery,
+    NotFound,
+    Sentence,
+    TooManyRequests,
+    Unauthorized,
+)
+
+__all__ = [
+    "InvalidBody",
+    "InvalidQuery",
+    "LoginRequired",
+    "NotPlayable",
+    "RateLimited",
+    "ShowEnded",
+    "UnknownItem",
+    "UnknownSession",
+    "not_found",
+]
+"""``InvalidBody`` and ``InvalidQuery`` are the kernel's (``core.errors``), named here too for
+the package's modules that raise them."""
 
 
-class ViewsError(ClientError):
-    """Base of this package's client errors."""
-
-    status = 400
-    code = "bad_request"
-
-
-class InvalidBody(ViewsError):
-    """The request body is not what the endpoint takes."""
-
-    status = 400
-    code = "invalid_body"
-
-
-class InvalidQuery(ViewsError):
-    """A query parameter is malformed (a day, a month, a ranking)."""
-
-    status = 400
-    code = "invalid_query"
-
-
-class LoginRequired(ViewsError):
+class LoginRequired(Unauthorized):
     """The item is only for signed-in viewers."""
 
-    status = 401
     code = "login_required"
 
     def __init__(self) -> None:
@@ -50,21 +50,24 @@ _WHAT: Final = {
 }
 
 
-class UnknownItem(ViewsError):
+def not_found(kind: str = "item") -> Sentence:
+    """The sentence of a 404 about an item of ``kind`` (``live``, ``resource`` or ``item``)."""
+    return _WHAT.get(kind, _WHAT["item"])
+
+
+class UnknownItem(NotFound):
     """No such live event or resource (or not one the caller may see)."""
 
-    status = 404
     code = "not_found"
 
     def __init__(self, kind: str = "item") -> None:
         """``kind``: ``live``, ``resource`` or ``item`` (either)."""
-        super().__init__(_WHAT.get(kind, _WHAT["item"]))
+        super().__init__(not_found(kind))
 
 
-class UnknownSession(ViewsError):
+class UnknownSession(NotFound):
     """The heartbeat names no live playback session: never started, or expired."""
 
-    status = 404
     code = "unknown_session"
 
     def __init__(self) -> None:
@@ -76,11 +79,10 @@ class UnknownSession(ViewsError):
         )
 
 
-class ShowEnded(ViewsError):
+class ShowEnded(Conflict):
     """A heartbeat of a live session whose show has ended: its time up to the end is counted,
     nothing after it; the replay, if any, is watched in a new session."""
 
-    status = 409
     code = "show_ended"
 
     def __init__(self) -> None:
@@ -90,10 +92,9 @@ class ShowEnded(ViewsError):
         )
 
 
-class NotPlayable(ViewsError):
+class NotPlayable(Conflict):
     """The item exists but cannot be played now; ``reason`` says why."""
 
-    status = 409
     code = "not_playable"
 
     def __init__(self, reason: str, message: str | Sentence) -> None:
@@ -101,10 +102,9 @@ class NotPlayable(ViewsError):
         self.reason = reason
 
 
-class RateLimited(ViewsError):
+class RateLimited(TooManyRequests):
     """Too many requests from one address."""
 
-    status = 429
     code = "rate_limited"
 
     def __init__(self) -> None:

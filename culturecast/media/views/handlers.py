@@ -1,6 +1,7 @@
 """HTTP handlers of playback sessions, heartbeats and statistics: parse, call one service,
-serialise. The composition root passes the kit (who is calling, JSON in and out,
-authorization) since this package may not import the server."""
+serialise. The composition root passes the kit (``core.kit.Kit``: who is calling, JSON in
+and out, organization paths) since this package may not import the server; who may read
+what is the kernel's rule (``core/access.py``)."""
 
 from __future__ import annotations
 
@@ -11,19 +12,21 @@ from typing import Any
 from aiohttp import web
 
 # DEVICE_COOKIE is re-exported for server/features/chat.py until it imports core.device.
+from culturecast.core.access import Action, Caller, authorize, manages_subtree
 from culturecast.core.device import DEVICE_COOKIE as DEVICE_COOKIE
 from culturecast.core.device import DEVICE_COOKIE_MAX_AGE_S, device_or_new
 from culturecast.core.errors import Sentence
+from culturecast.core.kit import Kit
 from culturecast.core.numbers import query_int
-from culturecast.media.kit import Kit, in_subtree
 from culturecast.media.views.errors import (
     InvalidBody,
     InvalidQuery,
     ShowEnded,
     UnknownItem,
     UnknownSession,
+    not_found,
 )
-from culturecast.media.views.items import ItemResolver
+from culturecast.media.views.items import ItemResolver, PlayableItem
 from culturecast.media.views.policy import (
     Heartbeat,
     ItemType,
@@ -94,6 +97,12 @@ def _wants_csv(request: web.Request) -> bool:
 
 def _int_query(request: web.Request, name: str, default: int, low: int, high: int) -> int:
     return query_int(request.query, name, default, low, high)
+
+
+def _sees(caller: Caller, item: PlayableItem) -> bool:
+    """Whether the caller may see the item at all: a draft's statistics are unknown (404) to
+    all but the staff of its subtree, as the draft is; 403 is for what the caller sees."""
+    return item.public or manages_subtree(caller, item.org_path)
 
 
 def _item_type(raw: str) -> ItemType:
@@ -208,7 +217,7 @@ class ViewsHandlers:
             viewer,
             client_address(request),
             # A draft plays for the staff of its subtree: their preview.
-            may_preview=lambda item: in_subtree(caller, list(item.org_path)),
+            may_preview=lambda item: manages_subtree(caller, item.org_path),
         )
         item = started.item
         response = self._kit.json(
@@ -284,9 +293,9 @@ class ViewsHandlers:
             if item is not None
             else await self._stats.org_path_of(item_type, item_id)
         )
-        if org_path is None:
+        if org_path is None or (item is not None and not _sees(caller, item)):
             raise UnknownItem(item_type.value)
-        self._kit.authorize(caller, "read_stats", org_path, "item")
+        authorize(caller, Action.READ_STATS, org_path, not_found(item_type.value))
         report = await self._stats.item_report(
             item_type, item_id, first, last, item is not None and item.is_live
         )
@@ -309,9 +318,9 @@ class ViewsHandlers:
             if item is not None
             else await self._stats.org_path_of(ItemType.LIVE, event_id)
         )
-        if org_path is None:
+        if org_path is None or (item is not None and not _sees(caller, item)):
             raise UnknownItem("live")
-        self._kit.authorize(caller, "read_stats", org_path, "live event")
+        authorize(caller, Action.READ_STATS, org_path, not_found("live"))
         on_air = item is not None and item.is_live
         return self._kit.json(
             {"event_id": event_id, **await self._stats.live(ItemType.LIVE, event_id, on_air)}
@@ -324,7 +333,7 @@ class ViewsHandlers:
             request.query.get("from"), request.query.get("to"), self._stats.now()
         )
         csv_wanted = _wants_csv(request)
-        await self._kit.org_path(caller, org_id, "read_stats")
+        await self._kit.org_path(caller, org_id, Action.READ_STATS)
         top = _int_query(request, "top", 10, 0, 100)
         report = await self._stats.org_report(org_id, first, last, top)
         if csv_wanted:
@@ -343,7 +352,7 @@ class ViewsHandlers:
         limit = _int_query(request, "limit", 20, 1, 500)
         min_plays = _int_query(request, "min_plays", 0, 0, 1_000_000_000)
         csv_wanted = _wants_csv(request)
-        await self._kit.org_path(caller, org_id, "read_stats")
+        await self._kit.org_path(caller, org_id, Action.READ_STATS)
         places = await self._stats.ranking(org_id, first, last, by, limit, min_plays)
         if csv_wanted:
             header = [
@@ -378,7 +387,7 @@ class ViewsHandlers:
         month = parse_month(request.query.get("month"), self._stats.now())
         top = _int_query(request, "top", 10, 1, 100)
         csv_wanted = _wants_csv(request)
-        await self._kit.org_path(caller, org_id, "read_stats")
+        await self._kit.org_path(caller, org_id, Action.READ_STATS)
         report, names = await self._stats.monthly(org_id, month, top)
         data = monthly_json(report, names)
         if csv_wanted:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from culturecast.core.access import Action, Principal
 from culturecast.server.accounts import schemas
-from culturecast.server.accounts.authz import Action
-from culturecast.server.accounts.model import Principal
 from culturecast.server.accounts.service import AccountService, public_org
 from culturecast.server.api import ApiRoutes
 from culturecast.server.auth import bearer_token, require_principal

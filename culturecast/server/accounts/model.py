@@ -1,20 +1,9 @@
-"""Roles, organization levels and the signed-in principal."""
+"""Organization levels. Roles and the signed-in principal are the kernel's
+(``core/access.py``): every package decides with them."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from enum import IntEnum, StrEnum
-
-
-class Role(StrEnum):
-    PLATFORM_ADMIN = "platform_admin"
-    """Everything, everywhere."""
-    ORG_ADMIN = "org_admin"
-    """Organizations, users and content in their organization's subtree."""
-    EDITOR = "editor"
-    """Content (events, resources) in their organization's subtree; not people."""
-    VIEWER = "viewer"
-    """A signed-in member of the public (history, chat identity)."""
+from enum import IntEnum
 
 
 class Level(IntEnum):
@@ -34,17 +23,3 @@ LEVEL_NAMES = {
     Level.TOWNSHIP: "township",
     Level.VILLAGE: "village",
 }
-
-
-@dataclass(frozen=True, slots=True)
-class Principal:
-    """Who is making a request."""
-
-    user_id: str
-    """The user's id."""
-    username: str
-    """Their sign-in name."""
-    role: Role
-    """Their role."""
-    org_id: str | None
-    """Their organization (None for platform admins)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import msgspec
 
-from culturecast.server.accounts.model import Role
+from culturecast.core.access import Role
 
 
 class Strict(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):

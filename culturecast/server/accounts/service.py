@@ -1,7 +1,7 @@
 """Accounts service: organizations, users, sign-in and tokens over the database port.
 
-Handlers parse and serialise; this module decides. It raises the API errors of
-``server.errors`` directly because accounts live in the composition root.
+Handlers parse and serialise; this module decides, with the kernel's rule
+(``core/access.py``) and client errors (``core/errors.py``).
 """
 
 from __future__ import annotations
@@ -13,28 +13,34 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from culturecast.core.errors import Sentence
-from culturecast.core.text import clean_text
-from culturecast.server.accounts.authz import (
+from culturecast.core.access import (
     Action,
+    Caller,
+    Principal,
+    Role,
     assignable_roles,
     authorize,
     in_subtree,
     require_role,
 )
-from culturecast.server.accounts.model import LEVEL_NAMES, Level, Principal, Role
-from culturecast.server.accounts.passwords import MIN_PASSWORD_LENGTH, Passwords
-from culturecast.server.errors import (
+from culturecast.core.errors import (
     BadRequest,
     Conflict,
     Forbidden,
     NotFound,
+    Sentence,
     TooManyRequests,
     Unauthorized,
 )
+from culturecast.core.text import clean_text
+from culturecast.server.accounts.model import LEVEL_NAMES, Level
+from culturecast.server.accounts.passwords import MIN_PASSWORD_LENGTH, Passwords
 from culturecast.storage.counters.port import Counters
 from culturecast.storage.database.port import Database, Document, IndexSpec
 from culturecast.storage.errors import DuplicateKeyError
+
+ORG_NOT_FOUND = Sentence("找不到该机构。", "Organization not found.")
+USER_NOT_FOUND = Sentence("找不到该用户。", "User not found.")
 
 INDEXES = (
     IndexSpec("users", (("username", 1),), unique=True),
@@ -141,15 +147,15 @@ class AccountService:
     async def get_org_doc(self, org_id: str) -> Document:
         doc = await self._orgs.get(org_id)
         if doc is None:
-            raise NotFound("organization not found")
+            raise NotFound(ORG_NOT_FOUND)
         return doc
 
-    async def visible_org(self, principal: Principal, org_id: str, action: Action) -> Document:
+    async def visible_org(self, principal: Caller, org_id: str, action: Action) -> Document:
         """The organization if the principal may do ``action`` on it (404/403 otherwise)."""
         doc = await self._orgs.get(org_id)
         if doc is None:
-            raise NotFound("organization not found")
-        authorize(principal, action, doc, "organization")
+            raise NotFound(ORG_NOT_FOUND)
+        authorize(principal, action, [doc["_id"], *doc.get("ancestors", [])], ORG_NOT_FOUND)
         return doc
 
     async def list_orgs(self, principal: Principal, parent_id: str | None) -> list[Document]:
@@ -206,7 +212,7 @@ class AccountService:
             changes["guest_chat"] = guest_chat
         doc = await self._orgs.update_one({"_id": org_id}, set=changes)
         if doc is None:
-            raise NotFound("organization not found")
+            raise NotFound(ORG_NOT_FOUND)
         return public_org(doc)
 
     async def delete_org(self, principal: Principal, org_id: str) -> None:
@@ -238,16 +244,16 @@ class AccountService:
     async def _visible_user(self, principal: Principal, user_id: str, action: Action) -> Document:
         doc = await self._users.get(user_id)
         if doc is None:
-            raise NotFound("user not found")
+            raise NotFound(USER_NOT_FOUND)
         if doc["_id"] == principal.user_id and action is Action.READ_USERS:
             return doc
         if doc.get("org_id") is None:
             # Platform admins belong to no organization: only platform admins see them.
             if principal.role is not Role.PLATFORM_ADMIN:
-                raise NotFound("user not found")
+                raise NotFound(USER_NOT_FOUND)
             return doc
-        if not in_subtree(principal, doc["org_id"], doc.get("org_path", [])):
-            raise NotFound("user not found")
+        if not in_subtree(principal, [doc["org_id"], *doc.get("org_path", [])]):
+            raise NotFound(USER_NOT_FOUND)
         require_role(principal, action)
         return doc
 
@@ -363,7 +369,7 @@ class AccountService:
             changes["disabled"] = disabled
         updated = await self._users.update_one({"_id": user_id}, set=changes)
         if updated is None:
-            raise NotFound("user not found")
+            raise NotFound(USER_NOT_FOUND)
         if disabled or password is not None:
             await self._tokens.delete_many({"user_id": user_id})
         return public_user(updated)

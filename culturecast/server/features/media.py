@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from culturecast.core.access import Principal
 from culturecast.core.periodic import Periodic
 from culturecast.jobs.port import JobRegistry
 from culturecast.live import visibility
@@ -38,7 +39,6 @@ from culturecast.media.delivery import Access, Delivery, item_of
 from culturecast.media.processing import ProcessingSettings, Processor
 from culturecast.media.uploads.handlers import UploadHandlers
 from culturecast.media.uploads.service import UPLOAD_INDEXES, UploadService
-from culturecast.server.accounts.model import Principal
 from culturecast.server.context import ROLE, SERVICES
 from culturecast.server.features.live import LIVE_SERVICE
 from culturecast.server.kit import HttpKit

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from culturecast.media.errors import MediaError
+from culturecast.core.errors import ClientError
 from culturecast.media.uploads.service import UPLOAD_INDEXES, UploadService
 from culturecast.storage.database.sqlite import SQLiteDatabase
 from culturecast.storage.objects.local import LocalObjectStore
@@ -80,7 +80,7 @@ async def broken_after(parts: Iterable[bytes]) -> AsyncIterator[bytes]:
     raise ConnectionResetError("the client hung up")
 
 
-def code_of(excinfo: pytest.ExceptionInfo[MediaError]) -> tuple[int, str]:
+def code_of(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[int, str]:
     return excinfo.value.status, excinfo.value.code
 
 
@@ -124,7 +124,7 @@ async def test_an_append_at_the_wrong_offset_is_refused_and_changes_nothing(
 ) -> None:
     up = await world.service.create(EDITOR, PATH, 6, {})
     await world.service.append(EDITOR, up.upload_id, 0, chunks(b"abc"))
-    with pytest.raises(MediaError) as excinfo:
+    with pytest.raises(ClientError) as excinfo:
         await world.service.append(EDITOR, up.upload_id, 0, chunks(b"abc"))
     assert code_of(excinfo) == (409, "offset_mismatch")
     assert (await world.service.get(EDITOR, up.upload_id))["offset"] == 3
@@ -132,13 +132,13 @@ async def test_an_append_at_the_wrong_offset_is_refused_and_changes_nothing(
 
 async def test_a_body_past_the_length_keeps_what_fits_and_is_refused(world: World) -> None:
     up = await world.service.create(EDITOR, PATH, 4, {})
-    with pytest.raises(MediaError) as excinfo:
+    with pytest.raises(ClientError) as excinfo:
         await world.service.append(EDITOR, up.upload_id, 0, chunks(b"abcdef"))
     assert code_of(excinfo) == (413, "upload_overflow")
     doc = await world.service.get(EDITOR, up.upload_id)
     assert doc["offset"] == 4
     assert await world.objects.get(doc["object_key"]) == b"abcd"
-    with pytest.raises(MediaError) as again:
+    with pytest.raises(ClientError) as again:
         await world.service.append(EDITOR, up.upload_id, 4, chunks(b"x"))
     assert code_of(again) == (409, "upload_complete")
 
@@ -147,7 +147,7 @@ async def test_an_upload_above_the_cap_is_refused_at_creation(tmp_path: Path) ->
     database = await SQLiteDatabase.open(tmp_path / "db.sqlite")
     try:
         service = UploadService(database, LocalObjectStore(tmp_path / "o"), tmp_path, max_size=9)
-        with pytest.raises(MediaError) as excinfo:
+        with pytest.raises(ClientError) as excinfo:
             await service.create(EDITOR, PATH, 10, {})
         assert code_of(excinfo) == (413, "upload_too_large")
     finally:
@@ -168,7 +168,7 @@ async def test_one_request_appends_at_a_time(world: World) -> None:
         await asyncio.sleep(0)
         if (await world.service.get(EDITOR, up.upload_id))["lease_owner"]:
             break
-    with pytest.raises(MediaError) as excinfo:
+    with pytest.raises(ClientError) as excinfo:
         await world.service.append(EDITOR, up.upload_id, 0, chunks(b"zz"))
     assert code_of(excinfo) == (423, "upload_locked")
     go_on.set()
@@ -195,12 +195,12 @@ async def test_only_the_uploader_and_the_admins_above_it_see_an_upload(
     if may:
         assert (await world.service.get(caller, up.upload_id))["_id"] == up.upload_id
         return
-    with pytest.raises(MediaError) as excinfo:
+    with pytest.raises(ClientError) as excinfo:
         await world.service.get(caller, up.upload_id)
     assert code_of(excinfo) == (404, "upload_not_found")
-    with pytest.raises(MediaError):
+    with pytest.raises(ClientError):
         await world.service.append(caller, up.upload_id, 0, chunks(b"abc"))
-    with pytest.raises(MediaError):
+    with pytest.raises(ClientError):
         await world.service.terminate(caller, up.upload_id)
     assert (await world.service.get(EDITOR, up.upload_id))["offset"] == 0
 
@@ -215,7 +215,7 @@ async def test_an_untouched_upload_expires_and_its_bytes_go(world: World) -> Non
     assert await world.service.expire() == 0
     assert (await world.service.count_for_org(COUNTY)) == {"uploads": 1}
     world.clock.now += 601
-    with pytest.raises(MediaError) as excinfo:
+    with pytest.raises(ClientError) as excinfo:
         await world.service.get(EDITOR, up.upload_id)
     assert code_of(excinfo) == (404, "upload_not_found")
     assert (await world.service.count_for_org(COUNTY)) == {"uploads": 0}
@@ -236,16 +236,16 @@ async def test_a_finished_upload_never_made_a_resource_expires_with_its_original
 
 async def test_a_consumed_upload_is_the_resource_s_and_cannot_be_terminated(world: World) -> None:
     up = await world.service.create(EDITOR, PATH, 2, {})
-    with pytest.raises(MediaError) as unfinished:
+    with pytest.raises(ClientError) as unfinished:
         await world.service.consume(EDITOR, up.upload_id, "res-1")
     assert code_of(unfinished) == (409, "upload_unfinished")
     await world.service.append(EDITOR, up.upload_id, 0, chunks(b"ok"))
     taken = await world.service.consume(EDITOR, up.upload_id, "res-1")
     assert taken["resource_id"] == "res-1"
-    with pytest.raises(MediaError) as twice:
+    with pytest.raises(ClientError) as twice:
         await world.service.consume(EDITOR, up.upload_id, "res-2")
     assert code_of(twice) == (409, "upload_in_use")
-    with pytest.raises(MediaError) as terminate:
+    with pytest.raises(ClientError) as terminate:
         await world.service.terminate(EDITOR, up.upload_id)
     assert code_of(terminate) == (409, "upload_in_use")
     assert (await world.service.count_for_org(COUNTY)) == {"uploads": 0}
@@ -260,13 +260,13 @@ async def test_termination_removes_the_record_and_every_byte(world: World) -> No
     assert (world.staging / up.upload_id).exists()
     await world.service.terminate(COUNTY_ADMIN, up.upload_id)
     assert not (world.staging / up.upload_id).exists()
-    with pytest.raises(MediaError):
+    with pytest.raises(ClientError):
         await world.service.get(EDITOR, up.upload_id)
 
 
 async def test_a_broken_staging_volume_answers_storage_unavailable(world: World) -> None:
     world.staging.write_bytes(b"")  # the staging directory is a file: nothing can be created
-    with pytest.raises(MediaError) as excinfo:
+    with pytest.raises(ClientError) as excinfo:
         await world.service.create(EDITOR, PATH, 5, {})
     assert code_of(excinfo) == (503, "storage_unavailable")
     assert (await world.service.count_for_org(COUNTY)) == {"uploads": 0}

@@ -1,0 +1,67 @@
+"""The feature kit: what the live, media and chat packages use of the composition root's
+HTTP helpers (``server/kit.py`` ``HttpKit`` is the one implementation).
+
+The feature packages may not import ``server`` (DESIGN.md § Packages), so this Protocol is the
+seam, declared once: documented routes, who is calling, a typed JSON body, a JSON response,
+and the organization path of an organization the caller may act in (the one part that needs
+the database). Deciding who may do what is pure and lives beside it in ``core/access.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+from aiohttp import web
+
+from culturecast.core.access import Action, Caller
+
+type Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class OrgPaths(Protocol):
+    """The organizations, as a feature service needs them (no HTTP)."""
+
+    async def org_path(self, caller: Caller, org_id: str, action: Action) -> list[str]:
+        """``[org_id, *ancestors]`` of an organization the caller may do ``action`` in (404
+        when unknown or foreign, 403 when the role may not) — stored on new objects so later
+        checks need no lookup."""
+        ...
+
+
+class Kit(OrgPaths, Protocol):
+    """Request helpers of the HTTP kit."""
+
+    def add_route(
+        self,
+        method: str,
+        path: str,
+        handler: Handler,
+        *,
+        summary: str,
+        tag: str,
+        body: type | None = None,
+        response: type | None = None,
+        status: int = 200,
+        auth: bool = True,
+    ) -> None:
+        """Add a documented route (it appears in ``/api/v1/openapi.json``)."""
+        ...
+
+    async def caller(self, request: web.Request) -> Caller:
+        """The signed-in caller, or 401."""
+        ...
+
+    async def optional_caller(self, request: web.Request) -> Caller | None:
+        """The caller when a valid token is sent, None when none is; 401 for a bad token."""
+        ...
+
+    async def body[T](self, request: web.Request, model: type[T], *, text_ok: bool = False) -> T:
+        """The JSON body decoded into ``model`` (400/413/415 with a clear message)."""
+        ...
+
+    def json(
+        self, data: Any, status: int = 200, headers: dict[str, str] | None = None
+    ) -> web.Response:
+        """A JSON response of ``data`` (anything msgspec encodes)."""
+        ...
