@@ -497,3 +497,21 @@ async def test_an_event_left_on_air_is_adopted_and_ended_at_its_stored_deadline(
     assert await world.status() == (event_id, "ended")
     doc = await world.doc(event_id)
     assert (doc["stop_reason"], doc["ended_at"], doc["duration"]) == ("grace_expired", left_at, 50)
+
+
+async def test_a_publish_to_an_event_ended_elsewhere_is_refused_and_its_stream_dropped(
+    world: World, tags: list[Tag]
+) -> None:
+    event_id, key = await world.event()
+    publisher = await world.publish(key)
+    assert isinstance(publisher, Publisher)
+    await go_live(world, publisher, tags)
+    assert await world.status() == (event_id, "live")
+    publisher.stream.left("connection reset", world.clock())
+    assert await world.status() == (event_id, "reconnecting")
+    # While this ingest waits for the publisher, an api process ends the event itself.
+    await world.service.events.end_on_air(event_id, {"status": "ended"})
+    refused = await world.publish(key)
+    assert isinstance(refused, Refusal)
+    assert refused.code == "event_ended"
+    assert event_id not in world.runtime.streams
