@@ -22,7 +22,8 @@ from typing import Any
 from culturecast.jobs.port import JobContext
 from culturecast.live import playlist, visibility
 from culturecast.live.packager import LIVE_PLAYLIST_CACHE, PLAYLIST_TYPE, VOD_PLAYLIST_CACHE
-from culturecast.live.service import EVENTS, master_key, replay_master_key
+from culturecast.live.service import master_key, replay_master_key
+from culturecast.live.store import EventStore
 from culturecast.storage.database.port import Database, Document
 from culturecast.storage.errors import ObjectNotFound
 from culturecast.storage.objects.port import ObjectStore
@@ -57,7 +58,7 @@ class ReplayPackager:
         clock: Callable[[], float] = time.time,
         on_replay_ready: ReplayReady | None = None,
     ) -> None:
-        self.events = database.collection(EVENTS)
+        self.events = EventStore(database)
         self.objects = objects
         self.segment_s = segment_s
         self.window = window
@@ -83,7 +84,7 @@ class ReplayPackager:
             master = (await self.objects.get(master_key(event_id))).decode()
         except ObjectNotFound:
             log.warning("live: event %s has no recording (never produced a segment)", event_id)
-            await self.events.update_one({"_id": event_id}, set={"replay_error": "no_recording"})
+            await self.events.save_replay_error(event_id, "no_recording")
             return None
         duration = 0.0
         base = f"live/{event_id}/"
@@ -113,9 +114,7 @@ class ReplayPackager:
             "duration_s": round(duration, 3),
             "ready_at": self.clock(),
         }
-        updated = await self.events.update_one(
-            {"_id": event_id}, set={"replay": replay}, unset=["replay_error"]
-        )
+        updated = await self.events.save_replay(event_id, replay)
         log.info("live: replay of %s ready (%.1f s)", event_id, duration)
         if updated is not None and self.on_replay_ready is not None:
             await self.on_replay_ready(updated)

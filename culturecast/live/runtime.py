@@ -31,7 +31,7 @@ from culturecast.live.ladders import LIVE_LADDER
 from culturecast.live.packager import Packager
 from culturecast.live.playlist import Segment
 from culturecast.live.rtmp import flv
-from culturecast.live.service import ON_AIR, LiveService
+from culturecast.live.service import LiveService
 from culturecast.live.sessions import Session, Status, StopReason
 from culturecast.live.source import (
     AacConfig,
@@ -124,8 +124,9 @@ class LiveRuntime:
             return refusal
         stream = self.streams.get(event_id)
         status = Status(doc["status"])
-        if stream is not None and status is Status.ENDED:
-            stream.session.status = Status.ENDED  # ended elsewhere (API fallback)
+        if stream is not None and status is Status.ENDED:  # ended elsewhere (API fallback)
+            await stream.apply(stream.session.ended_elsewhere())
+            stream = None
         publishing = stream is not None and stream.connected
         facts = admission.EventFacts(event_id, status, bool(doc.get("disabled")), publishing)
         refusal = admission.decide(facts)
@@ -185,8 +186,7 @@ class LiveRuntime:
         no event stays "live" forever. Another ingest's event is safe: its publisher holds
         the flag, and ending is compare-and-set on the status."""
         now = self.clock()
-        docs = await self.service.events.find({"status": {"$in": list(ON_AIR)}})
-        for doc in docs:
+        for doc in await self.service.events.on_air():
             event_id = doc["_id"]
             if event_id in self.streams or await self.service.counters.get_flag(
                 self._flag(event_id)
@@ -196,16 +196,12 @@ class LiveRuntime:
             session = Session.resume(
                 event_id, Status(doc["status"]), grace_s=grace, started_at=doc.get("started_at")
             )
-            session.left_at = doc.get("left_at") or now
-            session.grace_deadline = doc.get("reconnect_deadline") or now + grace
             stream = self.streams[event_id] = Stream(self, event_id, session)
             log.warning("live: event %s was left on air; waiting for its publisher", event_id)
-            fields = {
-                "status": Status.RECONNECTING.value,
-                "reconnect_deadline": session.grace_deadline,
-            }
             await stream.apply(
-                [sessions.Persist(fields), sessions.StartGraceTimer(session.grace_deadline)]
+                session.left_on_air(
+                    now, left_at=doc.get("left_at"), deadline=doc.get("reconnect_deadline")
+                )
             )
 
     async def close(self) -> None:
@@ -336,7 +332,7 @@ class Stream:
         self.runtime.spawn(self.runtime.release(self.event_id))
         if self.went_live:
             self.runtime.spawn(self.apply(self.session.publisher_left(now)))
-        elif self.session.status is not Status.LIVE:
+        elif not self.session.live:
             self.pending = []
 
     # ------------------------------------------------------------ decisions
@@ -354,20 +350,18 @@ class Stream:
     async def _perform(self, d: sessions.Decision) -> bool:
         service = self.runtime.service
         if isinstance(d, sessions.Persist):
-            flt: dict[str, Any] = {"_id": self.event_id, "status": {"$ne": Status.ENDED.value}}
-            updated = await service.events.update_one(flt, set=d.fields)
-            if updated is None:
-                # Ended elsewhere (API fallback) or deleted: stand down.
+            if await service.events.save_session(self.event_id, d.fields) is None:
                 log.warning(
                     "live: event %s was ended elsewhere; dropping the stream", self.event_id
                 )
-                self.session.status = Status.ENDED
-                if self.connected and self._disconnect is not None:
-                    self._disconnect("event_ended", "直播已结束。The event has ended.")
-                await self._stop_transcoder()
-                await self.packager.close()
-                self.runtime.streams.pop(self.event_id, None)
+                for then in self.session.ended_elsewhere():
+                    if not await self._perform(then):
+                        break
                 return False
+        elif isinstance(d, sessions.StandDown):
+            await self.packager.close()
+            self.runtime.streams.pop(self.event_id, None)
+            return False
         elif isinstance(d, sessions.StartTranscoder):
             self.runtime.spawn(self._start_run(d.delay_s))
         elif isinstance(d, sessions.StopTranscoder):
@@ -385,10 +379,7 @@ class Stream:
             self._grace = None
         elif isinstance(d, sessions.EndPlaylists):
             await self.packager.finish()
-            await service.events.update_one(
-                {"_id": self.event_id},
-                set={"media_duration": round(self.packager.media_duration(), 3)},
-            )
+            await service.events.save_media_duration(self.event_id, self.packager.media_duration())
         elif isinstance(d, sessions.QueueReplay):
             await service.queue_replay(self.event_id)
         elif isinstance(d, sessions.Notify):
@@ -453,7 +444,7 @@ class Stream:
         if delay_s:
             await asyncio.sleep(delay_s)
         async with self.lock:
-            if not self.connected or self.session.status is not Status.LIVE:
+            if not self.connected or not self.session.live:
                 return
             if self.transcoder is not None and not self.transcoder.stopping:
                 return
@@ -532,10 +523,7 @@ class Stream:
 
         async def store() -> None:
             now = self.runtime.clock()
-            await service.events.update_one(
-                {"_id": self.event_id},
-                set={"health": self.health.snapshot(now), "health_at": now},
-            )
+            await service.events.save_health(self.event_id, self.health.snapshot(now), now)
             await self.runtime.refresh(self.event_id)
 
         name = f"live: event {self.event_id}: storing health"

@@ -1,6 +1,7 @@
-"""Live events: storage, rules, and the notices other features listen to.
+"""Live events: the API's rules, and the notices other features listen to.
 
-An event document (collection ``live_events``)::
+An event document (collection ``live_events``, read and written only through
+``live/store.py``)::
 
     {_id, org_id, org_path, title, category, cover, scheduled_at, published, disabled,
      status, key_hash, old_key_hashes, created_by, created_at, started_at, ended_at,
@@ -10,7 +11,9 @@ An event document (collection ``live_events``)::
 The ingest process changes ``status``; any process may ask it to stop an event through the
 ``live:control`` channel, and every process hears status changes on ``live:status`` (the
 counters port's pub/sub: Redis in distributed mode, memory in standalone), which is how
-chat in an api process learns that a show went live on an ingest node.
+chat in an api process learns that a show went live on an ingest node, and how the API's
+stop learns that the ingest ended the show. How an event ends is decided in
+``live/sessions.py``, whichever process performs it.
 """
 
 from __future__ import annotations
@@ -32,7 +35,6 @@ from culturecast.core.access import (
     is_platform_admin,
     is_staff,
     require_role,
-    subtree_filter,
 )
 from culturecast.core.categories import parse_category, unknown_category
 from culturecast.core.errors import Sentence
@@ -48,26 +50,30 @@ from culturecast.live.errors import (
     InvalidEvent,
 )
 from culturecast.live.keys import hash_key, issue_key, key_matches, looks_like_key
-from culturecast.live.sessions import DEFAULT_GRACE_S, Status, StopReason
-from culturecast.storage.counters.port import Counters
+from culturecast.live.sessions import (
+    DEFAULT_GRACE_S,
+    ON_AIR,
+    Decision,
+    Notify,
+    Persist,
+    QueueReplay,
+    Session,
+    Status,
+    StopReason,
+)
+from culturecast.live.store import INDEXES as EVENT_INDEXES
+from culturecast.live.store import EventStore, EventSummary
+from culturecast.storage.counters.port import Counters, Subscription
 from culturecast.storage.database.port import Database, Document, IndexSpec
 from culturecast.storage.objects.port import ObjectStore
 
 log = logging.getLogger("culturecast.live")
 
-EVENTS = "live_events"
 REFUSALS = "live_refusals"
-INDEXES = [
-    IndexSpec(EVENTS, (("key_hash", 1),), unique=True),
-    IndexSpec(EVENTS, (("old_key_hashes", 1),)),
-    IndexSpec(EVENTS, (("org_path", 1), ("scheduled_at", -1))),
-    IndexSpec(EVENTS, (("status", 1),)),
-    IndexSpec(REFUSALS, (("event_id", 1), ("at", -1))),
-]
+INDEXES = [*EVENT_INDEXES, IndexSpec(REFUSALS, (("event_id", 1), ("at", -1)))]
 STATUS_CHANNEL = "live:status"
 CONTROL_CHANNEL = "live:control"
 REPLAY_JOB = "live.package_replay"
-ON_AIR = (Status.LIVE.value, Status.RECONNECTING.value)
 HEALTH_STALE_S = 10.0
 MAX_REFUSALS = 50
 """How many refusals the API returns per event."""
@@ -126,7 +132,7 @@ class LiveService:
         stop_wait_s: float = 8.0,
     ) -> None:
         self.database = database
-        self.events = database.collection(EVENTS)
+        self.events = EventStore(database)
         self.refusals = database.collection(REFUSALS)
         self.objects = objects
         self.counters = counters
@@ -197,6 +203,10 @@ class LiveService:
         """Announce a status change to every process."""
         message = json.dumps({"event_id": event_id, "status": status}).encode()
         await self.counters.publish(STATUS_CHANNEL, message)
+
+    async def summary(self, event_id: str) -> EventSummary | None:
+        """What another feature (chat) needs of an event, or None if there is none."""
+        return await self.events.summary(event_id)
 
     async def _on_status(self, message: dict[str, Any]) -> None:
         event_id, status = message.get("event_id"), message.get("status")
@@ -327,22 +337,23 @@ class LiveService:
     ) -> list[dict[str, Any]]:
         """Staff: every event of their subtree, drafts included. Everyone else: published
         events that are on air, upcoming, or ended with a replay."""
-        flt: dict[str, Any] = {}
-        if status is not None:
-            if status not in {s.value for s in Status}:
-                raise InvalidEvent(
-                    f"status 必须是 scheduled/live/reconnecting/ended 之一。"
-                    f"status must be scheduled, live, reconnecting or ended, not {status!r}."
-                )
-            flt["status"] = status
+        if status is not None and status not in {s.value for s in Status}:
+            raise InvalidEvent(
+                f"status 必须是 scheduled/live/reconnecting/ended 之一。"
+                f"status must be scheduled, live, reconnecting or ended, not {status!r}."
+            )
         staff = is_staff(caller)
+        subtree: str | None = None
         if staff:
             assert caller is not None
-            flt.update(subtree_filter(caller))
-        else:
-            flt.update(visibility.PUBLIC_FILTER)
-        docs = await self.events.find(
-            flt, sort=[("scheduled_at", -1)], skip=max(0, offset), limit=max(1, min(limit, 200))
+            if not is_platform_admin(caller):
+                subtree = caller.org_id
+        docs = await self.events.listing(
+            status=status,
+            subtree=subtree,
+            public_only=not staff,
+            skip=max(0, offset),
+            limit=max(1, min(limit, 200)),
         )
         if staff:
             return [self.staff_view(d) for d in docs]
@@ -366,7 +377,7 @@ class LiveService:
         fields = _validated(body, creating=False)
         disable = fields.get("disabled") is True and not doc.get("disabled")
         if fields:
-            updated = await self.events.update_one({"_id": event_id}, set=fields)
+            updated = await self.events.change(event_id, fields)
             if updated is None:
                 raise EventNotFound()
             doc = updated
@@ -387,8 +398,7 @@ class LiveService:
                     "The event is on air: stop it before deleting it.",
                 )
             )
-        deleted = await self.events.delete_one({"_id": event_id, "status": {"$nin": list(ON_AIR)}})
-        if not deleted:
+        if not await self.events.delete_off_air(event_id):
             raise EventOnAir(
                 Sentence(
                     "直播刚刚开始，请先结束直播再删除。", "The event just went live: stop it first."
@@ -403,7 +413,7 @@ class LiveService:
     async def count_for_org(self, org_id: str) -> dict[str, int]:
         """The organization's own live events, whatever their status (it may not be deleted
         while it has any)."""
-        return {"live_events": await self.events.count({"org_id": org_id})}
+        return {"live_events": await self.events.count_of_org(org_id)}
 
     async def rotate_key(self, caller: Caller, event_id: str) -> dict[str, Any]:
         """A new key; the old one stops working for new publishes (a running one goes on)."""
@@ -414,9 +424,7 @@ class LiveService:
             )
         key = issue_key()
         old = [doc["key_hash"], *doc.get("old_key_hashes", [])][:5]
-        await self.events.update_one(
-            {"_id": event_id}, set={"key_hash": key.digest, "old_key_hashes": old}
-        )
+        await self.events.set_key(event_id, key.digest, old)
         log.info("live: key of event %s rotated by %s", event_id, caller.user_id)
         return self.key_view(key.plain)
 
@@ -459,56 +467,79 @@ class LiveService:
     # ------------------------------------------------------------ ending
 
     async def _end(self, doc: Document, reason: StopReason) -> Document:
-        """Ask the ingest holding the event to end it; end it here if none answers."""
+        """Ask the ingest holding the event to end it; end it here if none answers within
+        ``stop_wait_s``."""
         event_id = doc["_id"]
         if doc["status"] == Status.SCHEDULED:
-            now = self.clock()
-            updated = await self.events.update_one(
-                {"_id": event_id, "status": Status.SCHEDULED.value},
-                set={"status": Status.ENDED.value, "ended_at": now, "stop_reason": reason.value},
-            )
-            if updated is not None:
-                await self.publish_status(event_id, Status.ENDED.value)
-                return updated
+            session = Session.resume(event_id, Status.SCHEDULED)
+            decisions = session.stop(self.clock(), reason)
+            ended = await self._perform_end(event_id, decisions, self.events.end_scheduled)
+            if ended is not None:
+                return ended
             doc = await self._doc(event_id)
             if doc["status"] == Status.ENDED:
                 return doc
-        action = "disable" if reason is StopReason.DISABLED else "stop"
-        await self.counters.publish(
-            CONTROL_CHANNEL, json.dumps({"event_id": event_id, "action": action}).encode()
-        )
-        deadline = self.clock() + self.stop_wait_s
-        while self.clock() < deadline:
+        # Listen before asking, so that the ingest's notice cannot come in between.
+        notices = await self.counters.subscribe(STATUS_CHANNEL)
+        try:
+            action = "disable" if reason is StopReason.DISABLED else "stop"
+            await self.counters.publish(
+                CONTROL_CHANNEL, json.dumps({"event_id": event_id, "action": action}).encode()
+            )
             current = await self._doc(event_id)
             if current["status"] == Status.ENDED:
                 return current
-            await asyncio.sleep(0.1)
+            if await self._hear_ended(notices, event_id):
+                return await self._doc(event_id)
+        finally:
+            await notices.close()
         # No ingest process holds the event (it crashed, or the publisher left and that
         # process is gone): end it from here; the replay job also closes the playlists.
         log.warning("live: no ingest ended event %s; ending it from this process", event_id)
         return await self.end_orphan(event_id, reason)
 
+    async def _hear_ended(self, notices: Subscription, event_id: str) -> bool:
+        """Whether the status channel says, within ``stop_wait_s``, that the event ended."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self.stop_wait_s):
+                async for raw in notices:
+                    if _status_notice(raw) == (event_id, Status.ENDED.value):
+                        return True
+        return False
+
     async def end_orphan(self, event_id: str, reason: StopReason) -> Document:
-        """End an on-air event that no ingest process holds, and queue its replay."""
-        now = self.clock()
+        """End an on-air event that no ingest holds, and queue its replay."""
         current = await self._doc(event_id)
-        ended_at = current.get("left_at") or now
-        fields: dict[str, Any] = {
-            "status": Status.ENDED.value,
-            "ended_at": ended_at,
-            "stop_reason": reason.value,
-            "reconnect_deadline": None,
-        }
-        if current.get("started_at") is not None:
-            fields["duration"] = max(0.0, ended_at - current["started_at"])
-        updated = await self.events.update_one(
-            {"_id": event_id, "status": {"$in": list(ON_AIR)}}, set=fields
+        session = Session.resume(
+            event_id,
+            Status(current["status"]),
+            started_at=current.get("started_at"),
+            left_at=current.get("left_at"),
         )
-        if updated is None:
-            return await self._doc(event_id)
-        await self.queue_replay(event_id)
-        await self.publish_status(event_id, Status.ENDED.value)
-        return updated
+        decisions = session.abandoned(self.clock(), reason)
+        ended = await self._perform_end(event_id, decisions, self.events.end_on_air)
+        return ended if ended is not None else await self._doc(event_id)
+
+    async def _perform_end(
+        self,
+        event_id: str,
+        decisions: list[Decision],
+        write: Callable[[str, Mapping[str, Any]], Awaitable[Document | None]],
+    ) -> Document | None:
+        """Perform the decisions of an end no ingest performs: the compare-and-set ``write``
+        first (if it does not apply, the event moved on meanwhile: None, nothing else done),
+        then the replay and the notice."""
+        ended: Document | None = None
+        for decision in decisions:
+            if isinstance(decision, Persist):
+                ended = await write(event_id, decision.fields)
+                if ended is None:
+                    return None
+            elif isinstance(decision, QueueReplay):
+                await self.queue_replay(event_id)
+            elif isinstance(decision, Notify):
+                await self.publish_status(event_id, decision.status.value)
+        return ended
 
     async def queue_replay(self, event_id: str) -> None:
         """Queue the replay packaging job (idempotent by job id)."""
@@ -526,10 +557,10 @@ class LiveService:
         if not looks_like_key(plain):
             return None, False
         digest = hash_key(plain)
-        doc = await self.events.find_one({"key_hash": digest})
+        doc = await self.events.with_key(digest)
         if doc is not None and key_matches(plain, doc["key_hash"]):
             return doc, False
-        old = await self.events.find_one({"old_key_hashes": digest})
+        old = await self.events.with_old_key(digest)
         return old, old is not None
 
     async def record_refusal(
@@ -583,6 +614,20 @@ class LiveService:
             ended_at=doc.get("ended_at") if status == Status.ENDED else None,
             public=visibility.is_public(doc),
         )
+
+
+def _status_notice(raw: bytes) -> tuple[str, str] | None:
+    """``(event_id, status)`` of a message on the status channel, or None if it is not one."""
+    try:
+        message = json.loads(raw)
+    except ValueError:
+        return None
+    if not isinstance(message, dict):
+        return None
+    event_id, status = message.get("event_id"), message.get("status")
+    if isinstance(event_id, str) and isinstance(status, str):
+        return event_id, status
+    return None
 
 
 def _validated(body: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:

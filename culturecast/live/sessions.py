@@ -6,9 +6,13 @@
                             ▲  └──transcoder died: restart┘  │  └──stop──────────▶ ended
                             └────────── publish again ◀──────┘
     any state but ended ──stop (API) / disabled──▶ ended
+    on air, held by no ingest ──adopted by an ingest──▶ reconnecting
+    on air, held by no ingest ──stop (API fallback)──▶ ended (at the publisher's leaving)
+    held here, ended elsewhere ──▶ stand down
 
 Nothing here does I/O or reads a clock: each input takes ``now`` and returns the
-*decisions* the wiring (``live/runtime.py``) performs, in order — start a transcoder, mark a
+*decisions* the wiring (``live/runtime.py``, and ``live/service.py`` for an event no ingest
+holds) performs, in order — start a transcoder, mark a
 discontinuity, start the grace timer, persist the status, end the playlists, queue the
 replay, notify listeners. Undoing happens in the reverse order of doing, as in owncast's
 ``core/streamState.go``: the publisher goes first, then the transcoder, then the playlists.
@@ -39,6 +43,10 @@ class Status(enum.StrEnum):
     """The publisher dropped; the event waits ``grace_s`` for it to come back."""
     ENDED = "ended"
     """Over for good: playlists closed, replay queued."""
+
+
+ON_AIR = (Status.LIVE.value, Status.RECONNECTING.value)
+"""The stored statuses of an event on air (live, or waiting for its publisher)."""
 
 
 class StopReason(enum.StrEnum):
@@ -117,6 +125,12 @@ class QueueReplay(Decision):
 
 
 @dataclass(frozen=True, slots=True)
+class StandDown(Decision):
+    """The event ended elsewhere (the API's fallback) or is gone: close the packager, forget
+    the event in this process, and perform nothing that was decided after this."""
+
+
+@dataclass(frozen=True, slots=True)
 class Notify(Decision):
     """Tell listeners (chat opens on live, closes on ended) about the new status."""
 
@@ -165,6 +179,7 @@ class Session:
         grace_s: float = DEFAULT_GRACE_S,
         disabled: bool = False,
         started_at: float | None = None,
+        left_at: float | None = None,
         runs: int = 0,
     ) -> Session:
         """The session of an event as stored (``live`` counts as ``reconnecting``: no
@@ -177,8 +192,14 @@ class Session:
             status=status,
             disabled=disabled,
             started_at=started_at,
+            left_at=left_at,
             runs=runs,
         )
+
+    @property
+    def live(self) -> bool:
+        """On air with a publisher sending (the state in which a transcoder runs)."""
+        return self.status is Status.LIVE
 
     # -------------------------------------------------------------- inputs
 
@@ -262,6 +283,52 @@ class Session:
         """End the event now (API stop, or disabled while on air)."""
         return self._end(now, reason)
 
+    def left_on_air(
+        self, now: float, *, left_at: float | None, deadline: float | None
+    ) -> list[Decision]:
+        """Adopted by an ingest after the one that held it went away (or restarted): wait
+        for the publisher in ``reconnecting`` until the stored deadline (or a full grace
+        period from now), then end as a timed-out show would."""
+        self.status = Status.RECONNECTING
+        self.publishing = False
+        self.left_at = left_at or now
+        self.grace_deadline = deadline or now + self.grace_s
+        return [
+            Persist(
+                {"status": Status.RECONNECTING.value, "reconnect_deadline": self.grace_deadline}
+            ),
+            StartGraceTimer(self.grace_deadline),
+        ]
+
+    def ended_elsewhere(self) -> list[Decision]:
+        """The stored event says ``ended`` (the API ended it from another process, or it was
+        deleted) while this process still holds it: drop everything and forget it."""
+        self.status = Status.ENDED
+        self.publishing = False
+        self.grace_deadline = None
+        return [
+            DisconnectPublisher("event_ended", "直播已结束。The event has ended."),
+            StopTranscoder(),
+            StandDown(),
+        ]
+
+    def abandoned(self, now: float, reason: StopReason) -> list[Decision]:
+        """End an event on air that no ingest holds (it crashed, or the publisher left and
+        that process is gone), from whichever process noticed: the show ended when its
+        publisher left, if it did; the replay job also closes the playlists."""
+        if self.status is Status.ENDED:
+            return []
+        self.status = Status.ENDED
+        self.stop_reason = reason
+        self.publishing = False
+        self.ended_at = self.left_at or now
+        self.grace_deadline = None
+        return [
+            Persist(self._ended_fields(self.ended_at, reason)),
+            QueueReplay(),
+            Notify(Status.ENDED),
+        ]
+
     def set_disabled(self, disabled: bool, now: float) -> list[Decision]:
         """Staff (dis)abled the event; disabling one that is on air ends it."""
         self.disabled = disabled
@@ -288,14 +355,7 @@ class Session:
         ended_at = self.left_at if reason is StopReason.GRACE_EXPIRED and self.left_at else now
         self.ended_at = ended_at
         self.grace_deadline = None
-        fields: dict[str, Any] = {
-            "status": Status.ENDED.value,
-            "ended_at": ended_at,
-            "stop_reason": reason.value,
-            "reconnect_deadline": None,
-        }
-        if self.started_at is not None:
-            fields["duration"] = max(0.0, ended_at - self.started_at)
+        fields = self._ended_fields(ended_at, reason)
         # Playlists close before the status says "ended", so whoever reads "ended" finds
         # EXT-X-ENDLIST; the replay job reads the closed recording.
         if was is not Status.SCHEDULED:
@@ -305,6 +365,17 @@ class Session:
             decisions.append(QueueReplay())
         decisions.append(Notify(Status.ENDED))
         return decisions
+
+    def _ended_fields(self, ended_at: float, reason: StopReason) -> dict[str, Any]:
+        fields: dict[str, Any] = {
+            "status": Status.ENDED.value,
+            "ended_at": ended_at,
+            "stop_reason": reason.value,
+            "reconnect_deadline": None,
+        }
+        if self.started_at is not None:
+            fields["duration"] = max(0.0, ended_at - self.started_at)
+        return fields
 
 
 _END_MESSAGES = {

@@ -4,7 +4,8 @@ rankings, trends and the monthly report; plus CSV rendering (UTF-8 with a byte-o
 Excel opens Chinese text correctly).
 
 Figures in the database lag the counters by up to one flush interval; live concurrent viewers
-and peaks are read from the counters directly.
+and peaks are read from the counters directly. Organizations (owned by ``server``) are read
+through the :class:`Organizations` port the server passes in.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import csv
 import io
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from culturecast.core.errors import Sentence
 from culturecast.media.views.errors import InvalidQuery
@@ -47,7 +48,6 @@ from culturecast.storage.counters.port import Counters
 from culturecast.storage.database.port import Database, Document
 
 MAX_RANGE_DAYS = 366
-ORGS = "orgs"
 
 RANK_ALIASES = {
     "plays": RankBy.PLAYS,
@@ -57,6 +57,25 @@ RANK_ALIASES = {
     "effective": RankBy.EFFECTIVE,
     "effective_watch_time": RankBy.EFFECTIVE_WATCH_TIME,
 }
+
+
+class OrgNode(Protocol):
+    """One organization of a subtree, as the statistics need it."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def parent_id(self) -> str | None: ...
+    @property
+    def name(self) -> str: ...
+
+
+class Organizations(Protocol):
+    """What the statistics read of the organizations (``server/accounts`` implements it)."""
+
+    async def subtree(self, org_id: str) -> Sequence[OrgNode]:
+        """The organization and every organization below it (none if it does not exist)."""
+        ...
 
 
 def figures_json(figures: Figures) -> dict[str, Any]:
@@ -161,10 +180,11 @@ class StatsReader:
         resolver: ItemResolver,
         clock: Callable[[], float],
         rules: ViewRules,
+        orgs: Organizations,
     ) -> None:
         self._stats = database.collection(STATS)
         self._peaks = database.collection(PEAKS)
-        self._orgs = database.collection(ORGS)
+        self._orgs = orgs
         self._counters = counters
         self._resolver = resolver
         self._clock = clock
@@ -177,12 +197,11 @@ class StatsReader:
 
     async def org_tree(self, org_id: str) -> tuple[OrgTree, dict[str, str]]:
         """The subtree of ``org_id`` (as a tree rooted there) and the names of its members."""
-        docs = await self._orgs.find({"$or": [{"_id": org_id}, {"ancestors": org_id}]})
         parents: dict[str, str | None] = {}
         names: dict[str, str] = {}
-        for doc in docs:
-            parents[doc["_id"]] = None if doc["_id"] == org_id else doc.get("parent_id")
-            names[doc["_id"]] = str(doc.get("name", doc["_id"]))
+        for org in await self._orgs.subtree(org_id):
+            parents[org.id] = None if org.id == org_id else org.parent_id
+            names[org.id] = org.name
         parents.setdefault(org_id, None)
         return OrgTree(parents), names
 

@@ -114,6 +114,15 @@ def public_org(doc: Document) -> Document:
     }
 
 
+@dataclass(frozen=True, slots=True)
+class SubtreeOrg:
+    """An organization of a subtree: its id, its parent's and its name."""
+
+    id: str
+    parent_id: str | None
+    name: str
+
+
 class AccountService:
     """Organizations, users and tokens."""
 
@@ -227,6 +236,15 @@ class AccountService:
                 code="org_not_empty",
             )
         await self._orgs.delete_one({"_id": org_id})
+
+    async def subtree(self, org_id: str) -> list[SubtreeOrg]:
+        """The organization and every one below it, unchecked (the statistics' port
+        ``media.views.stats.Organizations``: the caller was authorized for ``org_id``)."""
+        docs = await self._orgs.find({"$or": [{"_id": org_id}, {"ancestors": org_id}]})
+        return [
+            SubtreeOrg(doc["_id"], doc.get("parent_id"), str(doc.get("name", doc["_id"])))
+            for doc in docs
+        ]
 
     async def org_holdings(self, org_id: str) -> dict[str, int]:
         """What the organization itself still holds, by kind (only kinds with some)."""

@@ -2,15 +2,15 @@
 
 Socket.IO (namespace ``/chat`` on ``/socket.io/``) and the replay's comments route run in the
 ``standalone`` and ``api`` roles; an ``ingest`` process has no chat. The chat reads live
-events from the live package's ``live_events`` collection through :class:`LiveEventsReader`
-(read-only), and accounts through the kit.
+events through the live service (:class:`LiveEventsReader` over ``LiveService.summary``;
+the live package owns ``live_events``), and accounts through the kit.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Protocol
 
 from aiohttp import web
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -31,47 +31,47 @@ from culturecast.chat.store import INDEXES, ChatStore
 from culturecast.chat.words import read_default_words
 from culturecast.jobs.port import JobRegistry
 from culturecast.live import visibility
+from culturecast.live.store import EventSummary
 from culturecast.media.views.handlers import DEVICE_COOKIE
 from culturecast.server.context import METRICS, ROLE, SERVICES, SETTINGS
 from culturecast.server.features.live import LIVE_SERVICE
 from culturecast.server.kit import HttpKit
-from culturecast.storage.database.port import Database
 
 if TYPE_CHECKING:
     from culturecast.server.jobs import JobDeps
 
 CHAT = web.AppKey("chat", ChatService)
-LIVE_EVENTS = "live_events"
+
+
+class EventSummaries(Protocol):
+    """What chat uses of the live package (``LiveService`` and its ``EventStore``)."""
+
+    async def summary(self, event_id: str) -> EventSummary | None: ...
 
 
 class LiveEventsReader:
-    """Chat's read-only view of ``live_events`` (owned by the live package), and the live
+    """Chat's read-only view of live events, through the live package, and the live
     package's rule of who may see an event (``live/visibility.py``)."""
 
-    def __init__(self, database: Database) -> None:
-        self._events = database.collection(LIVE_EVENTS)
+    def __init__(self, events: EventSummaries) -> None:
+        self._events = events
 
     async def get(self, event_id: str) -> EventView | None:
-        doc = await self._events.get(event_id)
-        if doc is None:
-            return None
-        return event_view(doc)
+        summary = await self._events.summary(event_id)
+        return None if summary is None else event_view(summary)
 
     def may_see(self, caller: Caller | None, event: EventView) -> bool:
         return visibility.may_see(caller, event.org_path, public=event.public)
 
 
-def event_view(doc: dict[str, Any]) -> EventView:
-    org_id = str(doc.get("org_id") or "")
-    path = doc.get("org_path") or [org_id]
-    started = doc.get("started_at")
+def event_view(summary: EventSummary) -> EventView:
     return EventView(
-        id=str(doc["_id"]),
-        org_id=org_id,
-        org_path=tuple(str(p) for p in path),
-        status=str(doc.get("status", "scheduled")),
-        started_at=float(started) if isinstance(started, int | float) else None,
-        public=visibility.is_public(doc),
+        id=summary.event_id,
+        org_id=summary.org_id,
+        org_path=summary.org_path,
+        status=summary.status,
+        started_at=summary.started_at,
+        public=summary.public,
     )
 
 
@@ -153,7 +153,7 @@ def install(app: web.Application, kit: HttpKit) -> None:
             config = replace(config, reserved_names=settings.chat_reserved_names)
         service = ChatService(
             store=ChatStore(engines.database),
-            events=LiveEventsReader(engines.database),
+            events=LiveEventsReader(app[LIVE_SERVICE]),
             identities=identities,
             counters=engines.counters,
             policy=policy,

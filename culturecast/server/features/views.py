@@ -162,7 +162,9 @@ def install(app: web.Application, kit: HttpKit) -> None:
         await engines.database.ensure_indexes(list(INDEXES))
         resolver = FeatureItemResolver(app)
         views = ViewsService(engines.counters, resolver, clock, config)
-        stats = StatsReader(engines.database, engines.counters, resolver, clock, config.rules)
+        stats = StatsReader(
+            engines.database, engines.counters, resolver, clock, config.rules, services.accounts
+        )
         app[VIEWS_SERVICE] = views
         app[METRICS].add_collector(ViewsCollector(views))
         app[STATS_READER] = stats

@@ -33,6 +33,7 @@ from culturecast.chat.policy import CommentPolicy, PolicyConfig
 from culturecast.chat.server import SocketEmitter, attach, create_socket_server, running
 from culturecast.chat.service import ChatConfig, ChatService
 from culturecast.chat.store import INDEXES, ChatStore
+from culturecast.live.store import EventStore
 from culturecast.server.features.chat import LiveEventsReader
 from culturecast.storage.counters.memory import MemoryCounters
 from culturecast.storage.counters.port import Counters
@@ -68,7 +69,7 @@ async def chat_server(
     attach(sio, app)
     service = ChatService(
         store=ChatStore(database),
-        events=LiveEventsReader(database),
+        events=LiveEventsReader(EventStore(database)),
         identities=GuestsWelcome(),
         counters=counters,
         # One sender sends a burst; the limits are tested elsewhere.

@@ -413,3 +413,105 @@ async def test_stop_from_the_api_ends_the_show_and_drops_the_publisher(
     doc = await world.doc(event_id)
     assert (doc["status"], doc["stop_reason"]) == ("ended", "stopped")
     assert [job_id for _, _, job_id in world.jobs.queued] == [f"live.replay:{event_id}"]
+
+
+async def test_stop_through_the_api_returns_once_the_ingest_announces_the_end(
+    world: World, tags: list[Tag]
+) -> None:
+    event_id, key = await world.event()
+    publisher = await world.publish(key)
+    assert isinstance(publisher, Publisher)
+    await go_live(world, publisher, tags)
+    assert await world.status() == (event_id, "live")
+    # The ingest hears the request on live:control; the API hears "ended" on live:status.
+    async with asyncio.timeout(5):
+        stopped = await world.service.stop(Staff(), event_id)
+    assert (stopped["status"], stopped["stop_reason"]) == ("ended", "stopped")
+    assert [code for code, _ in publisher.disconnects] == ["event_stopped"]
+    assert event_id not in world.runtime.streams
+
+
+async def test_stop_through_the_api_ends_an_event_no_ingest_holds(world: World) -> None:
+    event_id, _ = await world.event()
+    started_at = world.clock()
+    left_at = started_at + 30
+    # Left on air by an ingest that is gone: nobody answers the stop request.
+    await world.service.events.save_session(
+        event_id, {"status": "reconnecting", "started_at": started_at, "left_at": left_at}
+    )
+    world.clock.now = left_at + 5
+    api = LiveService(
+        world.database,
+        world.objects,
+        world.counters,
+        world.jobs,
+        authz=Authorizer(),
+        clock=world.clock,
+        stop_wait_s=0.05,
+    )
+    stopped = await api.stop(Staff(), event_id)
+    assert (stopped["status"], stopped["stop_reason"]) == ("ended", "stopped")
+    assert stopped["ended_at"] == left_at  # the show ended when its publisher left
+    assert stopped["duration"] == 30
+    assert await world.status() == (event_id, "ended")
+    assert [job_id for _, _, job_id in world.jobs.queued] == [f"live.replay:{event_id}"]
+
+
+async def test_an_event_ended_elsewhere_drops_its_stream_here(
+    world: World, tags: list[Tag]
+) -> None:
+    event_id, key = await world.event()
+    publisher = await world.publish(key)
+    assert isinstance(publisher, Publisher)
+    await go_live(world, publisher, tags)
+    assert await world.status() == (event_id, "live")
+    # Another api process gave up waiting and ended the event itself.
+    await world.service.events.end_on_air(event_id, {"status": "ended"})
+    publisher.stream.left("connection reset", world.clock())
+
+    async def dropped() -> bool:
+        return event_id not in world.runtime.streams
+
+    await until(dropped, "the stream is dropped")
+    assert (await world.doc(event_id))["status"] == "ended"
+    assert isinstance(await world.publish(key), Refusal)
+
+
+async def test_an_event_left_on_air_is_adopted_and_ended_at_its_stored_deadline(
+    world: World,
+) -> None:
+    event_id, _ = await world.event()
+    left_at = world.clock()
+    deadline = left_at + 10
+    await world.service.events.save_session(
+        event_id,
+        {
+            "status": "live",
+            "started_at": left_at - 50,
+            "left_at": left_at,
+            "reconnect_deadline": deadline,
+        },
+    )
+    world.clock.now = deadline  # the ingest restarts just as the grace runs out
+    await world.runtime.recover()
+    assert await world.status() == (event_id, "ended")
+    doc = await world.doc(event_id)
+    assert (doc["stop_reason"], doc["ended_at"], doc["duration"]) == ("grace_expired", left_at, 50)
+
+
+async def test_a_publish_to_an_event_ended_elsewhere_is_refused_and_its_stream_dropped(
+    world: World, tags: list[Tag]
+) -> None:
+    event_id, key = await world.event()
+    publisher = await world.publish(key)
+    assert isinstance(publisher, Publisher)
+    await go_live(world, publisher, tags)
+    assert await world.status() == (event_id, "live")
+    publisher.stream.left("connection reset", world.clock())
+    assert await world.status() == (event_id, "reconnecting")
+    # While this ingest waits for the publisher, an api process ends the event itself.
+    await world.service.events.end_on_air(event_id, {"status": "ended"})
+    refused = await world.publish(key)
+    assert isinstance(refused, Refusal)
+    assert refused.code == "event_ended"
+    assert event_id not in world.runtime.streams

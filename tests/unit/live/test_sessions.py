@@ -13,6 +13,7 @@ from culturecast.live.sessions import (
     Persist,
     QueueReplay,
     Session,
+    StandDown,
     StartGraceTimer,
     StartTranscoder,
     Status,
@@ -151,3 +152,80 @@ def test_resumed_live_event_counts_as_reconnecting() -> None:
     s = Session.resume("ev", Status.LIVE, started_at=5.0)
     assert s.status is Status.RECONNECTING
     assert not s.publishing
+
+
+def test_an_event_left_on_air_waits_for_its_publisher_until_a_grace_from_now() -> None:
+    s = Session.resume("ev", Status.LIVE, grace_s=60.0, started_at=10.0)
+    d = s.left_on_air(500.0, left_at=None, deadline=None)
+    assert d == [
+        Persist({"status": "reconnecting", "reconnect_deadline": 560.0}),
+        StartGraceTimer(560.0),
+    ]
+    assert s.status is Status.RECONNECTING
+    ended = s.tick(560.0)
+    assert isinstance(ended[1], Persist)
+    assert ended[1].fields["ended_at"] == 500.0  # no one knew when it left: adopted then
+
+
+def test_an_adopted_event_keeps_its_stored_deadline_and_leaving_time() -> None:
+    s = Session.resume("ev", Status.RECONNECTING, grace_s=60.0, started_at=10.0)
+    d = s.left_on_air(500.0, left_at=450.0, deadline=470.0)
+    assert StartGraceTimer(470.0) in d
+    ended = s.tick(500.0)
+    assert kinds(ended) == ["EndPlaylists", "Persist", "QueueReplay", "Notify"]
+    assert isinstance(ended[1], Persist)
+    assert (ended[1].fields["ended_at"], ended[1].fields["duration"]) == (450.0, 440.0)
+
+
+def test_a_publisher_back_on_an_adopted_event_continues_the_show() -> None:
+    s = Session.resume("ev", Status.LIVE, started_at=10.0, runs=1)
+    s.left_on_air(500.0, left_at=None, deadline=None)
+    d = s.publish_started(510.0)
+    assert kinds(d) == ["CancelGraceTimer", "Persist", "StartTranscoder", "Notify"]
+    assert StartTranscoder(discontinuity=True) in d
+
+
+def test_an_event_ended_elsewhere_drops_publisher_transcoder_and_stream() -> None:
+    s = live_session()
+    d = s.ended_elsewhere()
+    assert kinds(d) == ["DisconnectPublisher", "StopTranscoder", "StandDown"]
+    assert isinstance(d[0], DisconnectPublisher)
+    assert d[0].code == "event_ended"
+    assert d[-1] == StandDown()
+    assert s.status is Status.ENDED
+    assert not s.live
+    assert s.stop(200.0) == []
+
+
+def test_an_event_no_ingest_holds_ends_when_its_publisher_left_and_gets_a_replay() -> None:
+    s = Session.resume("ev", Status.RECONNECTING, started_at=100.0, left_at=130.0)
+    d = s.abandoned(200.0, StopReason.STOPPED)
+    # No playlists to close here: the replay job closes them.
+    assert kinds(d) == ["Persist", "QueueReplay", "Notify"]
+    assert d[0] == Persist(
+        {
+            "status": "ended",
+            "ended_at": 130.0,
+            "stop_reason": "stopped",
+            "reconnect_deadline": None,
+            "duration": 30.0,
+        }
+    )
+    assert d[-1] == Notify(Status.ENDED)
+    assert s.abandoned(300.0, StopReason.STOPPED) == []
+
+
+def test_an_event_no_ingest_holds_that_was_live_ends_now() -> None:
+    s = Session.resume("ev", Status.LIVE, started_at=100.0)
+    d = s.abandoned(200.0, StopReason.DISABLED)
+    assert isinstance(d[0], Persist)
+    assert (d[0].fields["ended_at"], d[0].fields["stop_reason"]) == (200.0, "disabled")
+
+
+def test_live_means_on_air_with_a_publisher() -> None:
+    s = Session("ev")
+    assert not s.live
+    s.publish_started(1.0)
+    assert s.live
+    s.publisher_left(2.0)
+    assert not s.live
