@@ -59,6 +59,7 @@ class _Rendition:
     segments: list[Segment] = field(default_factory=list)
     pending_discontinuity: bool = False
     loaded: bool = False
+    independent: bool = True
 
 
 class Packager:
@@ -173,6 +174,9 @@ class Packager:
             rendition = await self._rendition(rung.name)
             if done == 0 and entries:
                 rendition.pending_discontinuity = bool(rendition.segments)
+                # A run whose copied rung is cut between keyframes makes the whole recording
+                # of that rendition dependent; one that was so stays so.
+                rendition.independent = rendition.independent and rung.independent
             for entry in entries[done:]:
                 source = run.directory / rung.name / entry.uri
                 sequence = rendition.segments[-1].sequence + 1 if rendition.segments else 0
@@ -207,20 +211,30 @@ class Packager:
             # Continue an event this process did not start (ingest restart).
             try:
                 text = (await self.objects.get(self.prefix(name) + "event.m3u8")).decode()
-                rendition.segments = playlist.segments_from(playlist.parse_media_playlist(text))
+                parsed = playlist.parse_media_playlist(text)
+                rendition.segments = playlist.segments_from(parsed)
+                rendition.independent = parsed.independent
             except ObjectNotFound:
                 pass
         return rendition
 
     async def _write_playlists(self, name: str) -> None:
-        segments = self._renditions[name].segments
+        rendition = self._renditions[name]
+        segments = rendition.segments
         live = playlist.live_playlist(
-            segments, window=self.window, nominal_s=self.segment_s, ended=self._ended
+            segments,
+            window=self.window,
+            nominal_s=self.segment_s,
+            ended=self._ended,
+            independent=rendition.independent,
         )
         # The recording first: the window never names a segment the recording lacks.
         if not self._ended or segments:
             recording = playlist.event_playlist(
-                segments, nominal_s=self.segment_s, ended=self._ended
+                segments,
+                nominal_s=self.segment_s,
+                ended=self._ended,
+                independent=rendition.independent,
             )
             await self.objects.put(
                 self.prefix(name) + "event.m3u8",

@@ -92,9 +92,12 @@ class ReplayPackager:
             parsed = playlist.parse_media_playlist(text)
             segments = playlist.segments_from(parsed)
             if not parsed.ended:
-                await self._close_live(base + rendition, segments)
+                await self._close_live(base + rendition, segments, parsed.independent)
             vod = playlist.vod_playlist(
-                segments, nominal_s=self.segment_s, prefix=f"../../{rendition}/"
+                segments,
+                nominal_s=self.segment_s,
+                prefix=f"../../{rendition}/",
+                independent=parsed.independent,
             )
             await self.objects.put(
                 f"{base}replay/{uri}", vod.encode(), PLAYLIST_TYPE, VOD_PLAYLIST_CACHE
@@ -117,10 +120,18 @@ class ReplayPackager:
             await self.on_replay_ready(updated)
         return updated
 
-    async def _close_live(self, prefix: str, segments: list[playlist.Segment]) -> None:
-        recording = playlist.event_playlist(segments, nominal_s=self.segment_s, ended=True)
+    async def _close_live(
+        self, prefix: str, segments: list[playlist.Segment], independent: bool
+    ) -> None:
+        recording = playlist.event_playlist(
+            segments, nominal_s=self.segment_s, ended=True, independent=independent
+        )
         window = playlist.live_playlist(
-            segments, window=self.window, nominal_s=self.segment_s, ended=True
+            segments,
+            window=self.window,
+            nominal_s=self.segment_s,
+            ended=True,
+            independent=independent,
         )
         await self.objects.put(
             f"{prefix}/event.m3u8", recording.encode(), PLAYLIST_TYPE, LIVE_PLAYLIST_CACHE
