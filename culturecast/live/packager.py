@@ -1,8 +1,10 @@
 """Publishes a live event's HLS from the spool to the object store as segments complete.
 
 ffmpeg writes each transcoder run into its own spool directory (``run-<n>/<rendition>/``)
-with ``temp_file`` (files appear only when complete). Every ``poll_s`` the packager reads
-each run's playlists, and for every new segment, in order:
+with ``temp_file`` (files appear only when complete). The moment ffmpeg renames a playlist
+into place (:mod:`culturecast.live.spool_watch`: inotify), or at the latest every ``poll_s``
+(the fallback where nothing wakes it), the packager reads each run's playlists, and for
+every new segment, in order:
 
 1. uploads the segment (``live/<event>/<rendition>/seg_<n>.ts``, immutable),
 2. then rewrites the playlists that name it — ``index.m3u8`` (sliding window) and
@@ -28,6 +30,7 @@ from pathlib import Path
 
 from culturecast.live import playlist
 from culturecast.live.playlist import Segment
+from culturecast.live.spool_watch import SpoolWatch
 from culturecast.storage.errors import ObjectNotFound
 from culturecast.storage.objects.port import ObjectStore
 from culturecast.transcode.command import PLAYLIST_NAME
@@ -70,9 +73,10 @@ class Packager:
         event_id: str,
         objects: ObjectStore,
         *,
-        segment_s: float = 2.0,
-        window: int = 10,
+        segment_s: float = 1.0,
+        window: int = 20,
         poll_s: float = 0.2,
+        watch_poll_s: float = 2.0,
         clock: Callable[[], float] = time.time,
         on_segment: Callable[[str, Segment, float], None] | None = None,
     ) -> None:
@@ -81,6 +85,7 @@ class Packager:
         self.segment_s = segment_s
         self.window = window
         self.poll_s = poll_s
+        self.watch_poll_s = watch_poll_s
         self.clock = clock
         self.on_segment = on_segment
         self._runs: list[_Run] = []
@@ -89,6 +94,7 @@ class Packager:
         self._task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
         self._ended = False
+        self._watch: SpoolWatch | None = None
 
     def prefix(self, rendition: str = "") -> str:
         base = f"live/{self.event_id}/"
@@ -99,6 +105,9 @@ class Packager:
     def add_run(self, number: int, directory: Path, planned: Sequence[PlannedRung]) -> None:
         """A transcoder run started writing into ``directory``."""
         self._runs.append(_Run(number, directory, list(planned)))
+        if self._watch is None:
+            self._watch = SpoolWatch()
+        self._watch.add(directory)
         if self._task is None:
             self._task = asyncio.create_task(self._loop())
 
@@ -120,11 +129,7 @@ class Packager:
         for run in self._runs:
             run.closed = True
         await self.poll()
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._stop()
         async with self._lock:
             self._ended = True
             for name in self._renditions:
@@ -132,11 +137,17 @@ class Packager:
 
     async def close(self) -> None:
         """Stop polling (process shutdown) without ending the playlists."""
+        await self._stop()
+
+    async def _stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        if self._watch is not None:
+            self._watch.close()
+            self._watch = None
 
     # ------------------------------------------------------------ polling
 
@@ -149,7 +160,12 @@ class Packager:
             except Exception:
                 # The store may be briefly unavailable; the next poll retries what is left.
                 log.exception("live: packaging %s failed; retrying", self.event_id)
-            await asyncio.sleep(self.poll_s)
+            watch = self._watch
+            if watch is not None and watch.active:
+                # Woken by ffmpeg's playlist renames; the timeout is only a safety net.
+                await watch.wait(self.watch_poll_s)
+            else:
+                await asyncio.sleep(self.poll_s)
 
     async def poll(self) -> None:
         """Publish every complete segment not yet published."""

@@ -49,7 +49,7 @@ class ReplayPackager:
         objects: ObjectStore,
         *,
         segment_s: float = 2.0,
-        window: int = 10,
+        window: int = 20,
         clock: Callable[[], float] = time.time,
         on_replay_ready: ReplayReady | None = None,
     ) -> None:

@@ -60,16 +60,17 @@ class RuntimeConfig:
     """Where ffmpeg writes (``<data_dir>/spool/live``)."""
     ladder: Ladder = LIVE_LADDER
     """Renditions to offer, capped at the source."""
-    segment_s: float = 2.0
+    segment_s: float = 1.0
     """HLS segment length."""
-    window: int = 10
-    """Segments in the live sliding window."""
+    window: int = 20
+    """Segments in the live sliding window (20 s at 1 s segments)."""
     encoder: EncoderSettings = field(default_factory=EncoderSettings)
     """x264 preset and the ffmpeg executable."""
     health_interval_s: float = 2.0
     """How often health figures are stored on the event."""
     poll_s: float = 0.2
-    """How often the packager looks at the spool."""
+    """How often the packager looks at the spool where nothing wakes it (no inotify); with
+    inotify it publishes a segment the moment ffmpeg lists it."""
 
 
 class LiveRuntime:
