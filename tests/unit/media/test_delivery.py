@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from culturecast.media.delivery import HotCache, _Entry, content_type, parse_range, servable
+from culturecast.media.delivery import (
+    HotCache,
+    _Entry,
+    content_type,
+    memory_ttl,
+    parse_range,
+    servable,
+)
 
 
 @pytest.mark.parametrize(
@@ -81,3 +88,11 @@ def test_hot_cache_evicts_least_recently_used_within_its_bound() -> None:
     assert cache.size_bytes == 80
     cache.put("huge", _entry(101, 99))
     assert cache.get("huge", now=0) is None
+
+
+def test_live_playlists_stay_in_memory_a_quarter_second_everything_else_the_ttl() -> None:
+    assert memory_ttl("live/ev1/720p/index.m3u8", 1.0) == 0.25
+    assert memory_ttl("live/ev1/master.m3u8", 1.0) == 0.25
+    assert memory_ttl("live/ev1/720p/seg_000001.ts", 1.0) == 1.0
+    assert memory_ttl("vod/r1/720p/index.m3u8", 1.0) == 1.0
+    assert memory_ttl("live/ev1/720p/index.m3u8", 0.1) == 0.1
