@@ -67,6 +67,7 @@ class _Rendition:
     pending_discontinuity: bool = False
     loaded: bool = False
     independent: bool = True
+    recording: playlist.EventLines = field(default_factory=playlist.EventLines)
 
 
 class Packager:
@@ -250,7 +251,7 @@ class Packager:
         )
         # The recording first: the window never names a segment the recording lacks.
         if not self._ended or segments:
-            recording = playlist.event_playlist(
+            recording = rendition.recording.text(
                 segments,
                 nominal_s=self.segment_s,
                 ended=self._ended,

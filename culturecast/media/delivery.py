@@ -46,6 +46,7 @@ def memory_ttl(key: str, ttl_s: float) -> float:
         return min(ttl_s, LIVE_PLAYLIST_MEMORY_S)
     return ttl_s
 
+
 type MediaCallback = Callable[[str, str], Awaitable[None] | None]
 
 
