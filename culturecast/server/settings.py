@@ -92,7 +92,7 @@ class Settings:
     """CULTURECAST_LIVE_LADDER: live renditions, ``name:WxH:kbps[:audio_kbps],…,audio:kbps``
     (unset: 1080p/720p/480p/360p/240p + 64k audio), always capped at the source."""
     live_segment_s: float = 1.0
-    """CULTURECAST_LIVE_SEGMENT_SECONDS: live HLS segment length. 1 s: players sit three
+    """CULTURECAST_LIVE_SEGMENT_SECONDS: live HLS segment length. 1 s: players sit two
     segments behind the live edge, so the segment length sets most of the latency (DESIGN.md
     § Latency, standard mode ≤ 5 s); an encoder's 2 s keyframes are still copied."""
     live_preset: str = "veryfast"

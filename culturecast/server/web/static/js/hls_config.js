@@ -6,9 +6,12 @@ export const HLS_CONFIG = Object.freeze({
   enableWorker: true,
   lowLatencyMode: false,
   backBufferLength: 30,
-  // Start three segments behind the live edge, the hold-back RFC 8216 §6.3.3 asks of
-  // players; with the live default of 1 s segments that is 3 s.
-  liveSyncDurationCount: 3,
+  // Start two segments (2 s at the live default of 1 s segments) behind the live edge:
+  // segments are listed within about a second of their last frame, so two hold the next
+  // one's arrival with margin (bench/bench_glass_to_glass.py: no stalls), where hls.js's
+  // default three added a second for nothing. A viewer whose network cannot keep up stalls
+  // once and hls.js moves its target a second further back (liveSyncOnStallIncrease).
+  liveSyncDurationCount: 2,
   // Behind that (joined while the playlist was about to change, or after a stall): play up
   // to 10 % faster until back at it, instead of staying late for the rest of the show.
   maxLiveSyncPlaybackRate: 1.1,
