@@ -702,6 +702,8 @@ def report(results: list[Result], args: argparse.Namespace) -> None:
         f"{args.joins} viewers joining after {args.join:g} s, each sampled every 200 ms for "
         f"{args.seconds:g} s after {args.settle:g} s of playback)"
     )
+    if args.env:
+        print("ours with " + " ".join(args.env))
     print(
         f"{'':<24}{'median':>8}{'p10':>8}{'p90':>8}{'n':>6}{'torn':>6}{'stalls':>8}"
         f"{'stalled':>9}{'drift':>7}{'speed':>7}  shown (height: samples)   load"
