@@ -54,7 +54,10 @@ class _Events:
     async def get(self, event_id: str) -> Any:
         from culturecast.chat.access import EventView
 
-        return EventView(event_id, "org", ("org",), "live", time.time() - 60)
+        return EventView(event_id, "org", ("org",), "live", time.time() - 60, public=True)
+
+    def may_see(self, caller: Any, event: Any) -> bool:
+        return True
 
 
 class _Identities:

@@ -5,12 +5,13 @@ the few fields it needs, filled in by the composition root from the ``live_event
 collection. Status is the live package's model (DESIGN.md § Live):
 ``scheduled → live ⇄ reconnecting → ended``.
 
-- **Reading** a room (joining, history, the replay's comments): every event is public
-  — scheduled, live, reconnecting and ended alike — unless it is marked ``private``;
-  a private event is readable only by members of its organization's subtree (a user
-  whose organization is the event's organization or one of its ancestors) and by
-  platform admins. Others are told it does not exist, as the REST API does (404), so
-  nobody learns what another organization has.
+- **Reading** a room (joining, history, receiving its messages, the replay's comments)
+  is for whoever may see the event, by the live package's rule (``live/visibility.py``),
+  which chat does not repeat: the composition root's :class:`~culturecast.chat.ports.
+  LiveEvents` answers it. Scheduled, live, reconnecting and ended alike, a public event is
+  read by anyone; a draft (or disabled) event only by the staff of its subtree, and to
+  everyone else it does not exist: ``join`` answers ``not_found`` exactly as for an unknown
+  id, so nobody learns that it does.
 - **Commenting** needs the show to be on: ``live`` or ``reconnecting`` (a publisher
   drop is not the end of the show, so the chat stays open through the grace period).
 - **Moderating** is for the event organization's staff: org admins and editors of its
@@ -61,8 +62,8 @@ class EventView:
     """``scheduled``, ``live``, ``reconnecting`` or ``ended``."""
     started_at: float | None = None
     """When the show first went live (epoch seconds); comment offsets count from it."""
-    private: bool = False
-    """Only members of the organization's subtree may see it."""
+    public: bool = False
+    """Anyone may see it (published, not disabled); otherwise only the staff of its subtree."""
 
     @property
     def live(self) -> bool:
@@ -83,11 +84,6 @@ def is_member(caller: Caller | None, event: EventView) -> bool:
     if caller.role == PLATFORM_ADMIN:
         return True
     return caller.org_id is not None and caller.org_id in event.org_path
-
-
-def can_read(caller: Caller | None, event: EventView) -> bool:
-    """Whether ``caller`` (None: a guest or anonymous reader) may see the event's chat."""
-    return not event.private or is_member(caller, event)
 
 
 def is_moderator(caller: Caller | None, event: EventView) -> bool:

@@ -49,7 +49,9 @@ class ServerEvent(StrEnum):
     HISTORY = "history"
     """``[message, ...]``: recent messages, oldest first, sent after ``join``."""
     MESSAGE = "message"
-    """``{id, user, text, at}``: one accepted comment."""
+    """``{id, user, text, at}``: one accepted comment; ``user`` is ``{id, name, guest,
+    staff?}``: ``guest`` a nickname without an account, ``staff: true`` (only then present) a
+    moderator of the room (pages mark both, so nobody passes for the other)."""
     DELETED = "deleted"
     """``{message_id}``: a moderator removed a message."""
     LIKES = "likes"
@@ -86,6 +88,7 @@ class RefusalCode(StrEnum):
     NOT_JOINED = "not_joined"
     LOGIN_REQUIRED = "login_required"
     NOT_FOUND = "not_found"
+    NAME_RESERVED = "name_reserved"
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +141,10 @@ REFUSAL_MESSAGES: Final[dict[RefusalCode, Sentence]] = {
     RefusalCode.LOGIN_REQUIRED: Sentence("请先登录后再评论", "please log in to comment"),
     RefusalCode.NOT_FOUND: Sentence(
         "直播不存在或无权查看", "this live event does not exist or is not open to you"
+    ),
+    RefusalCode.NAME_RESERVED: Sentence(
+        "这个昵称留给工作人员使用（如管理员、官方），请换一个昵称",
+        "this nickname is kept for staff (such as admin or official); please choose another",
     ),
 }
 

@@ -49,12 +49,14 @@ pins the behaviour on real clients of both transports, slow readers included.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
 import socketio
-from aiohttp import web
+from aiohttp import WSCloseCode, web
 from engineio import packet as eio_packet
 from engineio.async_drivers import aiohttp as eio_aiohttp
 from socketio import packet as sio_packet
@@ -214,23 +216,53 @@ class FanoutRedisManager(socketio.AsyncRedisManager, FanoutManager):  # type: ig
         socketio.AsyncRedisManager.__init__(self, url, channel=channel)
 
 
+type TooBig = Callable[[str], str | None]
+"""Engine.IO sid → the text frame telling that socket its frame was too big (None: nothing)."""
+
+
+class _TellingWebSocketResponse(web.WebSocketResponse):
+    """aiohttp's websocket response that, closing for a frame over the size limit (1009,
+    RFC 6455 § 7.4.1), first sends ``farewell`` — so the client learns why. aiohttp reads
+    only the frame header before refusing it, so nothing big is ever buffered."""
+
+    farewell: Callable[[], str | None] | None = None
+
+    async def close(
+        self, *, code: int = WSCloseCode.OK, message: bytes = b"", drain: bool = True
+    ) -> bool:
+        if code == WSCloseCode.MESSAGE_TOO_BIG and self.farewell is not None and not self.closed:
+            farewell, self.farewell = self.farewell, None
+            text = farewell()
+            if text is not None:
+                with contextlib.suppress(Exception):
+                    await self.send_str(text)
+        return await super().close(code=code, message=message, drain=drain)
+
+
 class PlainWebSocket(eio_aiohttp.WebSocket):  # type: ignore[misc]
     """Engine.IO's aiohttp websocket without per-message deflate, listed in ``websockets``
-    while open so broadcasts can write to it directly (see the module's docs)."""
+    while open so broadcasts can write to it directly (see the module's docs); a frame over
+    the limit is answered with ``too_big``'s frame before the connection closes."""
 
-    def __init__(self, handler: Any, server: Any, *, websockets: Websockets) -> None:
+    def __init__(
+        self, handler: Any, server: Any, *, websockets: Websockets, too_big: TooBig | None = None
+    ) -> None:
         super().__init__(handler, server)
         self._websockets = websockets
+        self._too_big = too_big
 
     async def __call__(self, environ: dict[str, Any]) -> web.WebSocketResponse:
         request = environ["aiohttp.request"]
-        self._sock = web.WebSocketResponse(
+        self._sock = _TellingWebSocketResponse(
             max_msg_size=self.server.max_http_buffer_size, compress=False
         )
-        await self._sock.prepare(request)
-        self.environ = environ
         # The handler is the Engine.IO socket's own (a bound method): its sid is the key.
         eio_sid = getattr(getattr(self.handler, "__self__", None), "sid", None)
+        too_big = self._too_big
+        if too_big is not None and eio_sid is not None:
+            self._sock.farewell = functools.partial(too_big, eio_sid)
+        await self._sock.prepare(request)
+        self.environ = environ
         transport = request.transport
         if eio_sid is not None and isinstance(transport, asyncio.Transport):
             self._websockets[eio_sid] = Websocket(self._sock, transport)
@@ -248,9 +280,10 @@ class PlainWebSocket(eio_aiohttp.WebSocket):  # type: ignore[misc]
             await self._sock.send_str(message)
 
 
-def use_plain_websockets(sio: socketio.AsyncServer) -> None:
+def use_plain_websockets(sio: socketio.AsyncServer, *, too_big: TooBig | None = None) -> None:
     """Serve ``sio``'s websockets with :class:`PlainWebSocket` (aiohttp mode only), listed
-    for direct writes when the manager is a :class:`FanoutManager`.
+    for direct writes when the manager is a :class:`FanoutManager`; ``too_big`` gives the
+    frame that tells a socket its frame was over the limit.
 
     Engine.IO looks its transport up in a driver table shared by every server of the
     process; this server gets its own copy with the one entry replaced."""
@@ -258,5 +291,5 @@ def use_plain_websockets(sio: socketio.AsyncServer) -> None:
     if drivers.get("websocket") is eio_aiohttp.WebSocket:
         manager = sio.manager
         websockets = manager.websockets if isinstance(manager, FanoutManager) else {}
-        transport = functools.partial(PlainWebSocket, websockets=websockets)
+        transport = functools.partial(PlainWebSocket, websockets=websockets, too_big=too_big)
         sio.eio._async = {**drivers, "websocket": transport}

@@ -3,35 +3,33 @@
 ``GET /api/v1/live/{event_id}/comments?from=<s>&to=<s>`` returns the visible comments
 whose offset from the show's start lies in ``[from, to)``, in show order, so the player
 scrolls them over the replay as they appeared live. Public for public events (no token
-needed); a private event's comments need a member of its organization's subtree, and
-others get 404 as for every object of another organization.
+needed); a draft's comments are for the staff of its subtree, and everyone else gets the
+404 of an unknown event (the live package's rule, asked through the chat's
+:class:`~culturecast.chat.ports.LiveEvents`).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Awaitable, Callable
 from typing import Any, Final, Protocol
 
 import msgspec
 from aiohttp import web
 
-from culturecast.chat.access import Caller, can_read
+from culturecast.chat.access import Caller
 from culturecast.chat.service import ChatService
+from culturecast.core.errors import ClientError, Sentence
+from culturecast.core.numbers import query_float
 
 MAX_WINDOW_S: Final = 3_600.0
 """Longest window one request may ask for (a player asks for a minute or two ahead)."""
 
 
-class ChatHttpError(Exception):
+class ChatHttpError(ClientError):
     """A client error of the chat API; the middleware renders ``{"error": {code, message}}``."""
 
     status = 400
     code = "invalid_query"
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class EventNotFound(ChatHttpError):
@@ -80,25 +78,13 @@ class CommentWindow(msgspec.Struct):
     """More comments lie in the window: ask again from the last one's ``offset_s``."""
 
 
+MAX_OFFSET_S: Final = 1e9
+"""Largest offset asked for (about 31 years: past any show, 24/7 channels included)."""
+
+
 def _seconds(request: web.Request, name: str, default: float | None) -> float:
-    raw = request.query.get(name)
-    if raw is None:
-        if default is None:
-            raise ChatHttpError(
-                f"缺少参数 {name} / the query parameter {name!r} (seconds from the show's "
-                "start) is required"
-            )
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value) or value < 0:
-        raise ChatHttpError(
-            f"参数 {name} 必须是非负秒数 / {name!r} must be a number of seconds >= 0, "
-            f"not {raw[:32]!r}"
-        )
-    return value
+    # The one parser of numbers in queries (core.numbers): ASCII digits, finite, in range.
+    return query_float(request.query, name, default, 0.0, MAX_OFFSET_S)
 
 
 def setup_routes(kit: Kit, service: Callable[[], ChatService]) -> None:
@@ -109,15 +95,17 @@ def setup_routes(kit: Kit, service: Callable[[], ChatService]) -> None:
         end = _seconds(request, "to", None)
         if end <= start or end - start > MAX_WINDOW_S:
             raise ChatHttpError(
-                "时间范围无效 / 'to' must be after 'from', at most "
-                f"{int(MAX_WINDOW_S)} seconds later"
+                Sentence(
+                    f"时间范围无效：to 应晚于 from，且相差不超过 {int(MAX_WINDOW_S)} 秒。",
+                    f"'to' must be after 'from', at most {int(MAX_WINDOW_S)} seconds later.",
+                )
             )
         caller: Caller | None = await kit.optional_caller(request)
         chat = service()
         event_id = request.match_info["event_id"]
         event = await chat.events.get(event_id)
-        if event is None or not can_read(caller, event):
-            raise EventNotFound("直播不存在 / live event not found")
+        if event is None or not chat.events.may_see(caller, event):
+            raise EventNotFound(Sentence("直播不存在。", "Live event not found."))
         found = await chat.replay(event_id, start, end)
         limit = chat.config.replay_limit
         body = {

@@ -268,9 +268,17 @@ class CommentPolicy:
         return RoomState(event_id=event_id, live=live, limits=limits)
 
     def check(
-        self, user: ChatUser | None, room: RoomState, raw_text: object, now: float
+        self,
+        user: ChatUser | None,
+        room: RoomState,
+        raw_text: object,
+        now: float,
+        *,
+        slowed: bool = False,
     ) -> Verdict:
-        """Decide on one comment; an accepted one is recorded by the limits."""
+        """Decide on one comment; an accepted one is recorded by the limits. ``slowed``: the
+        shared counters say this user already posted within the slow-mode window (on any
+        process); it is weighed at step 10 like the local slow-mode limit."""
         config = self.config
         if not isinstance(raw_text, str):
             return Refused(RefusalCode.BAD_PAYLOAD)
@@ -315,7 +323,9 @@ class CommentPolicy:
             masked = bool(matches)
 
         limits = room.limits
-        if not user.is_moderator:
+        if not user.is_moderator and room.slow_mode_seconds > 0:
+            if slowed:
+                return Refused(RefusalCode.SLOW_MODE)
             wait = limits.slow_mode.retry_after(user.id, room.slow_mode_seconds, now)
             if wait is not None:
                 return Refused(RefusalCode.SLOW_MODE, wait)

@@ -17,6 +17,10 @@ class LiveEvents(Protocol):
     async def get(self, event_id: str) -> EventView | None:
         """The event as chat sees it, or None when there is no such event."""
 
+    def may_see(self, caller: Caller | None, event: EventView) -> bool:
+        """Whether ``caller`` (None: a guest or an anonymous reader) may see the event — its
+        room, history, messages and replay comments — by the live package's rule."""
+
 
 class Identities(Protocol):
     """Accounts and organizations, as far as chat needs them."""
@@ -26,6 +30,13 @@ class Identities(Protocol):
 
     async def guest_chat(self, org_id: str) -> bool:
         """Whether the organization lets guests (a nickname, no account) comment."""
+
+
+class UserNames(Protocol):
+    """The accounts' user names, so that no guest takes one as a nickname."""
+
+    async def is_user_name(self, nickname: str) -> bool:
+        """Whether a user account goes by ``nickname`` (compared as ``names.fold`` does)."""
 
 
 class Emitter(Protocol):

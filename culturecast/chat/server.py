@@ -7,9 +7,12 @@ networks that block websockets (Engine.IO protocol 4). Path ``/socket.io/``.
 
 Hostile input never takes anyone else down:
 
-- frames larger than ``max_http_buffer_size`` (16 KiB) are refused by the engine, which
-  closes only that connection (a comment is at most 200 characters; 16 KiB is plenty
-  for any legitimate event);
+- frames larger than ``max_http_buffer_size`` (:data:`MAX_FRAME_BYTES`, 32 KiB) are refused
+  by the engine, which closes only that connection — on a websocket after telling it
+  ``refused {code: too_long}`` (:class:`~culturecast.chat.fanout.PlainWebSocket`). The limit
+  is set so that every text the payload parser reads (up to ``MAX_RAW_TEXT`` code points, in
+  any script, however a client escapes its JSON) fits in a frame and gets its answer (an ack
+  with ``too_long``) instead of a dropped connection;
 - binary attachments, payloads of the wrong shape and unknown events are answered with
   ``refused {code: bad_payload}`` and the connection stays up;
 - Socket.IO packets that do not even parse are dropped and answered the same way when
@@ -30,6 +33,7 @@ from typing import Any, Final
 
 import socketio
 from aiohttp import web
+from socketio import packet as sio_packet
 
 from culturecast.chat.events import NAMESPACE, RefusalCode, ServerEvent, refusal_message
 from culturecast.chat.fanout import FanoutManager, FanoutRedisManager, use_plain_websockets
@@ -37,7 +41,13 @@ from culturecast.chat.service import ChatService, ConnectRefused
 
 log = logging.getLogger("culturecast.chat")
 
-MAX_FRAME_BYTES: Final = 16 * 1024
+MAX_FRAME_BYTES: Final = 32 * 1024
+"""Largest Engine.IO frame a client may send. A ``send`` of the longest raw text the payload
+parser reads (``payloads.MAX_RAW_TEXT``, 2,000 code points) is at most 12 bytes per code point
+JSON-escaped (an astral character as two ``\\uXXXX``; python-socketio escapes everything
+non-ASCII), so 24,000 bytes plus its envelope: it always fits, and a long comment in any
+script is answered ``too_long`` with an ack. 32 KiB per frame still bounds what one
+connection makes the server buffer (a comment is 200 characters)."""
 SOCKETIO_PATH: Final = "socket.io"
 REDIS_CHANNEL: Final = "culturecast-chat"
 
@@ -64,6 +74,27 @@ class ChatSocketServer(socketio.AsyncServer):  # type: ignore[misc]
                     namespace=NAMESPACE,
                     ignore_queue=True,
                 )
+
+    def too_big_packet(self, eio_sid: str) -> str | None:
+        """The Engine.IO packet telling a ``/chat`` socket that its frame was over the limit
+        (``refused {code: too_long}`` in its language), or None when it has no chat session."""
+        sid = self.manager.sid_from_eio_sid(eio_sid, NAMESPACE)
+        if sid is None:
+            return None
+        handler = self.namespace_handlers.get(NAMESPACE)
+        session = handler.service.sessions.get(sid) if isinstance(handler, ChatNamespace) else None
+        lang = session.lang if session is not None else "zh-CN"
+        body = {
+            "code": RefusalCode.TOO_LONG.value,
+            "message": refusal_message(RefusalCode.TOO_LONG, lang),
+            "request": "",
+        }
+        packet = self.packet_class(
+            sio_packet.EVENT, namespace=NAMESPACE, data=[ServerEvent.REFUSED.value, body]
+        )
+        if session is not None:
+            handler.service.refusals[RefusalCode.TOO_LONG.value] += 1
+        return "4" + str(packet.encode())
 
     async def _handle_event(self, eio_sid: str, namespace: str, id: Any, data: Any) -> None:
         # The stock handler indexes data[0] before any check; an empty or odd event must
@@ -153,7 +184,7 @@ def create_socket_server(
         logger=False,
         engineio_logger=False,
     )
-    use_plain_websockets(sio)
+    use_plain_websockets(sio, too_big=sio.too_big_packet)
     return sio
 
 

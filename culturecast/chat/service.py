@@ -50,13 +50,15 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from culturecast.chat import payloads
-from culturecast.chat.access import Caller, EventView, can_read, is_moderator
+from culturecast.chat.access import Caller, EventView, is_moderator
 from culturecast.chat.events import ClientEvent, RefusalCode, ServerEvent, refusal_message
 from culturecast.chat.limits import TokenBuckets
+from culturecast.chat.names import DEFAULT_RESERVED_NAMES, ReservedNames
 from culturecast.chat.normalize import normalize, text_length
 from culturecast.chat.policy import DEFAULT_GUEST_NAME, ChatUser, CommentPolicy, Refused, RoomState
-from culturecast.chat.ports import Emitter, Identities, LiveEvents
+from culturecast.chat.ports import Emitter, Identities, LiveEvents, UserNames
 from culturecast.chat.store import ChatStore, RoomSettings, new_id, wire_message
+from culturecast.core.periodic import Periodic, Sleep
 from culturecast.storage.counters.port import Counters
 
 log = logging.getLogger("culturecast.chat")
@@ -107,6 +109,8 @@ class ChatConfig:
     like_burst: float = 30.0
     max_guest_name: int = 20
     """Longest guest nickname, in code points after normalisation."""
+    reserved_names: tuple[str, ...] = DEFAULT_RESERVED_NAMES
+    """Nicknames no guest may take (see ``chat/names.py``), besides every user's name."""
     device_cookie: str | None = None
     """The cookie naming a viewer's device (the views feature sets it; the live page too). A
     guest is known by it, hashed, across reconnects and tabs, so a mute, a ban, the rate limit
@@ -125,6 +129,16 @@ def guest_id(device: str | None, sid: str) -> str:
         digest = hashlib.sha256(b"culturecast-guest:" + device.encode()).digest()
         return "guest-" + base64.urlsafe_b64encode(digest[:12]).decode()
     return f"guest-{sid}"
+
+
+def wire_user(user: ChatUser) -> dict[str, Any]:
+    """Who sent a message, as every client sees it: ``{id, name, guest}``, plus ``staff:
+    true`` for the room's moderators (pages mark guests and staff, so neither passes for the
+    other)."""
+    body: dict[str, Any] = {"id": user.id, "name": user.name, "guest": user.is_guest}
+    if user.is_moderator:
+        body["staff"] = True
+    return body
 
 
 class ConnectRefused(Exception):
@@ -183,6 +197,7 @@ class ChatService:
         emitter: Emitter,
         clock: Callable[[], float],
         config: ChatConfig = ChatConfig(),
+        user_names: UserNames | None = None,
     ) -> None:
         self.store = store
         self.events = events
@@ -192,6 +207,9 @@ class ChatService:
         self.out = emitter
         self.clock = clock
         self.config = config
+        self.user_names = user_names
+        """The accounts' user names (None: only the reserved list is refused)."""
+        self.reserved = ReservedNames(config.reserved_names)
         self.process_id = secrets.token_hex(8)
         """This process's field in the viewer hashes."""
         self.sessions: dict[str, Session] = {}
@@ -239,6 +257,8 @@ class ChatService:
             guest = self._guest_name(parsed.guest)
             if guest is None:
                 raise ConnectRefused(RefusalCode.BAD_PAYLOAD, parsed.lang)
+            if await self._passes_for_staff(parsed.guest):
+                raise ConnectRefused(RefusalCode.NAME_RESERVED, parsed.lang)
         session = Session(sid, caller, guest, parsed.lang, guest_id=guest_id(device, sid))
         session.likes = TokenBuckets(self.config.like_rate, self.config.like_burst)
         self.sessions[sid] = session
@@ -253,6 +273,16 @@ class ChatService:
         # A nickname is shown next to every comment: the word list applies to it too.
         masked, _ = self.policy.words.mask(name, self.policy.config.mask_char)
         return masked
+
+    async def _passes_for_staff(self, raw: str) -> bool:
+        """Whether a guest nickname is reserved, or some user's name (a guest must not read
+        like staff next to a comment)."""
+        name = normalize(raw)
+        if not name:
+            return False  # the default name
+        if self.reserved.is_reserved(name):
+            return True
+        return self.user_names is not None and await self.user_names.is_user_name(name)
 
     async def disconnect(self, sid: str) -> None:
         session = self.sessions.pop(sid, None)
@@ -367,7 +397,8 @@ class ChatService:
     async def _join(self, session: Session, data: object) -> dict[str, Any]:
         request = payloads.parse_join(data)
         event = await self.events.get(request.event_id)
-        if event is None or not can_read(session.caller, event):
+        if event is None or not self.events.may_see(session.caller, event):
+            # A draft answers exactly as an unknown id: nobody learns that it exists.
             return await self.refuse(session, RefusalCode.NOT_FOUND, request="join")
         if session.event_id is not None:
             await self._leave(session)
@@ -399,9 +430,7 @@ class ChatService:
             "ok": True,
             "event_id": event.id,
             "moderator": session.moderator,
-            "user": None
-            if user is None
-            else {"id": user.id, "name": user.name, "guest": user.is_guest},
+            "user": None if user is None else wire_user(user),
         }
 
     async def _leave(self, session: Session) -> None:
@@ -436,7 +465,8 @@ class ChatService:
             return await self.refuse(session, RefusalCode.NOT_JOINED, request="send")
         request = payloads.parse_send(data)
         event = await self.events.get(room.event.id)
-        if event is None:
+        if event is None or not self.events.may_see(session.caller, event):
+            # Gone, or unpublished since the join: as for an unknown room.
             return await self.refuse(session, RefusalCode.NOT_FOUND, request="send")
         await self._set_event(room, event)
         # Fresh settings and sanctions too: a moderator on another process may have acted a
@@ -446,15 +476,16 @@ class ChatService:
         user = session.user
         now = self.clock()
         slow = room.settings.slow_mode
-        if (
+        # The slow-mode flag is shared by every process; the policy weighs it in its order
+        # (a muted user in slow mode is told "muted").
+        slowed = (
             user is not None
             and slow > 0
             and not user.is_moderator
             and room.event.live
             and await self.counters.get_flag(slow_key(event.id, user.id)) is not None
-        ):
-            return await self.refuse(session, RefusalCode.SLOW_MODE, request="send")
-        verdict = self.policy.check(user, room.state, request.text, now)
+        )
+        verdict = self.policy.check(user, room.state, request.text, now, slowed=slowed)
         if isinstance(verdict, Refused):
             return await self.refuse(
                 session, verdict.code, request="send", retry_after=verdict.retry_after
@@ -465,7 +496,7 @@ class ChatService:
         doc = {
             "_id": new_id(now),
             "event_id": event.id,
-            "user": {"id": user.id, "name": user.name, "guest": user.is_guest},
+            "user": wire_user(user),
             "text": verdict.text,
             "at": now,
             "offset_s": round(event.offset_of(now), 3),
@@ -650,26 +681,37 @@ class ChatService:
             event = await self.events.get(event_id)
             if event is not None and event_id in self.rooms:
                 await self._set_event(room, event)
+                if not event.public:
+                    await self._send_away(room)
+
+    async def _send_away(self, room: LocalRoom) -> None:
+        """The event is no longer public (unpublished or disabled): local members who may
+        not see it now leave its room, told ``not_found`` as for an unknown room."""
+        for sid in list(room.members):
+            session = self.sessions.get(sid)
+            if session is not None and not self.events.may_see(session.caller, room.event):
+                await self._leave(session)
+                await self.refuse(session, RefusalCode.NOT_FOUND, request="join")
 
     async def stop(self) -> None:
         """This process no longer reports viewers (its sockets are gone)."""
         await self.counters.delete(alive_key(self.process_id))
 
-    async def run(self) -> None:
-        """The periodic pushes, until cancelled."""
+    async def run(self, sleep: Sleep = asyncio.sleep) -> None:
+        """The periodic pushes, until cancelled (``sleep`` is injectable for tests)."""
         await self.counters.set_flag(alive_key(self.process_id), self.config.presence_ttl)
         every = max(1, round(self.config.viewers_interval / self.config.likes_interval))
         tick = 0
-        while True:
-            await asyncio.sleep(self.config.likes_interval)
+
+        async def push() -> None:
+            nonlocal tick
             tick += 1
-            try:
-                await self.flush_likes()
-                if tick % every == 0:
-                    await self.push_viewers()
-            except Exception:
-                # An engine hiccup must not stop the pushes for good.
-                log.exception("chat periodic push failed")
+            await self.flush_likes()
+            if tick % every == 0:
+                await self.push_viewers()
+
+        # An engine hiccup must not stop the pushes for good: Periodic logs it and goes on.
+        await Periodic("chat periodic push", self.config.likes_interval, push, sleep=sleep).run()
 
     async def follow_room_changes(self) -> None:
         """Reload rooms whose settings another process changed, until cancelled."""

@@ -230,9 +230,9 @@ class CeleryJobQueue:
             # The Redis transport pings the server when it opens a channel.
             conn.default_channel  # noqa: B018
 
-    async def close(self) -> None:
+    async def close(self, grace_s: float | None = None) -> None:
         """Stop publishing and drop pooled broker connections; workers are separate
-        processes and keep running."""
+        processes and keep running (nothing here waits on them, so ``grace_s`` is moot)."""
         if self._closed:
             return
         self._closed = True

@@ -87,17 +87,18 @@ class InProcessJobQueue:
         if any(worker.done() for worker in self._workers):
             raise EngineUnavailable("an in-process job worker has stopped")
 
-    async def close(self) -> None:
-        """Stop taking work, let jobs in flight finish (up to ``close_timeout`` seconds, then
-        cancel them: they stay ``running`` and the next start runs them again). Jobs still
-        waiting stay ``queued`` in the database for the next start."""
+    async def close(self, grace_s: float | None = None) -> None:
+        """Stop taking work, let jobs in flight finish (up to ``grace_s`` seconds, by default
+        ``close_timeout``, then cancel them: they stay ``running`` and the next start runs
+        them again). Jobs still waiting stay ``queued`` in the database for the next start."""
         if self._closed:
             return
         self._closed = True
         self._queue.shutdown(immediate=True)
         if not self._workers:
             return
-        _, unfinished = await asyncio.wait(self._workers, timeout=self._close_timeout)
+        wait = self._close_timeout if grace_s is None else max(0.0, grace_s)
+        _, unfinished = await asyncio.wait(self._workers, timeout=wait)
         for worker in unfinished:
             worker.cancel()
         if unfinished:

@@ -65,5 +65,6 @@ class JobQueue(Protocol):
     async def ping(self) -> None:
         """Return when the queue's engine answers; ``EngineUnavailable`` otherwise."""
 
-    async def close(self) -> None:
-        """Stop taking work; the in-process runner finishes jobs in flight first."""
+    async def close(self, grace_s: float | None = None) -> None:
+        """Stop taking work; the in-process runner finishes jobs in flight first, waiting at
+        most ``grace_s`` seconds (None: its own default) before it cancels them."""

@@ -7,6 +7,7 @@ import asyncio
 import logging
 from enum import StrEnum
 
+from culturecast.core.text import without_paths
 from culturecast.jobs.port import JobContext, JobRegistry
 from culturecast.jobs.records import JobRecords
 
@@ -53,8 +54,9 @@ async def execute(registry: JobRegistry, records: JobRecords, job_id: str) -> Ou
         log.warning("job %s (%s) interrupted; it will run again", job_id, record.name)
         raise
     except Exception as exc:
-        # The message is what an admin reads in the record; the type alone when it is empty.
-        reason = str(exc) or type(exc).__name__
+        # The message is what an admin reads in the record (the type alone when it is empty),
+        # without the server's file-system paths; the log keeps the whole exception.
+        reason = without_paths(str(exc)) or type(exc).__name__
         log.exception("job %s (%s) failed: %s", job_id, record.name, reason)
         await records.fail(job_id, reason)
         return Outcome.FAILED

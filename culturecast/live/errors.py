@@ -1,19 +1,17 @@
 """Errors of the live API. Each has a stable ``code`` and an HTTP ``status`` as class
-attributes and a ``message`` a person can act on; the server's middleware turns them into
-``{"error": {"code", "message"}}``."""
+attributes and a sentence a person can act on in zh-CN and en; the server's middleware turns
+them into ``{"error": {"code", "message"}}`` in the request's language."""
 
 from __future__ import annotations
 
+from culturecast.core.errors import ClientError, Sentence
 
-class LiveError(Exception):
+
+class LiveError(ClientError):
     """Base of the live feature's client errors."""
 
     status = 400
     code = "live_error"
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class EventNotFound(LiveError):
@@ -23,7 +21,7 @@ class EventNotFound(LiveError):
     code = "live_event_not_found"
 
     def __init__(self) -> None:
-        super().__init__("直播活动不存在。Live event not found.")
+        super().__init__(Sentence("直播活动不存在。", "Live event not found."))
 
 
 class InvalidEvent(LiveError):
@@ -31,6 +29,13 @@ class InvalidEvent(LiveError):
 
     status = 400
     code = "invalid_live_event"
+
+
+class InvalidCategory(LiveError):
+    """The category is not one of ``GET /api/v1/categories``."""
+
+    status = 400
+    code = "invalid_category"
 
 
 class EventOnAir(LiveError):

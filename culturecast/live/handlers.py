@@ -11,8 +11,8 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
+from culturecast.core.numbers import MAX_OFFSET, query_int
 from culturecast.live import schemas
-from culturecast.live.errors import InvalidEvent
 from culturecast.live.service import LiveService
 
 TAG = "live"
@@ -46,14 +46,8 @@ def _fields(body: Any) -> dict[str, Any]:
     return {f: getattr(body, f) for f in body.__struct_fields__ if getattr(body, f) is not None}
 
 
-def _int_query(request: web.Request, name: str, default: int) -> int:
-    raw = request.query.get(name)
-    if raw is None:
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise InvalidEvent(f"{name} 必须是整数。{name} must be a whole number.") from None
+MAX_PAGE = 200
+"""Most events one list request returns."""
 
 
 def setup_routes(kit: Kit, service_of: Callable[[web.Request], LiveService]) -> None:
@@ -71,8 +65,8 @@ def setup_routes(kit: Kit, service_of: Callable[[web.Request], LiveService]) -> 
         items = await service_of(request).list_events(
             caller,
             request.query.get("status"),
-            limit=_int_query(request, "limit", 50),
-            offset=_int_query(request, "offset", 0),
+            limit=query_int(request.query, "limit", 50, 1, MAX_PAGE),
+            offset=query_int(request.query, "offset", 0, 0, MAX_OFFSET),
         )
         return kit.json({"items": items})
 

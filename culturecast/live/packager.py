@@ -28,6 +28,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from culturecast.core.periodic import Periodic
 from culturecast.live import playlist
 from culturecast.live.playlist import Segment
 from culturecast.live.spool_watch import SpoolWatch
@@ -157,20 +158,20 @@ class Packager:
     # ------------------------------------------------------------ polling
 
     async def _loop(self) -> None:
-        while True:
-            try:
-                await self.poll()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                # The store may be briefly unavailable; the next poll retries what is left.
-                log.exception("live: packaging %s failed; retrying", self.event_id)
-            watch = self._watch
-            if watch is not None and watch.active:
-                # Woken by ffmpeg's playlist renames; the timeout is only a safety net.
-                await watch.wait(self.watch_poll_s)
-            else:
-                await asyncio.sleep(self.poll_s)
+        # The store may be briefly unavailable; the next round retries what is left.
+        name = f"live: packaging {self.event_id}"
+        await Periodic(
+            name, self.poll_s, self.poll, first_now=True, sleep=self._pause, logger=log
+        ).run()
+
+    async def _pause(self, poll_s: float) -> None:
+        """Between rounds: until ffmpeg renames a playlist into place where inotify works
+        (the timeout is only a safety net), else ``poll_s``."""
+        watch = self._watch
+        if watch is not None and watch.active:
+            await watch.wait(self.watch_poll_s)
+        else:
+            await asyncio.sleep(poll_s)
 
     async def poll(self) -> None:
         """Publish every complete segment not yet published."""

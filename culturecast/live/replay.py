@@ -6,6 +6,10 @@ A job (``live.package_replay``), idempotent: for every rendition in the live mas
 URIs point at the live segments (``../../<rendition>/seg_…ts``: segments are immutable, so
 nothing is copied), plus ``live/<event>/replay/master.m3u8``. It also closes the live
 playlists (EXT-X-ENDLIST) when the ingest that held the event could not.
+
+``on_replay_ready(event)`` then records the replay elsewhere (the media catalogue), visible
+as the event is (``live/visibility.py``); should the event's visibility change meanwhile, it is
+called again with the event as it is now, so the replay ends in step with its event.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from culturecast.jobs.port import JobContext
-from culturecast.live import playlist
+from culturecast.live import playlist, visibility
 from culturecast.live.packager import LIVE_PLAYLIST_CACHE, PLAYLIST_TYPE, VOD_PLAYLIST_CACHE
 from culturecast.live.service import EVENTS, master_key, replay_master_key
 from culturecast.storage.database.port import Database, Document
@@ -118,6 +122,11 @@ class ReplayPackager:
         log.info("live: replay of %s ready (%.1f s)", event_id, duration)
         if updated is not None and self.on_replay_ready is not None:
             await self.on_replay_ready(updated)
+            # A change of published/disabled tells the catalogue after writing the event; had
+            # it come between the read above and the catalogue's entry, tell it again.
+            latest = await self.events.get(event_id)
+            if latest is not None and visibility.is_public(latest) != visibility.is_public(updated):
+                await self.on_replay_ready(latest)
         return updated
 
     async def _close_live(

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from culturecast.core.periodic import Periodic
 from culturecast.live import admission, sessions
 from culturecast.live.admission import Refusal
 from culturecast.live.gop import FirstGop, GopBuffer
@@ -524,18 +525,17 @@ class Stream:
 
     async def _health_loop(self) -> None:
         service = self.runtime.service
-        interval = self.runtime.config.health_interval_s
-        while True:
-            await asyncio.sleep(interval)
+
+        async def store() -> None:
             now = self.runtime.clock()
-            try:
-                await service.events.update_one(
-                    {"_id": self.event_id},
-                    set={"health": self.health.snapshot(now), "health_at": now},
-                )
-                await self.runtime.refresh(self.event_id)
-            except Exception:
-                log.exception("live: event %s: storing health failed", self.event_id)
+            await service.events.update_one(
+                {"_id": self.event_id},
+                set={"health": self.health.snapshot(now), "health_at": now},
+            )
+            await self.runtime.refresh(self.event_id)
+
+        name = f"live: event {self.event_id}: storing health"
+        await Periodic(name, self.runtime.config.health_interval_s, store, logger=log).run()
 
     async def shutdown(self) -> None:
         if self._disconnect is not None and self.connected:

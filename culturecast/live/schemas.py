@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, ClassVar
 
 import msgspec
+
+from culturecast.core.numbers import EpochSeconds
+
+GraceSeconds = Annotated[
+    float, msgspec.Meta(ge=1, le=3600, description="Seconds, 1 to 3600 (default 60).")
+]
 
 
 class Strict(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     """Request bodies: unknown fields are refused, so a typo never passes silently."""
+
+    invalid_code: ClassVar[str] = "invalid_live_event"
+    """The error code of a field out of its range (``core.body``)."""
 
 
 class EventCreate(Strict):
@@ -16,13 +25,14 @@ class EventCreate(Strict):
     """The organization that runs the show."""
     title: str
     category: str = "performance"
+    """A code (or label) of ``GET /api/v1/categories``."""
     cover: str | None = None
     """An image URL or object key shown before the show."""
-    scheduled_at: float | None = None
-    """Planned start, seconds since the epoch."""
+    scheduled_at: EpochSeconds | None = None
+    """Planned start, seconds since the epoch (2000-01-01 to 2100-01-01)."""
     published: bool = False
     """Listed publicly (drafts are seen by staff only)."""
-    reconnect_grace_s: float | None = None
+    reconnect_grace_s: GraceSeconds | None = None
     """How long to wait for a dropped encoder before ending (default 60 s)."""
 
 
@@ -30,11 +40,11 @@ class EventUpdate(Strict):
     title: str | None = None
     category: str | None = None
     cover: str | None = None
-    scheduled_at: float | None = None
+    scheduled_at: EpochSeconds | None = None
     published: bool | None = None
     disabled: bool | None = None
     """Refuse publishing; disabling an event on air ends it."""
-    reconnect_grace_s: float | None = None
+    reconnect_grace_s: GraceSeconds | None = None
 
 
 class ObsSettings(msgspec.Struct):

@@ -25,9 +25,18 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from culturecast.core.categories import parse_category, unknown_category
+from culturecast.core.errors import Sentence
+from culturecast.core.text import clean_text
 from culturecast.jobs.port import JobQueue
-from culturecast.live import admission
-from culturecast.live.errors import EventEnded, EventNotFound, EventOnAir, InvalidEvent
+from culturecast.live import admission, visibility
+from culturecast.live.errors import (
+    EventEnded,
+    EventNotFound,
+    EventOnAir,
+    InvalidCategory,
+    InvalidEvent,
+)
 from culturecast.live.keys import hash_key, issue_key, key_matches, looks_like_key
 from culturecast.live.sessions import DEFAULT_GRACE_S, Status, StopReason
 from culturecast.storage.counters.port import Counters
@@ -54,6 +63,7 @@ MAX_REFUSALS = 50
 """How many refusals the API returns per event."""
 
 type StatusListener = Callable[[str, str], Awaitable[None]]
+type VisibilityListener = Callable[[Document], Awaitable[None]]
 
 
 class Caller(Protocol):
@@ -92,6 +102,9 @@ class LivePlayable:
     started_at: float | None
     ended_at: float | None = None
     """When the show went off air; None until it ends."""
+    public: bool = False
+    """Published and not disabled: anyone may see it; otherwise only the staff of its
+    subtree (``live/visibility.py``)."""
 
 
 def master_key(event_id: str) -> str:
@@ -105,7 +118,7 @@ def replay_master_key(event_id: str) -> str:
 
 
 def _is_staff(caller: Caller | None) -> bool:
-    return caller is not None and caller.role in ("platform_admin", "org_admin", "editor")
+    return caller is not None and caller.role in visibility.STAFF_ROLES
 
 
 class LiveService:
@@ -136,6 +149,7 @@ class LiveService:
         self.default_grace_s = default_grace_s
         self.stop_wait_s = stop_wait_s
         self._listeners: list[StatusListener] = []
+        self._visibility_listeners: list[VisibilityListener] = []
         self._control: list[Callable[[str, str], Awaitable[None]]] = []
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -175,6 +189,11 @@ class LiveService:
     def add_listener(self, callback: StatusListener) -> None:
         """Call ``callback(event_id, status)`` on every status change, in every process."""
         self._listeners.append(callback)
+
+    def add_visibility_listener(self, callback: VisibilityListener) -> None:
+        """Call ``callback(event_doc)`` after an API change of ``published`` or ``disabled``
+        (in this process: the replay's catalogue entry follows the event)."""
+        self._visibility_listeners.append(callback)
 
     def add_control_handler(self, callback: Callable[[str, str], Awaitable[None]]) -> None:
         """The ingest runtime hears ``(event_id, action)`` requests (``stop``, ``disable``)."""
@@ -324,8 +343,7 @@ class LiveService:
             if caller.role != "platform_admin":
                 flt["org_path"] = caller.org_id
         else:
-            flt["published"] = True
-            flt["disabled"] = False
+            flt.update(visibility.PUBLIC_FILTER)
         docs = await self.events.find(
             flt, sort=[("scheduled_at", -1)], skip=max(0, offset), limit=max(1, min(limit, 200))
         )
@@ -334,17 +352,12 @@ class LiveService:
         return [self.public_view(d) for d in docs if d["status"] != Status.ENDED or d.get("replay")]
 
     async def get(self, caller: Caller | None, event_id: str) -> dict[str, Any]:
-        """Staff of the event see everything; others see a published event."""
+        """Staff of the event's subtree see everything; others see a public event, and are
+        told a draft does not exist (``live/visibility.py``)."""
         doc = await self._doc(event_id)
-        if _is_staff(caller):
-            assert caller is not None
-            try:
-                self._authorize(caller, "read_content", doc)
-                return self.staff_view(doc)
-            except Exception as exc:
-                if getattr(exc, "status", None) not in (403, 404):
-                    raise
-        if not doc.get("published") or doc.get("disabled"):
+        if visibility.sees_drafts(caller, doc["org_path"]):
+            return self.staff_view(doc)
+        if not visibility.is_public(doc):
             raise EventNotFound()
         return self.public_view(doc)
 
@@ -362,6 +375,9 @@ class LiveService:
             doc = updated
         if disable and doc["status"] in ON_AIR:
             doc = await self._end(doc, StopReason.DISABLED)
+        if "published" in fields or "disabled" in fields:
+            for listener in list(self._visibility_listeners):
+                await listener(doc)
         return self.staff_view(doc)
 
     async def delete(self, caller: Caller, event_id: str) -> None:
@@ -369,22 +385,34 @@ class LiveService:
         doc = await self._staff_doc(caller, event_id, "manage_content")
         if doc["status"] in ON_AIR:
             raise EventOnAir(
-                "直播进行中，请先结束直播再删除。The event is on air: stop it before deleting it."
+                Sentence(
+                    "直播进行中，请先结束直播再删除。",
+                    "The event is on air: stop it before deleting it.",
+                )
             )
         deleted = await self.events.delete_one({"_id": event_id, "status": {"$nin": list(ON_AIR)}})
         if not deleted:
             raise EventOnAir(
-                "直播刚刚开始，请先结束直播再删除。The event just went live: stop it first."
+                Sentence(
+                    "直播刚刚开始，请先结束直播再删除。", "The event just went live: stop it first."
+                )
             )
         await self.refusals.delete_many({"event_id": event_id})
         await self.objects.delete_prefix(f"live/{event_id}/")
         log.info("live: event %s deleted by %s", event_id, caller.user_id)
 
+    async def count_for_org(self, org_id: str) -> dict[str, int]:
+        """The organization's own live events, whatever their status (it may not be deleted
+        while it has any)."""
+        return {"live_events": await self.events.count({"org_id": org_id})}
+
     async def rotate_key(self, caller: Caller, event_id: str) -> dict[str, Any]:
         """A new key; the old one stops working for new publishes (a running one goes on)."""
         doc = await self._staff_doc(caller, event_id, "manage_content")
         if doc["status"] == Status.ENDED:
-            raise EventEnded("直播已结束，无需更换推流码。The event has ended; its key is unused.")
+            raise EventEnded(
+                Sentence("直播已结束，无需更换推流码。", "The event has ended; its key is unused.")
+            )
         key = issue_key()
         old = [doc["key_hash"], *doc.get("old_key_hashes", [])][:5]
         await self.events.update_one(
@@ -534,9 +562,10 @@ class LiveService:
             log.exception("live: could not record a refusal")
 
     async def playable(self, event_id: str) -> LivePlayable | None:
-        """What the play API needs, or None for an unknown, unpublished or disabled event."""
+        """What the play API and ``/media`` need, or None for an unknown event; ``public``
+        says whether anyone may see it, or only its staff."""
         doc = await self.events.get(event_id)
-        if doc is None or doc.get("disabled"):
+        if doc is None:
             return None
         replay = doc.get("replay")
         status = doc["status"]
@@ -553,36 +582,32 @@ class LiveService:
             duration_s=duration,
             started_at=doc.get("started_at"),
             ended_at=doc.get("ended_at") if status == Status.ENDED else None,
+            public=visibility.is_public(doc),
         )
 
 
-_LIMITS = {"title": 200, "category": 50, "cover": 1000}
-
-
 def _validated(body: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
+    """The stored fields of a create/update body. Numbers (``scheduled_at``,
+    ``reconnect_grace_s``) were bounded by the body's schema; texts and the category are
+    checked here."""
     fields: dict[str, Any] = {}
-    for name, limit in _LIMITS.items():
-        value = body.get(name)
-        if value is None:
-            continue
-        text = str(value).strip()
-        if not text and name != "cover":
-            raise InvalidEvent(f"{name} 不能为空。{name} must not be empty.")
-        if len(text) > limit:
-            raise InvalidEvent(
-                f"{name} 最多 {limit} 个字符。{name} must be at most {limit} characters."
-            )
-        fields[name] = text or None
-    if creating and not fields.get("title"):
-        raise InvalidEvent("请填写标题。The title must not be empty.")
-    for name in ("scheduled_at", "published", "disabled"):
+    title = body.get("title")
+    if title is not None:
+        fields["title"] = clean_text("title", title, max_len=200, code=InvalidEvent.code)
+    elif creating:
+        raise InvalidEvent(Sentence("请填写标题。", "The title must not be empty."))
+    category = body.get("category")
+    if category is not None:
+        try:
+            fields["category"] = parse_category(category).value
+        except ValueError:
+            raise InvalidCategory(unknown_category(category)) from None
+    cover = body.get("cover")
+    if cover is not None:
+        fields["cover"] = (
+            clean_text("cover", cover, max_len=1000, required=False, code=InvalidEvent.code) or None
+        )
+    for name in ("scheduled_at", "published", "disabled", "reconnect_grace_s"):
         if body.get(name) is not None:
             fields[name] = body[name]
-    grace = body.get("reconnect_grace_s")
-    if grace is not None:
-        if not 1 <= grace <= 3600:
-            raise InvalidEvent(
-                "重连等待时间应在 1–3600 秒之间。reconnect_grace_s must be 1–3600 seconds."
-            )
-        fields["reconnect_grace_s"] = float(grace)
     return fields

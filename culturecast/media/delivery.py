@@ -1,10 +1,14 @@
 """Serving HLS objects: ``GET /media/{key}`` and ``GET /media/t/{token}/{key}``.
 
-Only keys under ``live/`` and ``vod/`` are served (never ``originals/`` or upload tails);
-object keys contain unguessable server ids, so knowing a key is the permission. The token
-variant exists so a playlist's relative URIs carry the playback session token down to every
-segment: each such request is reported (fire-and-forget) as a heartbeat of that session,
-which counts players without our JavaScript (DESIGN.md § Views).
+Only keys under ``live/`` and ``vod/`` are served (never ``originals/`` or upload tails), and
+only while the item they belong to — the live event of ``live/<event_id>/…`` (its replay
+too), the resource of ``vod/<resource_id>/…`` — may be seen: every request asks the
+:data:`Gate` the composition root gives, the one place that decides (the visibility rule:
+public items to anyone; a draft only through a playback token of its own staff, kept out of
+shared caches; otherwise 404 as for an unknown key). Signed, expiring URLs plug in there.
+The token variant exists so a playlist's relative URIs carry the playback session token down
+to every segment: each such request is reported (fire-and-forget) as a heartbeat of that
+session, which counts players without our JavaScript (DESIGN.md § Views).
 
 Speed (DESIGN.md § Delivery): playlists and small hot segments are answered from a bounded
 in-memory cache with a 1 s lifetime, so a crowd arriving at once hits memory; larger local
@@ -17,10 +21,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from enum import Enum
 
 from aiohttp import web
 
@@ -32,6 +38,8 @@ from culturecast.storage.objects.port import ObjectStore
 log = logging.getLogger(__name__)
 
 SERVED_PREFIXES = ("live/", "vod/")
+_DIGITS = re.compile(r"[0-9]+")
+"""RFC 9110 §14.1.2 1*DIGIT: ASCII only (``str.isdigit`` also takes "１" and "²")."""
 
 LIVE_PLAYLIST_MEMORY_S = 0.25
 """How long a live playlist stays in the memory cache. It changes with every segment (1 s by
@@ -48,6 +56,39 @@ def memory_ttl(key: str, ttl_s: float) -> float:
 
 
 type MediaCallback = Callable[[str, str], Awaitable[None] | None]
+
+PRIVATE_CACHE = "private, no-store"
+"""Cache-Control of media served to its staff only: no shared cache (CDN, proxy) keeps it."""
+
+
+class Access(Enum):
+    """What the gate allows for one media request."""
+
+    DENIED = "denied"
+    """404, as for a key that does not exist."""
+    PUBLIC = "public"
+    """Served with the object's own caching (segments for a year)."""
+    PRIVATE = "private"
+    """Served to the requester only (:data:`PRIVATE_CACHE`)."""
+
+
+type Gate = Callable[[str, str | None], Awaitable[Access]]
+"""``gate(key, token)``: may this request (``token`` of ``/media/t/<token>/…``, or None) have
+the object ``key``?"""
+
+
+def item_of(key: str) -> tuple[str, str] | None:
+    """The item an object key belongs to: ``("live", event_id)`` for ``live/<event_id>/…``
+    (the live stream and its replay), ``("resource", resource_id)`` for ``vod/<id>/…``."""
+    kind, _, rest = key.partition("/")
+    item_id, slash, _ = rest.partition("/")
+    if not slash or not item_id:
+        return None
+    if kind == "live":
+        return "live", item_id
+    if kind == "vod":
+        return "resource", item_id
+    return None
 
 
 def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
@@ -66,13 +107,13 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
     first, last = first.strip(), last.strip()
     if not first:
         # Suffix range: the last N bytes.
-        if not last.isdigit():
+        if not _DIGITS.fullmatch(last):
             return None
         length = int(last)
         if length == 0 or size == 0:
             raise ValueError("empty suffix range")
         return max(0, size - length), size - 1
-    if not first.isdigit() or (last and not last.isdigit()):
+    if not _DIGITS.fullmatch(first) or (last and not _DIGITS.fullmatch(last)):
         return None
     start = int(first)
     end = int(last) if last else size - 1
@@ -151,6 +192,7 @@ class Delivery:
         self,
         objects: ObjectStore,
         *,
+        gate: Gate | None = None,
         on_media_request: MediaCallback | None = None,
         cache_bytes: int = 64 << 20,
         cache_ttl_s: float = 1.0,
@@ -160,6 +202,7 @@ class Delivery:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._objects = objects
+        self._gate = gate
         self._callback = on_media_request
         self._cache = HotCache(cache_bytes, cache_ttl_s)
         self._ttl = cache_ttl_s
@@ -170,11 +213,11 @@ class Delivery:
         self._tasks: set[asyncio.Future[None]] = set()
 
     async def plain(self, request: web.Request) -> web.StreamResponse:
-        return await self._serve(request, request.match_info["key"])
+        return await self._serve(request, request.match_info["key"], None)
 
     async def with_token(self, request: web.Request) -> web.StreamResponse:
         key = request.match_info["key"]
-        response = await self._serve(request, key)
+        response = await self._serve(request, key, request.match_info["token"])
         if self._callback is not None:
             self._notify(request.match_info["token"], key)
         return response
@@ -197,9 +240,13 @@ class Delivery:
         if not task.cancelled() and task.exception() is not None:
             log.warning("on_media_request failed: %s", task.exception())
 
-    async def _serve(self, request: web.Request, key: str) -> web.StreamResponse:
+    async def _serve(self, request: web.Request, key: str, token: str | None) -> web.StreamResponse:
         if not servable(key):
             raise web.HTTPNotFound(reason="no such media object")
+        access = Access.PUBLIC if self._gate is None else await self._gate(key, token)
+        if access is Access.DENIED:
+            raise web.HTTPNotFound(reason="no such media object")
+        private = access is Access.PRIVATE
         entry = self._cache.get(key, self._clock())
         if entry is None:
             try:
@@ -210,6 +257,8 @@ class Delivery:
             cache_control = info.cache_control or "public, max-age=60"
             etag = f'"{info.etag.strip(chr(34))}"'
             if info.size > self._small:
+                if private:
+                    cache_control = PRIVATE_CACHE
                 return await self._large(request, key, info.size, ctype, cache_control, etag)
             try:
                 body = await self._objects.get(key)
@@ -218,7 +267,7 @@ class Delivery:
             expires = self._clock() + memory_ttl(key, self._ttl)
             entry = _Entry(body, etag, ctype, cache_control, expires)
             self._cache.put(key, entry)
-        return self._from_memory(request, entry)
+        return self._from_memory(request, entry, private)
 
     def _headers(self, ctype: str, cache_control: str, etag: str) -> dict[str, str]:
         return {
@@ -230,8 +279,11 @@ class Delivery:
             "Access-Control-Allow-Origin": "*",
         }
 
-    def _from_memory(self, request: web.Request, entry: _Entry) -> web.StreamResponse:
-        headers = self._headers(entry.content_type, entry.cache_control, entry.etag)
+    def _from_memory(
+        self, request: web.Request, entry: _Entry, private: bool = False
+    ) -> web.StreamResponse:
+        cache_control = PRIVATE_CACHE if private else entry.cache_control
+        headers = self._headers(entry.content_type, cache_control, entry.etag)
         if _not_modified(request, entry.etag):
             return web.Response(status=304, headers=headers)
         size = len(entry.body)

@@ -1,24 +1,20 @@
 """Errors of the media package that a client can cause.
 
 Each carries ``status`` and ``code`` (class attributes, overridable per instance for a more
-precise code) and ``message``, a sentence a person can act on; the server's error middleware
-turns them into ``{"error": {"code", "message"}}``.
+precise code) and ``message``, a sentence a person can act on (a zh-CN/en ``Sentence``, or
+one string); the server's error middleware turns them into ``{"error": {"code", "message"}}``.
 """
 
 from __future__ import annotations
 
+from culturecast.core.errors import ClientError
 
-class MediaError(Exception):
+
+class MediaError(ClientError):
     """Base of every media error."""
 
     status = 400
     code = "bad_request"
-
-    def __init__(self, message: str, *, code: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        if code is not None:
-            self.code = code
 
 
 class BadRequest(MediaError):
@@ -69,3 +65,11 @@ class RangeNotSatisfiable(MediaError):
 class Locked(MediaError):
     status = 423
     code = "locked"
+
+
+class StorageUnavailable(MediaError):
+    """The server's own storage failed (a full, read-only or broken volume, an object store
+    that refuses writes): nothing the client did, so it may retry the same request later."""
+
+    status = 503
+    code = "storage_unavailable"

@@ -54,7 +54,9 @@ class Kit(Protocol):
 
     async def optional_caller(self, request: web.Request) -> Caller | None: ...
 
-    async def body[T](self, request: web.Request, model: type[T]) -> T: ...
+    async def body[T](
+        self, request: web.Request, model: type[T], *, text_ok: bool = False
+    ) -> T: ...
 
     def json(
         self, data: Any, status: int = 200, headers: dict[str, str] | None = None
@@ -71,7 +73,9 @@ def is_staff(caller: Caller | None) -> bool:
 
 
 def in_subtree(caller: Caller | None, org_path: list[str]) -> bool:
-    """Whether an object of organization path ``org_path`` lies in the caller's subtree."""
+    """Whether the caller is staff of the subtree holding an object of organization path
+    ``org_path`` (it sees the object's drafts and staff-only fields). The live package's
+    ``visibility.sees_drafts`` is the same test: the packages may not import each other."""
     if caller is None or not is_staff(caller):
         return False
     if str(caller.role) == PLATFORM_ADMIN:

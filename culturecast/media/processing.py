@@ -39,7 +39,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from culturecast.core.text import without_paths
 from culturecast.jobs.port import JobContext
+from culturecast.media.catalogue.lifecycle import ResourceLifecycle, ResourceStatus
 from culturecast.media.catalogue.service import RESOURCES
 from culturecast.storage.database.port import Database, Document
 from culturecast.storage.objects.port import ObjectStore
@@ -142,7 +144,7 @@ class Processor:
         *,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self._resources = database.collection(RESOURCES)
+        self._resources = ResourceLifecycle(database.collection(RESOURCES), clock)
         self._objects = objects
         self._work = work_dir
         self._settings = settings or ProcessingSettings()
@@ -154,15 +156,17 @@ class Processor:
         if doc is None:
             log.info("resource %s is gone; nothing to process", resource_id)
             return
-        if doc["status"] == "ready":
+        if doc["status"] == ResourceStatus.READY:
             return
         prefix = f"vod/{resource_id}/"
         await self._objects.delete_prefix(prefix)
-        await self._set(resource_id, status="processing", progress=0, failure=None)
+        await self._resources.start(resource_id)
         work = self._work / f"{resource_id}-{ctx.attempt}"
-        await asyncio.to_thread(shutil.rmtree, work, True)
-        work.mkdir(parents=True)
         try:
+            # Inside the try: a work directory that cannot be made fails the resource with a
+            # reason instead of leaving it "processing" for ever.
+            await asyncio.to_thread(shutil.rmtree, work, True)
+            await asyncio.to_thread(work.mkdir, parents=True)
             await self._process(ctx, doc, work)
         except _Rejected as exc:
             await self._fail(resource_id, prefix, exc.code, exc.message, exc.message_zh)
@@ -172,38 +176,32 @@ class Processor:
             raise RuntimeError(f"{exc.code}: {exc.message}") from None
         except asyncio.CancelledError:
             raise
-        except Exception as exc:
+        except Exception:
+            # The exception's words (paths, library internals) go to the log through the job
+            # runner, not to the person who uploaded the file.
             await self._fail(
                 resource_id,
                 prefix,
                 "processing_failed",
-                f"Processing failed: {exc}. Retry, or upload the file again.",
+                "Processing failed because of a server error. Retry, or upload the file again.",
                 "处理失败,请重试或重新上传文件。",
             )
             raise
         finally:
             await asyncio.to_thread(shutil.rmtree, work, True)
 
-    async def _set(self, resource_id: str, **fields: Any) -> Document | None:
-        fields["updated_at"] = self._clock()
-        return await self._resources.update_one({"_id": resource_id}, set=fields)
-
     async def _fail(
         self, resource_id: str, prefix: str, code: str, message: str, message_zh: str
     ) -> None:
         log.info("resource %s failed: %s: %s", resource_id, code, message)
         await self._objects.delete_prefix(prefix)
-        await self._set(
-            resource_id,
-            status="failed",
-            failure={"code": code, "message": message, "message_zh": message_zh},
-        )
+        await self._resources.fail(resource_id, code, message, message_zh)
 
     async def _process(self, ctx: JobContext, doc: Document, work: Path) -> None:
         resource_id = doc["_id"]
         s = self._settings
         path, sha256, size = await self._fetch(doc, work)
-        await self._set(resource_id, original_sha256=sha256)
+        await self._resources.note(resource_id, original_sha256=sha256)
         if size == 0:
             raise _Rejected("empty", "The file is empty.", "文件为空。")
         source = await self._probe(path, size)
@@ -291,12 +289,9 @@ class Processor:
             }
             for r in planned
         ]
-        done = await self._resources.update_one(
-            {"_id": resource_id, "status": "processing"},
-            set={
-                "status": "ready",
-                "progress": 100,
-                "failure": None,
+        done = await self._resources.ready(
+            resource_id,
+            {
                 "kind": kind,
                 "duration_s": source.duration_s,
                 "hls_master_key": f"vod/{resource_id}/master.m3u8",
@@ -305,7 +300,6 @@ class Processor:
                 "thumbnails": thumbs,
                 "renditions": renditions,
                 "source": {k: v for k, v in asdict(source).items() if v is not None},
-                "updated_at": self._clock(),
             },
         )
         if done is None:
@@ -323,10 +317,7 @@ class Processor:
             last[0] = now
             value = round(min(99.0, max(0.0, percent)), 1)
             await ctx.report_progress(value)
-            await self._resources.update_one(
-                {"_id": resource_id, "status": "processing"},
-                set={"progress": value, "updated_at": now},
-            )
+            await self._resources.progress(resource_id, value)
 
         return report
 
@@ -438,7 +429,8 @@ class Processor:
             tail = stderr_tail.decode("utf-8", "replace").strip().splitlines()[-3:]
             raise _Rejected(
                 "transcode_failed",
-                f"ffmpeg could not convert the file (exit {proc.returncode}): " + " | ".join(tail),
+                f"ffmpeg could not convert the file (exit {proc.returncode}): "
+                + without_paths(" | ".join(tail)),
                 "转码失败,文件可能已损坏。",
             )
 

@@ -12,7 +12,7 @@ from typing import Literal
 from aiohttp import web
 
 from culturecast.jobs.records import JOB_INDEXES, JobRecords
-from culturecast.server import health, jobs_api, pages
+from culturecast.server import health, jobs_api
 from culturecast.server.accounts import handlers as account_handlers
 from culturecast.server.accounts.service import INDEXES as ACCOUNT_INDEXES
 from culturecast.server.accounts.service import AccountService
@@ -26,6 +26,7 @@ from culturecast.server.kit import HttpKit
 from culturecast.server.maintenance import maintenance_ctx
 from culturecast.server.metrics import Metrics
 from culturecast.server.settings import Settings
+from culturecast.server.web import pages
 
 log = logging.getLogger("culturecast.server")
 
@@ -45,6 +46,7 @@ def create_app(
     app[ROLE] = role
     routes = ApiRoutes(app.router)
     app[ROUTES] = routes
+    stopping = ShutdownClock(settings.shutdown_timeout_s)
 
     async def services_ctx(app: web.Application) -> AsyncIterator[None]:
         engines = await open_engines(settings, clock)
@@ -67,10 +69,12 @@ def create_app(
             clock=clock,
         )
         yield
-        # Shutdown in reverse: stop taking jobs (finishing those in flight), then engines.
-        await jobs.close()
+        # Shutdown in reverse: stop taking jobs, finishing those in flight within what is left
+        # of the shutdown timeout (aiohttp spent the rest waiting for requests), then engines.
+        await jobs.close(grace_s=stopping.remaining())
         await engines.close()
 
+    app.on_shutdown.append(stopping.begin)
     app.cleanup_ctx.append(services_ctx)
     health.setup_routes(routes)
     if role != "ingest":
@@ -82,6 +86,28 @@ def create_app(
     for feature in (live, media, views, chat):
         feature.install(app, kit)
     return app
+
+
+class ShutdownClock:
+    """One deadline for the whole graceful stop, ``CULTURECAST_SHUTDOWN_TIMEOUT`` from the
+    signal (aiohttp's ``on_shutdown``, which runs before it waits for in-flight requests):
+    that wait and the wait for jobs in flight share it, so a process is down within the
+    timeout plus what closing the engines takes — not the timeout once per thing waited for."""
+
+    def __init__(self, timeout_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.timeout_s = timeout_s
+        self._clock = clock
+        self._started: float | None = None
+
+    async def begin(self, _: web.Application) -> None:
+        if self._started is None:
+            self._started = self._clock()
+
+    def remaining(self) -> float:
+        """Seconds left until the deadline (the whole timeout if the stop has not begun)."""
+        if self._started is None:
+            return self.timeout_s
+        return max(0.0, self._started + self.timeout_s - self._clock())
 
 
 async def _first_admin(settings: Settings, accounts: AccountService) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from culturecast.core.errors import Sentence
 from culturecast.server.accounts.model import Principal
 from culturecast.server.accounts.service import AccountService
 from culturecast.server.errors import Unauthorized
@@ -26,7 +27,10 @@ async def require_principal(request: web.Request, accounts: AccountService) -> P
     token = bearer_token(request)
     if token is None:
         raise Unauthorized(
-            "sign in first: send Authorization: Bearer <token> from POST /api/v1/auth/login"
+            Sentence(
+                "请先登录。",
+                "Sign in first: send Authorization: Bearer <token> from POST /api/v1/auth/login.",
+            )
         )
     principal = await accounts.authenticate(token)
     request[PRINCIPAL] = principal

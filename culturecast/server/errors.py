@@ -2,24 +2,21 @@
 
 Every error a client can cause reaches it as ``{"error": {"code": "...", "message": "..."}}``
 (DESIGN.md § Interfaces). Services raise these (or their own errors mapped in handlers); the
-middleware in ``http.py`` serialises them and turns aiohttp's own HTTP exceptions into the
-same shape.
+middleware in ``jsonapi.py`` serialises them and turns aiohttp's own HTTP exceptions into the
+same shape. The message is a :class:`~culturecast.core.errors.Sentence` (zh-CN and en) or,
+for older errors, one string.
 """
 
 from __future__ import annotations
 
+from culturecast.core.errors import ClientError
 
-class ApiError(Exception):
+
+class ApiError(ClientError):
     """Base: subclasses set ``status`` and ``code``."""
 
     status = 400
     code = "bad_request"
-
-    def __init__(self, message: str, *, code: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        if code is not None:
-            self.code = code
 
 
 class BadRequest(ApiError):

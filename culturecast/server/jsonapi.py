@@ -1,5 +1,6 @@
 """HTTP plumbing shared by every handler: JSON bodies decoded into typed structs, JSON
-responses, and the middleware that turns every error into the documented JSON shape."""
+responses, and the middleware that turns every error into the documented JSON shape, in the
+language the request chose (``?lang=`` or the pages' ``cc_lang`` cookie; both when none)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
+from culturecast.core.body import decode_body
+from culturecast.core.errors import LANG_COOKIE, ClientError, Lang, Sentence, parse_lang
 from culturecast.server import errors
 from culturecast.server.metrics import Metrics
 from culturecast.storage.errors import EngineUnavailable
@@ -35,28 +38,32 @@ def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
     return {"error": {"code": code, "message": message}}
 
 
-async def read_json[T](request: web.Request, model: type[T]) -> T:
-    """Decode the body into ``model`` (a ``msgspec.Struct`` that forbids unknown fields);
-    each failure becomes a 400/413/415 with a message naming the field."""
-    ctype = request.content_type
-    if ctype != "application/json":
-        raise errors.UnsupportedMediaType(
-            f"send the body as application/json (got {ctype or 'no content type'})"
-        )
+async def read_json[T](request: web.Request, model: type[T], *, text_ok: bool = False) -> T:
+    """Decode the body into ``model`` (a ``msgspec.Struct`` that forbids unknown fields) with
+    the one body decoder (``core.body``): each failure becomes a 400/413/415 with a message
+    naming the field. ``text_ok`` also takes JSON sent as text/plain (``sendBeacon``)."""
     try:
         raw = await request.read()
     except web.HTTPRequestEntityTooLarge as exc:
-        raise errors.PayloadTooLarge(f"the body is too large: {exc.text}") from exc
-    if not raw:
-        raise errors.BadRequest("the body is empty; send a JSON object", code="malformed_json")
-    try:
-        return msgspec.json.decode(raw, type=model)
-    except msgspec.ValidationError as exc:
-        raise errors.BadRequest(f"invalid body: {exc}", code="invalid_body") from exc
-    except msgspec.DecodeError as exc:
-        raise errors.BadRequest(
-            f"the body is not valid JSON: {exc}", code="malformed_json"
-        ) from exc
+        raise errors.PayloadTooLarge(_too_large(exc)) from exc
+    return decode_body(raw, model, request.content_type, request.charset, text_ok=text_ok)
+
+
+def _too_large(exc: web.HTTPRequestEntityTooLarge) -> Sentence:
+    return Sentence("请求体太大。", f"The body is too large: {exc.text}")
+
+
+def request_lang(request: web.Request) -> Lang | None:
+    """The language of the request's messages: ``?lang=``, then the ``cc_lang`` cookie the
+    pages set; None (both languages) when neither names one."""
+    return parse_lang(request.query.get("lang")) or parse_lang(request.cookies.get(LANG_COOKIE))
+
+
+_HTTP_ERRORS: dict[int, tuple[str, Sentence]] = {
+    404: ("not_found", Sentence("找不到该地址。", "Not found.")),
+    405: ("method_not_allowed", Sentence("该地址不支持这种请求方法。", "Method not allowed.")),
+}
+"""aiohttp's own refusals (no route, wrong method), in both languages."""
 
 
 def _route_name(request: web.Request) -> str:
@@ -83,22 +90,23 @@ def error_middleware(metrics: Metrics) -> Any:
             response = await handler(request)
             status = response.status
             return response
-        except errors.ApiError as exc:
+        except ClientError as exc:
             status = exc.status
-            return json_response(error_body(exc.code, exc.message), status=exc.status)
+            message = exc.message_in(request_lang(request))
+            return json_response(error_body(exc.code, message), status=exc.status)
         except web.HTTPRequestEntityTooLarge as exc:
             status = 413
-            return json_response(
-                error_body("payload_too_large", f"the body is too large: {exc.text}"), status=413
-            )
+            message = _too_large(exc).in_language(request_lang(request))
+            return json_response(error_body("payload_too_large", message), status=413)
         except web.HTTPException as exc:
             status = exc.status
             if exc.status < 400:
                 raise
-            code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status, "http_error")
-            return json_response(
-                error_body(code, exc.reason or "error"), status=exc.status, headers=None
+            code, sentence = _HTTP_ERRORS.get(exc.status, ("http_error", None))
+            message = (
+                sentence.in_language(request_lang(request)) if sentence else exc.reason or "error"
             )
+            return json_response(error_body(code, message), status=exc.status, headers=None)
         except EngineUnavailable as exc:
             status = 503
             log.warning("engine unavailable: %s", exc, extra={"path": request.path})

@@ -53,9 +53,14 @@ class HttpKit:
         except Unauthorized:
             return None
 
-    async def body[T](self, request: web.Request, model: type[T]) -> T:
-        """The JSON body decoded into ``model`` (400/413/415 with a clear message)."""
-        return await read_json(request, model)
+    async def is_user_name(self, name: str) -> bool:
+        """Whether a user account goes by ``name`` (NFKC, case-insensitive)."""
+        return await self._app[SERVICES].accounts.is_user_name(name)
+
+    async def body[T](self, request: web.Request, model: type[T], *, text_ok: bool = False) -> T:
+        """The JSON body decoded into ``model`` (400/413/415 with a clear message);
+        ``text_ok`` also takes it sent as text/plain (``navigator.sendBeacon``)."""
+        return await read_json(request, model, text_ok=text_ok)
 
     def json(
         self, data: Any, status: int = 200, headers: dict[str, str] | None = None

@@ -3,7 +3,6 @@ day, so across any number of processes each day's job runs once."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import time
@@ -11,6 +10,7 @@ from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 
+from culturecast.core.periodic import Periodic
 from culturecast.server.context import SERVICES
 from culturecast.server.jobs import PURGE_TOKENS_JOB
 
@@ -33,21 +33,18 @@ def maintenance_ctx(
 
     @contextlib.asynccontextmanager
     async def ctx(app: web.Application) -> AsyncIterator[None]:
-        async def loop() -> None:
-            while True:
-                jobs = app[SERVICES].jobs
-                job_id = daily_job_id(PURGE_TOKENS_JOB, clock())
-                try:
-                    if await jobs.enqueue(PURGE_TOKENS_JOB, {}, job_id):
-                        log.info("queued %s", job_id)
-                except Exception:
-                    log.exception("could not queue %s; will try again", job_id)
-                await asyncio.sleep(every_s)
+        async def queue_today() -> None:
+            jobs = app[SERVICES].jobs
+            job_id = daily_job_id(PURGE_TOKENS_JOB, clock())
+            try:
+                if await jobs.enqueue(PURGE_TOKENS_JOB, {}, job_id):
+                    log.info("queued %s", job_id)
+            except Exception:
+                log.exception("could not queue %s; will try again", job_id)
 
-        task = asyncio.create_task(loop(), name="maintenance")
+        task = Periodic("maintenance", every_s, queue_today, first_now=True)
+        task.start()
         yield
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await task.stop()
 
     return ctx

@@ -113,6 +113,10 @@ class Settings:
     views_flush_interval_s: float = 60.0
     """CULTURECAST_VIEWS_FLUSH_INTERVAL: seconds between flushes of view counters into daily
     statistics (a crash loses at most this much)."""
+    chat_reserved_names: tuple[str, ...] | None = None
+    """CULTURECAST_CHAT_RESERVED_NAMES: comma-separated nicknames no guest may take, besides
+    every user's name (unset: 管理员, 官方, 主持人, admin, administrator, 系统, … — see
+    ``chat/names.py``)."""
 
     @property
     def sqlite_path(self) -> Path:
@@ -259,6 +263,16 @@ _PARSERS.update(
         "VIEWS_FLUSH_INTERVAL": ("views_flush_interval_s", _positive_float),
     }
 )
+
+
+def _names(name: str, raw: str) -> tuple[str, ...]:
+    names = tuple(n.strip() for n in raw.replace("，", ",").split(",") if n.strip())
+    if not names:
+        raise SettingsError(name, f"must be comma-separated names, got {raw!r}")
+    return names
+
+
+_PARSERS["CHAT_RESERVED_NAMES"] = ("chat_reserved_names", _names)
 _S3_KEYS = ("S3_URL", "S3_ACCESS_KEY", "S3_SECRET_KEY", "S3_BUCKET", "S3_REGION")
 _IGNORED_PREFIXES = ("CULTURECAST_TEST_",)
 

@@ -37,6 +37,8 @@ async def test_two_api_processes_share_a_room_through_redis(
                 "org_path": [org["id"]],
                 "status": "live",
                 "started_at": time.time(),
+                "published": True,
+                "disabled": False,
             }
         )
     finally:

@@ -303,6 +303,8 @@ async def test_two_api_processes_count_the_same_sessions_and_answer_the_same_fig
                 "category": "戏曲",
                 "status": "live",
                 "started_at": time.time(),
+                "published": True,
+                "disabled": False,
             }
         )
     finally:

@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from aiohttp import web
 
+from culturecast.core.categories import categories
+from culturecast.core.errors import ClientError
 from culturecast.media.catalogue import query as q
-from culturecast.media.catalogue.categories import categories
-from culturecast.media.catalogue.service import CatalogueService, resource_json, series_json
+from culturecast.media.catalogue.service import (
+    MAX_EPISODE,
+    CatalogueService,
+    resource_json,
+    series_json,
+)
 from culturecast.media.errors import BadRequest
 from culturecast.media.kit import Caller, Kit, is_staff
 
 UNSET = msgspec.UNSET
+
+Episode = Annotated[int, msgspec.Meta(ge=1, le=MAX_EPISODE, description="1 to 100000.")]
+"""An episode number in a series."""
 
 
 class NewResource(msgspec.Struct, forbid_unknown_fields=True):
@@ -28,7 +37,7 @@ class NewResource(msgspec.Struct, forbid_unknown_fields=True):
     tags: list[str] = []
     performer: str = ""
     series_id: str | None = None
-    episode: int | None = None
+    episode: Episode | None = None
     published: bool = False
     loudnorm: bool = False
 
@@ -42,7 +51,7 @@ class ResourceChanges(msgspec.Struct, forbid_unknown_fields=True):
     performer: str | msgspec.UnsetType = UNSET
     category: str | msgspec.UnsetType = UNSET
     series_id: str | msgspec.UnsetType | None = UNSET
-    episode: int | msgspec.UnsetType | None = UNSET
+    episode: Episode | msgspec.UnsetType | None = UNSET
     published: bool | msgspec.UnsetType = UNSET
 
 
@@ -71,13 +80,19 @@ def _changes(struct: msgspec.Struct) -> dict[str, Any]:
     }
 
 
-def _page_params(request: web.Request) -> tuple[int, int]:
+def _parse_query(params: dict[str, str], *, staff: bool) -> q.ResourceQuery:
     try:
-        parsed = q.parse_query(
-            {k: v for k, v in request.query.items() if k in ("limit", "offset")}, staff=True
-        )
+        return q.parse_query(params, staff=staff)
+    except ClientError:
+        raise  # already a sentence in both languages (a number out of its range)
     except ValueError as exc:
         raise BadRequest(str(exc), code="invalid_query") from exc
+
+
+def _page_params(request: web.Request) -> tuple[int, int]:
+    parsed = _parse_query(
+        {k: v for k, v in request.query.items() if k in ("limit", "offset")}, staff=True
+    )
     return parsed.limit, parsed.offset
 
 
@@ -92,7 +107,8 @@ class CatalogueHandlers:
         return self._get_service()
 
     def _out(self, caller: Caller | None, doc: dict[str, Any]) -> dict[str, Any]:
-        return resource_json(doc, staff=is_staff(caller))
+        # Staff-only fields are for the resource's own staff, not for any organization's.
+        return resource_json(doc, staff=q.sees_staff_fields(caller, doc))
 
     async def list_categories(self, request: web.Request) -> web.Response:
         return self._kit.json({"items": categories()})
@@ -118,10 +134,7 @@ class CatalogueHandlers:
 
     async def list(self, request: web.Request) -> web.Response:
         caller = await self._kit.optional_caller(request)
-        try:
-            query = q.parse_query(dict(request.query), staff=is_staff(caller))
-        except ValueError as exc:
-            raise BadRequest(str(exc), code="invalid_query") from exc
+        query = _parse_query(dict(request.query), staff=is_staff(caller))
         page = await self._service.list_resources(caller, query)
         return self._kit.json(
             {

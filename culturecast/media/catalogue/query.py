@@ -1,11 +1,15 @@
 """List queries over the catalogue, pure: parse the query string, decide what a caller may
 see, build the database filter and sort, and match free-text search.
 
-Visibility (DESIGN.md § Media resources, § Accounts): viewers and anonymous callers see only
-resources that are published *and* ready; organization staff see everything in their subtree
-plus what the public sees; platform admins see everything. Free text is matched here rather
-than in the database because the shared query language has no substring operator, and
-titles are Chinese (no word boundaries to index).
+Visibility (DESIGN.md § Media resources, § Accounts), the same rule as a live event's
+(``live/visibility.py``; the two packages may not import each other): a resource is *public*
+when it is published *and* ready, and anyone sees it; everything else is seen only by the
+staff of its subtree (org admins and editors whose organization is on its ``org_path``) and
+platform admins, and is unknown (404) to everyone else — anonymous users, viewers, staff of
+other organizations. Staff-only fields are for the same staff. A replay (``live_event_id``)
+is published exactly while its live event is public: the composition root keeps it in step.
+Free text is matched here rather than in the database because the shared query language has
+no substring operator, and titles are Chinese (no word boundaries to index).
 """
 
 from __future__ import annotations
@@ -14,8 +18,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from culturecast.media.catalogue.categories import parse_category
-from culturecast.media.kit import PLATFORM_ADMIN, Caller, is_staff
+from culturecast.core.categories import parse_category
+from culturecast.core.numbers import MAX_OFFSET, query_int
+from culturecast.media.kit import PLATFORM_ADMIN, Caller, in_subtree, is_staff
 
 STATUSES = ("uploaded", "processing", "ready", "failed")
 KINDS = ("video", "audio")
@@ -48,21 +53,9 @@ class ResourceQuery:
     offset: int = 0
 
 
-def _int(params: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
-    raw = params.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValueError(f"{name} must be a whole number, got {raw!r}") from None
-    if not low <= value <= high:
-        raise ValueError(f"{name} must be between {low} and {high}, got {value}")
-    return value
-
-
 def parse_query(params: Mapping[str, str], *, staff: bool) -> ResourceQuery:
-    """Parse list parameters; ``ValueError`` naming the bad one. ``status`` and
+    """Parse list parameters; ``ValueError`` naming the bad one (``core.errors.InvalidQuery``
+    for a number out of its range). ``status`` and
     ``published`` filter drafts, so only staff may use them."""
     kind = params.get("kind") or None
     if kind is not None and kind not in KINDS:
@@ -98,8 +91,8 @@ def parse_query(params: Mapping[str, str], *, staff: bool) -> ResourceQuery:
         status=status,
         published=published,
         sort=sort,
-        limit=_int(params, "limit", 20, 1, MAX_LIMIT),
-        offset=_int(params, "offset", 0, 0, 1_000_000),
+        limit=query_int(params, "limit", 20, 1, MAX_LIMIT),
+        offset=query_int(params, "offset", 0, 0, MAX_OFFSET),
     )
 
 
@@ -112,13 +105,20 @@ def visibility(caller: Caller | None) -> dict[str, Any]:
     return {"$or": [{"org_path": caller.org_id}, dict(PUBLIC)]}
 
 
+def is_public(doc: Mapping[str, Any]) -> bool:
+    """Whether anyone may see the resource: published and ready (:data:`PUBLIC`)."""
+    return bool(doc.get("published")) and doc.get("status") == "ready"
+
+
+def sees_staff_fields(caller: Caller | None, doc: Mapping[str, Any]) -> bool:
+    """Whether ``caller`` is staff of the resource's subtree: its drafts and staff-only
+    fields (who made it, failures, checksums, the job) are theirs."""
+    return in_subtree(caller, list(doc.get("org_path", [])))
+
+
 def may_see(caller: Caller | None, doc: Mapping[str, Any]) -> bool:
     """Whether one document passes :func:`visibility` (for single-item reads)."""
-    if doc.get("published") and doc.get("status") == "ready":
-        return True
-    if caller is None or not is_staff(caller):
-        return False
-    return str(caller.role) == PLATFORM_ADMIN or caller.org_id in doc.get("org_path", [])
+    return is_public(doc) or sees_staff_fields(caller, doc)
 
 
 def build_filter(query: ResourceQuery, caller: Caller | None) -> dict[str, Any]:

@@ -23,8 +23,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from culturecast.core.categories import label, parse_category, unknown_category
+from culturecast.core.errors import Sentence
+from culturecast.core.text import clean_text
 from culturecast.media.catalogue import query as q
-from culturecast.media.catalogue.categories import label, parse_category
+from culturecast.media.catalogue.lifecycle import ResourceLifecycle
 from culturecast.media.errors import BadRequest, Conflict, NotFound
 from culturecast.media.kit import PLATFORM_ADMIN, Caller, in_subtree, is_staff
 from culturecast.media.uploads.service import UploadService
@@ -44,6 +47,8 @@ CATALOGUE_INDEXES: tuple[IndexSpec, ...] = (
 )
 
 SEARCH_SCAN_LIMIT = 5000
+MAX_EPISODE = 100_000
+"""Highest episode number (the longest 评书 series run to a few thousand)."""
 """Most documents a free-text search looks through (a provincial library holds ~2,400)."""
 
 
@@ -75,35 +80,37 @@ class ResourcePlayable:
 
 
 def _text(name: str, value: str, low: int, high: int) -> str:
-    value = value.strip()
-    if not low <= len(value) <= high:
-        raise BadRequest(f"{name} must be {low}–{high} characters", code="invalid_body")
-    return value
+    # One rule for every text a person types (core.text): NUL and invisible-only refused.
+    return clean_text(name, value, max_len=high, required=low > 0, min_len=max(low, 1))
 
 
 def _tags(tags: Sequence[str]) -> list[str]:
     cleaned: list[str] = []
     for tag in tags:
-        tag = tag.strip()
-        if not 1 <= len(tag) <= 30:
-            raise BadRequest("each tag must be 1–30 characters", code="invalid_body")
+        tag = clean_text("tags", tag, max_len=30)
         if tag not in cleaned:
             cleaned.append(tag)
     if len(cleaned) > 20:
-        raise BadRequest("at most 20 tags", code="invalid_body")
+        raise BadRequest(Sentence("最多 20 个标签。", "At most 20 tags."), code="invalid_body")
     return cleaned
 
 
 def _category(value: str) -> str:
     try:
         return parse_category(value).value
-    except ValueError as exc:
-        raise BadRequest(str(exc), code="invalid_category") from exc
+    except ValueError:
+        raise BadRequest(unknown_category(value), code="invalid_category") from None
 
 
 def _episode(value: int | None) -> int | None:
-    if value is not None and not 1 <= value <= 100_000:
-        raise BadRequest("episode must be between 1 and 100000", code="invalid_body")
+    if value is not None and not 1 <= value <= MAX_EPISODE:
+        raise BadRequest(
+            Sentence(
+                f"集数应为 1–{MAX_EPISODE} 之间的整数。",
+                f"episode must be between 1 and {MAX_EPISODE}.",
+            ),
+            code="invalid_body",
+        )
     return value
 
 
@@ -318,6 +325,12 @@ class CatalogueService:
             fields["episode"] = _episode(changes["episode"])
         if "published" in changes:
             fields["published"] = bool(changes["published"])
+            if doc.get("live_event_id") and fields["published"] != bool(doc.get("published")):
+                raise Conflict(
+                    "回看随直播一起发布：请发布或撤下直播本身。The replay follows its live "
+                    "event: publish or unpublish the event instead.",
+                    code="replay_follows_event",
+                )
         if "series_id" in changes:
             series_id = changes["series_id"]
             if series_id is None:
@@ -354,10 +367,7 @@ class CatalogueService:
                 f"only failed resources can be retried; this one is {doc['status']}",
                 code="not_failed",
             )
-        updated = await self._resources.update_one(
-            {"_id": resource_id, "status": "failed"},
-            set={"status": "uploaded", "progress": 0, "failure": None, "updated_at": self._clock()},
-        )
+        updated = await ResourceLifecycle(self._resources, self._clock).retry(resource_id)
         if updated is None:
             raise Conflict("the resource changed meanwhile; reload it", code="not_failed")
         queued = await self._jobs.enqueue(
@@ -463,6 +473,14 @@ class CatalogueService:
             {"series_id": series_id}, set={"series_id": None, "series_title": None}
         )
 
+    async def count_for_org(self, org_id: str) -> dict[str, int]:
+        """The organization's own resources and series (it may not be deleted while it has
+        any)."""
+        return {
+            "resources": await self._resources.count({"org_id": org_id}),
+            "series": await self._series.count({"org_id": org_id}),
+        }
+
     async def episodes(self, caller: Caller | None, series_id: str) -> list[Document]:
         """The series' episodes the caller may see, in order (episode number, then age)."""
         flt = q.visibility(caller)
@@ -512,12 +530,16 @@ class CatalogueService:
         master_key: str,
         duration_s: float | None,
         created_by: str,
+        published: bool,
     ) -> dict[str, Any]:
-        """A ready, published video resource over HLS objects that already exist (a live
-        show's recording, 直播回看); no processing. One replay per live event: calling again
-        returns the existing one."""
+        """A ready video resource over HLS objects that already exist (a live show's
+        recording, 直播回看); no processing. ``published`` is whether its event is public: the
+        replay follows the event. One replay per live event: calling again returns the
+        existing one, brought in step with ``published``."""
         existing = await self._resources.find_one({"live_event_id": live_event_id})
         if existing is not None:
+            if bool(existing.get("published")) != published:
+                existing = await self.follow_event(live_event_id, published) or existing
             return resource_json(existing, staff=True)
         try:
             code = parse_category(category).value
@@ -540,7 +562,7 @@ class CatalogueService:
             "status": "ready",
             "progress": 100,
             "failure": None,
-            "published": True,
+            "published": published,
             "loudnorm": False,
             "duration_s": duration_s,
             "original_key": None,
@@ -558,3 +580,11 @@ class CatalogueService:
         }
         await self._resources.insert(doc)
         return resource_json(doc, staff=True)
+
+    async def follow_event(self, live_event_id: str, published: bool) -> Document | None:
+        """Publish or unpublish the replay of a live event as the event is or is not public;
+        the replay, or None when the event has none (yet)."""
+        return await self._resources.update_one(
+            {"live_event_id": live_event_id},
+            set={"published": published, "updated_at": self._clock()},
+        )

@@ -19,24 +19,33 @@ Two sinks, chosen by the object store, so no process ever holds a whole file:
 
 A PATCH holds a lease on the record (compare-and-set on ``lease_until``), so two requests never
 append to one upload at once; a crashed process's lease simply runs out.
+
+``offset == length`` is written only together with ``status: finished``, once the original is
+in the object store. When the server's own storage fails (a full, read-only or broken volume,
+an object store refusing writes) the request is answered 503 ``storage_unavailable`` and the
+record keeps the offset last committed, so HEAD never reports bytes the server could not keep
+and a tus client resumes (and finishes) once the storage is back, instead of believing it is
+done with an upload that can never become a resource.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from culturecast.media.errors import Conflict, Locked, NotFound, TooLarge
+from culturecast.media.errors import Conflict, Locked, NotFound, StorageUnavailable, TooLarge
 from culturecast.media.kit import ORG_ADMIN, PLATFORM_ADMIN, Caller
 from culturecast.media.uploads.tus import safe_name
 from culturecast.storage.database.port import Database, Document, IndexSpec
+from culturecast.storage.errors import StorageError
 from culturecast.storage.objects.port import ObjectStore, UploadedPart
 
 log = logging.getLogger(__name__)
@@ -77,6 +86,21 @@ def view(doc: Document) -> UploadView:
         expires_at=float(doc["expires_at"]),
         finished=doc["status"] == FINISHED,
     )
+
+
+@contextlib.contextmanager
+def _storing(upload_id: str, kept: int | None = None) -> Iterator[None]:
+    """Turn a failure of the server's own storage (the staging file, the object store) into
+    503 ``storage_unavailable``; ``kept`` is the offset the upload still has."""
+    try:
+        yield
+    except (OSError, StorageError) as exc:
+        log.warning("upload %s: storage failed: %s", upload_id, exc)
+        where = "" if kept is None else f"; the upload keeps its first {kept} bytes"
+        raise StorageUnavailable(
+            f"the server cannot store uploads right now (its storage is failing){where}; "
+            "try again in a few minutes, resuming from the offset HEAD reports"
+        ) from exc
 
 
 def may_touch(caller: Caller, doc: Mapping[str, Any]) -> bool:
@@ -156,14 +180,15 @@ class UploadService:
             "updated_at": now,
             "expires_at": now + self.ttl_s,
         }
-        if length == 0:
-            # § Creation: an upload of length 0 is complete as soon as it exists.
-            await self._objects.put(key, b"", filetype)
-            doc["status"] = FINISHED
-        elif self.sink == "multipart":
-            doc["multipart_id"] = await self._objects.create_multipart(key, filetype)
-        else:
-            await asyncio.to_thread(self._create_file, upload_id)
+        with _storing(upload_id):
+            if length == 0:
+                # § Creation: an upload of length 0 is complete as soon as it exists.
+                await self._objects.put(key, b"", filetype)
+                doc["status"] = FINISHED
+            elif self.sink == "multipart":
+                doc["multipart_id"] = await self._objects.create_multipart(key, filetype)
+            else:
+                await asyncio.to_thread(self._create_file, upload_id)
         await self._uploads.insert(doc)
         return view(doc)
 
@@ -204,6 +229,12 @@ class UploadService:
             except Exception:
                 log.exception("could not remove expired upload %s", doc["_id"])
         return len(expired)
+
+    async def count_for_org(self, org_id: str) -> dict[str, int]:
+        """The organization's uploads not yet turned into a resource nor expired (someone
+        may be sending one: the organization may not be deleted under it)."""
+        flt = {"org_id": org_id, "resource_id": None, "expires_at": {"$gte": self._clock()}}
+        return {"uploads": await self._uploads.count(flt)}
 
     async def consume(self, caller: Caller, upload_id: str, resource_id: str) -> Document:
         """Hand a finished upload's original to a new resource (once)."""
@@ -300,41 +331,58 @@ class UploadService:
 
     async def _append_file(self, doc: Document, owner: str, body: AsyncIterator[bytes]) -> Document:
         upload_id, length = doc["_id"], int(doc["length"])
-        offset = int(doc["offset"])
-        handle = await asyncio.to_thread(self._open_at, upload_id, offset)
+        offset = committed = int(doc["offset"])
+        with _storing(upload_id, committed):
+            handle = await asyncio.to_thread(self._open_at, upload_id, offset)
         buffer = bytearray()
-        committed = offset
         last_commit = self._clock()
         error: BaseException | None = None
         try:
-            async for chunk in _bounded(body, length - offset):
-                buffer += chunk
-                if len(buffer) >= self._flush:
+            try:
+                async for chunk in _bounded(body, length - offset):
+                    buffer += chunk
+                    if len(buffer) < self._flush:
+                        continue
+                    with _storing(upload_id, committed):
+                        await asyncio.to_thread(handle.write, bytes(buffer))
+                    offset += len(buffer)
+                    buffer.clear()
+                    # The last byte is committed only with the finished status (below).
+                    due = offset - committed >= 8 * self._flush or self._clock() - last_commit > 5
+                    if offset < length and due:
+                        with _storing(upload_id, committed):
+                            await asyncio.to_thread(handle.flush)
+                        doc = await self._commit(doc, owner, {"offset": offset})
+                        committed, last_commit = offset, self._clock()
+            except (Locked, StorageUnavailable):
+                raise
+            except BaseException as exc:
+                # The body broke off (client gone: an error, or the handler cancelled), or
+                # ran past the length: keep what arrived, then report the error.
+                error = exc
+            with _storing(upload_id, committed):
+                if buffer:
                     await asyncio.to_thread(handle.write, bytes(buffer))
                     offset += len(buffer)
                     buffer.clear()
-                    if offset - committed >= 8 * self._flush or self._clock() - last_commit > 5:
-                        await asyncio.to_thread(handle.flush)
-                        doc = await self._commit(doc, owner, {"offset": offset})
-                        committed, last_commit = offset, self._clock()
-        except Locked:
-            raise
-        except BaseException as exc:
-            # The body broke off (client gone: an error, or the handler cancelled), or ran
-            # past the length: keep what arrived, then report the error.
-            error = exc
+                await asyncio.to_thread(handle.flush)
         finally:
-            if buffer:
-                await asyncio.to_thread(handle.write, bytes(buffer))
-                offset += len(buffer)
-            await asyncio.to_thread(handle.close)
+            with contextlib.suppress(OSError):
+                await asyncio.to_thread(handle.close)
         if error is not None:
             log.info("upload %s: body broke off at %d: %s", upload_id, offset, error)
-        doc = await self._commit(doc, owner, {"offset": offset})
-        if offset == length:
-            path = self._path(upload_id)
-            await self._objects.put_file(doc["object_key"], path, doc["filetype"])
-            doc = await self._commit(doc, owner, {"status": FINISHED})
+        if offset < length:
+            doc = await self._commit(doc, owner, {"offset": offset})
+        else:
+            # Every byte is in the staging file; the upload is finished once the original is
+            # in the store. Until then the record keeps the last committed offset, so a
+            # storage failure here leaves the client something to resend (and a retry that
+            # finishes): the staging file is cut back to that offset by the next PATCH.
+            with _storing(upload_id, committed):
+                await self._objects.put_file(
+                    doc["object_key"], self._path(upload_id), doc["filetype"]
+                )
+            doc = await self._commit(doc, owner, {"offset": offset, "status": FINISHED})
             await asyncio.to_thread(self._remove_file, upload_id)
         if isinstance(error, TooLarge) or (error is not None and not isinstance(error, Exception)):
             raise error
@@ -346,19 +394,22 @@ class UploadService:
         upload_id, length, key = doc["_id"], int(doc["length"]), doc["object_key"]
         parts = [UploadedPart(p["number"], p["etag"], p["size"]) for p in doc["parts"]]
         stored = sum(p.size for p in parts)
+        kept = int(doc["offset"])
         buffer = bytearray()
         if doc["tail_size"]:
             # Only the recorded length counts: a crash may have left a longer tail object.
-            buffer += (await self._objects.get(_tail_key(upload_id)))[: doc["tail_size"]]
+            with _storing(upload_id, kept):
+                buffer += (await self._objects.get(_tail_key(upload_id)))[: doc["tail_size"]]
         error: BaseException | None = None
         try:
             async for chunk in _bounded(body, length - int(doc["offset"])):
                 buffer += chunk
                 while len(buffer) >= self._part_size:
                     data = bytes(buffer[: self._part_size])
-                    part = await self._objects.upload_part(
-                        key, doc["multipart_id"], len(parts) + 1, data
-                    )
+                    with _storing(upload_id, kept):
+                        part = await self._objects.upload_part(
+                            key, doc["multipart_id"], len(parts) + 1, data
+                        )
                     parts.append(part)
                     del buffer[: self._part_size]
                     stored += part.size
@@ -367,31 +418,36 @@ class UploadService:
                     doc = await self._commit(
                         doc, owner, {"parts": _parts(parts), "offset": stored, "tail_size": 0}
                     )
-        except Locked:
+                    kept = stored
+        except (Locked, StorageUnavailable):
             raise
         except BaseException as exc:
             error = exc
         if error is not None:
             log.info("upload %s: body broke off at %d: %s", upload_id, stored + len(buffer), error)
         offset = stored + len(buffer)
-        if offset == length:
-            if buffer or not parts:
-                part = await self._objects.upload_part(
-                    key, doc["multipart_id"], len(parts) + 1, bytes(buffer)
+        with _storing(upload_id, kept):
+            if offset == length:
+                if buffer or not parts:
+                    part = await self._objects.upload_part(
+                        key, doc["multipart_id"], len(parts) + 1, bytes(buffer)
+                    )
+                    parts.append(part)
+                await self._objects.complete_multipart(key, doc["multipart_id"], parts)
+            elif buffer:
+                await self._objects.put(
+                    _tail_key(upload_id), bytes(buffer), "application/octet-stream"
                 )
-                parts.append(part)
-            await self._objects.complete_multipart(key, doc["multipart_id"], parts)
+        if offset == length:
             doc = await self._commit(
                 doc,
                 owner,
                 {"parts": _parts(parts), "offset": offset, "tail_size": 0, "status": FINISHED},
             )
-            await self._objects.delete(_tail_key(upload_id))
+            with contextlib.suppress(OSError, StorageError):
+                # Only a leftover: the upload is finished, and expiry removes it anyway.
+                await self._objects.delete(_tail_key(upload_id))
         else:
-            if buffer:
-                await self._objects.put(
-                    _tail_key(upload_id), bytes(buffer), "application/octet-stream"
-                )
             doc = await self._commit(doc, owner, {"offset": offset, "tail_size": len(buffer)})
         if isinstance(error, TooLarge) or (error is not None and not isinstance(error, Exception)):
             raise error

@@ -69,6 +69,9 @@ def parse_metadata(value: str | None) -> dict[str, str]:
             raise TusError(
                 f"Upload-Metadata value of {key!r} is not base64-encoded UTF-8 text"
             ) from None
+        if "\x00" in decoded:
+            # NUL cuts C strings, ffmpeg metadata and log lines: refused in every text field.
+            raise TusError(f"Upload-Metadata value of {key!r} holds the NUL character")
         result[key] = decoded
     return result
 

@@ -1,22 +1,22 @@
 """Errors of view counting and statistics that a client can cause.
 
-Each carries a stable ``code`` and an HTTP ``status`` as class attributes and a ``message`` a
-person can act on (zh-CN first, then en); the server's error middleware turns them into
-``{"error": {"code", "message"}}``.
+Each carries a stable ``code`` and an HTTP ``status`` as class attributes and a sentence a
+person can act on in zh-CN and en (``core.errors.Sentence``); the server's error middleware
+turns them into ``{"error": {"code", "message"}}`` in the request's language.
 """
 
 from __future__ import annotations
 
+from typing import Final
 
-class ViewsError(Exception):
+from culturecast.core.errors import ClientError, Sentence
+
+
+class ViewsError(ClientError):
     """Base of this package's client errors."""
 
     status = 400
     code = "bad_request"
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class InvalidBody(ViewsError):
@@ -40,7 +40,14 @@ class LoginRequired(ViewsError):
     code = "login_required"
 
     def __init__(self) -> None:
-        super().__init__("请先登录再观看。 (Sign in to watch this.)")
+        super().__init__(Sentence("请先登录再观看。", "Sign in to watch this."))
+
+
+_WHAT: Final = {
+    "live": Sentence("找不到该直播。", "Live event not found."),
+    "resource": Sentence("找不到该资源。", "Resource not found."),
+    "item": Sentence("找不到该内容。", "Item not found."),
+}
 
 
 class UnknownItem(ViewsError):
@@ -49,8 +56,9 @@ class UnknownItem(ViewsError):
     status = 404
     code = "not_found"
 
-    def __init__(self, what: str) -> None:
-        super().__init__(f"找不到{what}。 ({what} not found.)")
+    def __init__(self, kind: str = "item") -> None:
+        """``kind``: ``live``, ``resource`` or ``item`` (either)."""
+        super().__init__(_WHAT.get(kind, _WHAT["item"]))
 
 
 class UnknownSession(ViewsError):
@@ -61,8 +69,10 @@ class UnknownSession(ViewsError):
 
     def __init__(self) -> None:
         super().__init__(
-            "播放会话不存在或已过期，请重新开始播放。 "
-            "(Unknown or expired playback session; start playing again with POST /api/v1/play.)"
+            Sentence(
+                "播放会话不存在或已过期，请重新开始播放。",
+                "Unknown or expired playback session; start playing again with POST /api/v1/play.",
+            )
         )
 
 
@@ -86,7 +96,7 @@ class NotPlayable(ViewsError):
     status = 409
     code = "not_playable"
 
-    def __init__(self, reason: str, message: str) -> None:
+    def __init__(self, reason: str, message: str | Sentence) -> None:
         super().__init__(message)
         self.reason = reason
 
@@ -99,12 +109,7 @@ class RateLimited(ViewsError):
 
     def __init__(self) -> None:
         super().__init__(
-            "请求过于频繁，请稍后再试。 (Too many requests from your address; wait a minute.)"
+            Sentence(
+                "请求过于频繁，请稍后再试。", "Too many requests from your address; wait a minute."
+            )
         )
-
-
-class UnsupportedMediaType(ViewsError):
-    """A body in a content type the endpoint does not read."""
-
-    status = 415
-    code = "unsupported_media_type"

@@ -10,9 +10,10 @@ taken or in the next flush) and adds it into ``view_stats_daily``:
 effective_watch_s, uniques}`` with scope
 
 - ``item`` (key ``<type>:<id>``; also ``org_id``, ``org_path``, ``category`` and the same
-  figures per terminal under ``terminals.<terminal>``),
-- ``org`` (key the organization id; the figures and distinct viewers of its whole subtree),
-- ``category`` and ``terminal`` (platform-wide).
+  figures per terminal under ``terminals.<terminal>``): the one source of every figure; the
+  reader rolls items up per organization, category, terminal and day (``rollup.py``);
+- ``org`` (key the organization id): only ``uniques``, the distinct viewers of its whole
+  subtree that day — the one figure items cannot be summed into.
 
 Figures are added with ``inc``; distinct viewers are not additive, so the day's count
 (HyperLogLog in Redis, exact in memory) is stored instead, only ever raised. A stream's peak
@@ -68,11 +69,6 @@ class FlushReport:
 type _Sums = dict[str, float]
 
 
-def _add(target: _Sums, amounts: Mapping[str, float]) -> None:
-    for name, value in amounts.items():
-        target[name] = target.get(name, 0.0) + value
-
-
 class StatsFlusher:
     """Moves counter figures into ``view_stats_daily``."""
 
@@ -85,9 +81,6 @@ class StatsFlusher:
         marks = list(await self._counters.htake(state.DIRTY_KEY))
         done = 0
         items = peaks = 0
-        org_sums: dict[tuple[str, str], _Sums] = defaultdict(dict)
-        category_sums: dict[tuple[str, str], _Sums] = defaultdict(dict)
-        terminal_sums: dict[tuple[str, str], _Sums] = defaultdict(dict)
         org_days: set[tuple[str, str]] = set()
         try:
             for mark in marks:
@@ -97,16 +90,9 @@ class StatsFlusher:
                     peaks += 1
                 else:
                     day, item_type, item_id, org_path, category = parsed
-                    totals, terminals = await self._flush_item(
-                        day, item_type, item_id, tuple(org_path), category
-                    )
+                    await self._flush_item(day, item_type, item_id, tuple(org_path), category)
                     items += 1
-                    for org in org_path:
-                        _add(org_sums[(day, org)], totals)
-                        org_days.add((day, org))
-                    _add(category_sums[(day, category)], totals)
-                    for terminal, figures in terminals.items():
-                        _add(terminal_sums[(day, terminal)], figures)
+                    org_days.update((day, org) for org in org_path)
                 done += 1
         except BaseException:
             # Put back the marks not processed, so their hashes are flushed next time.
@@ -114,20 +100,16 @@ class StatsFlusher:
             if rest:
                 await self._counters.hincr_many(state.DIRTY_KEY, dict.fromkeys(rest, 1))
             raise
-        for (day, org), sums in org_sums.items():
+        for day, org in sorted(org_days):
             uniques = await self._counters.unique_count(state.org_uniques_key(day, org))
-            await self._add_doc(day, "org", org, sums, {}, uniques)
-        for (day, category), sums in category_sums.items():
-            await self._add_doc(day, "category", category, sums, {}, None)
-        for (day, terminal), sums in terminal_sums.items():
-            await self._add_doc(day, "terminal", terminal, sums, {}, None)
+            await self._keep_org_uniques(day, org, uniques)
         if items or peaks:
             log.info("flushed view figures", extra={"items": items, "peaks": peaks})
         return FlushReport(items=items, peaks=peaks)
 
     async def _flush_item(
         self, day: str, item_type: str, item_id: str, org_path: tuple[str, ...], category: str
-    ) -> tuple[_Sums, dict[str, _Sums]]:
+    ) -> None:
         taken = await self._counters.htake(state.day_item_key(day, item_type, item_id))
         totals: _Sums = {}
         terminals: dict[str, _Sums] = defaultdict(dict)
@@ -155,7 +137,24 @@ class StatsFlusher:
         await self._add_doc(
             day, "item", f"{item_type}:{item_id}", {**totals, **per_terminal}, facts, uniques
         )
-        return totals, terminals
+
+    async def _keep_org_uniques(self, day: str, org: str, uniques: int) -> None:
+        """An organization's distinct viewers of the day (its figures come from its items)."""
+        doc_id = f"{day}:org:{org}"
+        await self._stats.update_one(
+            {"_id": doc_id},
+            set={"day": day, "scope": "org", "key": org},
+            inc={"uniques": 0},
+            upsert=True,
+        )
+        await self._raise_uniques(doc_id, uniques)
+
+    async def _raise_uniques(self, doc_id: str, uniques: int | None) -> None:
+        if uniques:
+            # Only ever raised: a flush that read a smaller count later must not lower it.
+            await self._stats.update_one(
+                {"_id": doc_id, "uniques": {"$lt": uniques}}, set={"uniques": uniques}
+            )
 
     async def _add_doc(
         self,
@@ -177,11 +176,7 @@ class StatsFlusher:
             inc=inc,
             upsert=True,
         )
-        if uniques:
-            # Only ever raised: a flush that read a smaller count later must not lower it.
-            await self._stats.update_one(
-                {"_id": doc_id, "uniques": {"$lt": uniques}}, set={"uniques": uniques}
-            )
+        await self._raise_uniques(doc_id, uniques)
 
     async def _keep_peak(self, item_type: str, item_id: str) -> None:
         peak = await read_peak(self._counters, item_type, item_id)

@@ -10,17 +10,17 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import msgspec
 from aiohttp import web
 
-from culturecast.media.kit import Kit
+from culturecast.core.errors import Sentence
+from culturecast.core.numbers import query_int
+from culturecast.media.kit import Kit, in_subtree
 from culturecast.media.views.errors import (
     InvalidBody,
     InvalidQuery,
     ShowEnded,
     UnknownItem,
     UnknownSession,
-    UnsupportedMediaType,
 )
 from culturecast.media.views.items import ItemResolver
 from culturecast.media.views.policy import (
@@ -82,36 +82,6 @@ def client_address(request: web.Request) -> str:
     return request.remote or "unknown"
 
 
-def _decode[T](raw: bytes, decoder: msgspec.json.Decoder[T]) -> T:
-    if not raw.strip():
-        raise InvalidBody("请求体为空，请发送 JSON 对象。 (The body is empty; send a JSON object.)")
-    try:
-        return decoder.decode(raw)
-    except msgspec.ValidationError as exc:
-        raise InvalidBody(f"请求体无效 (invalid body): {exc}") from exc
-    except msgspec.DecodeError as exc:
-        raise InvalidBody(f"请求体不是有效的 JSON (the body is not valid JSON): {exc}") from exc
-
-
-# Built once: a decoder made per call costs about as much as decoding a heartbeat.
-_PLAY_DECODER = msgspec.json.Decoder(PlayRequest)
-_HEARTBEAT_DECODER = msgspec.json.Decoder(HeartbeatRequest)
-
-
-async def read_body[T](
-    request: web.Request, decoder: msgspec.json.Decoder[T], *, text_ok: bool
-) -> T:
-    """The body decoded by ``decoder``: JSON, or (``text_ok``) JSON sent as text/plain, which
-    is what ``navigator.sendBeacon`` sends for a string."""
-    allowed = ("application/json", "text/plain") if text_ok else ("application/json",)
-    if request.content_type not in allowed:
-        raise UnsupportedMediaType(
-            f"请以 {' 或 '.join(allowed)} 发送请求体。 "
-            f"(Send the body as {' or '.join(allowed)}; got {request.content_type or 'none'}.)"
-        )
-    return _decode(await request.read(), decoder)
-
-
 def _csv_response(body: bytes, filename: str) -> web.Response:
     return web.Response(
         body=body,
@@ -124,30 +94,19 @@ def _csv_response(body: bytes, filename: str) -> web.Response:
 def _wants_csv(request: web.Request) -> bool:
     fmt = request.query.get("format", "json")
     if fmt not in ("json", "csv"):
-        raise InvalidQuery("format 应为 json 或 csv。 (format is json or csv.)")
+        raise InvalidQuery(Sentence("format 应为 json 或 csv。", "format is json or csv."))
     return fmt == "csv"
 
 
 def _int_query(request: web.Request, name: str, default: int, low: int, high: int) -> int:
-    raw = request.query.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        value = low - 1
-    if not low <= value <= high:
-        raise InvalidQuery(
-            f"{name} 应为 {low}–{high} 的整数。 ({name} is a whole number {low}–{high}.)"
-        )
-    return value
+    return query_int(request.query, name, default, low, high)
 
 
 def _item_type(raw: str) -> ItemType:
     try:
         return ItemType(raw)
     except ValueError:
-        raise UnknownItem("该内容 (item)") from None
+        raise UnknownItem() from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,9 +196,9 @@ class ViewsHandlers:
     # -- playback ---------------------------------------------------------------------------
 
     async def play(self, request: web.Request) -> web.StreamResponse:
-        body = await read_body(request, _PLAY_DECODER, text_ok=False)
+        body = await self._kit.body(request, PlayRequest)
         if not body.item_id or len(body.item_id) > 200:
-            raise UnknownItem("该内容 (item)")
+            raise UnknownItem(body.item_type.value)
         caller = await self._kit.optional_caller(request)
         device, new_device = device_of(request)
         viewer = (
@@ -249,7 +208,13 @@ class ViewsHandlers:
         )
         terminal = terminal_from_user_agent(request.headers.get("User-Agent"), body.terminal)
         started = await self._views.play(
-            body.item_type, body.item_id, terminal, viewer, client_address(request)
+            body.item_type,
+            body.item_id,
+            terminal,
+            viewer,
+            client_address(request),
+            # A draft plays for the staff of its subtree: their preview.
+            may_preview=lambda item: in_subtree(caller, list(item.org_path)),
         )
         item = started.item
         response = self._kit.json(
@@ -271,11 +236,14 @@ class ViewsHandlers:
         return response
 
     async def heartbeat(self, request: web.Request) -> web.StreamResponse:
-        body = await read_body(request, _HEARTBEAT_DECODER, text_ok=True)
+        body = await self._kit.body(request, HeartbeatRequest, text_ok=True)
         if body.beats is not None:
             if not 1 <= len(body.beats) <= MAX_BATCH:
                 raise InvalidBody(
-                    f"beats 应含 1–{MAX_BATCH} 个心跳。 (beats holds 1 to {MAX_BATCH} heartbeats.)"
+                    Sentence(
+                        f"beats 应含 1–{MAX_BATCH} 个心跳。",
+                        f"beats holds 1 to {MAX_BATCH} heartbeats.",
+                    )
                 )
             beats = [
                 b
@@ -323,7 +291,7 @@ class ViewsHandlers:
             else await self._stats.org_path_of(item_type, item_id)
         )
         if org_path is None:
-            raise UnknownItem("该内容 (item)")
+            raise UnknownItem(item_type.value)
         self._kit.authorize(caller, "read_stats", org_path, "item")
         report = await self._stats.item_report(
             item_type, item_id, first, last, item is not None and item.is_live
@@ -348,7 +316,7 @@ class ViewsHandlers:
             else await self._stats.org_path_of(ItemType.LIVE, event_id)
         )
         if org_path is None:
-            raise UnknownItem("该直播 (live event)")
+            raise UnknownItem("live")
         self._kit.authorize(caller, "read_stats", org_path, "live event")
         on_air = item is not None and item.is_live
         return self._kit.json(

@@ -10,14 +10,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
+from culturecast.core.errors import Sentence
 from culturecast.media.views.policy import ItemType
 
 
 class Unavailable(StrEnum):
     """Why an existing item cannot be played now (the ``reason`` of a 409 ``not_playable``)."""
 
-    NOT_PUBLISHED = "not_published"
-    """A resource that is not published."""
     NOT_READY = "not_ready"
     """A resource still uploading, processing, or failed."""
     NOT_STARTED = "not_started"
@@ -26,11 +25,16 @@ class Unavailable(StrEnum):
     """A live event that has ended and has no replay (yet)."""
 
 
-UNAVAILABLE_MESSAGES: dict[Unavailable, str] = {
-    Unavailable.NOT_PUBLISHED: "该资源尚未发布，暂不能播放。 (This resource is not published yet.)",
-    Unavailable.NOT_READY: "该资源仍在处理中，请稍后再试。 (This resource is being processed.)",
-    Unavailable.NOT_STARTED: "直播尚未开始，请开播后观看。 (This live event has not started yet.)",
-    Unavailable.NO_REPLAY: "直播已结束，回看尚未生成。 (This live event has ended; no replay yet.)",
+UNAVAILABLE_MESSAGES: dict[Unavailable, Sentence] = {
+    Unavailable.NOT_READY: Sentence(
+        "该资源仍在处理中，请稍后再试。", "This resource is being processed."
+    ),
+    Unavailable.NOT_STARTED: Sentence(
+        "直播尚未开始，请开播后观看。", "This live event has not started yet."
+    ),
+    Unavailable.NO_REPLAY: Sentence(
+        "直播已结束，回看尚未生成。", "This live event has ended; no replay yet."
+    ),
 }
 
 
@@ -55,7 +59,8 @@ class PlayableItem:
     is_live: bool
     """Playing the live stream now (counted as live: concurrent viewers, the 4 h cap)."""
     public: bool
-    """Viewable without signing in."""
+    """Anyone may play it (published; a live event also not disabled); otherwise only the
+    staff of its organization's subtree may, as a preview."""
     unavailable: Unavailable | None = None
     """Why it cannot be played now; None when it can."""
     ended_at: float | None = None

@@ -612,8 +612,9 @@ class PeakTracker:
 CST = timezone(timedelta(hours=8), "CST")
 """China Standard Time: UTC+8 all year (no daylight saving since 1991)."""
 
-_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_MONTH = re.compile(r"^\d{4}-\d{2}$")
+# ASCII digits only: \d also matches full-width and other scripts' digits.
+_DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+_MONTH = re.compile(r"^[0-9]{4}-[0-9]{2}$")
 
 
 def cst_day(ts: float) -> str:

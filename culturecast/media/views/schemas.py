@@ -3,25 +3,22 @@ document's schemas)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import ClassVar
 
 import msgspec
 
+from culturecast.core.numbers import ClientSeq, MediaSeconds
 from culturecast.media.views.policy import ItemType, PlayerState, Terminal
 
 MAX_BATCH = 100
 """Beats in one batched request (a beacon sent at page unload holds a few)."""
-MAX_POSITION_S = 366 * 24 * 3600.0
-"""The largest playback position taken, a year: far past any resource (12 h at most) or live
-show (a 24/7 channel's player clock); beyond it a beat is refused (400 ``invalid_body``)."""
-
-type Position = Annotated[float, msgspec.Meta(ge=0, le=MAX_POSITION_S)]
-"""A playback position in seconds: finite, 0 … ``MAX_POSITION_S`` (the policy also clamps it
-to the resource's duration)."""
 
 
 class PlayRequest(msgspec.Struct, forbid_unknown_fields=True):
     """``POST /api/v1/play``."""
+
+    malformed_code: ClassVar[str] = "invalid_body"
+    """Playback bodies say ``invalid_body`` for JSON that does not parse, too (``core.body``)."""
 
     item_type: ItemType
     item_id: str = msgspec.field()
@@ -50,18 +47,20 @@ class Beat(msgspec.Struct, forbid_unknown_fields=True):
 
     session_id: str | None = None
     token: str | None = None
-    position_s: Position | None = None
+    position_s: MediaSeconds | None = None
     state: PlayerState = PlayerState.PLAYING
-    seq: int | None = None
+    seq: ClientSeq | None = None
 
 
 class HeartbeatRequest(msgspec.Struct, forbid_unknown_fields=True):
     """``POST /api/v1/views/heartbeat``: one beat, or ``{"beats": [...]}``, whose beats may
     leave out the session named at the top."""
 
+    malformed_code: ClassVar[str] = "invalid_body"
+
     session_id: str | None = None
     token: str | None = None
-    position_s: Position | None = None
+    position_s: MediaSeconds | None = None
     state: PlayerState = PlayerState.PLAYING
-    seq: int | None = None
+    seq: ClientSeq | None = None
     beats: list[Beat] | None = None

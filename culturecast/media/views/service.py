@@ -203,15 +203,19 @@ class ViewsService:
         terminal: Terminal,
         viewer: Viewer,
         address: str,
+        may_preview: Callable[[PlayableItem], bool] = lambda item: False,
     ) -> PlayStarted:
-        """Start a session for ``viewer`` (refused: unknown item, not playable, sign-in)."""
+        """Start a session for ``viewer`` (refused: unknown item, not playable, sign-in). An
+        item that is not public plays only where ``may_preview(item)`` (its staff)."""
         now = self._clock()
         if not await self._play_limit.hit(address, now):
             raise RateLimited()
         item = await self._resolver.resolve(item_type, item_id)
-        what = "该直播 (live event)" if item_type is ItemType.LIVE else "该资源 (resource)"
         if item is None:
-            raise UnknownItem(what)
+            raise UnknownItem(item_type.value)
+        if not item.public and not may_preview(item):
+            # A draft is, to anyone but its staff, what an unknown id is (issue 18).
+            raise UnknownItem(item_type.value)
         if item.unavailable is None and item.master_key is None:
             item = replace(item, unavailable=Unavailable.NOT_READY)
         if item.unavailable is not None:
@@ -310,6 +314,16 @@ class ViewsService:
         if outcome is BeatOutcome.SHOW_ENDED:
             raise ShowEnded()
         return outcome is BeatOutcome.ACCEPTED
+
+    async def viewer_of(self, token: str) -> str | None:
+        """The viewer (``u:<user id>`` or ``d:<device id>``) of the playback session a token
+        names, or None (malformed, unknown or expired); reads only."""
+        if not is_token(token):
+            return None
+        session_id = session_id_of(token)
+        cached = self._cache.get(session_id)
+        record = cached[1] if cached is not None else (await self._load(session_id))[1]
+        return None if record is None else record.session.viewer_id
 
     async def touch_by_token(self, token: str, key: str, now: float | None = None) -> bool:
         """A media request (playlist or segment ``key``) carrying a session token counts as a

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
 
+from culturecast.core.errors import Sentence
 from culturecast.media.views.errors import InvalidQuery
 from culturecast.media.views.flush import PEAKS, STATS
 from culturecast.media.views.items import ItemResolver
@@ -89,14 +90,17 @@ def parse_range(first: str | None, last: str | None, now: float) -> tuple[str, s
         cst_day_start(from_day)
     except ValueError:
         raise InvalidQuery(
-            "日期格式应为 YYYY-MM-DD。 (from and to are days written YYYY-MM-DD.)"
+            Sentence("日期格式应为 YYYY-MM-DD。", "from and to are days written YYYY-MM-DD.")
         ) from None
     if from_day > to_day:
-        raise InvalidQuery("开始日期晚于结束日期。 (from is after to.)")
+        raise InvalidQuery(Sentence("开始日期晚于结束日期。", "from is after to."))
     span = (date.fromisoformat(to_day) - date.fromisoformat(from_day)).days + 1
     if span > MAX_RANGE_DAYS:
         raise InvalidQuery(
-            f"一次最多查询 {MAX_RANGE_DAYS} 天。 (Ask for at most {MAX_RANGE_DAYS} days at once.)"
+            Sentence(
+                f"一次最多查询 {MAX_RANGE_DAYS} 天。",
+                f"Ask for at most {MAX_RANGE_DAYS} days at once.",
+            )
         )
     return from_day, to_day
 
@@ -106,7 +110,9 @@ def parse_month(month: str | None, now: float) -> str:
     try:
         days_of_month(value)
     except ValueError:
-        raise InvalidQuery("月份格式应为 YYYY-MM。 (month is written YYYY-MM.)") from None
+        raise InvalidQuery(
+            Sentence("月份格式应为 YYYY-MM。", "month is written YYYY-MM.")
+        ) from None
     return value
 
 
@@ -117,8 +123,10 @@ def parse_rank(by: str | None) -> RankBy:
         return RANK_ALIASES[by]
     except KeyError:
         raise InvalidQuery(
-            "排序方式应为 plays、watch_time 或 completion。 "
-            "(by is one of plays, watch_time, completion, effective, effective_watch_time.)"
+            Sentence(
+                "排序方式应为 plays、watch_time、completion、effective 或 effective_watch_time。",
+                "by is one of plays, watch_time, completion, effective, effective_watch_time.",
+            )
         ) from None
 
 

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable
+import unicodedata
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from culturecast.core.errors import Sentence
+from culturecast.core.text import clean_text
 from culturecast.server.accounts.authz import (
     Action,
     assignable_roles,
@@ -43,6 +46,20 @@ INDEXES = (
 )
 
 LOGIN_WINDOW_S = 15 * 60
+
+type OrgHoldings = Callable[[str], Awaitable[Mapping[str, int]]]
+"""What another package keeps for one organization: ``org_id`` → count by kind
+(``live_events``, ``resources``, ``series``, ``uploads``), asked of the owning package."""
+
+HOLDING_NAMES: dict[str, tuple[str, str]] = {
+    "children": ("child organization", "child organizations"),
+    "users": ("user", "users"),
+    "live_events": ("live event", "live events"),
+    "resources": ("resource", "resources"),
+    "series": ("series", "series"),
+    "uploads": ("unfinished upload", "unfinished uploads"),
+}
+"""How each kind of holding is named in the ``org_not_empty`` message (singular, plural)."""
 
 
 def new_id() -> str:
@@ -111,6 +128,13 @@ class AccountService:
         self._clock = clock
         self._token_ttl_s = token_ttl_s
         self._login_attempts = login_attempts
+        self._holdings: list[OrgHoldings] = []
+
+    def add_org_holdings(self, count: OrgHoldings) -> None:
+        """Register what another package keeps for an organization (wired in
+        ``server/features``): an organization holding anything cannot be deleted, so its
+        events and resources never outlive it, public and without an owner."""
+        self._holdings.append(count)
 
     # ---- organizations -------------------------------------------------------------
 
@@ -189,17 +213,25 @@ class AccountService:
         await self.visible_org(principal, org_id, Action.MANAGE_ORG)
         if principal.org_id == org_id:
             raise Forbidden("you cannot delete your own organization")
-        if await self._orgs.count({"parent_id": org_id}):
+        held = await self.org_holdings(org_id)
+        if held:
             raise Conflict(
-                "the organization still has child organizations; delete them first",
-                code="org_not_empty",
-            )
-        if await self._users.count({"org_id": org_id}):
-            raise Conflict(
-                "the organization still has users; move or delete them first",
+                f"the organization still holds {describe_holdings(held)}; delete or move them "
+                "first (unfinished uploads can be cancelled, or expire on their own)",
                 code="org_not_empty",
             )
         await self._orgs.delete_one({"_id": org_id})
+
+    async def org_holdings(self, org_id: str) -> dict[str, int]:
+        """What the organization itself still holds, by kind (only kinds with some)."""
+        held = {
+            "children": await self._orgs.count({"parent_id": org_id}),
+            "users": await self._users.count({"org_id": org_id}),
+        }
+        for count in self._holdings:
+            for kind, n in (await count(org_id)).items():
+                held[kind] = held.get(kind, 0) + n
+        return {kind: n for kind, n in held.items() if n}
 
     # ---- users ---------------------------------------------------------------------
 
@@ -229,6 +261,12 @@ class AccountService:
             flt["org_path"] = principal.org_id
         docs = await self._users.find(flt, sort=[("username", 1)])
         return [public_user(d) for d in docs]
+
+    async def is_user_name(self, name: str) -> bool:
+        """Whether a user goes by ``name``: as typed, or NFKC case-folded (user names are
+        stored lower-cased, so ``ＡＤＭＩＮ`` finds ``admin``)."""
+        candidates = {name.strip().lower(), unicodedata.normalize("NFKC", name).casefold().strip()}
+        return bool(await self._users.count({"username": {"$in": sorted(candidates)}}))
 
     async def get_user(self, principal: Principal, user_id: str) -> Document:
         return public_user(await self._visible_user(principal, user_id, Action.READ_USERS))
@@ -361,7 +399,12 @@ class AccountService:
         limits = (self._login_attempts, self._login_attempts * 5)
         for key, limit in zip(keys, limits, strict=True):
             if await self._counters.get_int(key) >= limit:
-                raise TooManyRequests("too many failed sign-ins; wait 15 minutes and try again")
+                raise TooManyRequests(
+                    Sentence(
+                        "登录失败次数过多，请 15 分钟后再试。",
+                        "Too many failed sign-ins; wait 15 minutes and try again.",
+                    )
+                )
         doc = await self._users.find_one({"username": name})
         ok = False
         if doc is None:
@@ -372,7 +415,10 @@ class AccountService:
             for key in keys:
                 await self._counters.incr(key)
                 await self._counters.expire(key, LOGIN_WINDOW_S)
-            raise Unauthorized("wrong user name or password", code="bad_credentials")
+            raise Unauthorized(
+                Sentence("用户名或密码错误。", "Wrong user name or password."),
+                code="bad_credentials",
+            )
         await self._counters.delete(keys[0])
         token = secrets.token_urlsafe(32)
         now = self._clock()
@@ -391,10 +437,27 @@ class AccountService:
         """The principal behind a bearer token; Unauthorized when unknown or expired."""
         record = await self._tokens.get(hash_token(token))
         if record is None or record["expires_at"] <= self._clock():
-            raise Unauthorized("the token is unknown or expired; sign in again", code="bad_token")
-        user = await self._users.get(record["user_id"])
+            raise Unauthorized(
+                Sentence(
+                    "登录已过期或无效，请重新登录。",
+                    "The token is unknown or expired; sign in again.",
+                ),
+                code="bad_token",
+            )
+        principal = await self.principal(record["user_id"])
+        if principal is None:
+            raise Unauthorized(
+                Sentence("该账号已停用或已删除。", "The account is disabled or gone."),
+                code="bad_token",
+            )
+        return principal
+
+    async def principal(self, user_id: str) -> Principal | None:
+        """The principal of an enabled user, as a token of theirs would authenticate; None
+        for an unknown or disabled user."""
+        user = await self._users.get(user_id)
         if user is None or user.get("disabled"):
-            raise Unauthorized("the account is disabled or gone", code="bad_token")
+            return None
         return Principal(
             user_id=user["_id"],
             username=user["username"],
@@ -409,11 +472,18 @@ class AccountService:
         return await self._tokens.delete_many({"expires_at": {"$lte": self._clock()}})
 
 
+def describe_holdings(held: Mapping[str, int]) -> str:
+    """``{"live_events": 2, "series": 1}`` → ``"2 live events and 1 series"``."""
+    words = []
+    for kind, n in held.items():
+        one, many = HOLDING_NAMES.get(kind, (kind.replace("_", " "),) * 2)
+        words.append(f"{n} {one if n == 1 else many}")
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
 def _clean_name(value: str, field: str) -> str:
-    value = " ".join(value.split())
-    if not 1 <= len(value) <= 100:
-        raise BadRequest(f"{field} must be 1–100 characters", code="invalid_body")
-    return value
+    # Runs of white space become one space; then the one rule of typed text (core.text).
+    return clean_text(field, " ".join(value.split()), max_len=100)
 
 
 def _clean_username(value: str) -> str:

@@ -9,6 +9,7 @@ events from the live package's ``live_events`` collection through :class:`LiveEv
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -29,6 +30,7 @@ from culturecast.chat.service import ChatConfig, ChatService
 from culturecast.chat.store import INDEXES, ChatStore
 from culturecast.chat.words import read_default_words
 from culturecast.jobs.port import JobRegistry
+from culturecast.live import visibility
 from culturecast.media.views.handlers import DEVICE_COOKIE
 from culturecast.server.context import METRICS, ROLE, SERVICES, SETTINGS
 from culturecast.server.features.live import LIVE_SERVICE
@@ -43,7 +45,8 @@ LIVE_EVENTS = "live_events"
 
 
 class LiveEventsReader:
-    """Chat's read-only view of ``live_events`` (owned by the live package)."""
+    """Chat's read-only view of ``live_events`` (owned by the live package), and the live
+    package's rule of who may see an event (``live/visibility.py``)."""
 
     def __init__(self, database: Database) -> None:
         self._events = database.collection(LIVE_EVENTS)
@@ -53,6 +56,9 @@ class LiveEventsReader:
         if doc is None:
             return None
         return event_view(doc)
+
+    def may_see(self, caller: Caller | None, event: EventView) -> bool:
+        return visibility.may_see(caller, event.org_path, public=event.public)
 
 
 def event_view(doc: dict[str, Any]) -> EventView:
@@ -65,7 +71,7 @@ def event_view(doc: dict[str, Any]) -> EventView:
         org_path=tuple(str(p) for p in path),
         status=str(doc.get("status", "scheduled")),
         started_at=float(started) if isinstance(started, int | float) else None,
-        private=bool(doc.get("private", False)),
+        public=visibility.is_public(doc),
     )
 
 
@@ -81,6 +87,9 @@ class KitIdentities:
     async def guest_chat(self, org_id: str) -> bool:
         info = await self._kit.org_info(org_id)
         return bool(info and info.get("guest_chat", True))
+
+    async def is_user_name(self, nickname: str) -> bool:
+        return await self._kit.is_user_name(nickname)
 
 
 class ChatCollector:
@@ -137,15 +146,21 @@ def install(app: web.Application, kit: HttpKit) -> None:
         engines = app[SERVICES].engines
         await engines.database.ensure_indexes(INDEXES)
         policy = CommentPolicy(PolicyConfig(sensitive_words=tuple(read_default_words())))
+        identities = KitIdentities(kit)
+        settings = app[SETTINGS]
+        config = ChatConfig(device_cookie=DEVICE_COOKIE)
+        if settings.chat_reserved_names is not None:
+            config = replace(config, reserved_names=settings.chat_reserved_names)
         service = ChatService(
             store=ChatStore(engines.database),
             events=LiveEventsReader(engines.database),
-            identities=KitIdentities(kit),
+            identities=identities,
             counters=engines.counters,
             policy=policy,
             emitter=SocketEmitter(sio),
             clock=app[SERVICES].clock,
-            config=ChatConfig(device_cookie=DEVICE_COOKIE),
+            config=config,
+            user_names=identities,
         )
         app[CHAT] = service
         app[METRICS].add_collector(ChatCollector(service, sio.manager))

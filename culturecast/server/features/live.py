@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from culturecast.jobs.port import JobRegistry
-from culturecast.live import handlers
+from culturecast.live import handlers, visibility
 from culturecast.live.ingest import IngestLimits, RtmpIngest
 from culturecast.live.ladders import LIVE_LADDER
 from culturecast.live.replay import ReplayPackager
@@ -25,6 +25,7 @@ from culturecast.live.runtime import LiveRuntime, RuntimeConfig
 from culturecast.live.service import INDEXES, REPLAY_JOB, LiveService
 from culturecast.media.catalogue.service import CatalogueService
 from culturecast.server.context import ROLE, SERVICES
+from culturecast.server.engines import Engines
 from culturecast.server.kit import HttpKit
 from culturecast.server.settings import Settings
 from culturecast.transcode.command import EncoderSettings
@@ -69,6 +70,10 @@ def install(
             clock=services.clock,
         )
         app[LIVE_SERVICE] = service
+        if role in ("standalone", "api"):
+            service.add_visibility_listener(replay_follows_event(engines, services.clock))
+        # An organization with live events may not be deleted (the accounts ask the owner).
+        services.accounts.add_org_holdings(service.count_for_org)
         await service.start()
         ingest: RtmpIngest | None = None
         runtime: LiveRuntime | None = None
@@ -114,9 +119,28 @@ def runtime_config_from(settings: Settings) -> RuntimeConfig:
     )
 
 
+def replay_follows_event(engines: Engines, clock: Callable[[], float]) -> ReplayReady:
+    """After the API changes whether an event is public, its replay in the media catalogue
+    (if it has one yet) is published or unpublished with it."""
+    catalogue = CatalogueService(engines.database, engines.objects, None, None, clock=clock)
+
+    async def follow(event: dict[str, Any]) -> None:
+        replay = await catalogue.follow_event(event["_id"], visibility.is_public(event))
+        if replay is not None:
+            log.info(
+                "live: replay %s of %s %s",
+                replay["_id"],
+                event["_id"],
+                "published" if replay["published"] else "unpublished",
+            )
+
+    return follow
+
+
 def replay_to_catalogue(deps: JobDeps) -> ReplayReady:
-    """Link a finished replay (直播回看) into the media catalogue as a ready, published video
-    resource over the replay's HLS objects; idempotent per live event."""
+    """Link a finished replay (直播回看) into the media catalogue as a ready video resource
+    over the replay's HLS objects, published exactly when its event is public (a draft's
+    replay is a draft); idempotent per live event."""
     catalogue = CatalogueService(
         deps.engines.database, deps.engines.objects, None, None, clock=deps.clock
     )
@@ -132,8 +156,14 @@ def replay_to_catalogue(deps: JobDeps) -> ReplayReady:
             master_key=replay["master_key"],
             duration_s=replay.get("duration_s"),
             created_by=event.get("created_by") or "",
+            published=visibility.is_public(event),
         )
-        log.info("live: replay of %s is resource %s", event["_id"], resource["id"])
+        log.info(
+            "live: replay of %s is resource %s (%s)",
+            event["_id"],
+            resource["id"],
+            "published" if resource["published"] else "a draft, as its event",
+        )
 
     return on_replay_ready
 

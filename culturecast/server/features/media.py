@@ -5,19 +5,28 @@ Playback contract for the views feature: ``app[MEDIA_SERVICE].playable(resource_
 each callback gets ``(token, key)`` for every ``/media/t/<token>/<key>`` request
 (fire-and-forget; a failing callback never fails the request). Replays: the live feature
 calls ``app[MEDIA_SERVICE].create_replay(...)``.
+
+Who gets ``/media``: :class:`MediaAccess`, the delivery's gate, applies the visibility rule
+(``live/visibility.py``) to the item a key belongs to — a live event (and its replay) through
+``app[LIVE_SERVICE].playable``, a resource through ``app[MEDIA_SERVICE].playable`` — and, for
+an item that is not public, to whoever started the playback session of the token
+(``app[MEDIA_TOKEN_VIEWERS]``, filled by the views feature): its staff get it, nobody else.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+import time
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from culturecast.core.periodic import Periodic
 from culturecast.jobs.port import JobRegistry
+from culturecast.live import visibility
 from culturecast.media.catalogue.handlers import CatalogueHandlers
 from culturecast.media.catalogue.service import (
     CATALOGUE_INDEXES,
@@ -25,11 +34,13 @@ from culturecast.media.catalogue.service import (
     CatalogueService,
     ResourcePlayable,
 )
-from culturecast.media.delivery import Delivery
+from culturecast.media.delivery import Access, Delivery, item_of
 from culturecast.media.processing import ProcessingSettings, Processor
 from culturecast.media.uploads.handlers import UploadHandlers
 from culturecast.media.uploads.service import UPLOAD_INDEXES, UploadService
+from culturecast.server.accounts.model import Principal
 from culturecast.server.context import ROLE, SERVICES
+from culturecast.server.features.live import LIVE_SERVICE
 from culturecast.server.kit import HttpKit
 from culturecast.transcode.command import EncoderSettings
 from culturecast.transcode.ladder import DEFAULT_VOD_LADDER
@@ -40,17 +51,131 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 type MediaRequestCallback = Callable[[str, str], Awaitable[None]]
+type TokenViewer = Callable[[str], Awaitable[str | None]]
 
 MEDIA_SERVICE = web.AppKey("media_service", CatalogueService)
 """Resources and series; ``playable()`` and ``create_replay()`` for other features."""
 UPLOAD_SERVICE = web.AppKey("upload_service", UploadService)
 MEDIA_REQUEST_CALLBACKS = web.AppKey("media_request_callbacks", list[MediaRequestCallback])
 """Called with ``(token, key)`` for each token-carrying media request (view heartbeats)."""
+MEDIA_TOKEN_VIEWERS = web.AppKey("media_token_viewers", list[TokenViewer])
+"""Asked in turn who started the playback session of a media token: ``u:<user id>``, a
+``d:<device>`` or None (the views feature's sessions)."""
 
 UPLOAD_SWEEP_INTERVAL_S = 600.0
 """How often abandoned uploads are looked for."""
 
-__all__ = ["MEDIA_REQUEST_CALLBACKS", "MEDIA_SERVICE", "ResourcePlayable", "install"]
+__all__ = [
+    "MEDIA_REQUEST_CALLBACKS",
+    "MEDIA_SERVICE",
+    "MEDIA_TOKEN_VIEWERS",
+    "MediaAccess",
+    "ResourcePlayable",
+    "install",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class _Item:
+    org_path: Sequence[str]
+    public: bool
+
+
+class _Recent[K, V]:
+    """A bounded map whose entries are forgotten ``ttl_s`` after they were put."""
+
+    def __init__(self, ttl_s: float, max_entries: int) -> None:
+        self._ttl = ttl_s
+        self._max = max_entries
+        self._entries: OrderedDict[K, tuple[float, V]] = OrderedDict()
+
+    def get(self, key: K, now: float) -> tuple[bool, V | None]:
+        hit = self._entries.get(key)
+        if hit is None or hit[0] <= now:
+            return False, None
+        return True, hit[1]
+
+    def put(self, key: K, value: V, now: float) -> None:
+        self._entries.pop(key, None)
+        self._entries[key] = (now + self._ttl, value)
+        while len(self._entries) > self._max:
+            self._entries.popitem(last=False)
+
+
+class MediaAccess:
+    """The delivery's gate (``media/delivery.py``): the visibility rule over the item a media
+    key belongs to, in one place — where signed, expiring URLs will plug in too.
+
+    Public items (``live/visibility.py``: published and not disabled; resources also ready)
+    go to anyone. An item that is not public goes only to a request whose playback token was
+    started by the staff of its subtree (the play API gives them one: their preview), marked
+    private; every other request gets the 404 of an unknown key. That a public item is public,
+    and who holds a token, are looked up at most once per ``ttl_s`` per process, so a request
+    for what the crowd watches stays a dictionary lookup; unpublishing takes effect everywhere
+    within ``ttl_s``.
+    """
+
+    def __init__(
+        self,
+        app: web.Application,
+        *,
+        ttl_s: float = 1.0,
+        max_entries: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._app = app
+        self._clock = clock
+        self._items: _Recent[tuple[str, str], _Item] = _Recent(ttl_s, max_entries)
+        self._holders: _Recent[str, Principal | None] = _Recent(ttl_s, max_entries)
+
+    async def __call__(self, key: str, token: str | None) -> Access:
+        item = await self._item(key)
+        if item is None:
+            return Access.DENIED
+        if item.public:
+            return Access.PUBLIC
+        holder = None if token is None else await self._holder(token)
+        if visibility.may_see(holder, item.org_path, public=False):
+            return Access.PRIVATE
+        return Access.DENIED
+
+    async def _item(self, key: str) -> _Item | None:
+        which = item_of(key)
+        if which is None:
+            return None
+        now = self._clock()
+        known, item = self._items.get(which, now)
+        if not known:
+            item = await self._look_up(*which)
+            if item is not None and item.public:
+                # Only what the crowd asks for is remembered: publishing takes effect at
+                # once, unpublishing within ttl_s.
+                self._items.put(which, item, now)
+        return item
+
+    async def _look_up(self, kind: str, item_id: str) -> _Item | None:
+        if kind == "live":
+            event = await self._app[LIVE_SERVICE].playable(item_id)
+            return None if event is None else _Item(event.org_path, event.public)
+        resource = await self._app[MEDIA_SERVICE].playable(item_id)
+        if resource is None:
+            return None
+        return _Item(resource.org_path, resource.published and resource.ready)
+
+    async def _holder(self, token: str) -> Principal | None:
+        now = self._clock()
+        known, principal = self._holders.get(token, now)
+        if known:
+            return principal
+        viewer = None
+        for ask in self._app.get(MEDIA_TOKEN_VIEWERS, []):
+            viewer = await ask(token)
+            if viewer is not None:
+                break
+        if viewer is not None and viewer.startswith("u:"):
+            principal = await self._app[SERVICES].accounts.principal(viewer[2:])
+        self._holders.put(token, principal, now)
+        return principal
 
 
 def install(app: web.Application, kit: HttpKit) -> None:
@@ -59,6 +184,8 @@ def install(app: web.Application, kit: HttpKit) -> None:
         return
     callbacks: list[MediaRequestCallback] = []
     app[MEDIA_REQUEST_CALLBACKS] = callbacks
+    app[MEDIA_TOKEN_VIEWERS] = []
+    gate = MediaAccess(app)
 
     async def on_media_request(token: str, key: str) -> None:
         for callback in callbacks:
@@ -83,15 +210,20 @@ def install(app: web.Application, kit: HttpKit) -> None:
             ttl_s=settings.upload_ttl_s,
         )
         app[UPLOAD_SERVICE] = uploads
-        app[MEDIA_SERVICE] = CatalogueService(
+        catalogue = CatalogueService(
             engines.database, engines.objects, uploads, services.jobs, clock=services.clock
         )
-        holder["delivery"] = Delivery(engines.objects, on_media_request=on_media_request)
-        sweeper = asyncio.create_task(_sweep(uploads), name="media-upload-sweeper")
+        app[MEDIA_SERVICE] = catalogue
+        # An organization with resources, series or uploads may not be deleted.
+        services.accounts.add_org_holdings(catalogue.count_for_org)
+        services.accounts.add_org_holdings(uploads.count_for_org)
+        holder["delivery"] = Delivery(engines.objects, gate=gate, on_media_request=on_media_request)
+        sweeper = Periodic(
+            "media-upload-sweeper", UPLOAD_SWEEP_INTERVAL_S, lambda: _sweep(uploads), first_now=True
+        )
+        sweeper.start()
         yield
-        sweeper.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await sweeper
+        await sweeper.stop()
         await holder["delivery"].close()
 
     app.cleanup_ctx.append(media_ctx)
@@ -110,14 +242,12 @@ def install(app: web.Application, kit: HttpKit) -> None:
 
 
 async def _sweep(uploads: UploadService) -> None:
-    while True:
-        try:
-            removed = await uploads.expire()
-            if removed:
-                log.info("removed %d abandoned upload(s)", removed)
-        except Exception:
-            log.exception("upload sweep failed")
-        await asyncio.sleep(UPLOAD_SWEEP_INTERVAL_S)
+    try:
+        removed = await uploads.expire()
+        if removed:
+            log.info("removed %d abandoned upload(s)", removed)
+    except Exception:
+        log.exception("upload sweep failed")
 
 
 def register_jobs(registry: JobRegistry, deps: JobDeps) -> None:

@@ -19,8 +19,6 @@ Tests and operators tune the feature by setting ``app[VIEWS_CONFIG]`` before the
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
@@ -28,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 from prometheus_client.core import CounterMetricFamily, Metric
 
+from culturecast.core.periodic import Periodic
 from culturecast.jobs.port import JobContext, JobRegistry
 from culturecast.live.service import LivePlayable
 from culturecast.live.service import master_key as live_master_key
@@ -40,7 +39,11 @@ from culturecast.media.views.service import ViewsConfig, ViewsService
 from culturecast.media.views.stats import StatsReader
 from culturecast.server.context import METRICS, ROLE, SERVICES, Services
 from culturecast.server.features.live import LIVE_SERVICE
-from culturecast.server.features.media import MEDIA_REQUEST_CALLBACKS, MEDIA_SERVICE
+from culturecast.server.features.media import (
+    MEDIA_REQUEST_CALLBACKS,
+    MEDIA_SERVICE,
+    MEDIA_TOKEN_VIEWERS,
+)
 from culturecast.server.kit import HttpKit
 
 if TYPE_CHECKING:
@@ -95,18 +98,16 @@ def live_item(event: LivePlayable) -> PlayableItem:
         duration_s=None if event.is_live else _duration(event.duration_s),
         master_key=event.master_key,
         is_live=event.is_live,
-        public=True,
+        public=event.public,
         unavailable=unavailable,
         ended_at=event.ended_at,
     )
 
 
 def resource_item(resource: ResourcePlayable) -> PlayableItem:
-    """A resource: playable once published and ready."""
+    """A resource: playable once ready; by anyone once published, before by its staff."""
     unavailable: Unavailable | None = None
-    if not resource.published:
-        unavailable = Unavailable.NOT_PUBLISHED
-    elif not resource.ready:
+    if not resource.ready:
         unavailable = Unavailable.NOT_READY
     return PlayableItem(
         item_type=ItemType.RESOURCE,
@@ -117,7 +118,7 @@ def resource_item(resource: ResourcePlayable) -> PlayableItem:
         duration_s=_duration(resource.duration_s),
         master_key=resource.master_key,
         is_live=False,
-        public=True,
+        public=resource.published,
         unavailable=unavailable,
     )
 
@@ -171,13 +172,17 @@ def install(app: web.Application, kit: HttpKit) -> None:
             app[LIVE_SERVICE].add_listener(views.on_live_status)
         tasks = []
         if config.drain_interval_s > 0:
-            tasks.append(asyncio.create_task(_drain_loop(views), name="views-drain"))
-        tasks.append(asyncio.create_task(_flush_loop(services, clock, config), name="views-flush"))
+            tasks.append(Periodic("views-drain", config.drain_interval_s, lambda: _drain(views)))
+        tasks.append(
+            Periodic(
+                "views-flush", config.flush_interval_s, lambda: _flush(services, clock, config)
+            )
+        )
+        for task in tasks:
+            task.start()
         yield
         for task in tasks:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await task.stop()
         # What this process still holds goes to the counters before they close.
         try:
             await views.drain()
@@ -189,28 +194,24 @@ def install(app: web.Application, kit: HttpKit) -> None:
     _connect_media_requests(app)
 
 
-async def _drain_loop(views: ViewsService) -> None:
-    while True:
-        await asyncio.sleep(views.config.drain_interval_s)
-        try:
-            await views.drain()
-        except Exception:
-            log.exception("could not write view figures to the counters; will retry")
+async def _drain(views: ViewsService) -> None:
+    try:
+        await views.drain()
+    except Exception:
+        log.exception("could not write view figures to the counters; will retry")
 
 
-async def _flush_loop(services: Services, clock: Callable[[], float], config: ViewsConfig) -> None:
-    interval = config.flush_interval_s
-    while True:
-        await asyncio.sleep(interval)
-        job_id = flush_job_id(clock(), interval)
-        try:
-            await services.jobs.enqueue(FLUSH_JOB, {}, job_id)
-        except Exception:
-            log.exception("could not queue %s; will try again", job_id)
+async def _flush(services: Services, clock: Callable[[], float], config: ViewsConfig) -> None:
+    job_id = flush_job_id(clock(), config.flush_interval_s)
+    try:
+        await services.jobs.enqueue(FLUSH_JOB, {}, job_id)
+    except Exception:
+        log.exception("could not queue %s; will try again", job_id)
 
 
 def _connect_media_requests(app: web.Application) -> None:
-    """Count token-carrying media requests (``/media/t/<token>/<key>``) as heartbeats."""
+    """Count token-carrying media requests (``/media/t/<token>/<key>``) as heartbeats, and
+    tell the media gate whose session a token is."""
     callbacks = app.get(MEDIA_REQUEST_CALLBACKS)
     if callbacks is None:
         return
@@ -219,6 +220,12 @@ def _connect_media_requests(app: web.Application) -> None:
         await app[VIEWS_SERVICE].touch_by_token(token, key)
 
     callbacks.append(touched)
+
+    async def viewer_of(token: str) -> str | None:
+        return await app[VIEWS_SERVICE].viewer_of(token)
+
+    # The media gate lets a draft's staff preview it through their session's token.
+    app[MEDIA_TOKEN_VIEWERS].append(viewer_of)
 
 
 def register_jobs(registry: JobRegistry, deps: JobDeps) -> None:

@@ -404,6 +404,10 @@ _MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "This upload is in progress elsewhere; try again shortly",
     ),
     "error.offset_mismatch": ("上传位置不一致，正在重试", "The upload position differed; retrying"),
+    "error.storage_unavailable": (
+        "服务器存储暂时不可用，已传的部分会保留，请稍后继续上传",
+        "The server's storage is failing for now; what was sent is kept, resume the upload later",
+    ),
     "error.org_required": ("请选择所属机构", "Choose the organization"),
     "error.invalid_query": ("查询条件有误", "The query is not valid"),
     "error.aborted": ("上传已暂停", "The upload was paused"),
@@ -431,8 +435,9 @@ _MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "A village-level organization cannot have children",
     ),
     "error.org_not_empty": (
-        "该机构还有下级机构或用户，请先删除它们",
-        "This organization still has child organizations or users; remove them first",
+        "该机构还有下级机构、用户、直播、资源、专辑或未完成的上传，请先删除或移走它们",
+        "This organization still has child organizations, users, live events, resources, "
+        "series or unfinished uploads; remove them first",
     ),
     "error.username_taken": (
         "该用户名已被占用，请换一个",
@@ -450,6 +455,8 @@ _MESSAGES: Final[dict[str, tuple[str, str]]] = {
     "error.conflict": ("与现有数据冲突", "This conflicts with existing data"),
     "error.bad_request": ("请求有误", "The request was not valid"),
     "error.malformed_json": ("请求有误", "The request was not valid"),
+    "error.invalid_encoding": ("请求的文字编码有误", "The request's text encoding was not valid"),
+    "error.unsupported_media_type": ("请求格式有误", "The request's format was not valid"),
     "error.payload_too_large": ("内容太大", "That is too large"),
     "error.engine_unavailable": (
         "服务暂时不可用，请稍后重试",
@@ -468,6 +475,8 @@ _MESSAGES: Final[dict[str, tuple[str, str]]] = {
     "chat.nickname": ("昵称", "Nickname"),
     "chat.nickname_default": ("文化爱好者", "Culture lover"),
     "chat.as": ("以“{name}”的身份发言", "Commenting as “{name}”"),
+    "chat.mark.guest": ("游客", "Guest"),
+    "chat.mark.staff": ("工作人员", "Staff"),
     "chat.offline": ("评论暂时连接不上，正在重试…", "Comments are offline; reconnecting…"),
     "chat.replay_title": ("直播评论", "Comments from the show"),
     "chat.refused.not_live": (
@@ -500,6 +509,10 @@ _MESSAGES: Final[dict[str, tuple[str, str]]] = {
     ),
     "chat.refused.chat_closed": ("评论区已关闭", "The comments are closed"),
     "chat.refused.login_required": ("请先登录后再评论", "Please sign in to comment"),
+    "chat.refused.name_reserved": (
+        "这个昵称留给工作人员使用（如管理员、官方），请换一个昵称",
+        "This nickname is kept for staff (such as admin or official); choose another",
+    ),
     "live.waiting": (
         "直播尚未开始，开播后将自动播放",
         "Not started yet; it plays once the show begins",

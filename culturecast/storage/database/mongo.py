@@ -42,6 +42,9 @@ type _Doc = dict[str, Any]
 # Server error codes that mean "this update cannot apply to this document" (the caller's
 # mistake, as the SQLite adapter reports it): BadValue, TypeMismatch, PathNotViable,
 # ConflictingUpdateOperators, ImmutableField.
+HEALTH_COLLECTION = "_health"
+"""Where readiness probes write (not a collection of the port: names there never start with
+``_``)."""
 _BAD_REQUEST_CODES = frozenset({2, 14, 28, 40, 66})
 
 # The BSON types a unique index keeps; null and missing fields are left out (see IndexSpec).
@@ -177,8 +180,13 @@ class MongoDatabase:
                 await self._db[name].create_index(keys, **options)
 
     async def ping(self) -> None:
+        """Return when the server takes a write (a replica set without a primary still answers
+        ``ping`` but serves nobody): one acknowledged update of a document in ``_health``."""
         async with _engine_errors():
             await self._client.admin.command("ping")
+            await self._db[HEALTH_COLLECTION].update_one(
+                {"_id": "ready_probe"}, {"$inc": {"probes": 1}}, upsert=True
+            )
 
     async def close(self) -> None:
         await self._client.close()

@@ -124,7 +124,8 @@ class Database(Protocol):
         """Create missing indexes; existing ones are left alone."""
 
     async def ping(self) -> None:
-        """Return when the engine answers; ``EngineUnavailable`` otherwise."""
+        """Return when the engine answers and takes a write (a tiny one of its own, outside
+        every collection); ``EngineUnavailable`` otherwise."""
 
     async def close(self) -> None:
         """Release connections; the object is unusable afterwards."""

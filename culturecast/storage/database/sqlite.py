@@ -42,6 +42,8 @@ SCHEMA_VERSION = 1
 """Bumped by each migration of the storage layout (tables, ``_meta``)."""
 
 _BUSY_TIMEOUT_MS = 5000
+_PROBE_BUSY_MS = 1000
+"""How long the readiness write waits for another writer before it reports the database busy."""
 _NUMERIC = "('integer','real')"
 _RANGE_SQL = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
 
@@ -237,7 +239,22 @@ class SQLiteDatabase:
         await self._run(work)
 
     async def ping(self) -> None:
-        await self._run(lambda: self._conn.execute("SELECT 1").fetchone())
+        """Return when the database takes a write (readiness: a database that still reads but
+        cannot write — locked by another process, a read-only or full disk — serves nobody),
+        by rewriting one row of ``_meta``. It waits at most :data:`_PROBE_BUSY_MS` for another
+        writer, so a readiness probe never holds the connection for the full busy timeout."""
+        await self._run(self._probe_write)
+
+    def _probe_write(self) -> None:
+        self._conn.execute(f"PRAGMA busy_timeout={_PROBE_BUSY_MS}")
+        try:
+            self._write(
+                lambda: self._conn.execute(
+                    "INSERT OR REPLACE INTO _meta (key, value) VALUES ('ready_probe', '1')"
+                )
+            )
+        finally:
+            self._conn.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
 
     async def close(self) -> None:
         if self._closed:

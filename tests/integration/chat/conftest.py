@@ -63,7 +63,7 @@ class ChatWorld:
         org: dict[str, Any],
         status: str = "live",
         *,
-        private: bool = False,
+        published: bool = True,
         started_at: float | None = None,
     ) -> str:
         event_id = f"ev{next(_names)}"
@@ -74,7 +74,8 @@ class ChatWorld:
             "title": "越剧《梁祝》",
             "status": status,
             "started_at": time.time() if started_at is None else started_at,
-            "private": private,
+            "published": published,
+            "disabled": False,
         }
         await self.database.collection("live_events").insert(doc)
         return event_id

@@ -1,19 +1,20 @@
-"""Who may join and comment: private events, guests by organization setting, connection
+"""Who may join and comment: drafts (staff only), guests by organization setting, connection
 limits per IP."""
 
 from __future__ import annotations
 
 import socketio
 
+from culturecast.server.features.chat import CHAT
 from tests.integration.chat.conftest import ChatWorld
 from tests.support.chat import ChatClient
 
 
-async def test_a_viewer_of_another_organization_cannot_join_a_private_event(
+async def test_a_viewer_of_another_organization_cannot_join_a_draft_event(
     world: ChatWorld,
 ) -> None:
     home, other = await world.org(), await world.org()
-    event_id = await world.event(home, private=True)
+    event_id = await world.event(home, published=False)
     outsider = await world.client({"token": await world.user("viewer", other["id"])})
     ack = await outsider.call("join", {"event_id": event_id})
     assert ack["code"] == "not_found"
@@ -21,8 +22,8 @@ async def test_a_viewer_of_another_organization_cannot_join_a_private_event(
     await outsider.nothing("history", within=0.3)
     guest = await world.client({"guest": "游客"})
     assert (await guest.call("join", {"event_id": event_id}))["code"] == "not_found"
-    # A member reads and comments; the outsider, never in the room, receives nothing.
-    member = await world.client({"token": await world.user("viewer", home["id"])})
+    # Its staff read and comment; the outsider, never in the room, receives nothing.
+    member = await world.client({"token": await world.user("editor", home["id"])})
     await member.join(event_id)
     assert (await member.send("内部直播"))["ok"]
     await outsider.nothing("message", within=0.3)
@@ -98,3 +99,68 @@ async def test_polling_transport_works_too(world: ChatWorld) -> None:
     # Left connected: the server's shutdown must end its pending long-poll at once rather
     # than wait out the ping timeout (the fixture's teardown would take 30 s).
     world.clients.remove(poller)
+
+
+async def test_a_draft_events_room_and_comments_are_for_its_staff_only(world: ChatWorld) -> None:
+    county = await world.org()
+    home, neighbour = await world.org(county["id"]), await world.org(county["id"])
+    other = await world.org()
+    draft = await world.admin.ok(
+        "POST",
+        "/api/v1/live",
+        {"org_id": home["id"], "title": "彩排", "published": False},
+        expect=201,
+    )
+    event_id = draft["id"]
+    await world.set_status(event_id, "live")
+    staff_token = await world.user("editor", county["id"])
+    staff = await world.client({"token": staff_token})
+    await staff.join(event_id)
+    assert (await staff.send("内部彩排"))["ok"]
+    tokens: dict[str, str | None] = {
+        "anonymous": None,
+        "guest": None,
+        "viewer of the village": await world.user("viewer", home["id"]),
+        "viewer of another village": await world.user("viewer", neighbour["id"]),
+        "staff of another village": await world.user("org_admin", neighbour["id"]),
+        "staff of another province": await world.user("editor", other["id"]),
+    }
+    comments = f"/api/v1/live/{event_id}/comments?from=0&to=600"
+    unknown = await world.api(None).call("GET", "/api/v1/live/no-such-event/comments?to=600")
+    assert unknown[0] == 404
+    outsiders = []
+    for who, token in tokens.items():
+        auth = {"guest": "游客"} if who == "guest" else {"token": token} if token else None
+        client = await world.client(auth)
+        outsiders.append(client)
+        # Exactly what an unknown id gets: nobody learns that the draft exists.
+        not_found = await client.call("join", {"event_id": "no-such-event"})
+        assert await client.call("join", {"event_id": event_id}) == not_found, who
+        assert (await client.send("我也来"))["code"] == "not_joined", who
+        await client.nothing("history", within=0.1)
+        assert await world.api(token).call("GET", comments) == unknown, who
+    assert len((await world.api(staff_token).ok("GET", comments))["comments"]) == 1
+    assert (await staff.send("只有自己人看得到"))["ok"]
+    for client in outsiders:
+        await client.nothing("message", within=0.1)
+
+
+async def test_unpublishing_an_event_closes_its_room_to_the_public(world: ChatWorld) -> None:
+    org = await world.org()
+    body = {"org_id": org["id"], "title": "演出", "published": True}
+    shown = await world.admin.ok("POST", "/api/v1/live", body, expect=201)
+    event_id = shown["id"]
+    await world.set_status(event_id, "live")
+    guest = await world.client({"guest": "王奶奶"})
+    await guest.join(event_id)
+    staff = await world.client({"token": await world.user("editor", org["id"])})
+    await staff.join(event_id)
+    await world.admin.ok("PATCH", f"/api/v1/live/{event_id}", {"published": False})
+    assert (await guest.send("还在吗"))["code"] == "not_found"
+    # The room's periodic check (every few seconds) sends the public away.
+    await world.app[CHAT].push_viewers()
+    assert (await guest.next("refused"))["request"] == "send"
+    assert (await guest.next("refused"))["code"] == "not_found"  # sent away
+    assert (await staff.send("内部消息"))["ok"]
+    assert (await staff.next("message"))["text"] == "内部消息"
+    await guest.nothing("message", within=0.3)

@@ -107,6 +107,8 @@ async def live_event(database: Database) -> str:
             "org_path": ["org"],
             "status": "live",
             "started_at": time.time(),
+            "published": True,
+            "disabled": False,
         }
     )
     return event_id

@@ -82,6 +82,17 @@ async def test_mute_and_ban(world: ChatWorld) -> None:
     assert [e["action"] for e in audit] == ["mute", "mute", "ban"]
 
 
+async def test_a_muted_user_in_slow_mode_is_told_muted(world: ChatWorld) -> None:
+    """The documented order: ``muted`` (step 5) comes before ``slow_mode`` (step 10)."""
+    _, _, mod, a, _ = await _room(world)
+    assert (await mod.call("slow", {"seconds": 30}))["ok"]
+    a_id = (await a.send("第一条"))["id"] and (await a.next("message"))["user"]["id"]
+    assert (await mod.call("mute", {"user_id": a_id, "seconds": 600}))["ok"]
+    ack = await a.send("第二条")
+    assert ack["code"] == "muted"
+    assert 590 < ack["retry_after"] <= 600
+
+
 async def test_pin_close_and_open(world: ChatWorld) -> None:
     event_id, _, mod, a, b = await _room(world)
     assert (await mod.call("pin", {"text": "演出将于 20:00 开始"}))["ok"]

@@ -278,3 +278,14 @@ async def test_a_bad_token_is_refused_at_connect_with_the_reason(
         "message": "请先登录后再评论",
         "data": {"code": "login_required", "message": "请先登录后再评论"},
     }
+
+
+async def test_a_frame_over_the_engine_limit_is_answered_before_the_close(
+    world: ChatWorld, node: NodeFactory
+) -> None:
+    _, js, _ = await _room(world, node)
+    js.emit("send", {"text": "长" * 40_000})  # 120 KB in the JavaScript client's UTF-8
+    refused = await js.next("refused")
+    assert refused["code"] == "too_long"
+    assert refused["message"] == "评论太长，请缩短后再发"
+    assert await js.next("disconnect") == "transport close"

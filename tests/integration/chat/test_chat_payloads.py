@@ -99,3 +99,33 @@ async def test_a_raw_binary_frame_is_refused_without_disconnecting(world: ChatWo
     refused = await bad.next("refused")
     assert refused["code"] == "bad_payload"
     await _still_fine(bad, good, "继续")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "好" * 3_400,  # ~10 KB of Chinese in UTF-8, 20 KB once JSON-escaped (\u597d each)
+        "🎉" * 2_000,  # the longest raw text read, astral: 24 KB escaped (\ud83c\udf89 each)
+    ],
+)
+async def test_a_long_comment_in_any_script_gets_its_too_long_answer(
+    world: ChatWorld, text: str
+) -> None:
+    _, bad, good = await _pair(world)
+    ack = await bad.send(text)
+    assert ack["ok"] is False
+    assert ack["code"] == "too_long"
+    assert (await bad.next("refused"))["message"] == "评论太长，请缩短后再发"
+    await _still_fine(bad, good, "还在")
+
+
+async def test_a_frame_over_the_limit_is_answered_before_the_connection_closes(
+    world: ChatWorld,
+) -> None:
+    _, bad, good = await _pair(world)
+    await bad.sio.emit("send", {"text": "x" * 100_000}, namespace="/chat")
+    refused = await bad.next("refused")
+    assert refused["code"] == "too_long"
+    assert refused["message"] == "评论太长，请缩短后再发"
+    await bad.disconnected.wait()
+    await _still_fine(None, good, "别人不受影响")

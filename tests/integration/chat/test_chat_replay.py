@@ -33,16 +33,16 @@ async def test_comments_replay_by_time_window(world: ChatWorld) -> None:
     assert len(body["comments"]) == 2
 
 
-async def test_replay_of_a_private_event_needs_a_member(world: ChatWorld) -> None:
+async def test_replay_of_a_draft_event_needs_its_staff(world: ChatWorld) -> None:
     home, other = await world.org(), await world.org()
-    event_id = await world.event(home, private=True)
+    event_id = await world.event(home, published=False)
     path = f"/api/v1/live/{event_id}/comments?from=0&to=60"
     status, body = await world.api(None).call("GET", path)
     assert status == 404
     assert body["error"]["code"] == "not_found"
     outsider = world.api(await world.user("viewer", other["id"]))
     assert (await outsider.call("GET", path))[0] == 404
-    member = world.api(await world.user("viewer", home["id"]))
+    member = world.api(await world.user("editor", home["id"]))
     assert (await member.ok("GET", path))["comments"] == []
 
 

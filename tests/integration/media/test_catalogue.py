@@ -3,6 +3,8 @@ with ordered episodes and next-episode, publish/unpublish, delete; delivery head
 
 from __future__ import annotations
 
+import asyncio
+import time
 from pathlib import Path
 
 from tests.integration.media.conftest import Cast, upload_resource, wait_status
@@ -166,3 +168,69 @@ async def test_categories_are_listed(cast: Cast) -> None:
     spec = await cast.anonymous.ok("GET", "/api/v1/openapi.json")
     assert "/api/v1/resources" in spec["paths"]
     assert "/api/v1/uploads/{upload_id}" in spec["paths"]
+
+
+STAFF_FIELDS = {"created_by", "failure", "original_sha256", "source", "job_id", "loudnorm"}
+
+
+async def test_staff_only_fields_are_for_the_resources_own_staff(
+    cast: Cast, small_mp3: Path
+) -> None:
+    rid = await upload_resource(cast, small_mp3, published=True, category="music")
+    await wait_status(cast.editor_a, rid, {"ready"})
+    for who in (cast.editor_a, cast.orgadmin_a, cast.admin):
+        assert set(await who.ok("GET", f"/api/v1/resources/{rid}")) >= STAFF_FIELDS, who.token
+    # Another province's staff, the staff of a city below, viewers and anonymous users see
+    # the published resource without them, alone or in a list.
+    for who in (cast.editor_b, cast.city_editor, cast.viewer, cast.anonymous):
+        got = await who.ok("GET", f"/api/v1/resources/{rid}")
+        assert not STAFF_FIELDS & set(got), (who.token, got)
+        listed = await who.ok("GET", "/api/v1/resources")
+        [item] = [r for r in listed["items"] if r["id"] == rid]
+        assert not STAFF_FIELDS & set(item), who.token
+
+
+async def test_unpublishing_revokes_media_urls_and_staff_still_preview(
+    cast: Cast, small_mp3: Path
+) -> None:
+    rid = await upload_resource(cast, small_mp3, published=True, category="music")
+    await wait_status(cast.editor_a, rid, {"ready"})
+    session, base = cast.api.session, cast.api.base
+    plain = [f"/media/vod/{rid}/master.m3u8", f"/media/vod/{rid}/audio/seg_00000.ts"]
+
+    async def status(path: str) -> int:
+        async with session.get(base + path) as resp:
+            await resp.read()
+            return resp.status
+
+    play = {"item_type": "resource", "item_id": rid}
+    watching = await cast.viewer.ok("POST", "/api/v1/play", play, expect=201)
+    token_url = watching["master_url"]
+    tokened = [token_url, token_url.replace("master.m3u8", "audio/seg_00000.ts")]
+    for path in plain + tokened:
+        assert await status(path) == 200, path
+    await cast.editor_a.ok("POST", f"/api/v1/resources/{rid}/unpublish")
+
+    async def revoked() -> bool:
+        return all([await status(path) == 404 for path in plain + tokened])
+
+    deadline = time.monotonic() + 5  # each process checks again at least every second
+    while not await revoked():
+        assert time.monotonic() < deadline, "media of an unpublished resource still served"
+        await asyncio.sleep(0.2)
+    # The organization's staff preview it through the play API; nobody else may.
+    for who in (cast.viewer, cast.editor_b, cast.city_editor, cast.anonymous):
+        code, body = await who.call("POST", "/api/v1/play", play)
+        assert (code, body["error"]["code"]) == (404, "not_found"), who.token
+    preview = await cast.editor_a.ok("POST", "/api/v1/play", play, expect=201)
+    async with session.get(base + preview["master_url"]) as resp:
+        assert resp.status == 200
+        assert resp.headers["Cache-Control"] == "private, no-store"
+    # Another's token does not open it: the token of a viewer's session, or a made-up one.
+    assert await status(token_url) == 404
+    assert await status(f"/media/t/tok123/vod/{rid}/master.m3u8") == 404
+    await cast.editor_a.ok("POST", f"/api/v1/resources/{rid}/publish")
+    deadline = time.monotonic() + 5
+    while await status(plain[0]) != 200:
+        assert time.monotonic() < deadline, "media of a published resource not served"
+        await asyncio.sleep(0.2)

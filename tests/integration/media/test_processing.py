@@ -52,7 +52,8 @@ async def test_video_becomes_a_ladder_that_decodes_at_its_declared_sizes(
 
 
 async def test_mp3_becomes_aac_hls(cast: Cast, small_mp3: Path) -> None:
-    rid = await upload_resource(cast, small_mp3, category="评书", kind="audio")
+    # Published, so that its media is public (a draft's media is for its staff only).
+    rid = await upload_resource(cast, small_mp3, category="评书", kind="audio", published=True)
     ready = await wait_status(cast.editor_a, rid, {"ready", "failed"})
     assert ready["status"] == "ready", ready
     assert [r["kind"] for r in ready["renditions"]] == ["audio"]

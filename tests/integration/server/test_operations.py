@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import time
+from pathlib import Path
 
 from culturecast.server.jobs import PURGE_TOKENS_JOB
 from culturecast.server.maintenance import daily_job_id
+from tests.integration.server.conftest import start_api
 from tests.support.api import Api
 
 
@@ -26,6 +29,28 @@ async def test_readyz_names_each_embedded_engine(api: Api) -> None:
         "jobs": "inprocess",
     }
     assert all(e["ok"] for e in body["engines"].values())
+
+
+async def test_readyz_is_503_while_the_database_takes_no_writes(data_dir: Path) -> None:
+    async for api in start_api(data_dir):
+        assert (await api.ok("GET", "/readyz"))["status"] == "ready"
+        # Another process holds the write lock (a stuck writer, a backup): reads still work,
+        # every write fails after the busy timeout, so the process cannot serve.
+        blocker = sqlite3.connect(data_dir / "culturecast.sqlite", isolation_level=None)
+        blocker.execute("BEGIN IMMEDIATE")
+        try:
+            async with api.session.get(api.base + "/readyz") as resp:
+                assert resp.status == 503
+                body = await resp.json()
+            assert body["status"] == "unavailable"
+            database = body["engines"]["database"]
+            assert database["ok"] is False
+            assert "locked" in database["error"]
+            assert all(body["engines"][n]["ok"] for n in ("objects", "counters", "jobs"))
+        finally:
+            blocker.execute("ROLLBACK")
+            blocker.close()
+        assert (await api.ok("GET", "/readyz"))["status"] == "ready"
 
 
 async def test_metrics_count_requests(api: Api) -> None:

@@ -141,6 +141,8 @@ async def add_live(stack: Stack, event_id: str, path: list[str], **fields: Any) 
         "category": "戏曲",
         "status": "live",
         "started_at": stack.clock(),
+        "published": True,
+        "disabled": False,
     }
     doc.update(fields)
     await stack.insert("live_events", doc)

@@ -54,7 +54,7 @@ async def test_play_refusals_name_their_reason(stack: Stack) -> None:
     for item_type, item_id, status, code in [
         ("resource", "nothing", 404, "not_found"),
         ("live", "nothing", 404, "not_found"),
-        ("resource", "draft", 409, "not_playable"),
+        ("resource", "draft", 404, "not_found"),  # a draft is not there for others
         ("resource", "processing", 409, "not_playable"),
         ("live", "soon", 409, "not_playable"),
         ("live", "over", 409, "not_playable"),

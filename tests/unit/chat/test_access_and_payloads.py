@@ -1,4 +1,5 @@
-"""Who reads, comments and moderates; what payloads are accepted (pure rules)."""
+"""Who moderates; what payloads are accepted (pure rules). Who reads a room: the live
+package's rule, tests/unit/live/test_visibility.py."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from dataclasses import dataclass
 import pytest
 
 from culturecast.chat import payloads
-from culturecast.chat.access import EventView, can_read, is_moderator
+from culturecast.chat.access import EventView, is_moderator
 from culturecast.chat.events import RefusalCode
 
 
@@ -19,30 +20,27 @@ class Who:
     org_id: str | None
 
 
-EVENT = EventView("e1", "county", ("county", "city", "province"), "live", 100.0, private=True)
+EVENT = EventView("e1", "county", ("county", "city", "province"), "live", 100.0)
 
 
 @pytest.mark.parametrize(
-    ("who", "reads", "moderates"),
+    ("who", "moderates"),
     [
-        (None, False, False),
-        (Who("u", "u", "viewer", "county"), True, False),
-        (Who("u", "u", "viewer", "other"), False, False),
-        (Who("u", "u", "editor", "city"), True, True),  # a parent organization's staff
-        (Who("u", "u", "org_admin", "village"), False, False),  # below: not the event's subtree
-        (Who("u", "u", "editor", "other"), False, False),
-        (Who("u", "u", "platform_admin", None), True, True),
+        (None, False),
+        (Who("u", "u", "viewer", "county"), False),
+        (Who("u", "u", "viewer", "other"), False),
+        (Who("u", "u", "editor", "city"), True),  # a parent organization's staff
+        (Who("u", "u", "org_admin", "village"), False),  # below: not the event's subtree
+        (Who("u", "u", "editor", "other"), False),
+        (Who("u", "u", "platform_admin", None), True),
     ],
 )
-def test_private_events_and_moderators(who: Who | None, reads: bool, moderates: bool) -> None:
-    assert can_read(who, EVENT) is reads
+def test_moderators_are_the_staff_of_the_events_subtree(who: Who | None, moderates: bool) -> None:
     assert is_moderator(who, EVENT) is moderates
 
 
-def test_public_events_are_read_by_anyone_and_live_means_live_or_reconnecting() -> None:
-    public = EventView("e2", "county", ("county",), "ended")
-    assert can_read(None, public)
-    assert not public.live
+def test_live_means_live_or_reconnecting_and_offsets_count_from_the_start() -> None:
+    assert not EventView("e2", "county", ("county",), "ended").live
     assert EventView("e3", "o", ("o",), "reconnecting").live
     assert EVENT.offset_of(160.5) == 60.5
     assert EVENT.offset_of(50.0) == 0.0

@@ -1,4 +1,5 @@
-"""Delivery's pure parts: byte ranges (RFC 9110 §14), servable keys, the hot cache."""
+"""Delivery's pure parts: byte ranges (RFC 9110 §14), servable keys, the item a key belongs to
+(what the gate decides on), the hot cache."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from culturecast.media.delivery import (
     HotCache,
     _Entry,
     content_type,
+    item_of,
     memory_ttl,
     parse_range,
     servable,
@@ -57,6 +59,24 @@ def test_only_live_and_vod_keys_are_served(key: str, ok: bool) -> None:
     assert servable(key) is ok
 
 
+@pytest.mark.parametrize(
+    ("key", "item"),
+    [
+        ("live/e1/720p/seg_00001.ts", ("live", "e1")),
+        ("live/e1/replay/master.m3u8", ("live", "e1")),  # a replay is its event's
+        ("vod/r1/audio/index.m3u8", ("resource", "r1")),
+        ("vod/r1/poster.jpg", ("resource", "r1")),
+        ("vod/r1", None),
+        ("live//x", None),
+        ("originals/u1/show.mp4", None),
+    ],
+)
+def test_each_key_belongs_to_the_item_whose_visibility_decides(
+    key: str, item: tuple[str, str] | None
+) -> None:
+    assert item_of(key) == item
+
+
 def test_content_types_by_suffix() -> None:
     assert content_type("vod/r/master.m3u8", "text/plain") == "application/vnd.apple.mpegurl"
     assert content_type("vod/r/720p/seg_00000.ts", "") == "video/mp2t"
@@ -96,3 +116,9 @@ def test_live_playlists_stay_in_memory_a_quarter_second_everything_else_the_ttl(
     assert memory_ttl("live/ev1/720p/seg_000001.ts", 1.0) == 1.0
     assert memory_ttl("vod/r1/720p/index.m3u8", 1.0) == 1.0
     assert memory_ttl("live/ev1/720p/index.m3u8", 0.1) == 0.1
+
+
+@pytest.mark.parametrize("header", ["bytes=１-", "bytes=²-", "bytes=0-９", "bytes=-٣"])
+def test_a_range_of_other_digits_than_ascii_is_ignored(header: str) -> None:
+    # RFC 9110 §14.1.2: 1*DIGIT is ASCII; str.isdigit() also takes full-width and superscripts.
+    assert parse_range(header, 100) is None

@@ -106,3 +106,11 @@ def test_unwritable_data_dir_names_the_variable(tmp_path: Path) -> None:
         prepare_data_dir(s)
     assert info.value.variable == "CULTURECAST_DATA_DIR"
     assert "not writable" in str(info.value)
+
+
+def test_chat_reserved_names_are_a_comma_separated_list() -> None:
+    assert load_settings({}).chat_reserved_names is None  # the chat's defaults
+    s = load_settings({"CULTURECAST_CHAT_RESERVED_NAMES": "馆长， 站长,director ,"})
+    assert s.chat_reserved_names == ("馆长", "站长", "director")
+    with pytest.raises(SettingsError, match="CULTURECAST_CHAT_RESERVED_NAMES"):
+        load_settings({"CULTURECAST_CHAT_RESERVED_NAMES": " , "})

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import pytest
 
+from culturecast.core.categories import Category, categories, label, parse_category
 from culturecast.media.catalogue import query as q
-from culturecast.media.catalogue.categories import Category, categories, label, parse_category
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ import {
   showError,
 } from "./admin-common.js";
 import { onTab } from "./admin-tabs.js";
+import { senderMark } from "./chat.js";
 
 const HEALTH_EVERY_MS = 2000;
 const MUTE_SECONDS = 600;
@@ -192,6 +193,7 @@ function messageRow(socket, message) {
   return el(
     "li",
     { dataset: { id: message.id } },
+    senderMark(user),
     el("strong", {}, user.name || ""),
     "：",
     el("span", { class: "text" }, message.text),

@@ -23,8 +23,24 @@ function userName(user) {
   return user.name || user.display_name || user.username || "";
 }
 
+/** A mark before the sender's name: 游客 for a guest's nickname, 工作人员 for the room's
+ * staff (message.user.guest / .staff), so a guest never reads like staff. */
+export function senderMark(user) {
+  if (!user || typeof user !== "object") return null;
+  if (user.staff) return el("span", { class: "chat-mark chat-mark-staff" }, t("chat.mark.staff"));
+  if (user.guest) return el("span", { class: "chat-mark chat-mark-guest" }, t("chat.mark.guest"));
+  return null;
+}
+
 export function messageItem(message) {
-  return el("li", { dataset: { id: message.id } }, el("strong", {}, userName(message.user)), "：", message.text);
+  return el(
+    "li",
+    { dataset: { id: message.id } },
+    senderMark(message.user),
+    el("strong", {}, userName(message.user)),
+    "：",
+    message.text,
+  );
 }
 
 /** A refusal in the page's language: our catalogue first, else the server's own sentence

@@ -109,18 +109,23 @@ export function formatClock(seconds) {
   return h > 0 ? `${h}:${String(m).padStart(2, "0")}:${sec}` : `${m}:${sec}`;
 }
 
-/** A date and time in the page's language, in China Standard Time (the platform's zone). */
+/** A date and time in the page's language, in China Standard Time (the platform's zone);
+ * "" for a time no Date can hold (the API bounds times, but one bad value must not stop a
+ * whole shelf from rendering). */
 export function formatWhen(epochSeconds) {
+  const date = new Date(epochSeconds * 1000);
+  if (Number.isNaN(date.getTime())) return "";
   return new Intl.DateTimeFormat(CONFIG.lang, {
     dateStyle: "medium",
     timeStyle: "short",
     timeZone: "Asia/Shanghai",
-  }).format(new Date(epochSeconds * 1000));
+  }).format(date);
 }
 
 /** A timestamp from the API as epoch seconds: numbers are seconds, strings ISO 8601. */
 export function toEpochSeconds(value) {
-  if (typeof value === "number") return value;
+  // Only times a Date can hold (±8.64e15 ms): anything else is treated as absent.
+  if (typeof value === "number") return Number.isFinite(value) && Math.abs(value) <= 8.64e12 ? value : undefined;
   if (typeof value === "string") {
     const ms = Date.parse(value);
     return Number.isNaN(ms) ? undefined : ms / 1000;

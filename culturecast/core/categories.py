@@ -1,4 +1,5 @@
-"""Resource categories: a closed list with stable codes and zh-CN/en labels.
+"""Content categories of resources, series and live events: a closed list with stable codes
+and zh-CN/en labels (``GET /api/v1/categories``).
 
 The seeds' own words (DESIGN.md § Media resources): 影视 film, 戏曲 opera, 音乐 music,
 评书 storytelling, 讲座 lectures, 展演 performances, 微视频 micro-videos, 有声书 audiobooks.
@@ -8,6 +9,8 @@ The API stores and returns the code; it accepts the code or either label on inpu
 from __future__ import annotations
 
 from enum import StrEnum
+
+from culturecast.core.errors import Sentence
 
 
 class Category(StrEnum):
@@ -49,6 +52,14 @@ def parse_category(value: str) -> Category:
         choices = ", ".join(f"{c.value} ({LABELS[c][0]})" for c in Category)
         raise ValueError(f"unknown category {value!r}; use one of {choices}")
     return found
+
+
+def unknown_category(value: str) -> Sentence:
+    """The sentence refusing a category that :func:`parse_category` does not know."""
+    return Sentence(
+        "分类无效，请使用：" + "、".join(f"{c.value}（{LABELS[c][0]}）" for c in Category) + "。",
+        "Unknown category; use one of " + ", ".join(c.value for c in Category) + ".",
+    )
 
 
 def label(category: str) -> dict[str, str]:
