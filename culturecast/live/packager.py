@@ -28,6 +28,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from culturecast.core.hls import (
+    LIVE_PLAYLIST_CACHE,
+    MASTER_CACHE,
+    PLAYLIST_TYPE,
+    SEGMENT_CACHE,
+    SEGMENT_TYPE,
+)
 from culturecast.core.periodic import Periodic
 from culturecast.live import playlist
 from culturecast.live.playlist import Segment
@@ -39,17 +46,6 @@ from culturecast.transcode.ladder import PlannedRung
 from culturecast.transcode.master import build_master
 
 log = logging.getLogger("culturecast.live.packager")
-
-SEGMENT_CACHE = "public, max-age=31536000, immutable"
-LIVE_PLAYLIST_CACHE = "public, max-age=0, s-maxage=1"
-"""Shared caches (a CDN, the media edge) keep a live playlist for a second, one origin fetch
-per second however many viewers; browsers revalidate it every time (a 304 from memory when
-unchanged): hls.js reloads it about once a segment, so a second of browser cache would
-answer most reloads with the playlist before the newest segment."""
-MASTER_CACHE = "public, max-age=5"
-VOD_PLAYLIST_CACHE = "public, max-age=3600"
-PLAYLIST_TYPE = "application/vnd.apple.mpegurl"
-SEGMENT_TYPE = "video/mp2t"
 
 
 @dataclass(slots=True)

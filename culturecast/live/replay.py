@@ -19,9 +19,9 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+from culturecast.core.hls import LIVE_PLAYLIST_CACHE, PLAYLIST_TYPE, VOD_PLAYLIST_CACHE
 from culturecast.jobs.port import JobContext
 from culturecast.live import playlist, visibility
-from culturecast.live.packager import LIVE_PLAYLIST_CACHE, PLAYLIST_TYPE, VOD_PLAYLIST_CACHE
 from culturecast.live.service import EVENTS, master_key, replay_master_key
 from culturecast.storage.database.port import Database, Document
 from culturecast.storage.errors import ObjectNotFound

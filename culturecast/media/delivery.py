@@ -30,7 +30,7 @@ from enum import Enum
 
 from aiohttp import web
 
-from culturecast.media.processing import CONTENT_TYPES
+from culturecast.core import hls
 from culturecast.storage.errors import InvalidRange, ObjectNotFound
 from culturecast.storage.objects.keys import check_key
 from culturecast.storage.objects.port import ObjectStore
@@ -57,9 +57,6 @@ def memory_ttl(key: str, ttl_s: float) -> float:
 
 type MediaCallback = Callable[[str, str], Awaitable[None] | None]
 
-PRIVATE_CACHE = "private, no-store"
-"""Cache-Control of media served to its staff only: no shared cache (CDN, proxy) keeps it."""
-
 
 class Access(Enum):
     """What the gate allows for one media request."""
@@ -69,7 +66,7 @@ class Access(Enum):
     PUBLIC = "public"
     """Served with the object's own caching (segments for a year)."""
     PRIVATE = "private"
-    """Served to the requester only (:data:`PRIVATE_CACHE`)."""
+    """Served to the requester only (:data:`culturecast.core.hls.PRIVATE_CACHE`)."""
 
 
 type Gate = Callable[[str, str | None], Awaitable[Access]]
@@ -125,8 +122,8 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
 
 
 def content_type(key: str, stored: str) -> str:
-    suffix = key[key.rfind(".") :] if "." in key.rsplit("/", 1)[-1] else ""
-    return CONTENT_TYPES.get(suffix, stored or "application/octet-stream")
+    """By the key's suffix (:mod:`culturecast.core.hls`), else as stored."""
+    return hls.content_type(key, stored or hls.DEFAULT_TYPE)
 
 
 def servable(key: str) -> bool:
@@ -254,11 +251,11 @@ class Delivery:
             except ObjectNotFound:
                 raise web.HTTPNotFound(reason="no such media object") from None
             ctype = content_type(key, info.content_type)
-            cache_control = info.cache_control or "public, max-age=60"
+            cache_control = info.cache_control or hls.DEFAULT_CACHE
             etag = f'"{info.etag.strip(chr(34))}"'
             if info.size > self._small:
                 if private:
-                    cache_control = PRIVATE_CACHE
+                    cache_control = hls.PRIVATE_CACHE
                 return await self._large(request, key, info.size, ctype, cache_control, etag)
             try:
                 body = await self._objects.get(key)
@@ -282,7 +279,7 @@ class Delivery:
     def _from_memory(
         self, request: web.Request, entry: _Entry, private: bool = False
     ) -> web.StreamResponse:
-        cache_control = PRIVATE_CACHE if private else entry.cache_control
+        cache_control = hls.PRIVATE_CACHE if private else entry.cache_control
         headers = self._headers(entry.content_type, cache_control, entry.etag)
         if _not_modified(request, entry.etag):
             return web.Response(status=304, headers=headers)

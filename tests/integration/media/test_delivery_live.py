@@ -11,7 +11,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from culturecast.live.packager import LIVE_PLAYLIST_CACHE, PLAYLIST_TYPE
+from culturecast.core.hls import LIVE_PLAYLIST_CACHE, PLAYLIST_TYPE
 from culturecast.media.delivery import Delivery
 from culturecast.storage.objects.local import LocalObjectStore
 
