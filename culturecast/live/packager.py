@@ -24,7 +24,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,6 +53,10 @@ class _Run:
     number: int
     directory: Path
     planned: list[PlannedRung]
+    offered: list[PlannedRung]
+    """What the master announces: the plan, or the whole ladder while rungs are shed."""
+    stand_ins: dict[str, str] = field(default_factory=dict)
+    """Shed rendition → the rendition of this run whose segments it carries meanwhile."""
     published: dict[str, int] = field(default_factory=dict)
     closed: bool = False
     drained: bool = False
@@ -104,9 +108,21 @@ class Packager:
 
     # ------------------------------------------------------------ runs
 
-    def add_run(self, number: int, directory: Path, planned: Sequence[PlannedRung]) -> None:
-        """A transcoder run started writing into ``directory``."""
-        self._runs.append(_Run(number, directory, list(planned)))
+    def add_run(
+        self,
+        number: int,
+        directory: Path,
+        planned: Sequence[PlannedRung],
+        *,
+        offered: Sequence[PlannedRung] | None = None,
+        stand_ins: Mapping[str, str] | None = None,
+    ) -> None:
+        """A transcoder run started writing ``planned`` into ``directory``. While rungs are
+        shed (:mod:`culturecast.live.overload`) the master still ``offered`` every rendition
+        and each shed one carries the segments of its ``stand_ins`` entry, after a
+        discontinuity, so a player on it plays on."""
+        offer = list(offered) if offered is not None else list(planned)
+        self._runs.append(_Run(number, directory, list(planned), offer, dict(stand_ins or {})))
         if self._watch is None:
             self._watch = SpoolWatch()
         self._watch.add(directory)
@@ -188,37 +204,47 @@ class Packager:
             except (FileNotFoundError, NotADirectoryError):
                 continue
             entries = playlist.parse_media_playlist(text).entries
-            done = run.published.get(rung.name, 0)
-            rendition = await self._rendition(rung.name)
-            if done == 0 and entries:
-                rendition.pending_discontinuity = bool(rendition.segments)
-                # A run whose copied rung is cut between keyframes makes the whole recording
-                # of that rendition dependent; one that was so stays so.
-                rendition.independent = rendition.independent and rung.independent
-            for entry in entries[done:]:
-                source = run.directory / rung.name / entry.uri
-                sequence = rendition.segments[-1].sequence + 1 if rendition.segments else 0
-                segment = Segment(
-                    sequence,
-                    entry.duration,
-                    entry.program_date_time or self.clock() - entry.duration,
-                    rendition.pending_discontinuity,
-                )
-                key = self.prefix(rung.name) + segment.name
-                try:
-                    await self.objects.put_file(key, source, SEGMENT_TYPE, SEGMENT_CACHE)
-                except FileNotFoundError:
-                    log.warning("live: segment %s vanished before upload", source)
-                    run.published[rung.name] = run.published.get(rung.name, 0) + 1
-                    continue
-                rendition.pending_discontinuity = False
-                rendition.segments.append(segment)
-                run.published[rung.name] = run.published.get(rung.name, 0) + 1
-                await self._write_playlists(rung.name)
-                if self.on_segment is not None:
-                    self.on_segment(rung.name, segment, self.clock())
-            if entries[done:]:
+            names = [rung.name, *(shed for shed, by in run.stand_ins.items() if by == rung.name)]
+            fresh = len(entries) > run.published.get(rung.name, 0)
+            for name in names:
+                await self._publish(run, name, rung, entries)
+            if fresh:
                 await self._maybe_master(run)
+
+    async def _publish(
+        self, run: _Run, name: str, rung: PlannedRung, entries: Sequence[playlist.Entry]
+    ) -> None:
+        """The new ``entries`` of ``rung``'s playlist in this run, as segments of ``name``
+        (the rung itself, or a shed rendition it stands in for)."""
+        done = run.published.get(name, 0)
+        rendition = await self._rendition(name)
+        if done == 0 and entries:
+            rendition.pending_discontinuity = bool(rendition.segments)
+            # A run whose copied rung is cut between keyframes makes the whole recording
+            # of that rendition dependent; one that was so stays so.
+            rendition.independent = rendition.independent and rung.independent
+        for entry in entries[done:]:
+            source = run.directory / rung.name / entry.uri
+            sequence = rendition.segments[-1].sequence + 1 if rendition.segments else 0
+            segment = Segment(
+                sequence,
+                entry.duration,
+                entry.program_date_time or self.clock() - entry.duration,
+                rendition.pending_discontinuity,
+            )
+            key = self.prefix(name) + segment.name
+            try:
+                await self.objects.put_file(key, source, SEGMENT_TYPE, SEGMENT_CACHE)
+            except FileNotFoundError:
+                log.warning("live: segment %s vanished before upload", source)
+                run.published[name] = run.published.get(name, 0) + 1
+                continue
+            rendition.pending_discontinuity = False
+            rendition.segments.append(segment)
+            run.published[name] = run.published.get(name, 0) + 1
+            await self._write_playlists(name)
+            if self.on_segment is not None:
+                self.on_segment(name, segment, self.clock())
 
     async def _rendition(self, name: str) -> _Rendition:
         rendition = self._renditions.get(name)
@@ -265,12 +291,12 @@ class Packager:
         )
 
     async def _maybe_master(self, run: _Run) -> None:
-        names = [r.name for r in run.planned]
+        names = [r.name for r in run.offered]
         if names == self._master_plan:
             return
         if not all(self._renditions.get(n) and self._renditions[n].segments for n in names):
             return
-        text = build_master(run.planned)
+        text = build_master(run.offered)
         await self.objects.put(
             self.prefix() + "master.m3u8", text.encode(), PLAYLIST_TYPE, MASTER_CACHE
         )
