@@ -53,6 +53,8 @@ log = logging.getLogger("culturecast.live.runtime")
 PUBLISHER_FLAG_TTL_S = 10
 """The "someone publishes this event" flag expires this long after its holder stops
 refreshing it (a crashed ingest does not block the event forever)."""
+SHED_STOP_GRACE_S = 2.0
+"""How long a run that overload replaces may take to write its last segment."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -543,7 +545,10 @@ class Stream:
         async with self.lock:
             if self.transcoder is not transcoder:
                 return
-            await self._stop_transcoder()
+            self.transcoder = None
+            # A starved ffmpeg may take long to write its last segment; the new run starts
+            # from the buffered GOP anyway.
+            await transcoder.stop(grace_s=SHED_STOP_GRACE_S)
         await self._start_run(0)
 
     async def _stop_transcoder(self) -> None:
