@@ -7,8 +7,9 @@ until the ingest drops whole GOPs (DESIGN.md § Live). The rule, pure (no I/O, t
   second between blocks (:class:`SpeedMeter`); ffmpeg's own ``speed=`` is an average since
   the run started, which hides a recent slowdown for minutes. It falls back to that figure
   when a block has no output time.
-- **Shed** (:class:`OverloadPolicy`): when the speed over the last ``window_s`` (10 s) is
-  below ``slow_below``, one more rung goes, the most expensive first (pixels × frame rate).
+- **Shed** (:class:`OverloadPolicy`): when the speed is below ``slow_below`` in each fifth
+  of the last ``window_s`` (10 s; a dip of a few seconds, caught up after, is no overload),
+  one more rung goes, the most expensive first (pixels × frame rate).
   The pass-through rung (a copy costs nothing) and the audio-only rung are never shed, and
   one video rendition always stays. The samples of a new run count only after ``settle_s``
   (it starts with the buffered GOP, faster than real time) and only a full window decides.
