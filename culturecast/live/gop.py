@@ -7,8 +7,9 @@ every tag since the last keyframe; a restarted ffmpeg gets exactly that first
 working on. Pure: tags in, bytes out.
 
 :class:`FirstGop` holds the stream back until the keyframe interval is known (the second
-keyframe, or ``segment_s`` of media without one), because the plan — pass the top rung
-through or not — depends on it (``transcode.ladder.keyframes_fit_segments``).
+keyframe, or as long as a copied rung's keyframes may be apart without one), because the
+plan — pass the top rung through or not — depends on it
+(``transcode.ladder.copy_fits_segments``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from culturecast.live.rtmp import flv
+from culturecast.transcode.ladder import MAX_CUT_COPY_KEYFRAME_S
 
 MAX_GOP_BYTES = 32 * 1024 * 1024
 """Beyond this the GOP is not kept (a keyframe interval of minutes is not worth memory)."""
@@ -91,7 +93,7 @@ class FirstGop:
     """Measures the first GOP before the transcoder starts."""
 
     segment_s: float
-    """HLS segment length; a keyframe interval must divide it for pass-through."""
+    """HLS segment length; a keyframe interval must fit it for pass-through."""
     first_keyframe_ms: int | None = None
     """Timestamp of the first keyframe."""
     keyframe_interval_s: float | None = None
@@ -129,9 +131,11 @@ class FirstGop:
             self.frames += 1
             self.video_bytes += len(data)
         start = self.first_keyframe_ms if self.first_keyframe_ms is not None else self.first_tag_ms
-        # No second keyframe within a segment (plus a frame's slack): the interval cannot
-        # fit the segments, which is all the planner needs to know.
-        if self.last_ms - start > self.segment_s * 1000 + 100:
+        # No second keyframe within a segment, nor within the longest interval a copied rung
+        # may be cut by time (plus a frame's slack): no pass-through, which is all the
+        # planner needs to know.
+        wait_s = max(self.segment_s, MAX_CUT_COPY_KEYFRAME_S)
+        if self.last_ms - start > wait_s * 1000 + 100:
             self.done = True
         return self.done
 

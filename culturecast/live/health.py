@@ -48,6 +48,15 @@ class HealthMeter:
     """Timestamps that went backwards."""
     transcoder_restarts: int = 0
     """ffmpeg restarts (crashes) since the publisher connected."""
+    encode_speed: float | None = None
+    """Media seconds encoded per wall second over the last 10 s (overload's measure)."""
+    shed_rungs: list[str] = field(default_factory=list)
+    """Renditions not encoded now because the transcoder fell behind (their playlists carry
+    a smaller rendition's segments meanwhile)."""
+    ladder_sheds: int = 0
+    """Times a rung was shed since the publisher connected."""
+    ladder_restores: int = 0
+    """Times a shed rung came back."""
     origin: tuple[float, int] | None = None
     """Wall time and media timestamp of the first media tag (benchmarks measure lag from it)."""
     _late: bool = False
@@ -99,6 +108,13 @@ class HealthMeter:
         self.transcoder_restarts += 1
         self._run_drops = 0
 
+    def on_ladder(self, speed: float | None, shed: list[str], sheds: int, restores: int) -> None:
+        """The overload rule's figures (:mod:`culturecast.live.overload`)."""
+        self.encode_speed = None if speed is None else round(speed, 3)
+        self.shed_rungs = list(shed)
+        self.ladder_sheds = sheds
+        self.ladder_restores = restores
+
     def _trim(self, now: float) -> None:
         horizon = now - self.window_s
         while self._bytes and self._bytes[0][0] < horizon:
@@ -131,6 +147,10 @@ class HealthMeter:
             "transcoder_fps": self.transcoder_fps,
             "transcoder_dropped_frames": self.transcoder_drops,
             "transcoder_restarts": self.transcoder_restarts,
+            "encode_speed": self.encode_speed,
+            "shed_rungs": list(self.shed_rungs),
+            "ladder_sheds": self.ladder_sheds,
+            "ladder_restores": self.ladder_restores,
             "dropped_tags": self.dropped_tags,
             "late_s": round(self.late_s, 3),
             "late_events": self.late_events,

@@ -1,8 +1,10 @@
 """Publishes a live event's HLS from the spool to the object store as segments complete.
 
 ffmpeg writes each transcoder run into its own spool directory (``run-<n>/<rendition>/``)
-with ``temp_file`` (files appear only when complete). Every ``poll_s`` the packager reads
-each run's playlists, and for every new segment, in order:
+with ``temp_file`` (files appear only when complete). The moment ffmpeg renames a playlist
+into place (:mod:`culturecast.live.spool_watch`: inotify), or at the latest every ``poll_s``
+(the fallback where nothing wakes it), the packager reads each run's playlists, and for
+every new segment, in order:
 
 1. uploads the segment (``live/<event>/<rendition>/seg_<n>.ts``, immutable),
 2. then rewrites the playlists that name it — ``index.m3u8`` (sliding window) and
@@ -22,13 +24,21 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from culturecast.core.hls import (
+    LIVE_PLAYLIST_CACHE,
+    MASTER_CACHE,
+    PLAYLIST_TYPE,
+    SEGMENT_CACHE,
+    SEGMENT_TYPE,
+)
 from culturecast.core.periodic import Periodic
 from culturecast.live import playlist
 from culturecast.live.playlist import Segment
+from culturecast.live.spool_watch import SpoolWatch
 from culturecast.storage.errors import ObjectNotFound
 from culturecast.storage.objects.port import ObjectStore
 from culturecast.transcode.command import PLAYLIST_NAME
@@ -37,19 +47,16 @@ from culturecast.transcode.master import build_master
 
 log = logging.getLogger("culturecast.live.packager")
 
-SEGMENT_CACHE = "public, max-age=31536000, immutable"
-LIVE_PLAYLIST_CACHE = "public, max-age=1"
-MASTER_CACHE = "public, max-age=5"
-VOD_PLAYLIST_CACHE = "public, max-age=3600"
-PLAYLIST_TYPE = "application/vnd.apple.mpegurl"
-SEGMENT_TYPE = "video/mp2t"
-
 
 @dataclass(slots=True)
 class _Run:
     number: int
     directory: Path
     planned: list[PlannedRung]
+    offered: list[PlannedRung]
+    """What the master announces: the plan, or the whole ladder while rungs are shed."""
+    stand_ins: dict[str, str] = field(default_factory=dict)
+    """Shed rendition → the rendition of this run whose segments it carries meanwhile."""
     published: dict[str, int] = field(default_factory=dict)
     closed: bool = False
     drained: bool = False
@@ -60,6 +67,8 @@ class _Rendition:
     segments: list[Segment] = field(default_factory=list)
     pending_discontinuity: bool = False
     loaded: bool = False
+    independent: bool = True
+    recording: playlist.EventLines = field(default_factory=playlist.EventLines)
 
 
 class Packager:
@@ -70,9 +79,10 @@ class Packager:
         event_id: str,
         objects: ObjectStore,
         *,
-        segment_s: float = 2.0,
-        window: int = 10,
+        segment_s: float = 1.0,
+        window: int = 20,
         poll_s: float = 0.2,
+        watch_poll_s: float = 2.0,
         clock: Callable[[], float] = time.time,
         on_segment: Callable[[str, Segment, float], None] | None = None,
     ) -> None:
@@ -81,6 +91,7 @@ class Packager:
         self.segment_s = segment_s
         self.window = window
         self.poll_s = poll_s
+        self.watch_poll_s = watch_poll_s
         self.clock = clock
         self.on_segment = on_segment
         self._runs: list[_Run] = []
@@ -89,6 +100,7 @@ class Packager:
         self._task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
         self._ended = False
+        self._watch: SpoolWatch | None = None
 
     def prefix(self, rendition: str = "") -> str:
         base = f"live/{self.event_id}/"
@@ -96,9 +108,24 @@ class Packager:
 
     # ------------------------------------------------------------ runs
 
-    def add_run(self, number: int, directory: Path, planned: Sequence[PlannedRung]) -> None:
-        """A transcoder run started writing into ``directory``."""
-        self._runs.append(_Run(number, directory, list(planned)))
+    def add_run(
+        self,
+        number: int,
+        directory: Path,
+        planned: Sequence[PlannedRung],
+        *,
+        offered: Sequence[PlannedRung] | None = None,
+        stand_ins: Mapping[str, str] | None = None,
+    ) -> None:
+        """A transcoder run started writing ``planned`` into ``directory``. While rungs are
+        shed (:mod:`culturecast.live.overload`) the master still ``offered`` every rendition
+        and each shed one carries the segments of its ``stand_ins`` entry, after a
+        discontinuity, so a player on it plays on."""
+        offer = list(offered) if offered is not None else list(planned)
+        self._runs.append(_Run(number, directory, list(planned), offer, dict(stand_ins or {})))
+        if self._watch is None:
+            self._watch = SpoolWatch()
+        self._watch.add(directory)
         if self._task is None:
             self._task = asyncio.create_task(self._loop())
 
@@ -120,11 +147,7 @@ class Packager:
         for run in self._runs:
             run.closed = True
         await self.poll()
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._stop()
         async with self._lock:
             self._ended = True
             for name in self._renditions:
@@ -132,18 +155,35 @@ class Packager:
 
     async def close(self) -> None:
         """Stop polling (process shutdown) without ending the playlists."""
+        await self._stop()
+
+    async def _stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        if self._watch is not None:
+            self._watch.close()
+            self._watch = None
 
     # ------------------------------------------------------------ polling
 
     async def _loop(self) -> None:
-        # The store may be briefly unavailable; the next poll retries what is left.
+        # The store may be briefly unavailable; the next round retries what is left.
         name = f"live: packaging {self.event_id}"
-        await Periodic(name, self.poll_s, self.poll, first_now=True, logger=log).run()
+        await Periodic(
+            name, self.poll_s, self.poll, first_now=True, sleep=self._pause, logger=log
+        ).run()
+
+    async def _pause(self, poll_s: float) -> None:
+        """Between rounds: until ffmpeg renames a playlist into place where inotify works
+        (the timeout is only a safety net), else ``poll_s``."""
+        watch = self._watch
+        if watch is not None and watch.active:
+            await watch.wait(self.watch_poll_s)
+        else:
+            await asyncio.sleep(poll_s)
 
     async def poll(self) -> None:
         """Publish every complete segment not yet published."""
@@ -164,34 +204,47 @@ class Packager:
             except (FileNotFoundError, NotADirectoryError):
                 continue
             entries = playlist.parse_media_playlist(text).entries
-            done = run.published.get(rung.name, 0)
-            rendition = await self._rendition(rung.name)
-            if done == 0 and entries:
-                rendition.pending_discontinuity = bool(rendition.segments)
-            for entry in entries[done:]:
-                source = run.directory / rung.name / entry.uri
-                sequence = rendition.segments[-1].sequence + 1 if rendition.segments else 0
-                segment = Segment(
-                    sequence,
-                    entry.duration,
-                    entry.program_date_time or self.clock() - entry.duration,
-                    rendition.pending_discontinuity,
-                )
-                key = self.prefix(rung.name) + segment.name
-                try:
-                    await self.objects.put_file(key, source, SEGMENT_TYPE, SEGMENT_CACHE)
-                except FileNotFoundError:
-                    log.warning("live: segment %s vanished before upload", source)
-                    run.published[rung.name] = run.published.get(rung.name, 0) + 1
-                    continue
-                rendition.pending_discontinuity = False
-                rendition.segments.append(segment)
-                run.published[rung.name] = run.published.get(rung.name, 0) + 1
-                await self._write_playlists(rung.name)
-                if self.on_segment is not None:
-                    self.on_segment(rung.name, segment, self.clock())
-            if entries[done:]:
+            names = [rung.name, *(shed for shed, by in run.stand_ins.items() if by == rung.name)]
+            fresh = len(entries) > run.published.get(rung.name, 0)
+            for name in names:
+                await self._publish(run, name, rung, entries)
+            if fresh:
                 await self._maybe_master(run)
+
+    async def _publish(
+        self, run: _Run, name: str, rung: PlannedRung, entries: Sequence[playlist.Entry]
+    ) -> None:
+        """The new ``entries`` of ``rung``'s playlist in this run, as segments of ``name``
+        (the rung itself, or a shed rendition it stands in for)."""
+        done = run.published.get(name, 0)
+        rendition = await self._rendition(name)
+        if done == 0 and entries:
+            rendition.pending_discontinuity = bool(rendition.segments)
+            # A run whose copied rung is cut between keyframes makes the whole recording
+            # of that rendition dependent; one that was so stays so.
+            rendition.independent = rendition.independent and rung.independent
+        for entry in entries[done:]:
+            source = run.directory / rung.name / entry.uri
+            sequence = rendition.segments[-1].sequence + 1 if rendition.segments else 0
+            segment = Segment(
+                sequence,
+                entry.duration,
+                entry.program_date_time or self.clock() - entry.duration,
+                rendition.pending_discontinuity,
+            )
+            key = self.prefix(name) + segment.name
+            try:
+                await self.objects.put_file(key, source, SEGMENT_TYPE, SEGMENT_CACHE)
+            except FileNotFoundError:
+                log.warning("live: segment %s vanished before upload", source)
+                run.published[name] = run.published.get(name, 0) + 1
+                continue
+            rendition.pending_discontinuity = False
+            rendition.segments.append(segment)
+            run.published[name] = run.published.get(name, 0) + 1
+            await self._write_playlists(name)
+            if self.on_segment is not None:
+                self.on_segment(name, segment, self.clock())
 
     async def _rendition(self, name: str) -> _Rendition:
         rendition = self._renditions.get(name)
@@ -202,20 +255,30 @@ class Packager:
             # Continue an event this process did not start (ingest restart).
             try:
                 text = (await self.objects.get(self.prefix(name) + "event.m3u8")).decode()
-                rendition.segments = playlist.segments_from(playlist.parse_media_playlist(text))
+                parsed = playlist.parse_media_playlist(text)
+                rendition.segments = playlist.segments_from(parsed)
+                rendition.independent = parsed.independent
             except ObjectNotFound:
                 pass
         return rendition
 
     async def _write_playlists(self, name: str) -> None:
-        segments = self._renditions[name].segments
+        rendition = self._renditions[name]
+        segments = rendition.segments
         live = playlist.live_playlist(
-            segments, window=self.window, nominal_s=self.segment_s, ended=self._ended
+            segments,
+            window=self.window,
+            nominal_s=self.segment_s,
+            ended=self._ended,
+            independent=rendition.independent,
         )
         # The recording first: the window never names a segment the recording lacks.
         if not self._ended or segments:
-            recording = playlist.event_playlist(
-                segments, nominal_s=self.segment_s, ended=self._ended
+            recording = rendition.recording.text(
+                segments,
+                nominal_s=self.segment_s,
+                ended=self._ended,
+                independent=rendition.independent,
             )
             await self.objects.put(
                 self.prefix(name) + "event.m3u8",
@@ -228,12 +291,12 @@ class Packager:
         )
 
     async def _maybe_master(self, run: _Run) -> None:
-        names = [r.name for r in run.planned]
+        names = [r.name for r in run.offered]
         if names == self._master_plan:
             return
         if not all(self._renditions.get(n) and self._renditions[n].segments for n in names):
             return
-        text = build_master(run.planned)
+        text = build_master(run.offered)
         await self.objects.put(
             self.prefix() + "master.m3u8", text.encode(), PLAYLIST_TYPE, MASTER_CACHE
         )

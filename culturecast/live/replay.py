@@ -19,9 +19,9 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+from culturecast.core.hls import LIVE_PLAYLIST_CACHE, PLAYLIST_TYPE, VOD_PLAYLIST_CACHE
 from culturecast.jobs.port import JobContext
 from culturecast.live import playlist, visibility
-from culturecast.live.packager import LIVE_PLAYLIST_CACHE, PLAYLIST_TYPE, VOD_PLAYLIST_CACHE
 from culturecast.live.service import master_key, replay_master_key
 from culturecast.live.store import EventStore
 from culturecast.storage.database.port import Database, Document
@@ -54,7 +54,7 @@ class ReplayPackager:
         objects: ObjectStore,
         *,
         segment_s: float = 2.0,
-        window: int = 10,
+        window: int = 20,
         clock: Callable[[], float] = time.time,
         on_replay_ready: ReplayReady | None = None,
     ) -> None:
@@ -97,9 +97,12 @@ class ReplayPackager:
             parsed = playlist.parse_media_playlist(text)
             segments = playlist.segments_from(parsed)
             if not parsed.ended:
-                await self._close_live(base + rendition, segments)
+                await self._close_live(base + rendition, segments, parsed.independent)
             vod = playlist.vod_playlist(
-                segments, nominal_s=self.segment_s, prefix=f"../../{rendition}/"
+                segments,
+                nominal_s=self.segment_s,
+                prefix=f"../../{rendition}/",
+                independent=parsed.independent,
             )
             await self.objects.put(
                 f"{base}replay/{uri}", vod.encode(), PLAYLIST_TYPE, VOD_PLAYLIST_CACHE
@@ -125,10 +128,18 @@ class ReplayPackager:
                 await self.on_replay_ready(latest)
         return updated
 
-    async def _close_live(self, prefix: str, segments: list[playlist.Segment]) -> None:
-        recording = playlist.event_playlist(segments, nominal_s=self.segment_s, ended=True)
+    async def _close_live(
+        self, prefix: str, segments: list[playlist.Segment], independent: bool
+    ) -> None:
+        recording = playlist.event_playlist(
+            segments, nominal_s=self.segment_s, ended=True, independent=independent
+        )
         window = playlist.live_playlist(
-            segments, window=self.window, nominal_s=self.segment_s, ended=True
+            segments,
+            window=self.window,
+            nominal_s=self.segment_s,
+            ended=True,
+            independent=independent,
         )
         await self.objects.put(
             f"{prefix}/event.m3u8", recording.encode(), PLAYLIST_TYPE, LIVE_PLAYLIST_CACHE

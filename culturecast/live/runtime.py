@@ -28,6 +28,7 @@ from culturecast.live.admission import Refusal
 from culturecast.live.gop import FirstGop, GopBuffer
 from culturecast.live.health import HealthMeter
 from culturecast.live.ladders import LIVE_LADDER
+from culturecast.live.overload import Action, Shedder
 from culturecast.live.packager import Packager
 from culturecast.live.playlist import Segment
 from culturecast.live.rtmp import flv
@@ -45,12 +46,15 @@ from culturecast.storage.objects.port import ObjectStore
 from culturecast.transcode.command import EncoderSettings, live_hls_command
 from culturecast.transcode.ladder import Ladder, PlannedRung, plan_ladder
 from culturecast.transcode.probe import SourceInfo
+from culturecast.transcode.progress import Progress
 
 log = logging.getLogger("culturecast.live.runtime")
 
 PUBLISHER_FLAG_TTL_S = 10
 """The "someone publishes this event" flag expires this long after its holder stops
 refreshing it (a crashed ingest does not block the event forever)."""
+SHED_STOP_GRACE_S = 2.0
+"""How long a run that overload replaces may take to write its last segment."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,16 +65,17 @@ class RuntimeConfig:
     """Where ffmpeg writes (``<data_dir>/spool/live``)."""
     ladder: Ladder = LIVE_LADDER
     """Renditions to offer, capped at the source."""
-    segment_s: float = 2.0
+    segment_s: float = 1.0
     """HLS segment length."""
-    window: int = 10
-    """Segments in the live sliding window."""
+    window: int = 20
+    """Segments in the live sliding window (20 s at 1 s segments)."""
     encoder: EncoderSettings = field(default_factory=EncoderSettings)
     """x264 preset and the ffmpeg executable."""
     health_interval_s: float = 2.0
     """How often health figures are stored on the event."""
     poll_s: float = 0.2
-    """How often the packager looks at the spool."""
+    """How often the packager looks at the spool where nothing wakes it (no inotify); with
+    inotify it publishes a segment the moment ffmpeg lists it."""
 
 
 class LiveRuntime:
@@ -240,6 +245,8 @@ class Stream:
         self.transcoder: Transcoder | None = None
         self.alive: set[Transcoder] = set()
         self.plan: list[PlannedRung] | None = None
+        self.shedder: Shedder | None = None
+        """Overload: which rungs of ``plan`` the runs encode (:mod:`culturecast.live.overload`)."""
         self.source: SourceInfo | None = None
         self._disconnect: Callable[[str, str], None] | None = None
         self._grace: asyncio.Task[None] | None = None
@@ -458,19 +465,21 @@ class Stream:
                         self._disconnect("unreadable_stream", f"无法识别视频参数。{exc}")
                     return
             assert self.source is not None
+            if self.shedder is None or self.shedder.plan != self.plan:
+                self.shedder = Shedder.for_plan(self.plan)
+            ladder = self.shedder.ladder()
             self.run_no += 1
             run_dir = self.spool / f"run-{self.run_no}"
             run_dir.mkdir(parents=True, exist_ok=True)
             config = self.runtime.config
             command = live_hls_command(
-                self.plan, self.source, str(run_dir), config.segment_s, settings=config.encoder
+                ladder.planned, self.source, str(run_dir), config.segment_s, settings=config.encoder
             )
-            transcoder = Transcoder(
-                command,
-                label=f"event {self.event_id} run {self.run_no}",
-                on_progress=lambda p: self.health.on_progress(p.speed, p.fps, p.drop_frames),
+            transcoder = Transcoder(command, label=f"event {self.event_id} run {self.run_no}")
+            transcoder.on_progress = lambda p: self._on_progress(transcoder, p)
+            self.packager.add_run(
+                self.run_no, run_dir, ladder.planned, offered=self.plan, stand_ins=ladder.stand_ins
             )
-            self.packager.add_run(self.run_no, run_dir, self.plan)
             try:
                 await transcoder.spawn()
             except OSError as exc:
@@ -485,6 +494,7 @@ class Stream:
                 initial = self.gop.replay()
                 self.health.on_transcoder_restart()
             transcoder.write_initial(initial)
+            self.shedder.run_started(self.runtime.clock())
             self.transcoder = transcoder
             self.alive.add(transcoder)
             self.runtime.spawn(self._watch(transcoder, self.run_no))
@@ -505,6 +515,37 @@ class Stream:
         if self.transcoder is transcoder:
             self.transcoder = None
         await self.apply(self.session.transcoder_exited(self.runtime.clock()))
+
+    def _on_progress(self, transcoder: Transcoder, progress: Progress) -> None:
+        self.health.on_progress(progress.speed, progress.fps, progress.drop_frames)
+        shedder = self.shedder
+        if shedder is None or transcoder is not self.transcoder or transcoder.stopping:
+            return
+        change = shedder.progress(self.runtime.clock(), progress.out_time_s, progress.speed)
+        policy = shedder.policy
+        self.health.on_ladder(shedder.speed, shedder.shed_names, policy.sheds, policy.restores)
+        if change is None:
+            return
+        log.warning(
+            "live: event %s: encoding at %.2fx real time; %s → %s",
+            self.event_id,
+            change.speed,
+            "shedding a rung" if change.action is Action.SHED else "restoring a rung",
+            ", ".join(r.name for r in shedder.ladder().planned),
+        )
+        self.runtime.spawn(self._restart_run(transcoder))
+
+    async def _restart_run(self, transcoder: Transcoder) -> None:
+        """Overload changed the ladder: the current run ends, a new one starts on the new
+        ladder from the buffered GOP (a discontinuity in every playlist)."""
+        async with self.lock:
+            if self.transcoder is not transcoder:
+                return
+            self.transcoder = None
+            # A starved ffmpeg may take long to write its last segment; the new run starts
+            # from the buffered GOP anyway.
+            await transcoder.stop(grace_s=SHED_STOP_GRACE_S)
+        await self._start_run(0)
 
     async def _stop_transcoder(self) -> None:
         transcoder, self.transcoder = self.transcoder, None

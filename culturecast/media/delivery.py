@@ -30,7 +30,7 @@ from enum import Enum
 
 from aiohttp import web
 
-from culturecast.media.processing import CONTENT_TYPES
+from culturecast.core import hls
 from culturecast.storage.errors import InvalidRange, ObjectNotFound
 from culturecast.storage.objects.keys import check_key
 from culturecast.storage.objects.port import ObjectStore
@@ -41,10 +41,21 @@ SERVED_PREFIXES = ("live/", "vod/")
 _DIGITS = re.compile(r"[0-9]+")
 """RFC 9110 §14.1.2 1*DIGIT: ASCII only (``str.isdigit`` also takes "１" and "²")."""
 
-type MediaCallback = Callable[[str, str], Awaitable[None] | None]
+LIVE_PLAYLIST_MEMORY_S = 0.25
+"""How long a live playlist stays in the memory cache. It changes with every segment (1 s by
+default) and a viewer's player finds a new segment only in a playlist it is sent, so a 1 s
+cache would hide each segment for up to a second (half of one on average); a quarter second
+still answers a crowd from memory, at four store reads a second per playlist."""
 
-PRIVATE_CACHE = "private, no-store"
-"""Cache-Control of media served to its staff only: no shared cache (CDN, proxy) keeps it."""
+
+def memory_ttl(key: str, ttl_s: float) -> float:
+    """Seconds ``key`` may be answered from the memory cache (``ttl_s`` for most objects)."""
+    if key.startswith("live/") and key.endswith(".m3u8"):
+        return min(ttl_s, LIVE_PLAYLIST_MEMORY_S)
+    return ttl_s
+
+
+type MediaCallback = Callable[[str, str], Awaitable[None] | None]
 
 
 class Access(Enum):
@@ -55,7 +66,7 @@ class Access(Enum):
     PUBLIC = "public"
     """Served with the object's own caching (segments for a year)."""
     PRIVATE = "private"
-    """Served to the requester only (:data:`PRIVATE_CACHE`)."""
+    """Served to the requester only (:data:`culturecast.core.hls.PRIVATE_CACHE`)."""
 
 
 type Gate = Callable[[str, str | None], Awaitable[Access]]
@@ -111,8 +122,8 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
 
 
 def content_type(key: str, stored: str) -> str:
-    suffix = key[key.rfind(".") :] if "." in key.rsplit("/", 1)[-1] else ""
-    return CONTENT_TYPES.get(suffix, stored or "application/octet-stream")
+    """By the key's suffix (:mod:`culturecast.core.hls`), else as stored."""
+    return hls.content_type(key, stored or hls.DEFAULT_TYPE)
 
 
 def servable(key: str) -> bool:
@@ -240,17 +251,18 @@ class Delivery:
             except ObjectNotFound:
                 raise web.HTTPNotFound(reason="no such media object") from None
             ctype = content_type(key, info.content_type)
-            cache_control = info.cache_control or "public, max-age=60"
+            cache_control = info.cache_control or hls.DEFAULT_CACHE
             etag = f'"{info.etag.strip(chr(34))}"'
             if info.size > self._small:
                 if private:
-                    cache_control = PRIVATE_CACHE
+                    cache_control = hls.PRIVATE_CACHE
                 return await self._large(request, key, info.size, ctype, cache_control, etag)
             try:
                 body = await self._objects.get(key)
             except ObjectNotFound:
                 raise web.HTTPNotFound(reason="no such media object") from None
-            entry = _Entry(body, etag, ctype, cache_control, self._clock() + self._ttl)
+            expires = self._clock() + memory_ttl(key, self._ttl)
+            entry = _Entry(body, etag, ctype, cache_control, expires)
             self._cache.put(key, entry)
         return self._from_memory(request, entry, private)
 
@@ -267,7 +279,7 @@ class Delivery:
     def _from_memory(
         self, request: web.Request, entry: _Entry, private: bool = False
     ) -> web.StreamResponse:
-        cache_control = PRIVATE_CACHE if private else entry.cache_control
+        cache_control = hls.PRIVATE_CACHE if private else entry.cache_control
         headers = self._headers(entry.content_type, cache_control, entry.etag)
         if _not_modified(request, entry.etag):
             return web.Response(status=304, headers=headers)

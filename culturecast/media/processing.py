@@ -39,6 +39,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from culturecast.core import hls
 from culturecast.core.text import without_paths
 from culturecast.jobs.port import JobContext
 from culturecast.media.catalogue.lifecycle import ResourceLifecycle, ResourceStatus
@@ -68,21 +69,6 @@ from culturecast.transcode.probe import (
 from culturecast.transcode.progress import ProgressParser
 
 log = logging.getLogger(__name__)
-
-SEGMENT_CACHE = "public, max-age=31536000, immutable"
-"""Segments never change once written (DESIGN.md § Delivery)."""
-PLAYLIST_CACHE = "public, max-age=3600"
-"""VOD playlists: an hour."""
-IMAGE_CACHE = "public, max-age=86400"
-
-CONTENT_TYPES = {
-    ".m3u8": "application/vnd.apple.mpegurl",
-    ".ts": "video/mp2t",
-    ".aac": "audio/aac",
-    ".jpg": "image/jpeg",
-    ".m4s": "video/iso.segment",
-    ".mp4": "video/mp4",
-}
 
 _INVALID_SIZE = re.compile(r"Picture size (\d+)x(\d+) is invalid")
 
@@ -117,19 +103,6 @@ def _die_with_parent() -> None:
     # competes with an orphan of its previous attempt.
     with contextlib.suppress(Exception):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-
-
-def cache_control_for(name: str) -> str:
-    if name.endswith(".m3u8"):
-        return PLAYLIST_CACHE
-    if name.endswith(".jpg"):
-        return IMAGE_CACHE
-    return SEGMENT_CACHE
-
-
-def content_type_for(name: str) -> str:
-    suffix = name[name.rfind(".") :] if "." in name else ""
-    return CONTENT_TYPES.get(suffix, "application/octet-stream")
 
 
 class Processor:
@@ -442,8 +415,8 @@ class Processor:
             await self._objects.put_file(
                 f"vod/{resource_id}/{rel}",
                 path,
-                content_type_for(rel),
-                cache_control_for(rel),
+                hls.content_type(rel),
+                hls.vod_cache_control(rel),
             )
 
 

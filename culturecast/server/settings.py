@@ -91,8 +91,10 @@ class Settings:
     live_ladder: Ladder | None = None
     """CULTURECAST_LIVE_LADDER: live renditions, ``name:WxH:kbps[:audio_kbps],…,audio:kbps``
     (unset: 1080p/720p/480p/360p/240p + 64k audio), always capped at the source."""
-    live_segment_s: float = 2.0
-    """CULTURECAST_LIVE_SEGMENT_SECONDS: live HLS segment length."""
+    live_segment_s: float = 1.0
+    """CULTURECAST_LIVE_SEGMENT_SECONDS: live HLS segment length. 1 s: players sit two
+    segments behind the live edge, so the segment length sets most of the latency (DESIGN.md
+    § Latency, standard mode ≤ 5 s); an encoder's 2 s keyframes are still copied."""
     live_preset: str = "veryfast"
     """CULTURECAST_LIVE_PRESET: x264 preset of live renditions that are re-encoded."""
     live_max_connections: int = 200

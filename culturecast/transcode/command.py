@@ -221,20 +221,41 @@ def _ladder_args(
     segment_s: float,
     settings: EncoderSettings,
 ) -> tuple[list[str], str]:
-    """Filter graph, maps and codec options for a plan, and its ``-var_stream_map``."""
+    """Filter graph, maps and codec options for a plan (one output), and its
+    ``-var_stream_map``."""
+    graph = _graph_args(planned, source)
+    args, var_map = _output_args(planned, planned, source, segment_s, settings)
+    return graph + args, var_map
+
+
+def _graph_args(planned: Sequence[PlannedRung], source: SourceInfo) -> list[str]:
     videos = [r for r in planned if r.kind == "video"]
-    audios = [r for r in planned if r.kind == "audio"]
     if videos and not source.has_video:
         raise ValueError("the plan has video rungs but the source has no video")
     if not planned:
         raise ValueError("the plan is empty")
     encoded = [i for i, r in enumerate(videos) if not r.passthrough]
+    if not encoded:
+        return []
+    # One decode for the whole ladder (DESIGN.md § Live).
+    return ["-filter_complex", ";".join(_cascade_graph(videos, encoded))]
+
+
+def _output_args(
+    planned: Sequence[PlannedRung],
+    rungs: Sequence[PlannedRung],
+    source: SourceInfo,
+    segment_s: float,
+    settings: EncoderSettings,
+) -> tuple[list[str], str]:
+    """Maps and codec options of one output holding ``rungs`` (a part of ``planned``, whose
+    graph labels them), and its ``-var_stream_map``; stream indices count within it."""
+    labels = {id(r): i for i, r in enumerate(r for r in planned if r.kind == "video")}
+    videos = [r for r in rungs if r.kind == "video"]
+    audios = [r for r in rungs if r.kind == "audio"]
     args: list[str] = []
-    if encoded:
-        # One decode for the whole ladder (DESIGN.md § Live).
-        args += ["-filter_complex", ";".join(_cascade_graph(videos, encoded))]
-    for i, rung in enumerate(videos):
-        args += ["-map", "0:v:0" if rung.passthrough else f"[v{i}]"]
+    for rung in videos:
+        args += ["-map", "0:v:0" if rung.passthrough else f"[v{labels[id(rung)]}]"]
     with_audio = source.has_audio
     if with_audio:
         args += ["-map", "0:a:0"] * (len(videos) + len(audios))
@@ -291,6 +312,7 @@ def _hls_output(
     playlist_type: str,
     flags: str,
     var_stream_map: str,
+    master_name: str = FFMPEG_MASTER_NAME,
 ) -> list[str]:
     # Even single-rendition outputs go through -var_stream_map: with a %v in the path the
     # hls muxer creates the variant directory itself, so callers never mkdir per rendition.
@@ -313,7 +335,7 @@ def _hls_output(
         "-hls_segment_filename",
         f"{out_dir}/{variant}/{SEGMENT_PATTERN}",
         "-master_pl_name",
-        FFMPEG_MASTER_NAME,
+        master_name,
         "-var_stream_map",
         var_stream_map,
     ]
@@ -332,24 +354,41 @@ def live_hls_command(
 ) -> list[str]:
     """One ffmpeg for a live stream: FLV on stdin, the whole ladder out as HLS.
 
+    Two HLS outputs when the plan has both: the renditions nothing is x264-encoded for (the
+    passed-through top, the audio-only rung) and the encoded ones. A muxer interleaves its
+    streams by time, so in one output the copied picture waited for x264's lookahead and
+    frame threads (about 0.6 s at ``veryfast``) before its segment could close; in its own
+    output it closes as soon as the next keyframe arrives. Both cut at the same instants.
+
     ``resume``: the transcoder is restarted for the same event (crash or reconnect), so ffmpeg
     appends to the existing playlists (``append_list``) after an EXT-X-DISCONTINUITY
     (``discont_start``) instead of starting them over.
     """
     settings = settings or EncoderSettings()
     out_dir = _check_out_dir(out_dir)
-    ladder_args, var_map = _ladder_args(planned, source, segment_s, settings)
-    # temp_file: playlists and segments appear only when complete, so the uploader watching
-    # the spool directory never ships half a file.
-    flags = "independent_segments+program_date_time+temp_file"
-    if resume:
-        flags += "+append_list+discont_start"
-    return [
+    graph = _graph_args(planned, source)
+    unencoded = [r for r in planned if r.kind == "audio" or r.passthrough]
+    encoded = [r for r in planned if r not in unencoded]
+    groups = [g for g in (unencoded, encoded) if g]
+    args = [
         *_head(settings),
         *_live_input(limits or ProbeLimits(probesize=5_000_000, analyzeduration_us=2_000_000)),
-        *ladder_args,
-        *_hls_output(out_dir, segment_s, "event", flags, var_map),
+        *graph,
     ]
+    for n, rungs in enumerate(groups):
+        output, var_map = _output_args(planned, rungs, source, segment_s, settings)
+        # temp_file: playlists and segments appear only when complete, so the uploader
+        # watching the spool directory never ships half a file. A copied rung whose
+        # keyframes are further apart than a segment is cut by time in between (the
+        # ladder's copy_fits_segments), and its segments are then not independent.
+        independent = all(r.independent for r in rungs)
+        flags = "program_date_time+temp_file"
+        flags = ("independent_segments+" + flags) if independent else (flags + "+split_by_time")
+        if resume:
+            flags += "+append_list+discont_start"
+        master = FFMPEG_MASTER_NAME if n == 0 else FFMPEG_MASTER_NAME.replace(".m3u8", "-2.m3u8")
+        args += [*output, *_hls_output(out_dir, segment_s, "event", flags, var_map, master)]
+    return args
 
 
 def vod_hls_command(

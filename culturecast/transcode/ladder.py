@@ -100,6 +100,10 @@ class PlannedRung:
     """Video is stream-copied from the source, not re-encoded."""
     audio_copy: bool = False
     """Audio is stream-copied (source already AAC-LC)."""
+    independent: bool = True
+    """Every segment starts on a keyframe (RFC 8216 §4.3.3.6 EXT-X-INDEPENDENT-SEGMENTS).
+    False for a copied rung whose source keyframes fall on every n-th segment cut only
+    (:func:`copy_fits_segments`): its segments are cut by time in between."""
 
     @property
     def average_bandwidth(self) -> int:
@@ -250,6 +254,29 @@ def keyframes_fit_segments(keyframe_interval_s: float, segment_s: float) -> bool
     return abs(ratio - round(ratio)) < 0.05
 
 
+MAX_CUT_COPY_KEYFRAME_S = 2.0
+"""The longest keyframe interval a copied rung may have when its segments are shorter than
+it: OBS's default, and what the HLS authoring spec for Apple devices recommends. A player
+that joins or switches on a segment without a keyframe decodes from the keyframe at most
+this far back (hls.js loads the segment before)."""
+
+
+def copy_fits_segments(keyframe_interval_s: float, segment_s: float) -> bool:
+    """Whether a copied rung can be cut into ``segment_s`` segments: its keyframes fit them
+    (:func:`keyframes_fit_segments`), or every keyframe falls on a segment cut (the interval
+    is a whole multiple of the segment, at most :data:`MAX_CUT_COPY_KEYFRAME_S`) and the
+    segments in between are cut by time — so the cuts stay where the encoded rungs put their
+    keyframes, and viewers of short live segments keep the source's picture (OBS's 2 s
+    keyframes with 1 s segments) without a re-encode.
+    """
+    if keyframes_fit_segments(keyframe_interval_s, segment_s):
+        return True
+    if segment_s <= 0 or keyframe_interval_s > MAX_CUT_COPY_KEYFRAME_S + 0.05:
+        return False
+    ratio = keyframe_interval_s / segment_s
+    return round(ratio) >= 1 and abs(ratio - round(ratio)) < 0.05
+
+
 def plan_ladder(
     ladder: Ladder,
     source: SourceInfo,
@@ -263,8 +290,9 @@ def plan_ladder(
 
     Pass-through of the top rung needs an H.264 8-bit 4:2:0 source without rotation, no
     larger than the top rung, at no more than its peak rate; for live also a keyframe interval
-    (measured by the ingest) that fits the segment length, since copied video is cut only at
-    the source's own keyframes. Audio is copied on that rung when it is already AAC-LC.
+    (measured by the ingest) that the segment length can cut (:func:`copy_fits_segments`:
+    copied video has keyframes only where the source put them; a rung cut between them is
+    not ``independent``). Audio is copied on that rung when it is already AAC-LC.
     """
     has_audio_aac_lc = audio_can_copy(source)
     planned: list[PlannedRung] = []
@@ -299,9 +327,12 @@ def plan_ladder(
             top = planned[0]
             source_kbps = _source_video_kbps(source)
             kf_ok = (
-                keyframes_fit_segments(keyframe_interval_s, segment_s)
+                copy_fits_segments(keyframe_interval_s, segment_s)
                 if keyframe_interval_s is not None
                 else not live
+            )
+            independent = keyframe_interval_s is None or keyframes_fit_segments(
+                keyframe_interval_s, segment_s
             )
             if (
                 source.video_codec == "h264"
@@ -324,6 +355,7 @@ def plan_ladder(
                     passthrough=True,
                     audio_copy=has_audio_aac_lc,
                     audio_kbps=audio_kbps,
+                    independent=independent,
                 )
     if source.has_audio and (ladder.audio_only_kbps > 0 or not planned):
         kbps = ladder.audio_only_kbps or 64

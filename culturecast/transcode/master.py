@@ -50,7 +50,10 @@ def build_master(planned: Sequence[PlannedRung]) -> str:
     """The master playlist text for ``planned`` (renditions as laid out by command.py)."""
     if not planned:
         raise ValueError("cannot write a master playlist for an empty plan")
-    lines = ["#EXTM3U", "#EXT-X-VERSION:3", "#EXT-X-INDEPENDENT-SEGMENTS"]
+    lines = ["#EXTM3U", "#EXT-X-VERSION:3"]
+    if all(r.independent for r in planned):
+        # RFC 8216 §4.3.5.1: in a master it applies to every media playlist.
+        lines.append("#EXT-X-INDEPENDENT-SEGMENTS")
     for rung in planned:
         attrs = [
             f"BANDWIDTH={rung.bandwidth}",

@@ -134,6 +134,11 @@ async def test_live_event_created_in_the_console_goes_live_shows_health_and_stop
         assert float(bitrate.split()[0].replace(",", "")) > 100, bitrate
         health = await admin_api.ok("GET", f"/api/v1/live/{event_id}/health")
         assert (health["health"]["width"], health["health"]["height"]) == (640, 360)
+        # Overload's figures: which renditions are shed now (none unless the machine starves
+        # the transcoder), and how often.
+        assert isinstance(health["health"]["shed_rungs"], list)
+        assert isinstance(health["health"]["ladder_sheds"], int)
+        await expect(page.locator("#health-ladder")).not_to_have_text("–")
         # The panel refreshes by itself: its timestamp moves on without a click.
         note = await page.locator("#health-note").inner_text()
         await expect(page.locator("#health-note")).not_to_have_text(note, timeout=6_000)

@@ -247,6 +247,12 @@ _PAGE_MESSAGES: Final[dict[str, tuple[str, str]]] = {
     "health.codecs": ("编码", "Codecs"),
     "health.speed": ("转码速度", "Transcoder speed"),
     "health.restarts": ("转码重启次数", "Transcoder restarts"),
+    "health.ladder": ("过载降档", "Shed under load"),
+    "health.ladder_value": (
+        "{rungs}（降档 {sheds} 次，恢复 {restores} 次）",
+        "{rungs} ({sheds} shed, {restores} restored)",
+    ),
+    "health.ladder_none": ("无", "none"),
     "health.drops": ("丢弃", "Dropped"),
     "health.drops_value": ("{frames} 帧 / {tags} 包", "{frames} frames / {tags} tags"),
     "health.viewers": ("在线 / 峰值", "Watching / peak"),

@@ -103,8 +103,10 @@ async def test_a_full_show_stopped_through_the_api(
     assert (status, body["error"]["code"]) == (409, "event_on_air")
 
     async def healthy() -> bool:
+        # Two 1 s segments come before the second keyframe (2 s): wait for its figure too.
         h = await live.admin.ok("GET", f"/api/v1/live/{event_id}/health")
-        return h["health"] is not None and not h["stale"]
+        fresh = h["health"] is not None and not h["stale"]
+        return fresh and h["health"]["keyframe_interval_s"] is not None
 
     await wait(healthy, 10)
     health = (await live.admin.ok("GET", f"/api/v1/live/{event_id}/health"))["health"]

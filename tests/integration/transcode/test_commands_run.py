@@ -230,6 +230,32 @@ def test_live_ladder_from_pipe(media: Media, tmp_path: Path) -> None:
     assert not list(out.rglob("*.tmp"))  # temp_file: nothing half-written left behind
 
 
+def test_live_copy_is_cut_by_time_between_its_keyframes(media: Media, tmp_path: Path) -> None:
+    # Segments shorter than the source's keyframe interval (OBS: 2 s keyframes, 1 s
+    # segments; here 1 s and 0.5 s): the top rung is still copied, every second segment of
+    # it starts without a keyframe, and every rung cuts at the same instants.
+    source = probe(media, media.flv)
+    planned = plan_ladder(LADDER, source, live=True, segment_s=0.5, keyframe_interval_s=1.0)
+    assert planned[0].passthrough
+    assert not planned[0].independent
+    assert all(r.independent for r in planned[1:])
+    out = tmp_path / "live"
+    run(live_hls_command(planned, source, str(out), 0.5, settings=FAST), media.flv.read_bytes())
+    starts: dict[str, list[tuple[float, str]]] = {}
+    for rung in (r for r in planned if r.kind == "video"):
+        starts[rung.name] = [first_video_packet(seg) for seg in segments(out, rung.name)]
+    copied = starts.pop(planned[0].name)
+    assert len(copied) == 8, copied
+    assert [flags.startswith("K") for _, flags in copied] == [True, False] * 4
+    for name, firsts in starts.items():
+        assert all(flags.startswith("K") for _, flags in firsts), (name, firsts)
+        assert len(firsts) == len(copied), (name, firsts)
+        pairs = zip(firsts, copied, strict=True)
+        assert all(abs(t - c) <= 1 / 30 for (t, _), (c, _) in pairs), starts
+    assert "#EXT-X-INDEPENDENT-SEGMENTS" not in (out / "360p" / "index.m3u8").read_text()
+    assert "#EXT-X-INDEPENDENT-SEGMENTS" in (out / "240p" / "index.m3u8").read_text()
+
+
 def test_aac_remux_copies_audio(media: Media, tmp_path: Path) -> None:
     source = probe(media, media.m4a)
     out = tmp_path / "m4a"

@@ -124,7 +124,7 @@ async def test_a_segment_is_published_before_any_playlist_names_it(world: World)
         info = await world.objects.stat(f"live/{EVENT}/360p/{name}")
         assert (info.content_type, info.cache_control) == (
             "application/vnd.apple.mpegurl",
-            "public, max-age=1",
+            "public, max-age=0, s-maxage=1",
         )
     live = await world.text("360p/index.m3u8")
     assert seg(0) in live
@@ -238,3 +238,34 @@ async def test_a_restarted_ingest_continues_the_numbering_from_the_store(world: 
     recording = await world.text("360p/event.m3u8")
     assert recording.count("#EXTINF") == 3
     assert "#EXT-X-DISCONTINUITY" in recording
+
+
+async def test_while_a_rung_is_shed_its_playlists_carry_a_kept_ones_segments(
+    world: World,
+) -> None:
+    small = PlannedRung("240p", "video", 426, 240, 400, 428, 600, 64, "main", "3.0", fps=25.0)
+    full = [VIDEO, small, AUDIO]
+    packager = world.packager()
+    first, second = world.run(1), world.run(2)
+    packager.add_run(1, first.directory, full)
+    for name in ("360p", "240p", "audio"):
+        first.segment(name, f"{name}-0".encode(), at=T0)
+    await packager.poll()
+    master = await world.text("master.m3u8")
+    # Overload: the next run encodes 240p and audio only; 360p shows 240p meanwhile.
+    packager.add_run(2, second.directory, [small, AUDIO], offered=full, stand_ins={"360p": "240p"})
+    await packager.close_run(1)
+    second.segment("240p", b"240p-1", at=T0 + 2)
+    second.segment("audio", b"audio-1", at=T0 + 2)
+    await packager.poll()
+    assert await world.objects.get(f"live/{EVENT}/360p/{seg(1)}") == b"240p-1"
+    assert await world.objects.get(f"live/{EVENT}/240p/{seg(1)}") == b"240p-1"
+    live = await world.text("360p/index.m3u8")
+    before, _, after = live.partition("#EXT-X-DISCONTINUITY")
+    assert seg(0) in before
+    assert seg(1) in after
+    recording = playlist.parse_media_playlist(await world.text("360p/event.m3u8"))
+    assert [e.uri for e in recording.entries] == [seg(0), seg(1)]
+    # The master still offers every rendition: a player on 360p plays on.
+    assert await world.text("master.m3u8") == master
+    assert "360p/index.m3u8" in master

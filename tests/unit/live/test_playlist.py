@@ -3,6 +3,7 @@ from __future__ import annotations
 import m3u8
 
 from culturecast.live.playlist import (
+    EventLines,
     Segment,
     event_playlist,
     format_pdt,
@@ -81,3 +82,33 @@ def test_our_event_playlist_reads_back_to_the_same_segments() -> None:
     original = segs(5, discont_at=(3,))
     text = event_playlist(original, nominal_s=2.0, ended=False)
     assert segments_from(parse_media_playlist(text)) == original
+
+
+def test_a_rendition_cut_between_keyframes_is_not_declared_independent() -> None:
+    # RFC 8216 §4.3.5.1: EXT-X-INDEPENDENT-SEGMENTS only when every segment starts on a
+    # keyframe; the recording read back remembers which it was, for the replay.
+    original = segs(3)
+    for independent in (True, False):
+        texts = [
+            live_playlist(original, window=10, nominal_s=2.0, ended=False, independent=independent),
+            event_playlist(original, nominal_s=2.0, ended=False, independent=independent),
+            vod_playlist(original, nominal_s=2.0, prefix="", independent=independent),
+        ]
+        for text in texts:
+            assert ("#EXT-X-INDEPENDENT-SEGMENTS" in text) is independent
+            assert parse_media_playlist(text).independent is independent
+            assert m3u8.loads(text).is_independent_segments is independent
+
+
+def test_event_lines_write_the_same_recording_as_event_playlist_while_it_grows() -> None:
+    lines = EventLines()
+    grown: list[Segment] = []
+    for seg in [*segs(6, discont_at=(0, 4)), Segment(6, 2.6, None, False)]:
+        grown.append(seg)
+        for ended, independent in ((False, True), (True, False)):
+            expected = event_playlist(grown, nominal_s=2.0, ended=ended, independent=independent)
+            got = lines.text(grown, nominal_s=2.0, ended=ended, independent=independent)
+            assert got == expected
+    assert EventLines().text([], nominal_s=1.0, ended=True, independent=True) == event_playlist(
+        [], nominal_s=1.0, ended=True
+    )

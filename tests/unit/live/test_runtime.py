@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,8 @@ from culturecast.storage.counters.memory import MemoryCounters
 from culturecast.storage.database.sqlite import SQLiteDatabase
 from culturecast.storage.objects.local import LocalObjectStore
 from culturecast.transcode.command import EncoderSettings
+from culturecast.transcode.ladder import Ladder, Rung
+from culturecast.transcode.progress import Progress
 
 ORG = "org-county"
 GRACE_S = 60.0
@@ -323,7 +325,7 @@ async def test_the_first_gop_takes_the_event_live_and_segments_are_published(
     segment = await world.objects.stat(prefix + names[0] + "/" + Segment(0, 2.0).name)
     assert segment.cache_control == "public, max-age=31536000, immutable"
     index = await world.objects.stat(prefix + names[0] + "/index.m3u8")
-    assert index.cache_control == "public, max-age=1"
+    assert index.cache_control == "public, max-age=0, s-maxage=1"
     master = await world.text(prefix + "master.m3u8")
     assert all(f"{name}/index.m3u8" in master for name in names)
 
@@ -515,3 +517,79 @@ async def test_a_publish_to_an_event_ended_elsewhere_is_refused_and_its_stream_d
     assert isinstance(refused, Refusal)
     assert refused.code == "event_ended"
     assert event_id not in world.runtime.streams
+
+
+# -- overload -------------------------------------------------------------------------------
+
+
+async def test_a_ladder_encoding_below_real_time_sheds_a_rung_and_gets_it_back(
+    world: World, tags: list[Tag]
+) -> None:
+    # A 180p source: copied at 180p, encoded at 90p, and the audio rung.
+    rungs = (
+        Rung("180p", 320, 180, 2000, 4000, 6000, 64, "main"),
+        Rung("90p", 160, 90, 150, 160, 240, 64, "main"),
+    )
+    ladder = Ladder(rungs, audio_only_kbps=64)
+    config = replace(world.runtime.config, ladder=ladder)
+    runtime = LiveRuntime(world.service, world.objects, config, clock=world.clock)
+    try:
+        event_id, key = await world.event()
+        admitted = await runtime.admit(app="live", stream_key=key, remote="198.51.100.7")
+        assert isinstance(admitted, Stream)
+        publisher = Publisher(admitted, world.clock)
+        first = await go_live(world, publisher, tags)
+        stream = publisher.stream
+        assert renditions(publisher) == ["180p", "90p", "audio"]
+        write_segment(world, event_id, first, "90p", 0)
+        await stream.packager.poll()
+        assert "name:90p" in " ".join(stream.transcoder.command if stream.transcoder else [])
+
+        async def progress_until_a_new_run(speed: float, limit_s: float) -> int:
+            """ffmpeg's -progress twice a second, ``speed`` media s per wall s (its own
+            ``speed=`` is an average since the run started; the rule does not go by it)."""
+            run, out_time = stream.run_no, 0.0
+            changes = stream.health.ladder_sheds + stream.health.ladder_restores
+            for _ in range(int(limit_s * 2)):
+                world.clock.now += 0.5
+                out_time += 0.5 * speed
+                transcoder = stream.transcoder
+                if transcoder is not None and transcoder.on_progress is not None:
+                    transcoder.on_progress(Progress(out_time_s=out_time, speed=1.0))
+                if stream.health.ladder_sheds + stream.health.ladder_restores != changes:
+                    break
+
+            async def restarted() -> bool:
+                return stream.transcoder is not None and stream.run_no != run
+
+            await until(restarted, "a run on the new ladder")
+            return stream.run_no
+
+        # Half real time: shed after the run's 3 s to settle and a 10 s window.
+        started = world.clock()
+        second = await progress_until_a_new_run(0.5, 30)
+        assert world.clock() - started == pytest.approx(13.0, abs=0.6)
+        assert second == first + 1
+        assert stream.transcoder is not None
+        assert "name:90p" not in " ".join(stream.transcoder.command)
+        health = stream.health.snapshot(world.clock())
+        assert health["shed_rungs"] == ["90p"]
+        assert health["ladder_sheds"] == 1
+        assert health["encode_speed"] == pytest.approx(0.5)
+        # The show goes on: 90p's playlists carry 180p's segments after a discontinuity.
+        write_segment(world, event_id, second, "180p", 0)
+        await stream.packager.poll()
+        prefix = f"live/{event_id}/"
+        assert await world.objects.get(prefix + "90p/" + Segment(1, 2.0).name) == (
+            f"180p-{second}-0".encode()
+        )
+        assert "#EXT-X-DISCONTINUITY" in await world.text(prefix + "90p/index.m3u8")
+        # Room again: after a full window and 30 s at real time, the rung comes back.
+        third = await progress_until_a_new_run(1.0, 60)
+        assert stream.transcoder is not None
+        assert "name:90p" in " ".join(stream.transcoder.command)
+        assert third == second + 1
+        health = stream.health.snapshot(world.clock())
+        assert (health["shed_rungs"], health["ladder_restores"]) == ([], 1)
+    finally:
+        await runtime.close()

@@ -10,6 +10,7 @@ from culturecast.media.delivery import (
     _Entry,
     content_type,
     item_of,
+    memory_ttl,
     parse_range,
     servable,
 )
@@ -107,6 +108,14 @@ def test_hot_cache_evicts_least_recently_used_within_its_bound() -> None:
     assert cache.size_bytes == 80
     cache.put("huge", _entry(101, 99))
     assert cache.get("huge", now=0) is None
+
+
+def test_live_playlists_stay_in_memory_a_quarter_second_everything_else_the_ttl() -> None:
+    assert memory_ttl("live/ev1/720p/index.m3u8", 1.0) == 0.25
+    assert memory_ttl("live/ev1/master.m3u8", 1.0) == 0.25
+    assert memory_ttl("live/ev1/720p/seg_000001.ts", 1.0) == 1.0
+    assert memory_ttl("vod/r1/720p/index.m3u8", 1.0) == 1.0
+    assert memory_ttl("live/ev1/720p/index.m3u8", 0.1) == 0.1
 
 
 @pytest.mark.parametrize("header", ["bytes=１-", "bytes=²-", "bytes=0-９", "bytes=-٣"])

@@ -37,29 +37,34 @@ LIVE_1080P30 = (
     "-f flv -protocol_whitelist pipe -probesize 5000000 -analyzeduration 2000000 -i pipe:0 "
     "-filter_complex '[0:v:0]scale=1280:720,format=yuv420p,split=2[v1][c1];"
     "[c1]scale=854:480,split=2[v2][c2];[c2]scale=640:360[v3]' "
-    "-map 0:v:0 -map '[v1]' -map '[v2]' -map '[v3]' -map 0:a:0 -map 0:a:0 -map 0:a:0 -map 0:a:0 "
-    "-map 0:a:0 "
+    "-map 0:v:0 -map 0:a:0 -map 0:a:0 "
     "-fps_mode passthrough "
     "-c:v:0 copy "
-    "-c:v:1 libx264 -preset:v:1 veryfast -profile:v:1 high -level:v:1 3.1 -b:v:1 2800k "
-    "-maxrate:v:1 2996k -bufsize:v:1 4200k -g:v:1 60 -sc_threshold:v:1 0 "
-    "-force_key_frames:v:1 'expr:gte(t,n_forced*2)' "
-    "-c:v:2 libx264 -preset:v:2 veryfast -profile:v:2 main -level:v:2 3.1 -b:v:2 1400k "
-    "-maxrate:v:2 1498k -bufsize:v:2 2100k -g:v:2 60 -sc_threshold:v:2 0 "
-    "-force_key_frames:v:2 'expr:gte(t,n_forced*2)' "
-    "-c:v:3 libx264 -preset:v:3 veryfast -profile:v:3 main -level:v:3 3.0 -b:v:3 800k "
-    "-maxrate:v:3 856k -bufsize:v:3 1200k -g:v:3 60 -sc_threshold:v:3 0 "
-    "-force_key_frames:v:3 'expr:gte(t,n_forced*2)' "
     "-c:a:0 copy "
-    "-c:a:1 copy "
-    "-c:a:2 aac -aac_coder:a:2 twoloop -b:a:2 96k -ac:a:2 2 -ar:a:2 48000 "
-    "-c:a:3 aac -aac_coder:a:3 twoloop -b:a:3 96k -ac:a:3 2 -ar:a:3 48000 "
-    "-c:a:4 aac -aac_coder:a:4 twoloop -b:a:4 64k -ac:a:4 2 -ar:a:4 48000 "
+    "-c:a:1 aac -aac_coder:a:1 twoloop -b:a:1 64k -ac:a:1 2 -ar:a:1 48000 "
     "-max_muxing_queue_size 1024 -f hls -hls_time 2 -hls_list_size 0 -hls_playlist_type event "
     "-hls_segment_type mpegts -hls_flags independent_segments+program_date_time+temp_file "
     "-hls_segment_filename /spool/ev1/%v/seg_%05d.ts -master_pl_name ffmpeg-master.m3u8 "
-    "-var_stream_map 'v:0,a:0,name:1080p v:1,a:1,name:720p v:2,a:2,name:480p v:3,a:3,name:360p "
-    "a:4,name:audio' "
+    "-var_stream_map 'v:0,a:0,name:1080p a:1,name:audio' "
+    "/spool/ev1/%v/index.m3u8 "
+    "-map '[v1]' -map '[v2]' -map '[v3]' -map 0:a:0 -map 0:a:0 -map 0:a:0 "
+    "-fps_mode passthrough "
+    "-c:v:0 libx264 -preset:v:0 veryfast -profile:v:0 high -level:v:0 3.1 -b:v:0 2800k "
+    "-maxrate:v:0 2996k -bufsize:v:0 4200k -g:v:0 60 -sc_threshold:v:0 0 "
+    "-force_key_frames:v:0 'expr:gte(t,n_forced*2)' "
+    "-c:v:1 libx264 -preset:v:1 veryfast -profile:v:1 main -level:v:1 3.1 -b:v:1 1400k "
+    "-maxrate:v:1 1498k -bufsize:v:1 2100k -g:v:1 60 -sc_threshold:v:1 0 "
+    "-force_key_frames:v:1 'expr:gte(t,n_forced*2)' "
+    "-c:v:2 libx264 -preset:v:2 veryfast -profile:v:2 main -level:v:2 3.0 -b:v:2 800k "
+    "-maxrate:v:2 856k -bufsize:v:2 1200k -g:v:2 60 -sc_threshold:v:2 0 "
+    "-force_key_frames:v:2 'expr:gte(t,n_forced*2)' "
+    "-c:a:0 copy "
+    "-c:a:1 aac -aac_coder:a:1 twoloop -b:a:1 96k -ac:a:1 2 -ar:a:1 48000 "
+    "-c:a:2 aac -aac_coder:a:2 twoloop -b:a:2 96k -ac:a:2 2 -ar:a:2 48000 "
+    "-max_muxing_queue_size 1024 -f hls -hls_time 2 -hls_list_size 0 -hls_playlist_type event "
+    "-hls_segment_type mpegts -hls_flags independent_segments+program_date_time+temp_file "
+    "-hls_segment_filename /spool/ev1/%v/seg_%05d.ts -master_pl_name ffmpeg-master-2.m3u8 "
+    "-var_stream_map 'v:0,a:0,name:720p v:1,a:1,name:480p v:2,a:2,name:360p' "
     "/spool/ev1/%v/index.m3u8"
 )
 
@@ -68,24 +73,64 @@ LIVE_720P_RESUME = (
     "ffmpeg -hide_banner -nostats -loglevel warning -progress pipe:1 -y "
     "-f flv -protocol_whitelist pipe -probesize 5000000 -analyzeduration 2000000 -i pipe:0 "
     "-filter_complex '[0:v:0]scale=854:480,format=yuv420p,split=2[v1][c1];[c1]scale=640:360[v2]' "
-    "-map 0:v:0 -map '[v1]' -map '[v2]' -map 0:a:0 -map 0:a:0 -map 0:a:0 -map 0:a:0 "
+    "-map 0:v:0 -map 0:a:0 -map 0:a:0 "
     "-fps_mode passthrough "
     "-c:v:0 copy "
-    "-c:v:1 libx264 -preset:v:1 veryfast -profile:v:1 main -level:v:1 3.0 -b:v:1 1400k "
-    "-maxrate:v:1 1498k -bufsize:v:1 2100k -g:v:1 50 -sc_threshold:v:1 0 "
-    "-force_key_frames:v:1 'expr:gte(t,n_forced*2)' "
-    "-c:v:2 libx264 -preset:v:2 veryfast -profile:v:2 main -level:v:2 3.0 -b:v:2 800k "
-    "-maxrate:v:2 856k -bufsize:v:2 1200k -g:v:2 50 -sc_threshold:v:2 0 "
-    "-force_key_frames:v:2 'expr:gte(t,n_forced*2)' "
     "-c:a:0 copy "
-    "-c:a:1 copy "
-    "-c:a:2 copy "
-    "-c:a:3 aac -aac_coder:a:3 fast -b:a:3 64k -ac:a:3 1 -ar:a:3 44100 "
+    "-c:a:1 aac -aac_coder:a:1 fast -b:a:1 64k -ac:a:1 1 -ar:a:1 44100 "
     "-max_muxing_queue_size 1024 -f hls -hls_time 2 -hls_list_size 0 -hls_playlist_type event "
     "-hls_segment_type mpegts "
     "-hls_flags independent_segments+program_date_time+temp_file+append_list+discont_start "
     "-hls_segment_filename /spool/ev1/%v/seg_%05d.ts -master_pl_name ffmpeg-master.m3u8 "
-    "-var_stream_map 'v:0,a:0,name:720p v:1,a:1,name:480p v:2,a:2,name:360p a:3,name:audio' "
+    "-var_stream_map 'v:0,a:0,name:720p a:1,name:audio' "
+    "/spool/ev1/%v/index.m3u8 "
+    "-map '[v1]' -map '[v2]' -map 0:a:0 -map 0:a:0 "
+    "-fps_mode passthrough "
+    "-c:v:0 libx264 -preset:v:0 veryfast -profile:v:0 main -level:v:0 3.0 -b:v:0 1400k "
+    "-maxrate:v:0 1498k -bufsize:v:0 2100k -g:v:0 50 -sc_threshold:v:0 0 "
+    "-force_key_frames:v:0 'expr:gte(t,n_forced*2)' "
+    "-c:v:1 libx264 -preset:v:1 veryfast -profile:v:1 main -level:v:1 3.0 -b:v:1 800k "
+    "-maxrate:v:1 856k -bufsize:v:1 1200k -g:v:1 50 -sc_threshold:v:1 0 "
+    "-force_key_frames:v:1 'expr:gte(t,n_forced*2)' "
+    "-c:a:0 copy "
+    "-c:a:1 copy "
+    "-max_muxing_queue_size 1024 -f hls -hls_time 2 -hls_list_size 0 -hls_playlist_type event "
+    "-hls_segment_type mpegts "
+    "-hls_flags independent_segments+program_date_time+temp_file+append_list+discont_start "
+    "-hls_segment_filename /spool/ev1/%v/seg_%05d.ts -master_pl_name ffmpeg-master-2.m3u8 "
+    "-var_stream_map 'v:0,a:0,name:480p v:1,a:1,name:360p' "
+    "/spool/ev1/%v/index.m3u8"
+)
+
+
+LIVE_720P_1S_SEGMENTS_2S_KEYFRAMES = (
+    "ffmpeg -hide_banner -nostats -loglevel warning -progress pipe:1 -y "
+    "-f flv -protocol_whitelist pipe -probesize 5000000 -analyzeduration 2000000 -i pipe:0 "
+    "-filter_complex '[0:v:0]scale=854:480,format=yuv420p,split=2[v1][c1];[c1]scale=640:360[v2]' "
+    "-map 0:v:0 -map 0:a:0 -map 0:a:0 "
+    "-fps_mode passthrough "
+    "-c:v:0 copy "
+    "-c:a:0 copy "
+    "-c:a:1 aac -aac_coder:a:1 fast -b:a:1 64k -ac:a:1 1 -ar:a:1 44100 "
+    "-max_muxing_queue_size 1024 -f hls -hls_time 1 -hls_list_size 0 -hls_playlist_type event "
+    "-hls_segment_type mpegts -hls_flags program_date_time+temp_file+split_by_time "
+    "-hls_segment_filename /spool/ev1/%v/seg_%05d.ts -master_pl_name ffmpeg-master.m3u8 "
+    "-var_stream_map 'v:0,a:0,name:720p a:1,name:audio' "
+    "/spool/ev1/%v/index.m3u8 "
+    "-map '[v1]' -map '[v2]' -map 0:a:0 -map 0:a:0 "
+    "-fps_mode passthrough "
+    "-c:v:0 libx264 -preset:v:0 veryfast -profile:v:0 main -level:v:0 3.0 -b:v:0 1400k "
+    "-maxrate:v:0 1498k -bufsize:v:0 2100k -g:v:0 25 -sc_threshold:v:0 0 "
+    "-force_key_frames:v:0 'expr:gte(t,n_forced*1)' "
+    "-c:v:1 libx264 -preset:v:1 veryfast -profile:v:1 main -level:v:1 3.0 -b:v:1 800k "
+    "-maxrate:v:1 856k -bufsize:v:1 1200k -g:v:1 25 -sc_threshold:v:1 0 "
+    "-force_key_frames:v:1 'expr:gte(t,n_forced*1)' "
+    "-c:a:0 copy "
+    "-c:a:1 copy "
+    "-max_muxing_queue_size 1024 -f hls -hls_time 1 -hls_list_size 0 -hls_playlist_type event "
+    "-hls_segment_type mpegts -hls_flags independent_segments+program_date_time+temp_file "
+    "-hls_segment_filename /spool/ev1/%v/seg_%05d.ts -master_pl_name ffmpeg-master-2.m3u8 "
+    "-var_stream_map 'v:0,a:0,name:480p v:1,a:1,name:360p' "
     "/spool/ev1/%v/index.m3u8"
 )
 
@@ -218,6 +263,17 @@ def test_live_720p_source_resumed_golden() -> None:
     assert shlex.join(cmd) == LIVE_720P_RESUME
 
 
+def test_live_1s_segments_of_a_2s_keyframe_source_golden() -> None:
+    # OBS's default 2 s keyframes with 1 s segments: the copied 720p is cut by time between
+    # its keyframes (split_by_time, so its segments are not all independent), the encoded
+    # rungs get a keyframe every second in their own output.
+    planned = plan_ladder(DEFAULT_LIVE_LADDER, S720, live=True, segment_s=1, keyframe_interval_s=2)
+    assert planned[0].passthrough
+    assert not planned[0].independent
+    cmd = live_hls_command(planned, S720, "/spool/ev1", 1.0)
+    assert shlex.join(cmd) == LIVE_720P_1S_SEGMENTS_2S_KEYFRAMES
+
+
 def test_vod_1080p30_golden() -> None:
     planned = plan_ladder(DEFAULT_VOD_LADDER, S1080)
     cmd = vod_hls_command(planned, S1080, "/data/originals/r1.mp4", "/data/work/r1")
@@ -271,18 +327,23 @@ def test_live_without_known_keyframes_encodes_every_rung() -> None:
     )
 
 
+def var_maps(cmd: list[str]) -> list[str]:
+    return [cmd[i + 1] for i, arg in enumerate(cmd) if arg == "-var_stream_map"]
+
+
 def test_single_encoded_rung_needs_no_split() -> None:
     planned = live_plan(replace(S720, width=640, height=360, video_bit_rate=5_000_000))
     cmd = live_hls_command(planned, S720, "/spool/x")
     assert cmd[cmd.index("-filter_complex") + 1] == "[0:v:0]scale=640:360,format=yuv420p[v0]"
-    assert cmd[cmd.index("-var_stream_map") + 1] == "v:0,a:0,name:360p a:1,name:audio"
+    # Two outputs (the unencoded renditions apart from the encoded ones), one map each.
+    assert var_maps(cmd) == ["a:0,name:audio", "v:0,a:0,name:360p"]
 
 
 def test_silent_source_maps_no_audio() -> None:
     silent = replace(S720, has_audio=False, audio_codec=None)
     cmd = live_hls_command(live_plan(silent), silent, "/spool/x")
     assert "0:a:0" not in cmd
-    assert cmd[cmd.index("-var_stream_map") + 1] == "v:0,name:720p v:1,name:480p v:2,name:360p"
+    assert var_maps(cmd) == ["v:0,name:720p", "v:0,name:480p v:1,name:360p"]
 
 
 def test_custom_segment_and_preset() -> None:

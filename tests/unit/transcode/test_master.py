@@ -104,3 +104,12 @@ def test_parse_attributes_keeps_quoted_commas() -> None:
         "CODECS": "avc1.64001F,mp4a.40.2",
         "RESOLUTION": "2x2",
     }
+
+
+def test_master_declares_independent_segments_only_when_every_rung_has_them() -> None:
+    planned = plan_ladder(DEFAULT_VOD_LADDER, S1080)
+    assert "#EXT-X-INDEPENDENT-SEGMENTS" in build_master(planned)
+    cut = [replace(planned[0], independent=False), *planned[1:]]
+    text = build_master(cut)
+    assert "#EXT-X-INDEPENDENT-SEGMENTS" not in text
+    assert verify_master(text, cut) == []

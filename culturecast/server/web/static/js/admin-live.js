@@ -124,6 +124,8 @@ function renderHealth(report) {
   setFigure("codecs", [h.video_codec, h.audio_codec].filter(Boolean).join(" / ") || "–");
   setFigure("speed", h.transcoder_speed == null ? "–" : `${formatNumber(h.transcoder_speed, 2)}×`);
   setFigure("restarts", formatNumber(h.transcoder_restarts));
+  const shed = h.shed_rungs || [];
+  setFigure("ladder", shed.length || h.ladder_sheds ? t("health.ladder_value", { rungs: shed.join(", ") || t("health.ladder_none"), sheds: formatNumber(h.ladder_sheds || 0), restores: formatNumber(h.ladder_restores || 0) }) : t("health.ladder_none"));
   setFigure("drops", t("health.drops_value", { frames: formatNumber(h.transcoder_dropped_frames), tags: formatNumber(h.dropped_tags) }));
 }
 

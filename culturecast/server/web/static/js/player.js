@@ -3,6 +3,7 @@
 // heartbeat_interval_s (15 s) and a last one by sendBeacon when the page goes away, resume
 // "where you stopped" per device, playback speed and a sleep timer for audio.
 import { $, api, el, errorText, formatClock, loadScript, store, t } from "./core.js";
+import { HLS_CONFIG } from "./hls_config.js";
 
 const PLAY = "/api/v1/play";
 const HEARTBEAT = "/api/v1/views/heartbeat";
@@ -103,7 +104,7 @@ export class Playback {
       say(t("player.unsupported"));
       return false;
     }
-    const hls = new Hls({ enableWorker: true, lowLatencyMode: false, backBufferLength: 30 });
+    const hls = new Hls({ ...HLS_CONFIG });
     let recovered = false;
     hls.on(Hls.Events.ERROR, (_event, data) => {
       if (!data.fatal) return;

@@ -1,0 +1,20 @@
+// The hls.js settings of the product's player, in a module of their own so that the
+// glass-to-glass benchmark (bench/bench_glass_to_glass.py) plays its nginx-rtmp reference
+// with exactly the same ones. hls.js reads the live-edge settings only for live playlists.
+
+export const HLS_CONFIG = Object.freeze({
+  enableWorker: true,
+  lowLatencyMode: false,
+  backBufferLength: 30,
+  // Start two segments (2 s at the live default of 1 s segments) behind the live edge:
+  // segments are listed within about a second of their last frame, so two hold the next
+  // one's arrival with margin (bench/bench_glass_to_glass.py: no stalls), where hls.js's
+  // default three added a second for nothing. A viewer whose network cannot keep up stalls
+  // once and hls.js moves its target a second further back (liveSyncOnStallIncrease).
+  liveSyncDurationCount: 2,
+  // Behind that (joined while the playlist was about to change, or after a stall): play up
+  // to 10 % faster until back at it, instead of staying late for the rest of the show.
+  maxLiveSyncPlaybackRate: 1.1,
+  // Ten segments behind: jump to the sync point rather than catch up for minutes.
+  liveMaxLatencyDurationCount: 10,
+});
