@@ -26,9 +26,6 @@ from typing import Final
 
 from culturecast.core.access import Caller, manages_subtree
 
-__all__ = ["LIVE_STATUSES", "Caller", "EventView", "is_moderator"]
-"""``Caller`` is the kernel's (``core/access.py``), named here for the chat's modules."""
-
 LIVE_STATUSES: Final = frozenset({"live", "reconnecting"})
 """Statuses in which comments are accepted."""
 

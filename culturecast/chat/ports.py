@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from culturecast.chat.access import Caller, EventView
+from culturecast.chat.access import EventView
+from culturecast.core.access import Caller
 
 
 class LiveEvents(Protocol):

@@ -49,7 +49,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from culturecast.chat import payloads
-from culturecast.chat.access import Caller, EventView, is_moderator
+from culturecast.chat.access import EventView, is_moderator
 from culturecast.chat.events import ClientEvent, RefusalCode, ServerEvent, refusal_message
 from culturecast.chat.limits import TokenBuckets
 from culturecast.chat.names import DEFAULT_RESERVED_NAMES, ReservedNames
@@ -57,6 +57,7 @@ from culturecast.chat.normalize import normalize, text_length
 from culturecast.chat.policy import DEFAULT_GUEST_NAME, ChatUser, CommentPolicy, Refused, RoomState
 from culturecast.chat.ports import Emitter, Identities, LiveEvents, UserNames
 from culturecast.chat.store import ChatStore, RoomSettings, new_id, wire_message
+from culturecast.core.access import Caller
 from culturecast.core.device import is_device_id
 from culturecast.core.periodic import Periodic, Sleep
 from culturecast.storage.counters.port import Counters

@@ -11,27 +11,11 @@ from typing import Final
 
 from culturecast.core.errors import (
     Conflict,
-    InvalidBody,
-    InvalidQuery,
     NotFound,
     Sentence,
     TooManyRequests,
     Unauthorized,
 )
-
-__all__ = [
-    "InvalidBody",
-    "InvalidQuery",
-    "LoginRequired",
-    "NotPlayable",
-    "RateLimited",
-    "ShowEnded",
-    "UnknownItem",
-    "UnknownSession",
-    "not_found",
-]
-"""``InvalidBody`` and ``InvalidQuery`` are the kernel's (``core.errors``), named here too for
-the package's modules that raise them."""
 
 
 class LoginRequired(Unauthorized):

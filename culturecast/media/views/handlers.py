@@ -11,16 +11,12 @@ from typing import Any
 
 from aiohttp import web
 
-# DEVICE_COOKIE is re-exported for server/features/chat.py until it imports core.device.
 from culturecast.core.access import Action, Caller, authorize, manages_subtree
-from culturecast.core.device import DEVICE_COOKIE as DEVICE_COOKIE
-from culturecast.core.device import DEVICE_COOKIE_MAX_AGE_S, device_or_new
-from culturecast.core.errors import Sentence
+from culturecast.core.device import DEVICE_COOKIE, DEVICE_COOKIE_MAX_AGE_S, device_or_new
+from culturecast.core.errors import InvalidBody, InvalidQuery, Sentence
 from culturecast.core.kit import Kit
 from culturecast.core.numbers import query_int
 from culturecast.media.views.errors import (
-    InvalidBody,
-    InvalidQuery,
     ShowEnded,
     UnknownItem,
     UnknownSession,

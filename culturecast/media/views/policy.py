@@ -81,9 +81,6 @@ import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-# Re-exported for media/views/stats.py until it imports core.calendar itself.
-from culturecast.core.calendar import cst_day, cst_day_start, days_of_month
-
 __all__ = [
     "NO_CHANGE",
     "BeatRejection",
@@ -99,9 +96,6 @@ __all__ = [
     "apply_heartbeat",
     "check_heartbeat",
     "completion_rate",
-    "cst_day",
-    "cst_day_start",
-    "days_of_month",
     "has_completed",
     "is_effective",
     "is_expired",

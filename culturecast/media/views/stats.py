@@ -16,8 +16,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any, Protocol
 
-from culturecast.core.errors import Sentence
-from culturecast.media.views.errors import InvalidQuery
+from culturecast.core.calendar import cst_day, cst_day_start, days_of_month
+from culturecast.core.errors import InvalidQuery, Sentence
 from culturecast.media.views.flush import PEAKS, STATS
 from culturecast.media.views.items import ItemResolver
 from culturecast.media.views.policy import (
@@ -25,9 +25,6 @@ from culturecast.media.views.policy import (
     PeakTracker,
     Terminal,
     ViewRules,
-    cst_day,
-    cst_day_start,
-    days_of_month,
 )
 from culturecast.media.views.rollup import (
     Figures,

@@ -16,7 +16,7 @@ from aiohttp import web
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from culturecast.chat import http as chat_http
-from culturecast.chat.access import Caller, EventView
+from culturecast.chat.access import EventView
 from culturecast.chat.fanout import FanoutManager
 from culturecast.chat.policy import CommentPolicy, PolicyConfig
 from culturecast.chat.server import (
@@ -29,10 +29,11 @@ from culturecast.chat.server import (
 from culturecast.chat.service import ChatConfig, ChatService
 from culturecast.chat.store import INDEXES, ChatStore
 from culturecast.chat.words import read_default_words
+from culturecast.core.access import Caller
+from culturecast.core.device import DEVICE_COOKIE
 from culturecast.jobs.port import JobRegistry
 from culturecast.live import visibility
 from culturecast.live.store import EventSummary
-from culturecast.media.views.handlers import DEVICE_COOKIE
 from culturecast.server.context import METRICS, ROLE, SERVICES, SETTINGS
 from culturecast.server.features.live import LIVE_SERVICE
 from culturecast.server.kit import HttpKit

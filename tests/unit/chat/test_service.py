@@ -13,10 +13,11 @@ from typing import Any
 
 import pytest
 
-from culturecast.chat.access import Caller, EventView
+from culturecast.chat.access import EventView
 from culturecast.chat.policy import CommentPolicy, PolicyConfig
 from culturecast.chat.service import ChatConfig, ChatService, room_name
 from culturecast.chat.store import INDEXES, ChatStore
+from culturecast.core.access import Caller
 from culturecast.storage.counters.memory import MemoryCounters
 from culturecast.storage.database.sqlite import SQLiteDatabase
 

@@ -7,9 +7,9 @@ import msgspec
 import pytest
 
 from culturecast.core.calendar import cst_day_start
+from culturecast.core.errors import InvalidQuery
 from culturecast.media.views import state
 from culturecast.media.views.buffer import CounterBuffer, read_peak
-from culturecast.media.views.errors import InvalidQuery
 from culturecast.media.views.items import PlayableItem
 from culturecast.media.views.limits import AddressLimiter
 from culturecast.media.views.policy import (
