@@ -10,13 +10,30 @@ the database). Deciding who may do what is pure and lives beside it in ``core/ac
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import Any, NotRequired, Protocol, TypedDict, Unpack
 
 from aiohttp import web
 
 from culturecast.core.access import Action, Caller
 
 type Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class RouteDoc(TypedDict):
+    """What the OpenAPI document says of a route."""
+
+    summary: str
+    """One line for the document."""
+    tag: str
+    """Group in the document."""
+    body: NotRequired[type | None]
+    """Request body struct, if any."""
+    response: NotRequired[type | None]
+    """Response body struct, if any."""
+    status: NotRequired[int]
+    """Success status (200 when not given)."""
+    auth: NotRequired[bool]
+    """Whether a bearer token is required (True when not given)."""
 
 
 class OrgPaths(Protocol):
@@ -32,19 +49,7 @@ class OrgPaths(Protocol):
 class Kit(OrgPaths, Protocol):
     """Request helpers of the HTTP kit."""
 
-    def add_route(
-        self,
-        method: str,
-        path: str,
-        handler: Handler,
-        *,
-        summary: str,
-        tag: str,
-        body: type | None = None,
-        response: type | None = None,
-        status: int = 200,
-        auth: bool = True,
-    ) -> None:
+    def add_route(self, method: str, path: str, handler: Handler, **doc: Unpack[RouteDoc]) -> None:
         """Add a documented route (it appears in ``/api/v1/openapi.json``)."""
         ...
 

@@ -4,13 +4,13 @@ it, so the document cannot drift from the router."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Unpack
 
 import msgspec
 from aiohttp import web
 
 from culturecast import __version__
-from culturecast.server.jsonapi import Handler
+from culturecast.core.kit import Handler, RouteDoc
 
 
 class ErrorDetail(msgspec.Struct):
@@ -53,21 +53,20 @@ class ApiRoutes:
     operations: list[Operation] = field(default_factory=list)
     """Every route added so far."""
 
-    def add(
-        self,
-        method: str,
-        path: str,
-        handler: Handler,
-        *,
-        summary: str,
-        tag: str,
-        body: type | None = None,
-        response: type | None = None,
-        status: int = 200,
-        auth: bool = True,
-    ) -> None:
+    def add(self, method: str, path: str, handler: Handler, **doc: Unpack[RouteDoc]) -> None:
         self.router.add_route(method, path, handler)
-        self.operations.append(Operation(method, path, summary, tag, body, response, status, auth))
+        self.operations.append(
+            Operation(
+                method,
+                path,
+                doc["summary"],
+                doc["tag"],
+                doc.get("body"),
+                doc.get("response"),
+                doc.get("status", 200),
+                doc.get("auth", True),
+            )
+        )
 
     def openapi(self) -> dict[str, Any]:
         """The OpenAPI 3.1 document."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
@@ -24,12 +23,12 @@ from culturecast.core.errors import (
     Sentence,
     parse_lang,
 )
+from culturecast.core.kit import Handler
 from culturecast.server.metrics import Metrics
 from culturecast.storage.errors import EngineUnavailable
 
 log = logging.getLogger("culturecast.http")
 
-type Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 _json_encoder = msgspec.json.Encoder()
 
