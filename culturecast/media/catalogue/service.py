@@ -86,6 +86,19 @@ class ResourcePlayable:
     series_id: str | None
 
 
+def _described(changes: Mapping[str, Any]) -> dict[str, Any]:
+    """The checked title, description and performer among ``changes`` (those sent), shared
+    by resources and series."""
+    fields: dict[str, Any] = {}
+    if "title" in changes:
+        fields["title"] = _text("title", changes["title"], 1, 200)
+    if "description" in changes:
+        fields["description"] = _text("description", changes["description"], 0, 5000)
+    if "performer" in changes:
+        fields["performer"] = _text("performer", changes["performer"], 0, 100)
+    return fields
+
+
 def _text(name: str, value: str, low: int, high: int) -> str:
     # One rule for every text a person types (core.text): NUL and invisible-only refused.
     return clean_text(name, value, max_len=high, required=low > 0, min_len=max(low, 1))
@@ -320,13 +333,7 @@ class CatalogueService:
         """Change descriptive fields and the published flag (``changes`` holds only the fields
         sent; ``series_id`` None takes the resource out of its series)."""
         doc = await self._for_manage(caller, resource_id)
-        fields: dict[str, Any] = {}
-        if "title" in changes:
-            fields["title"] = _text("title", changes["title"], 1, 200)
-        if "description" in changes:
-            fields["description"] = _text("description", changes["description"], 0, 5000)
-        if "performer" in changes:
-            fields["performer"] = _text("performer", changes["performer"], 0, 100)
+        fields = _described(changes)
         if "tags" in changes:
             fields["tags"] = _tags(changes["tags"])
         if "category" in changes:
@@ -453,13 +460,7 @@ class CatalogueService:
         self, caller: Caller, series_id: str, changes: Mapping[str, Any]
     ) -> Document:
         await self._series_for_manage(caller, series_id)
-        fields: dict[str, Any] = {}
-        if "title" in changes:
-            fields["title"] = _text("title", changes["title"], 1, 200)
-        if "description" in changes:
-            fields["description"] = _text("description", changes["description"], 0, 5000)
-        if "performer" in changes:
-            fields["performer"] = _text("performer", changes["performer"], 0, 100)
+        fields = _described(changes)
         if "category" in changes:
             fields["category"] = _category(changes["category"]) if changes["category"] else None
         if "published" in changes:
