@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Unpack
 
 from pymongo import AsyncMongoClient, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
@@ -22,7 +22,14 @@ from pymongo.errors import (
 )
 from pymongo.errors import DuplicateKeyError as MongoDuplicateKeyError
 
-from culturecast.storage.database.port import Collection, Document, Filter, IndexSpec, SortSpec
+from culturecast.storage.database.port import (
+    Changes,
+    Collection,
+    Document,
+    Filter,
+    IndexSpec,
+    SortSpec,
+)
 from culturecast.storage.database.query import (
     Condition,
     Update,
@@ -32,8 +39,8 @@ from culturecast.storage.database.query import (
     check_page,
     check_sort,
     new_id,
+    parse_changes,
     parse_filter,
-    parse_update,
 )
 from culturecast.storage.errors import DuplicateKeyError, EngineUnavailable, StorageError
 
@@ -240,17 +247,11 @@ class _MongoCollection:
             return await self._coll.count_documents(query)
 
     async def update_one(
-        self,
-        flt: Filter,
-        *,
-        set: Mapping[str, Any] | None = None,
-        unset: Sequence[str] = (),
-        inc: Mapping[str, int | float] | None = None,
-        upsert: bool = False,
+        self, flt: Filter, *, upsert: bool = False, **changes: Unpack[Changes]
     ) -> Document | None:
         nodes = parse_filter(flt)
         query = _mongo_filter(flt)
-        update = _mongo_update(parse_update(set, unset, inc))
+        update = _mongo_update(parse_changes(changes))
         if upsert and not any(
             isinstance(node, Condition) and node.path == "_id" and node.op == "eq" for node in nodes
         ):
@@ -265,16 +266,9 @@ class _MongoCollection:
                 return_document=ReturnDocument.AFTER,
             )
 
-    async def update_many(
-        self,
-        flt: Filter,
-        *,
-        set: Mapping[str, Any] | None = None,
-        unset: Sequence[str] = (),
-        inc: Mapping[str, int | float] | None = None,
-    ) -> int:
+    async def update_many(self, flt: Filter, **changes: Unpack[Changes]) -> int:
         query = _mongo_filter(flt)
-        update = _mongo_update(parse_update(set, unset, inc))
+        update = _mongo_update(parse_changes(changes))
         async with _engine_errors():
             result = await self._coll.update_many(query, update)
         return result.matched_count

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypedDict, Unpack
 
 type Document = dict[str, Any]
 type Filter = Mapping[str, Any]
@@ -43,6 +43,17 @@ class IndexSpec:
     unique: bool = False
     """Reject a second document with the same key values (a document missing a key field, or
     holding null in it, is exempt: both adapters index such documents partially)."""
+
+
+class Changes(TypedDict, total=False):
+    """What an update does, each part optional (at least one must be given)."""
+
+    set: Mapping[str, Any] | None
+    """Field paths to set to values."""
+    unset: Sequence[str]
+    """Field paths to remove."""
+    inc: Mapping[str, int | float] | None
+    """Field paths to add numbers to (created at 0)."""
 
 
 class Collection(Protocol):
@@ -74,13 +85,7 @@ class Collection(Protocol):
         """How many documents match."""
 
     async def update_one(
-        self,
-        flt: Filter,
-        *,
-        set: Mapping[str, Any] | None = None,
-        unset: Sequence[str] = (),
-        inc: Mapping[str, int | float] | None = None,
-        upsert: bool = False,
+        self, flt: Filter, *, upsert: bool = False, **changes: Unpack[Changes]
     ) -> Document | None:
         """Atomically update the first match and return it as it is after the update.
 
@@ -90,14 +95,7 @@ class Collection(Protocol):
         state in the filter.
         """
 
-    async def update_many(
-        self,
-        flt: Filter,
-        *,
-        set: Mapping[str, Any] | None = None,
-        unset: Sequence[str] = (),
-        inc: Mapping[str, int | float] | None = None,
-    ) -> int:
+    async def update_many(self, flt: Filter, **changes: Unpack[Changes]) -> int:
         """Update every match; returns how many matched."""
 
     async def replace(self, doc: Document) -> bool:

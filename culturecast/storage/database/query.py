@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from culturecast.storage.database.port import Document, Filter, SortSpec
+from culturecast.storage.database.port import Changes, Document, Filter, SortSpec
 
 type Scalar = str | int | float | bool | None
 
@@ -214,6 +214,11 @@ def check_id(doc_id: str) -> str:
 
 def _overlaps(a: str, b: str) -> bool:
     return a == b or a.startswith(b + ".") or b.startswith(a + ".")
+
+
+def parse_changes(changes: Changes) -> Update:
+    """``parse_update`` of a collection's ``**changes``."""
+    return parse_update(changes.get("set"), changes.get("unset", ()), changes.get("inc"))
 
 
 def parse_update(

@@ -16,9 +16,16 @@ import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
-from culturecast.storage.database.port import Collection, Document, Filter, IndexSpec, SortSpec
+from culturecast.storage.database.port import (
+    Changes,
+    Collection,
+    Document,
+    Filter,
+    IndexSpec,
+    SortSpec,
+)
 from culturecast.storage.database.query import (
     AnyOf,
     Condition,
@@ -32,8 +39,8 @@ from culturecast.storage.database.query import (
     check_sort,
     is_number,
     new_id,
+    parse_changes,
     parse_filter,
-    parse_update,
     upsert_seed,
 )
 from culturecast.storage.errors import DuplicateKeyError, EngineUnavailable
@@ -425,16 +432,10 @@ class _SQLiteCollection:
         return await self._db._run(work)
 
     async def update_one(
-        self,
-        flt: Filter,
-        *,
-        set: Mapping[str, Any] | None = None,
-        unset: Sequence[str] = (),
-        inc: Mapping[str, int | float] | None = None,
-        upsert: bool = False,
+        self, flt: Filter, *, upsert: bool = False, **changes: Unpack[Changes]
     ) -> Document | None:
         where, params, nodes = self._query(flt)
-        update = parse_update(set, unset, inc)
+        update = parse_changes(changes)
 
         def transaction() -> Document | None:
             # Read, apply and write inside one BEGIN IMMEDIATE: no other writer can slip in
@@ -463,16 +464,9 @@ class _SQLiteCollection:
 
         return await self._db._run(work)
 
-    async def update_many(
-        self,
-        flt: Filter,
-        *,
-        set: Mapping[str, Any] | None = None,
-        unset: Sequence[str] = (),
-        inc: Mapping[str, int | float] | None = None,
-    ) -> int:
+    async def update_many(self, flt: Filter, **changes: Unpack[Changes]) -> int:
         where, params, _ = self._query(flt)
-        update = parse_update(set, unset, inc)
+        update = parse_changes(changes)
 
         def transaction() -> int:
             rows = self._select(where, params, "_id ASC", -1, 0)
