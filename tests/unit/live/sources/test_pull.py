@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 
 import pytest
 
@@ -12,7 +13,7 @@ from culturecast.live.sources.pull import PullRefused
 NO_ALLOW = pull.parse_allow("")
 
 
-def resolver(table: dict[str, list[str]]):  # type: ignore[no-untyped-def]
+def resolver(table: dict[str, list[str]]) -> Callable[[str], list[str]]:
     """A stand-in DNS: names to the addresses they resolve to."""
 
     def resolve(host: str) -> list[str]:
