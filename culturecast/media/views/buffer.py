@@ -76,6 +76,8 @@ class CounterBuffer:
         category: str,
         terminal: Terminal,
         deltas: ViewDeltas,
+        device: str = "",
+        region: str = "",
     ) -> None:
         """Add a session start's or a heartbeat's deltas to the item's figures of ``day``."""
         if deltas.is_zero:
@@ -104,6 +106,14 @@ class CounterBuffer:
             if value:
                 fields[name] = fields.get(name, 0.0) + value
                 fields[per_terminal] = fields.get(per_terminal, 0.0) + value
+        # Per device family and region too (``@d:`` / ``@r:``; state.py), for the plays and
+        # watch time and effective views the split reports show.
+        for prefix, part in (("@d:", device), ("@r:", region)):
+            if part:
+                for name, value in zip(state.FIGURE_FIELDS, values, strict=True):
+                    if value:
+                        field_name = f"{name}{prefix}{part}"
+                        fields[field_name] = fields.get(field_name, 0.0) + value
         self._pending.dirty[dirty] = 1
 
     def add_viewer(

@@ -6,18 +6,20 @@ what is the kernel's rule (``core/access.py``)."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 
 # DEVICE_COOKIE is re-exported for server/features/chat.py until it imports core.device.
 from culturecast.core.access import Action, Caller, authorize, manages_subtree
+from culturecast.core.addresses import Network, client_ip
 from culturecast.core.device import DEVICE_COOKIE as DEVICE_COOKIE
 from culturecast.core.device import DEVICE_COOKIE_MAX_AGE_S, device_or_new
 from culturecast.core.errors import Sentence
 from culturecast.core.kit import Kit
 from culturecast.core.numbers import query_int
+from culturecast.media.views.audience import device_from_user_agent, region_key
 from culturecast.media.views.errors import (
     InvalidBody,
     InvalidQuery,
@@ -26,6 +28,7 @@ from culturecast.media.views.errors import (
     UnknownSession,
     not_found,
 )
+from culturecast.media.views.geoip import GeoLookup, NoGeo
 from culturecast.media.views.items import ItemResolver, PlayableItem
 from culturecast.media.views.policy import (
     Heartbeat,
@@ -75,8 +78,9 @@ TAG_PLAY = "playback"
 TAG_STATS = "statistics"
 
 
-def client_address(request: web.Request) -> str:
-    return request.remote or "unknown"
+def client_address(request: web.Request, trusted: tuple[Network, ...] = ()) -> str:
+    """The viewer's address; ``X-Forwarded-For`` counts only from a ``trusted`` proxy."""
+    return client_ip(request.remote, request.headers.get("X-Forwarded-For"), trusted)
 
 
 def _csv_response(body: bytes, filename: str) -> web.Response:
@@ -119,6 +123,10 @@ class ViewsParts:
     views: ViewsService
     stats: StatsReader
     resolver: ItemResolver
+    geo: GeoLookup = field(default_factory=NoGeo)
+    """The operator's IP database (``CULTURECAST_GEOIP_DB``), for viewers' regions."""
+    trusted_proxies: tuple[Network, ...] = ()
+    """``CULTURECAST_TRUSTED_PROXIES``: peers whose ``X-Forwarded-For`` is believed."""
 
 
 class ViewsHandlers:
@@ -209,15 +217,20 @@ class ViewsHandlers:
             if caller is not None
             else Viewer(id=f"d:{device}", signed_in=False)
         )
-        terminal = terminal_from_user_agent(request.headers.get("User-Agent"), body.terminal)
+        user_agent = request.headers.get("User-Agent")
+        terminal = terminal_from_user_agent(user_agent, body.terminal)
+        parts = self._parts()
+        address = client_address(request, parts.trusted_proxies)
         started = await self._views.play(
             body.item_type,
             body.item_id,
             terminal,
             viewer,
-            client_address(request),
+            address,
             # A draft plays for the staff of its subtree: their preview.
             may_preview=lambda item: manages_subtree(caller, item.org_path),
+            device=device_from_user_agent(user_agent),
+            region=region_key(parts.geo.region(address)),
         )
         item = started.item
         response = self._kit.json(
@@ -257,7 +270,7 @@ class ViewsHandlers:
         else:
             beats = [Beat(body.session_id, body.token, body.position_s, body.state, body.seq)]
         views = self._views
-        views.admit_beats(client_address(request), len(beats))
+        views.admit_beats(client_address(request, self._parts().trusted_proxies), len(beats))
         # Every beat is accounted before answering; the answer names the first kind of
         # trouble: an unknown session (start a new one), else a show that has ended.
         unknown = ended = False

@@ -203,6 +203,9 @@ class ViewsService:
         viewer: Viewer,
         address: str,
         may_preview: Callable[[PlayableItem], bool] = lambda item: False,
+        *,
+        device: str = "other",
+        region: str = "",
     ) -> PlayStarted:
         """Start a session for ``viewer`` (refused: unknown item, not playable, sign-in). An
         item that is not public plays only where ``may_preview(item)`` (its staff)."""
@@ -225,7 +228,13 @@ class ViewsService:
         token = secrets.token_urlsafe(24)
         session_id = session_id_of(token)
         session, deltas = await self._start(session_id, item, terminal, viewer, now)
-        record = state.SessionRecord(session=session, org_path=item.org_path, is_live=item.is_live)
+        record = state.SessionRecord(
+            session=session,
+            org_path=item.org_path,
+            is_live=item.is_live,
+            device=device,
+            region=region,
+        )
         await self._counters.set_value(
             state.identity_key(session_id), state.encode_identity(record), self._identity_ttl
         )
@@ -458,6 +467,8 @@ class ViewsService:
             category=session.category,
             terminal=session.terminal,
             deltas=deltas,
+            device=record.device,
+            region=record.region,
         )
         self.buffer.add_viewer(
             day=day,

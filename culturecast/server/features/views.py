@@ -32,6 +32,7 @@ from culturecast.live.service import LivePlayable
 from culturecast.live.service import master_key as live_master_key
 from culturecast.media.catalogue.service import ResourcePlayable
 from culturecast.media.views.flush import FLUSH_JOB, INDEXES, StatsFlusher, flush_job_id
+from culturecast.media.views.geoip import open_geoip
 from culturecast.media.views.handlers import ViewsHandlers, ViewsParts
 from culturecast.media.views.items import PlayableItem, Unavailable
 from culturecast.media.views.policy import ItemType
@@ -45,6 +46,7 @@ from culturecast.server.features.media import (
     MEDIA_TOKEN_VIEWERS,
 )
 from culturecast.server.kit import HttpKit
+from culturecast.server.settings import SettingsError
 
 if TYPE_CHECKING:
     from culturecast.server.jobs import JobDeps
@@ -169,7 +171,13 @@ def install(app: web.Application, kit: HttpKit) -> None:
         app[METRICS].add_collector(ViewsCollector(views))
         app[STATS_READER] = stats
         app[STATS_FLUSHER] = StatsFlusher(engines.database, engines.counters)
-        app[VIEWS_PARTS] = ViewsParts(views, stats, resolver)
+        try:
+            geo = open_geoip(services.settings.geoip_db)
+        except ValueError as exc:
+            raise SettingsError("CULTURECAST_GEOIP_DB", str(exc)) from None
+        app[VIEWS_PARTS] = ViewsParts(
+            views, stats, resolver, geo=geo, trusted_proxies=services.settings.trusted_proxies
+        )
         if LIVE_SERVICE in app:
             app[LIVE_SERVICE].add_listener(views.on_live_status)
         tasks = []
