@@ -172,9 +172,9 @@ async def test_without_a_database_regions_are_absent(data_dir: Path, clock: Fake
 
 def test_bad_settings_name_the_variable(tmp_path: Path) -> None:
     base = {"CULTURECAST_DATA_DIR": str(tmp_path)}
-    with pytest.raises(SettingsError, match="CULTURECAST_TRUSTED_PROXIES.*'10.0.0.999'"):
+    with pytest.raises(SettingsError, match=r"CULTURECAST_TRUSTED_PROXIES.*'10\.0\.0\.999'"):
         load_settings({**base, "CULTURECAST_TRUSTED_PROXIES": "10.0.0.0/8,10.0.0.999"})
-    with pytest.raises(SettingsError, match="CULTURECAST_GEOIP_DB.*not a readable file"):
+    with pytest.raises(SettingsError, match=r"CULTURECAST_GEOIP_DB.*not a readable file"):
         load_settings({**base, "CULTURECAST_GEOIP_DB": str(tmp_path / "none.mmdb")})
-    with pytest.raises(SettingsError, match="CULTURECAST_GEOIP_DB.*.mmdb or .xdb"):
+    with pytest.raises(SettingsError, match=r"CULTURECAST_GEOIP_DB.*\.mmdb or \.xdb"):
         load_settings({**base, "CULTURECAST_GEOIP_DB": str(tmp_path)})
