@@ -14,6 +14,7 @@ from aiohttp import web
 # DEVICE_COOKIE is re-exported for server/features/chat.py until it imports core.device.
 from culturecast.core.access import Action, Caller, authorize, manages_subtree
 from culturecast.core.addresses import Network, client_ip
+from culturecast.core.calendar import cst_day
 from culturecast.core.device import DEVICE_COOKIE as DEVICE_COOKIE
 from culturecast.core.device import DEVICE_COOKIE_MAX_AGE_S, device_or_new
 from culturecast.core.errors import Sentence
@@ -30,6 +31,12 @@ from culturecast.media.views.errors import (
 )
 from culturecast.media.views.geoip import GeoLookup, NoGeo
 from culturecast.media.views.items import ItemResolver, PlayableItem
+from culturecast.media.views.live_report import (
+    Engagement,
+    NoEngagement,
+    live_report_csv,
+    shape_live_report,
+)
 from culturecast.media.views.policy import (
     Heartbeat,
     ItemType,
@@ -127,6 +134,8 @@ class ViewsParts:
     """The operator's IP database (``CULTURECAST_GEOIP_DB``), for viewers' regions."""
     trusted_proxies: tuple[Network, ...] = ()
     """``CULTURECAST_TRUSTED_PROXIES``: peers whose ``X-Forwarded-For`` is believed."""
+    engagement: Engagement = field(default_factory=NoEngagement)
+    """A live show's comments and likes (chat's), for its report."""
 
 
 class ViewsHandlers:
@@ -183,6 +192,12 @@ class ViewsHandlers:
                 "/api/v1/stats/live/{event_id}",
                 self.live_stats,
                 "A live event's current and peak concurrent viewers",
+            ),
+            (
+                "/api/v1/stats/live/{event_id}/report",
+                self.live_report,
+                "A live show's report: peak and when, plays, unique viewers, watch time, "
+                "effective views, comments, likes, by terminal, device and region (?format=csv)",
             ),
             (
                 "/api/v1/stats/orgs/{org_id}",
@@ -338,6 +353,41 @@ class ViewsHandlers:
         return self._kit.json(
             {"event_id": event_id, **await self._stats.live(ItemType.LIVE, event_id, on_air)}
         )
+
+    async def live_report(self, request: web.Request) -> web.StreamResponse:
+        report = await self.live_report_of(request)
+        if _wants_csv(request):
+            return _csv_response(live_report_csv(report), f"live-{report['event_id']}.csv")
+        return self._kit.json(report)
+
+    async def live_report_of(self, request: web.Request) -> dict[str, Any]:
+        """The report of the show ``event_id`` names, for a caller who may read its figures
+        (the JSON route and the printable page)."""
+        caller = await self._kit.caller(request)
+        event_id = request.match_info["event_id"]
+        item = await self._resolver.resolve(ItemType.LIVE, event_id)
+        org_path = (
+            list(item.org_path)
+            if item is not None
+            else await self._stats.org_path_of(ItemType.LIVE, event_id)
+        )
+        if org_path is None or (item is not None and not _sees(caller, item)):
+            raise UnknownItem("live")
+        authorize(caller, Action.READ_STATS, org_path, not_found("live"))
+        on_air = item is not None and item.is_live
+        # Every day of the show: its figures from the first day kept to today.
+        last = cst_day(self._stats.now())
+        item_report = await self._stats.item_report(
+            ItemType.LIVE, event_id, "2000-01-01", last, on_air
+        )
+        if "live" not in item_report:
+            item_report["live"] = await self._stats.live(ItemType.LIVE, event_id, on_air)
+        comments, likes = await self._parts().engagement.comments_and_likes(event_id)
+        title = item.title if item is not None else event_id
+        report = shape_live_report(event_id, title, item_report, comments, likes)
+        days = [d["day"] for d in item_report["daily"] if d["plays"] or d["watch_seconds"]]
+        report["from"], report["to"] = (days[0], days[-1]) if days else (last, last)
+        return report
 
     async def org_stats(self, request: web.Request) -> web.StreamResponse:
         caller = await self._kit.caller(request)

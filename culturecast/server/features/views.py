@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 from prometheus_client.core import CounterMetricFamily, Metric
 
+from culturecast.chat.service import likes_key
 from culturecast.core.periodic import Periodic
 from culturecast.jobs.port import JobContext, JobRegistry
 from culturecast.live.service import LivePlayable
@@ -39,6 +40,7 @@ from culturecast.media.views.policy import ItemType
 from culturecast.media.views.service import ViewsConfig, ViewsService
 from culturecast.media.views.stats import StatsReader
 from culturecast.server.context import METRICS, ROLE, SERVICES, Services
+from culturecast.server.features.chat import CHAT
 from culturecast.server.features.live import LIVE_SERVICE
 from culturecast.server.features.media import (
     MEDIA_REQUEST_CALLBACKS,
@@ -125,6 +127,21 @@ def resource_item(resource: ResourcePlayable) -> PlayableItem:
     )
 
 
+class ChatEngagement:
+    """A live show's comments and likes, from the chat feature (absent: none)."""
+
+    def __init__(self, app: web.Application) -> None:
+        self._app = app
+
+    async def comments_and_likes(self, event_id: str) -> tuple[int, int]:
+        if CHAT not in self._app:
+            return 0, 0
+        chat = self._app[CHAT]
+        comments = await chat.store.comment_count(event_id)
+        likes = await chat.counters.get_int(likes_key(event_id))
+        return comments, likes
+
+
 class ViewsCollector:
     """View counting's figures on ``/metrics``, read at each scrape."""
 
@@ -176,7 +193,12 @@ def install(app: web.Application, kit: HttpKit) -> None:
         except ValueError as exc:
             raise SettingsError("CULTURECAST_GEOIP_DB", str(exc)) from None
         app[VIEWS_PARTS] = ViewsParts(
-            views, stats, resolver, geo=geo, trusted_proxies=services.settings.trusted_proxies
+            views,
+            stats,
+            resolver,
+            geo=geo,
+            trusted_proxies=services.settings.trusted_proxies,
+            engagement=ChatEngagement(app),
         )
         if LIVE_SERVICE in app:
             app[LIVE_SERVICE].add_listener(views.on_live_status)

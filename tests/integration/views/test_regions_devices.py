@@ -9,11 +9,15 @@ from typing import Any
 
 import pytest
 
+from culturecast.chat.service import likes_key
+from culturecast.server.context import SERVICES
 from culturecast.server.settings import SettingsError, load_settings
 from tests.integration.server.conftest import ADMIN_PASSWORD
 from tests.integration.views.conftest import (
+    START,
     FakeClock,
     Stack,
+    add_live,
     add_resource,
     make_tree,
     org_path,
@@ -67,26 +71,44 @@ VIEWERS = [
 ]
 
 
-async def watch(
-    stack: Stack, number: int, address: str, user_agent: str, seconds: int, forwarded: bool
-) -> None:
+def headers_of(number: int, address: str, user_agent: str, forwarded: bool) -> dict[str, str]:
     headers = {"Cookie": f"cc_did=regionviewer{number:08d}", "User-Agent": user_agent}
     if forwarded:
         headers["X-Forwarded-For"] = address
+    return headers
+
+
+async def start(stack: Stack, item: str, headers: dict[str, str]) -> str:
     status, body = await stack.api.call(
-        "POST", "/api/v1/play", {"item_type": "resource", "item_id": "r1"}, headers=headers
+        "POST",
+        "/api/v1/play",
+        {"item_type": "live" if item.startswith("show") else "resource", "item_id": item},
+        headers=headers,
     )
     assert status == 201, body
+    return str(body["session_id"])
+
+
+async def beats(stack: Stack, session_id: str, seconds: int, headers: dict[str, str]) -> None:
+    """Beats every 15 s for ``seconds``; the clock is put back afterwards, so the next viewer
+    starts at the same time."""
     for seq, t in enumerate(range(15, seconds + 1, 15), start=1):
         stack.clock.advance(15)
         status, answer = await stack.api.call(
             "POST",
             "/api/v1/views/heartbeat",
-            {"session_id": body["session_id"], "state": "playing", "seq": seq, "position_s": t},
+            {"session_id": session_id, "state": "playing", "seq": seq, "position_s": t},
             headers=headers,
         )
         assert status == 204, answer
-    stack.clock.advance(-(seconds // 15) * 15)  # the next viewer starts at the same time
+    stack.clock.advance(-(seconds // 15) * 15)
+
+
+async def watch(
+    stack: Stack, number: int, address: str, user_agent: str, seconds: int, forwarded: bool
+) -> None:
+    headers = headers_of(number, address, user_agent, forwarded)
+    await beats(stack, await start(stack, "r1", headers), seconds, headers)
 
 
 def compact(regions: list[dict[str, Any]]) -> dict[str, Any]:
@@ -178,3 +200,81 @@ def test_bad_settings_name_the_variable(tmp_path: Path) -> None:
         load_settings({**base, "CULTURECAST_GEOIP_DB": str(tmp_path / "none.mmdb")})
     with pytest.raises(SettingsError, match=r"CULTURECAST_GEOIP_DB.*\.mmdb or \.xdb"):
         load_settings({**base, "CULTURECAST_GEOIP_DB": str(tmp_path)})
+
+
+async def test_live_show_report_equals_hand_computed_figures(
+    data_dir: Path, clock: FakeClock, tmp_path: Path
+) -> None:
+    mmdb = write_mmdb(tmp_path / "cn.mmdb", NETWORKS)
+    env = {"CULTURECAST_GEOIP_DB": str(mmdb), "CULTURECAST_TRUSTED_PROXIES": "127.0.0.1"}
+    async for stack in start_stack(data_dir, clock, **env):
+        admin = await stack.api.login("admin", ADMIN_PASSWORD)
+        orgs = await make_tree(admin, ["测试省", "测试县"])
+        await add_live(stack, "show1", org_path(orgs))
+        # Viewers: 苏州 on WeChat Android 45 s (effective: > 30 s), 苏州 on iOS 15 s,
+        # 广州 on a TV box 0 s. All three start at once: peak 3 at the start.
+        viewers = [
+            (headers_of(1, "1.0.1.1", WECHAT_ANDROID, True), 45),
+            (headers_of(2, "1.0.1.3", WECHAT_IOS, True), 15),
+            (headers_of(3, "14.0.0.5", TV_BOX, True), 0),
+        ]
+        sessions = [await start(stack, "show1", headers) for headers, _ in viewers]
+        await stack.views.drain()
+        for session_id, (headers, seconds) in zip(sessions, viewers, strict=True):
+            await beats(stack, session_id, seconds, headers)
+        await stack.flush()
+        for n in range(4):
+            await stack.insert(
+                "chat_messages",
+                {"_id": f"m{n}", "event_id": "show1", "deleted": n == 3, "at": clock()},
+            )
+        await stack.app[SERVICES].engines.counters.incr(likes_key("show1"), 12)
+        report = await admin.ok("GET", "/api/v1/stats/live/show1/report")
+        assert {k: report[k] for k in SUMMARY_KEYS} == {
+            "event_id": "show1",
+            "title": "越剧《梁祝》直播",
+            "peak_viewers": 3,
+            "plays": 3,
+            "unique_viewers": 3,
+            "watch_seconds": 60.0,
+            "average_watch_seconds": 20.0,
+            "effective": 1,
+            "comments": 3,
+            "likes": 12,
+            "from": "2024-03-10",
+            "to": "2024-03-10",
+        }
+        assert report["peak_at"] == START
+        assert compact(report["by_region"]) == {
+            "江苏省": (2, 60.0, {"苏州市": (2, 60.0)}),
+            "广东省": (1, 0.0, {"广州市": (1, 0.0)}),
+        }
+        devices = {d: f["plays"] for d, f in report["by_device"].items() if f["plays"]}
+        assert devices == {"android": 1, "ios": 1, "tv": 1}
+        status, body = await admin.call("GET", "/api/v1/stats/live/show1/report?format=csv")
+        assert status == 200
+        text = body.decode("utf-8")
+        assert text.startswith("\ufeff")
+        assert "平均观看时长(秒) average_watch_seconds,20.0" in text
+        assert "城市 city,江苏省 苏州市,,2,60.0,1" in text
+        # Nobody else reads it.
+        status, _ = await stack.api.call("GET", "/api/v1/stats/live/show1/report")
+        assert status == 401
+        status, _ = await admin.call("GET", "/api/v1/stats/live/nothing/report")
+        assert status == 404
+
+
+SUMMARY_KEYS = [
+    "event_id",
+    "title",
+    "peak_viewers",
+    "plays",
+    "unique_viewers",
+    "watch_seconds",
+    "average_watch_seconds",
+    "effective",
+    "comments",
+    "likes",
+    "from",
+    "to",
+]
