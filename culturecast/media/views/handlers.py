@@ -14,7 +14,7 @@ from aiohttp import web
 # DEVICE_COOKIE is re-exported for server/features/chat.py until it imports core.device.
 from culturecast.core.access import Action, Caller, authorize, manages_subtree
 from culturecast.core.addresses import Network, client_ip
-from culturecast.core.calendar import cst_day
+from culturecast.core.calendar import cst_day, days_of_month
 from culturecast.core.device import DEVICE_COOKIE as DEVICE_COOKIE
 from culturecast.core.device import DEVICE_COOKIE_MAX_AGE_S, device_or_new
 from culturecast.core.errors import Sentence
@@ -30,6 +30,7 @@ from culturecast.media.views.errors import (
     not_found,
 )
 from culturecast.media.views.geoip import GeoLookup, NoGeo
+from culturecast.media.views.hotwords import SearchTerms
 from culturecast.media.views.items import ItemResolver, PlayableItem
 from culturecast.media.views.live_report import (
     Engagement,
@@ -136,6 +137,8 @@ class ViewsParts:
     """``CULTURECAST_TRUSTED_PROXIES``: peers whose ``X-Forwarded-For`` is believed."""
     engagement: Engagement = field(default_factory=NoEngagement)
     """A live show's comments and likes (chat's), for its report."""
+    search_terms: SearchTerms | None = None
+    """Hot search words (学习热词) for the monthly report."""
 
 
 class ViewsHandlers:
@@ -453,6 +456,15 @@ class ViewsHandlers:
         await self._kit.org_path(caller, org_id, Action.READ_STATS)
         report, names = await self._stats.monthly(org_id, month, top)
         data = monthly_json(report, names)
+        data["shows"] = await self._stats.monthly_shows(org_id, month)
+        terms = self._parts().search_terms
+        days = days_of_month(month)
+        words = (
+            []
+            if terms is None
+            else await terms.top(await self._stats.subtree_ids(org_id), days[0], days[-1])
+        )
+        data["hot_words"] = [{"term": term, "count": count} for term, count in words]
         if csv_wanted:
             return _csv_response(monthly_csv(data), f"monthly-{org_id}-{month}.csv")
         return self._kit.json(data)

@@ -43,6 +43,7 @@ from culturecast.media.views.rollup import (
     rank_items,
     totals,
 )
+from culturecast.media.views.shows import shows_per_org
 from culturecast.media.views.splits import devices_json, regions_json
 from culturecast.media.views.state import decode_peak, peak_key, presence_key
 from culturecast.storage.counters.port import Counters
@@ -354,6 +355,17 @@ class StatsReader:
         rows = await self.subtree_rows(org_id, None, days[-1])
         active = await self.org_uniques(org_id, days[0], days[-1])
         return monthly_report(rows, tree, org_id, month, active, top=top), names
+
+    async def monthly_shows(self, org_id: str, month: str) -> list[dict[str, Any]]:
+        """场次 and 场均观看 of the organization and each child in ``month``."""
+        tree, names = await self.org_tree(org_id)
+        days = days_of_month(month)
+        rows = await self.subtree_rows(org_id, days[0], days[-1])
+        return shows_per_org(rows, tree, org_id, names)
+
+    async def subtree_ids(self, org_id: str) -> frozenset[str]:
+        tree, _ = await self.org_tree(org_id)
+        return tree.subtree(org_id)
 
 
 def monthly_json(report: MonthlyReport, names: Mapping[str, str]) -> dict[str, Any]:

@@ -35,6 +35,8 @@ from culturecast.media.catalogue.service import ResourcePlayable
 from culturecast.media.views.flush import FLUSH_JOB, INDEXES, StatsFlusher, flush_job_id
 from culturecast.media.views.geoip import open_geoip
 from culturecast.media.views.handlers import ViewsHandlers, ViewsParts
+from culturecast.media.views.hotwords import INDEXES as HOTWORD_INDEXES
+from culturecast.media.views.hotwords import SearchTerms
 from culturecast.media.views.items import PlayableItem, Unavailable
 from culturecast.media.views.policy import ItemType
 from culturecast.media.views.service import ViewsConfig, ViewsService
@@ -46,6 +48,7 @@ from culturecast.server.features.media import (
     MEDIA_REQUEST_CALLBACKS,
     MEDIA_SERVICE,
     MEDIA_TOKEN_VIEWERS,
+    SEARCH_RECORDER,
 )
 from culturecast.server.kit import HttpKit
 from culturecast.server.settings import SettingsError
@@ -188,6 +191,8 @@ def install(app: web.Application, kit: HttpKit) -> None:
         app[METRICS].add_collector(ViewsCollector(views))
         app[STATS_READER] = stats
         app[STATS_FLUSHER] = StatsFlusher(engines.database, engines.counters)
+        await engines.database.ensure_indexes(list(HOTWORD_INDEXES))
+        search_terms = SearchTerms(engines.database, clock)
         try:
             geo = open_geoip(services.settings.geoip_db)
         except ValueError as exc:
@@ -199,7 +204,9 @@ def install(app: web.Application, kit: HttpKit) -> None:
             geo=geo,
             trusted_proxies=services.settings.trusted_proxies,
             engagement=ChatEngagement(app),
+            search_terms=search_terms,
         )
+        app[SEARCH_RECORDER] = search_terms.record_search
         if LIVE_SERVICE in app:
             app[LIVE_SERVICE].add_listener(views.on_live_status)
         tasks = []
