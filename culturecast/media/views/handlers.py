@@ -50,6 +50,7 @@ from culturecast.media.views.schemas import (
     PlayRequest,
     PlayResponse,
 )
+from culturecast.media.views.screen import stream_screen
 from culturecast.media.views.service import Viewer, ViewsService
 from culturecast.media.views.stats import (
     FIGURE_HEADER,
@@ -139,6 +140,8 @@ class ViewsParts:
     """A live show's comments and likes (chat's), for its report."""
     search_terms: SearchTerms | None = None
     """Hot search words (学习热词) for the monthly report."""
+    screen_interval_s: float = 3.0
+    """How often the data screen's stream pushes its figures."""
 
 
 class ViewsHandlers:
@@ -201,6 +204,18 @@ class ViewsHandlers:
                 self.live_report,
                 "A live show's report: peak and when, plays, unique viewers, watch time, "
                 "effective views, comments, likes, by terminal, device and region (?format=csv)",
+            ),
+            (
+                "/api/v1/stats/orgs/{org_id}/realtime",
+                self.realtime,
+                "The data screen's figures now, from the counters: live shows and their "
+                "viewers, today and yesterday, provinces, terminals, devices, top items",
+            ),
+            (
+                "/api/v1/stats/orgs/{org_id}/realtime/stream",
+                self.realtime_stream,
+                "The same figures pushed every few seconds, and masked activity lines, as "
+                "server-sent events (figures, activity)",
             ),
             (
                 "/api/v1/stats/orgs/{org_id}",
@@ -356,6 +371,28 @@ class ViewsHandlers:
         return self._kit.json(
             {"event_id": event_id, **await self._stats.live(ItemType.LIVE, event_id, on_air)}
         )
+
+    async def realtime(self, request: web.Request) -> web.StreamResponse:
+        caller = await self._kit.caller(request)
+        org_id = request.match_info["org_id"]
+        await self._kit.org_path(caller, org_id, Action.READ_STATS)
+        return self._kit.json(await self._views.realtime(org_id))
+
+    async def realtime_stream(self, request: web.Request) -> web.StreamResponse:
+        caller = await self._kit.caller(request)
+        org_id = request.match_info["org_id"]
+        await self._kit.org_path(caller, org_id, Action.READ_STATS)
+        interval = self._parts().screen_interval_s
+        response = web.StreamResponse(
+            headers={
+                "Content-Type": "text/event-stream; charset=utf-8",
+                "Cache-Control": "no-store",
+                "X-Accel-Buffering": "no",
+            }
+        )
+        await response.prepare(request)
+        await stream_screen(response, self._views, org_id, interval)
+        return response
 
     async def live_report(self, request: web.Request) -> web.StreamResponse:
         report = await self.live_report_of(request)
