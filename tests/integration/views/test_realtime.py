@@ -88,3 +88,13 @@ async def test_province_screen_shows_a_county_live_show(
         assert theirs["today"]["plays"] == 0
         status_anon, _ = await stack.api.call("GET", f"/api/v1/stats/orgs/{orgs[0]}/realtime")
         assert status_anon == 401
+
+
+async def test_the_screen_page_is_served(data_dir: Path, clock: FakeClock) -> None:
+    async for stack in start_stack(data_dir, clock):
+        status, body = await stack.api.call("GET", "/screen/abcdEFGH12345678")
+        assert status == 200
+        page = body.decode()
+        assert "数据大屏" in page
+        assert "js/pages/screen.js" in page
+        assert '"org_id": "abcdEFGH12345678"' in page or '"org_id":"abcdEFGH12345678"' in page
