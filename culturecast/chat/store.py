@@ -72,6 +72,10 @@ class ChatStore:
     async def add_message(self, doc: Document) -> None:
         await self._messages.insert(doc)
 
+    async def comment_count(self, event_id: str) -> int:
+        """The room's visible messages (a live show's report counts its comments)."""
+        return await self._messages.count({"event_id": event_id, "deleted": False})
+
     async def history(self, event_id: str, limit: int = HISTORY_SIZE) -> list[dict[str, Any]]:
         """The last ``limit`` visible messages of a room, oldest first, in wire form."""
         docs = await self._messages.find(

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from culturecast.core.addresses import Network, parse_networks
 from culturecast.transcode.ladder import Ladder, parse_ladder
 
 PREFIX = "CULTURECAST_"
@@ -117,6 +118,12 @@ class Settings:
     """CULTURECAST_CHAT_RESERVED_NAMES: comma-separated nicknames no guest may take, besides
     every user's name (unset: 管理员, 官方, 主持人, admin, administrator, 系统, … — see
     ``chat/names.py``)."""
+    geoip_db: Path | None = None
+    """CULTURECAST_GEOIP_DB: an offline IP database (``.mmdb`` or ip2region ``.xdb``) for
+    viewers' provinces and cities (unset: figures per region are absent)."""
+    trusted_proxies: tuple[Network, ...] = ()
+    """CULTURECAST_TRUSTED_PROXIES: comma-separated networks of our reverse proxies; only
+    from these is ``X-Forwarded-For`` believed (unset: the peer address is the client's)."""
 
     @property
     def sqlite_path(self) -> Path:
@@ -273,6 +280,26 @@ def _names(name: str, raw: str) -> tuple[str, ...]:
 
 
 _PARSERS["CHAT_RESERVED_NAMES"] = ("chat_reserved_names", _names)
+
+
+def _geoip_db(name: str, raw: str) -> Path:
+    path = Path(raw).expanduser().absolute()
+    if path.suffix.lower() not in (".mmdb", ".xdb"):
+        raise SettingsError(name, f"must name a .mmdb or .xdb file, got {raw!r}")
+    if not path.is_file():
+        raise SettingsError(name, f"{path} is not a readable file")
+    return path
+
+
+def _networks(name: str, raw: str) -> tuple[Network, ...]:
+    try:
+        return parse_networks(raw)
+    except ValueError as exc:
+        raise SettingsError(name, f"must be comma-separated IP networks: {exc}") from None
+
+
+_PARSERS["GEOIP_DB"] = ("geoip_db", _geoip_db)
+_PARSERS["TRUSTED_PROXIES"] = ("trusted_proxies", _networks)
 _S3_KEYS = ("S3_URL", "S3_ACCESS_KEY", "S3_SECRET_KEY", "S3_BUCKET", "S3_REGION")
 _IGNORED_PREFIXES = ("CULTURECAST_TEST_",)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 import msgspec
@@ -97,10 +97,17 @@ def _page_params(request: web.Request) -> tuple[int, int]:
 
 
 class CatalogueHandlers:
-    def __init__(self, kit: Kit, service: Callable[[], CatalogueService]) -> None:
+    def __init__(
+        self,
+        kit: Kit,
+        service: Callable[[], CatalogueService],
+        on_search: Callable[[str | None, str], Awaitable[None]] | None = None,
+    ) -> None:
         # The service is built when the app starts (cleanup context), after routes exist.
         self._kit = kit
         self._get_service = service
+        # Told of each free-text search (org_id, term): the hot words (学习热词).
+        self._on_search = on_search
 
     @property
     def _service(self) -> CatalogueService:
@@ -136,6 +143,9 @@ class CatalogueHandlers:
         caller = await self._kit.optional_caller(request)
         query = _parse_query(dict(request.query), staff=is_staff(caller))
         page = await self._service.list_resources(caller, query)
+        if query.q and query.offset == 0 and self._on_search is not None:
+            # The first page only: paging through results is one search.
+            await self._on_search(query.org_id, query.q)
         return self._kit.json(
             {
                 "items": [self._out(caller, d) for d in page.items],

@@ -22,10 +22,12 @@ from dataclasses import dataclass, field
 
 from culturecast.media.views import state
 from culturecast.media.views.policy import PeakTracker, Terminal, ViewDeltas, ViewRules
+from culturecast.media.views.realtime import RT_TTL_S, realtime_key
 from culturecast.storage.counters.port import Counters
 
 log = logging.getLogger("culturecast.views")
 
+REALTIME_PREFIX = "views:rt:"
 UNIQUES_TTL_S = 3 * 24 * 3600
 """Distinct-viewer sets outlive their day long enough for the last flush of the day."""
 PEAK_TTL_S = 90 * 24 * 3600
@@ -76,6 +78,8 @@ class CounterBuffer:
         category: str,
         terminal: Terminal,
         deltas: ViewDeltas,
+        device: str = "",
+        region: str = "",
     ) -> None:
         """Add a session start's or a heartbeat's deltas to the item's figures of ``day``."""
         if deltas.is_zero:
@@ -104,7 +108,25 @@ class CounterBuffer:
             if value:
                 fields[name] = fields.get(name, 0.0) + value
                 fields[per_terminal] = fields.get(per_terminal, 0.0) + value
+        # Per device family and region too (``@d:`` / ``@r:``; state.py), for the plays and
+        # watch time and effective views the split reports show.
+        for prefix, part in (("@d:", device), ("@r:", region)):
+            if part:
+                for name, value in zip(state.FIGURE_FIELDS, values, strict=True):
+                    if value:
+                        field_name = f"{name}{prefix}{part}"
+                        fields[field_name] = fields.get(field_name, 0.0) + value
         self._pending.dirty[dirty] = 1
+
+    def add_realtime(self, day: str, org_path: tuple[str, ...], amounts: dict[str, float]) -> None:
+        """Add to the data screen's hash of each organization of ``org_path`` (``realtime.py``);
+        never flushed, these expire."""
+        if not amounts:
+            return
+        for org in org_path:
+            fields = self._pending.hashes[realtime_key(day, org)]
+            for name, value in amounts.items():
+                fields[name] = fields.get(name, 0.0) + value
 
     def add_viewer(
         self, *, day: str, item_type: str, item_id: str, org_path: tuple[str, ...], viewer: str
@@ -159,6 +181,8 @@ class CounterBuffer:
             while pending.hashes:
                 key, amounts = next(iter(pending.hashes.items()))
                 await counters.hincr_many(key, amounts)
+                if key.startswith(REALTIME_PREFIX):
+                    await counters.expire(key, RT_TTL_S)
                 del pending.hashes[key]
             if pending.dirty:
                 await counters.hincr_many(state.DIRTY_KEY, pending.dirty)

@@ -113,11 +113,16 @@ class StatsFlusher:
         taken = await self._counters.htake(state.day_item_key(day, item_type, item_id))
         totals: _Sums = {}
         terminals: dict[str, _Sums] = defaultdict(dict)
+        splits: dict[str, _Sums] = defaultdict(dict)
         for name, value in taken.items():
             figure, _, terminal = name.partition("@")
             if figure not in state.FIGURE_FIELDS:
                 continue
-            if terminal:
+            if terminal.startswith(("d:", "r:")):
+                kind, _, part = terminal.partition(":")
+                group = "devices" if kind == "d" else "regions"
+                splits[f"{group}.{part}"][figure] = value
+            elif terminal:
                 terminals[terminal][figure] = value
             else:
                 totals[figure] = value
@@ -134,8 +139,18 @@ class StatsFlusher:
             for terminal, figures in terminals.items()
             for figure, value in figures.items()
         }
+        per_split = {
+            f"{where}.{figure}": value
+            for where, figures in splits.items()
+            for figure, value in figures.items()
+        }
         await self._add_doc(
-            day, "item", f"{item_type}:{item_id}", {**totals, **per_terminal}, facts, uniques
+            day,
+            "item",
+            f"{item_type}:{item_id}",
+            {**totals, **per_terminal, **per_split},
+            facts,
+            uniques,
         )
 
     async def _keep_org_uniques(self, day: str, org: str, uniques: int) -> None:

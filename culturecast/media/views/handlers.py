@@ -6,23 +6,34 @@ what is the kernel's rule (``core/access.py``)."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 
 from culturecast.core.access import Action, Caller, authorize, manages_subtree
+from culturecast.core.addresses import Network, client_ip
+from culturecast.core.calendar import cst_day, days_of_month
 from culturecast.core.device import DEVICE_COOKIE, DEVICE_COOKIE_MAX_AGE_S, device_or_new
 from culturecast.core.errors import InvalidBody, InvalidQuery, Sentence
 from culturecast.core.kit import Kit
 from culturecast.core.numbers import query_int
+from culturecast.media.views.audience import device_from_user_agent, region_key
 from culturecast.media.views.errors import (
     ShowEnded,
     UnknownItem,
     UnknownSession,
     not_found,
 )
+from culturecast.media.views.geoip import GeoLookup, NoGeo
+from culturecast.media.views.hotwords import SearchTerms
 from culturecast.media.views.items import ItemResolver, PlayableItem
+from culturecast.media.views.live_report import (
+    Engagement,
+    NoEngagement,
+    live_report_csv,
+    shape_live_report,
+)
 from culturecast.media.views.policy import (
     Heartbeat,
     ItemType,
@@ -35,6 +46,7 @@ from culturecast.media.views.schemas import (
     PlayRequest,
     PlayResponse,
 )
+from culturecast.media.views.screen import stream_screen
 from culturecast.media.views.service import Viewer, ViewsService
 from culturecast.media.views.stats import (
     FIGURE_HEADER,
@@ -71,8 +83,9 @@ TAG_PLAY = "playback"
 TAG_STATS = "statistics"
 
 
-def client_address(request: web.Request) -> str:
-    return request.remote or "unknown"
+def client_address(request: web.Request, trusted: tuple[Network, ...] = ()) -> str:
+    """The viewer's address; ``X-Forwarded-For`` counts only from a ``trusted`` proxy."""
+    return client_ip(request.remote, request.headers.get("X-Forwarded-For"), trusted)
 
 
 def _csv_response(body: bytes, filename: str) -> web.Response:
@@ -115,6 +128,16 @@ class ViewsParts:
     views: ViewsService
     stats: StatsReader
     resolver: ItemResolver
+    geo: GeoLookup = field(default_factory=NoGeo)
+    """The operator's IP database (``CULTURECAST_GEOIP_DB``), for viewers' regions."""
+    trusted_proxies: tuple[Network, ...] = ()
+    """``CULTURECAST_TRUSTED_PROXIES``: peers whose ``X-Forwarded-For`` is believed."""
+    engagement: Engagement = field(default_factory=NoEngagement)
+    """A live show's comments and likes (chat's), for its report."""
+    search_terms: SearchTerms | None = None
+    """Hot search words (学习热词) for the monthly report."""
+    screen_interval_s: float = 3.0
+    """How often the data screen's stream pushes its figures."""
 
 
 class ViewsHandlers:
@@ -173,6 +196,24 @@ class ViewsHandlers:
                 "A live event's current and peak concurrent viewers",
             ),
             (
+                "/api/v1/stats/live/{event_id}/report",
+                self.live_report,
+                "A live show's report: peak and when, plays, unique viewers, watch time, "
+                "effective views, comments, likes, by terminal, device and region (?format=csv)",
+            ),
+            (
+                "/api/v1/stats/orgs/{org_id}/realtime",
+                self.realtime,
+                "The data screen's figures now, from the counters: live shows and their "
+                "viewers, today and yesterday, provinces, terminals, devices, top items",
+            ),
+            (
+                "/api/v1/stats/orgs/{org_id}/realtime/stream",
+                self.realtime_stream,
+                "The same figures pushed every few seconds, and masked activity lines, as "
+                "server-sent events (figures, activity)",
+            ),
+            (
                 "/api/v1/stats/orgs/{org_id}",
                 self.org_stats,
                 "An organization subtree's figures: totals, trend, categories, terminals, "
@@ -205,15 +246,20 @@ class ViewsHandlers:
             if caller is not None
             else Viewer(id=f"d:{device}", signed_in=False)
         )
-        terminal = terminal_from_user_agent(request.headers.get("User-Agent"), body.terminal)
+        user_agent = request.headers.get("User-Agent")
+        terminal = terminal_from_user_agent(user_agent, body.terminal)
+        parts = self._parts()
+        address = client_address(request, parts.trusted_proxies)
         started = await self._views.play(
             body.item_type,
             body.item_id,
             terminal,
             viewer,
-            client_address(request),
+            address,
             # A draft plays for the staff of its subtree: their preview.
             may_preview=lambda item: manages_subtree(caller, item.org_path),
+            device=device_from_user_agent(user_agent),
+            region=region_key(parts.geo.region(address)),
         )
         item = started.item
         response = self._kit.json(
@@ -253,7 +299,7 @@ class ViewsHandlers:
         else:
             beats = [Beat(body.session_id, body.token, body.position_s, body.state, body.seq)]
         views = self._views
-        views.admit_beats(client_address(request), len(beats))
+        views.admit_beats(client_address(request, self._parts().trusted_proxies), len(beats))
         # Every beat is accounted before answering; the answer names the first kind of
         # trouble: an unknown session (start a new one), else a show that has ended.
         unknown = ended = False
@@ -322,6 +368,63 @@ class ViewsHandlers:
             {"event_id": event_id, **await self._stats.live(ItemType.LIVE, event_id, on_air)}
         )
 
+    async def realtime(self, request: web.Request) -> web.StreamResponse:
+        caller = await self._kit.caller(request)
+        org_id = request.match_info["org_id"]
+        await self._kit.org_path(caller, org_id, Action.READ_STATS)
+        return self._kit.json(await self._views.realtime(org_id))
+
+    async def realtime_stream(self, request: web.Request) -> web.StreamResponse:
+        caller = await self._kit.caller(request)
+        org_id = request.match_info["org_id"]
+        await self._kit.org_path(caller, org_id, Action.READ_STATS)
+        interval = self._parts().screen_interval_s
+        response = web.StreamResponse(
+            headers={
+                "Content-Type": "text/event-stream; charset=utf-8",
+                "Cache-Control": "no-store",
+                "X-Accel-Buffering": "no",
+            }
+        )
+        await response.prepare(request)
+        await stream_screen(response, self._views, org_id, interval)
+        return response
+
+    async def live_report(self, request: web.Request) -> web.StreamResponse:
+        report = await self.live_report_of(request)
+        if _wants_csv(request):
+            return _csv_response(live_report_csv(report), f"live-{report['event_id']}.csv")
+        return self._kit.json(report)
+
+    async def live_report_of(self, request: web.Request) -> dict[str, Any]:
+        """The report of the show ``event_id`` names, for a caller who may read its figures
+        (the JSON route and the printable page)."""
+        caller = await self._kit.caller(request)
+        event_id = request.match_info["event_id"]
+        item = await self._resolver.resolve(ItemType.LIVE, event_id)
+        org_path = (
+            list(item.org_path)
+            if item is not None
+            else await self._stats.org_path_of(ItemType.LIVE, event_id)
+        )
+        if org_path is None or (item is not None and not _sees(caller, item)):
+            raise UnknownItem("live")
+        authorize(caller, Action.READ_STATS, org_path, not_found("live"))
+        on_air = item is not None and item.is_live
+        # Every day of the show: its figures from the first day kept to today.
+        last = cst_day(self._stats.now())
+        item_report = await self._stats.item_report(
+            ItemType.LIVE, event_id, "2000-01-01", last, on_air
+        )
+        if "live" not in item_report:
+            item_report["live"] = await self._stats.live(ItemType.LIVE, event_id, on_air)
+        comments, likes = await self._parts().engagement.comments_and_likes(event_id)
+        title = item.title if item is not None else event_id
+        report = shape_live_report(event_id, title, item_report, comments, likes)
+        days = [d["day"] for d in item_report["daily"] if d["plays"] or d["watch_seconds"]]
+        report["from"], report["to"] = (days[0], days[-1]) if days else (last, last)
+        return report
+
     async def org_stats(self, request: web.Request) -> web.StreamResponse:
         caller = await self._kit.caller(request)
         org_id = request.match_info["org_id"]
@@ -386,6 +489,15 @@ class ViewsHandlers:
         await self._kit.org_path(caller, org_id, Action.READ_STATS)
         report, names = await self._stats.monthly(org_id, month, top)
         data = monthly_json(report, names)
+        data["shows"] = await self._stats.monthly_shows(org_id, month)
+        terms = self._parts().search_terms
+        days = days_of_month(month)
+        words = (
+            []
+            if terms is None
+            else await terms.top(await self._stats.subtree_ids(org_id), days[0], days[-1])
+        )
+        data["hot_words"] = [{"term": term, "count": count} for term, count in words]
         if csv_wanted:
             return _csv_response(monthly_csv(data), f"monthly-{org_id}-{month}.csv")
         return self._kit.json(data)

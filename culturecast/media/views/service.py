@@ -32,6 +32,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from typing import Any
 
 import msgspec
 
@@ -68,7 +69,14 @@ from culturecast.media.views.policy import (
     prior_play_of,
     start_session,
 )
-from culturecast.storage.counters.port import Counters
+from culturecast.media.views.realtime import (
+    ACTIVITY_CHANNEL,
+    activity_line,
+    read_realtime,
+    realtime_fields,
+    title_key,
+)
+from culturecast.storage.counters.port import Counters, Subscription
 
 log = logging.getLogger("culturecast.views")
 
@@ -152,6 +160,9 @@ def is_session_id(value: str) -> bool:
     return bool(_SESSION_ID.match(value))
 
 
+_TITLE_TTL_S = 2 * 24 * 3600
+
+
 class ViewsService:
     """Starts and accounts playback sessions."""
 
@@ -203,6 +214,9 @@ class ViewsService:
         viewer: Viewer,
         address: str,
         may_preview: Callable[[PlayableItem], bool] = lambda item: False,
+        *,
+        device: str = "other",
+        region: str = "",
     ) -> PlayStarted:
         """Start a session for ``viewer`` (refused: unknown item, not playable, sign-in). An
         item that is not public plays only where ``may_preview(item)`` (its staff)."""
@@ -225,7 +239,13 @@ class ViewsService:
         token = secrets.token_urlsafe(24)
         session_id = session_id_of(token)
         session, deltas = await self._start(session_id, item, terminal, viewer, now)
-        record = state.SessionRecord(session=session, org_path=item.org_path, is_live=item.is_live)
+        record = state.SessionRecord(
+            session=session,
+            org_path=item.org_path,
+            is_live=item.is_live,
+            device=device,
+            region=region,
+        )
         await self._counters.set_value(
             state.identity_key(session_id), state.encode_identity(record), self._identity_ttl
         )
@@ -235,6 +255,7 @@ class ViewsService:
         if item.is_live:
             self._shows.on_air(item.item_id, now)
         self._account(record, deltas, now, on_air=item.is_live)
+        await self._announce(item, record, now)
         self.sessions_started += 1
         if self._write_through:
             await self.drain()
@@ -246,6 +267,23 @@ class ViewsService:
             item=item,
             play_counted=session.play_counted,
         )
+
+    async def _announce(self, item: PlayableItem, record: state.SessionRecord, now: float) -> None:
+        """The data screen's title of the item, and a masked ticker line (``realtime.py``)."""
+        try:
+            await self._counters.set_value(
+                title_key(item.item_type, item.item_id), item.title, _TITLE_TTL_S
+            )
+            line = activity_line(
+                org_path=item.org_path,
+                at=now,
+                region=record.region,
+                terminal=record.session.terminal,
+                title=item.title,
+            )
+            await self._counters.publish(ACTIVITY_CHANNEL, line)
+        except Exception:  # the screen is not worth failing a play for
+            log.exception("data screen not told of a play")
 
     async def _start(
         self,
@@ -458,6 +496,22 @@ class ViewsService:
             category=session.category,
             terminal=session.terminal,
             deltas=deltas,
+            device=record.device,
+            region=record.region,
+        )
+        self.buffer.add_realtime(
+            day,
+            record.org_path,
+            realtime_fields(
+                item_type=session.item_type,
+                item_id=session.item_id,
+                terminal=session.terminal,
+                device=record.device,
+                region=record.region,
+                plays=deltas.plays,
+                watch_seconds=deltas.watch_seconds,
+                is_live=record.is_live,
+            ),
         )
         self.buffer.add_viewer(
             day=day,
@@ -498,6 +552,18 @@ class ViewsService:
         """A live event's status changed (a notice from the live package, in every process):
         read it again on its next beat, so a show that ended stops counting at once."""
         self._shows.forget(event_id)
+
+    async def realtime(self, org_id: str) -> dict[str, Any]:
+        """The data screen's figures of ``org_id`` now (``realtime.py``), after writing what
+        this process holds, so they include it."""
+        await self.buffer.drain()
+        return await read_realtime(
+            self._counters, org_id, self._clock(), self.rules.concurrent_window_seconds
+        )
+
+    async def activity(self) -> Subscription:
+        """A subscription to the masked activity lines of every process."""
+        return await self._counters.subscribe(ACTIVITY_CHANNEL)
 
     async def concurrent(self, item_type: ItemType, item_id: str) -> int:
         """在线人数 now: sessions of the item with a beat in the last 30 s."""

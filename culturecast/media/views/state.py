@@ -18,7 +18,8 @@ Keys (all under the port's own prefix, ``cc:`` in Redis):
     it expires with the window.
 ``views:day:<YYYY-MM-DD>:item:<type>:<id>``
     A hash of the day's figures of an item: ``plays``, ``watch_s``, ``effective``,
-    ``completions``, ``effective_watch_s``, and the same per terminal as ``<field>@<terminal>``.
+    ``completions``, ``effective_watch_s``, and the same per terminal as ``<field>@<terminal>``,
+    per device family as ``<field>@d:<device>`` and per region as ``<field>@r:<province|city>``.
     The flush job ``htake``\\s it into the database.
 ``views:dirty``
     A hash whose field names are the JSON ``[day, type, id, org_path, category]`` of item hashes
@@ -58,6 +59,10 @@ class SessionRecord(msgspec.Struct, array_like=True, frozen=True):
     """The item's organization and its ancestors (distinct viewers are counted on each)."""
     is_live: bool
     """Counted as a live stream now (presence, peak)."""
+    device: str = "other"
+    """The viewer's device family (``audience.Device``), fixed at the start."""
+    region: str = ""
+    """The viewer's region key (``audience.region_key``; "" unknown), fixed at the start."""
 
 
 # The session is stored as an array of its fields rather than an object: the compare-and-set
@@ -95,6 +100,10 @@ _ProgressRow: Any = tuple.__class_getitem__(tuple(_session_hints[n] for n in PRO
 _IdentityRow: Any = tuple.__class_getitem__(tuple(_session_hints[n] for n in _IDENTITY_FIELDS))
 _progress_decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(_ProgressRow)
 _identity_decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(
+    tuple[_IdentityRow, tuple[str, ...], bool, str, str]
+)
+# Identities written before devices and regions were kept (no audience fields).
+_short_identity_decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(
     tuple[_IdentityRow, tuple[str, ...], bool]
 )
 
@@ -108,7 +117,13 @@ def encode_progress(session: PlaybackSession) -> str:
 
 
 def encode_identity(record: SessionRecord) -> str:
-    row = (_identity_values(record.session), record.org_path, record.is_live)
+    row = (
+        _identity_values(record.session),
+        record.org_path,
+        record.is_live,
+        record.device,
+        record.region,
+    )
     return _record_encoder.encode(row).decode()
 
 
@@ -118,12 +133,18 @@ def decode_identity(raw: str | None) -> SessionRecord | None:
     if raw is None:
         return None
     try:
-        values, org_path, is_live = _identity_decoder.decode(raw)
+        values, org_path, is_live, device, region = _identity_decoder.decode(raw)
     except (msgspec.DecodeError, msgspec.ValidationError):
-        return None
+        try:
+            values, org_path, is_live = _short_identity_decoder.decode(raw)
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            return None
+        device, region = "other", ""
     fixed = dict(zip(_IDENTITY_FIELDS, values, strict=True))
     session = PlaybackSession(**fixed, last_beat_at=fixed["started_at"])
-    return SessionRecord(session=session, org_path=org_path, is_live=is_live)
+    return SessionRecord(
+        session=session, org_path=org_path, is_live=is_live, device=device, region=region
+    )
 
 
 def with_progress(base: SessionRecord, raw: str) -> SessionRecord | None:

@@ -40,6 +40,8 @@ from culturecast.media.views.rollup import (
     rank_items,
     totals,
 )
+from culturecast.media.views.shows import shows_per_org
+from culturecast.media.views.splits import devices_json, regions_json
 from culturecast.media.views.state import decode_peak, peak_key, presence_key
 from culturecast.storage.counters.port import Counters
 from culturecast.storage.database.port import Database, Document
@@ -222,11 +224,13 @@ class StatsReader:
         return None if doc is None else list(doc.get("org_path") or [doc["org_id"]])
 
     async def subtree_rows(self, org_id: str, first: str | None, last: str) -> list[ItemDay]:
+        return rows_of(await self.subtree_docs(org_id, first, last))
+
+    async def subtree_docs(self, org_id: str, first: str | None, last: str) -> list[Document]:
         day: dict[str, str] = {"$lte": last}
         if first is not None:
             day["$gte"] = first
-        docs = await self._stats.find({"scope": "item", "org_path": org_id, "day": day})
-        return rows_of(docs)
+        return await self._stats.find({"scope": "item", "org_path": org_id, "day": day})
 
     async def org_uniques(self, org_id: str, first: str, last: str) -> dict[str, int]:
         docs = await self._stats.find(
@@ -254,6 +258,8 @@ class StatsReader:
                 for day, figures in daily.items()
             ],
             "by_terminal": {str(t): figures_json(f) for t, f in by_terminal(rows).items()},
+            "by_device": devices_json(docs, figures_json),
+            "by_region": regions_json(docs, figures_json),
         }
         if item_type is ItemType.LIVE or is_live:
             report["live"] = await self.live(item_type, item_id, is_live)
@@ -280,7 +286,8 @@ class StatsReader:
 
     async def org_report(self, org_id: str, first: str, last: str, top: int) -> dict[str, Any]:
         tree, names = await self.org_tree(org_id)
-        rows = await self.subtree_rows(org_id, first, last)
+        docs = await self.subtree_docs(org_id, first, last)
+        rows = rows_of(docs)
         uniques = await self.org_uniques(org_id, first, last)
         per_org = by_org(rows, tree)
         daily = by_day(rows)
@@ -301,6 +308,8 @@ class StatsReader:
             ],
             "by_category": {c: figures_json(f) for c, f in sorted(by_category(rows).items())},
             "by_terminal": {str(t): figures_json(f) for t, f in by_terminal(rows).items()},
+            "by_device": devices_json(docs, figures_json),
+            "by_region": regions_json(docs, figures_json),
             "children": [
                 {"org_id": child, "name": names.get(child, child), **figures_json(per_org[child])}
                 for child in tree.children(org_id)
@@ -343,6 +352,17 @@ class StatsReader:
         rows = await self.subtree_rows(org_id, None, days[-1])
         active = await self.org_uniques(org_id, days[0], days[-1])
         return monthly_report(rows, tree, org_id, month, active, top=top), names
+
+    async def monthly_shows(self, org_id: str, month: str) -> list[dict[str, Any]]:
+        """场次 and 场均观看 of the organization and each child in ``month``."""
+        tree, names = await self.org_tree(org_id)
+        days = days_of_month(month)
+        rows = await self.subtree_rows(org_id, days[0], days[-1])
+        return shows_per_org(rows, tree, org_id, names)
+
+    async def subtree_ids(self, org_id: str) -> frozenset[str]:
+        tree, _ = await self.org_tree(org_id)
+        return tree.subtree(org_id)
 
 
 def monthly_json(report: MonthlyReport, names: Mapping[str, str]) -> dict[str, Any]:

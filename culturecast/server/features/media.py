@@ -56,6 +56,9 @@ type TokenViewer = Callable[[str], Awaitable[str | None]]
 MEDIA_SERVICE = web.AppKey("media_service", CatalogueService)
 """Resources and series; ``playable()`` and ``create_replay()`` for other features."""
 UPLOAD_SERVICE = web.AppKey("upload_service", UploadService)
+type SearchRecorder = Callable[[str | None, str], Awaitable[None]]
+SEARCH_RECORDER: web.AppKey[SearchRecorder] = web.AppKey("search_recorder")
+"""Set by the views feature: counts a resource search's term (``record_search``)."""
 MEDIA_REQUEST_CALLBACKS = web.AppKey("media_request_callbacks", list[MediaRequestCallback])
 """Called with ``(token, key)`` for each token-carrying media request (view heartbeats)."""
 MEDIA_TOKEN_VIEWERS = web.AppKey("media_token_viewers", list[TokenViewer])
@@ -228,7 +231,12 @@ def install(app: web.Application, kit: HttpKit) -> None:
 
     app.cleanup_ctx.append(media_ctx)
     UploadHandlers(kit, lambda: app[UPLOAD_SERVICE]).setup()
-    CatalogueHandlers(kit, lambda: app[MEDIA_SERVICE]).setup()
+
+    async def on_search(org_id: str | None, term: str) -> None:
+        if SEARCH_RECORDER in app:
+            await app[SEARCH_RECORDER](org_id, term)
+
+    CatalogueHandlers(kit, lambda: app[MEDIA_SERVICE], on_search).setup()
 
     async def plain(request: web.Request) -> web.StreamResponse:
         return await holder["delivery"].plain(request)

@@ -26,25 +26,32 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 from prometheus_client.core import CounterMetricFamily, Metric
 
+from culturecast.chat.service import likes_key
 from culturecast.core.periodic import Periodic
 from culturecast.jobs.port import JobContext, JobRegistry
 from culturecast.live.service import LivePlayable
 from culturecast.live.service import master_key as live_master_key
 from culturecast.media.catalogue.service import ResourcePlayable
 from culturecast.media.views.flush import FLUSH_JOB, INDEXES, StatsFlusher, flush_job_id
+from culturecast.media.views.geoip import open_geoip
 from culturecast.media.views.handlers import ViewsHandlers, ViewsParts
+from culturecast.media.views.hotwords import INDEXES as HOTWORD_INDEXES
+from culturecast.media.views.hotwords import SearchTerms
 from culturecast.media.views.items import PlayableItem, Unavailable
 from culturecast.media.views.policy import ItemType
 from culturecast.media.views.service import ViewsConfig, ViewsService
 from culturecast.media.views.stats import StatsReader
 from culturecast.server.context import METRICS, ROLE, SERVICES, Services
+from culturecast.server.features.chat import CHAT
 from culturecast.server.features.live import LIVE_SERVICE
 from culturecast.server.features.media import (
     MEDIA_REQUEST_CALLBACKS,
     MEDIA_SERVICE,
     MEDIA_TOKEN_VIEWERS,
+    SEARCH_RECORDER,
 )
 from culturecast.server.kit import HttpKit
+from culturecast.server.settings import SettingsError
 
 if TYPE_CHECKING:
     from culturecast.server.jobs import JobDeps
@@ -123,6 +130,21 @@ def resource_item(resource: ResourcePlayable) -> PlayableItem:
     )
 
 
+class ChatEngagement:
+    """A live show's comments and likes, from the chat feature (absent: none)."""
+
+    def __init__(self, app: web.Application) -> None:
+        self._app = app
+
+    async def comments_and_likes(self, event_id: str) -> tuple[int, int]:
+        if CHAT not in self._app:
+            return 0, 0
+        chat = self._app[CHAT]
+        comments = await chat.store.comment_count(event_id)
+        likes = await chat.counters.get_int(likes_key(event_id))
+        return comments, likes
+
+
 class ViewsCollector:
     """View counting's figures on ``/metrics``, read at each scrape."""
 
@@ -169,7 +191,22 @@ def install(app: web.Application, kit: HttpKit) -> None:
         app[METRICS].add_collector(ViewsCollector(views))
         app[STATS_READER] = stats
         app[STATS_FLUSHER] = StatsFlusher(engines.database, engines.counters)
-        app[VIEWS_PARTS] = ViewsParts(views, stats, resolver)
+        await engines.database.ensure_indexes(list(HOTWORD_INDEXES))
+        search_terms = SearchTerms(engines.database, clock)
+        try:
+            geo = open_geoip(services.settings.geoip_db)
+        except ValueError as exc:
+            raise SettingsError("CULTURECAST_GEOIP_DB", str(exc)) from None
+        app[VIEWS_PARTS] = ViewsParts(
+            views,
+            stats,
+            resolver,
+            geo=geo,
+            trusted_proxies=services.settings.trusted_proxies,
+            engagement=ChatEngagement(app),
+            search_terms=search_terms,
+        )
+        app[SEARCH_RECORDER] = search_terms.record_search
         if LIVE_SERVICE in app:
             app[LIVE_SERVICE].add_listener(views.on_live_status)
         tasks = []

@@ -516,8 +516,30 @@ _REFUSALS: Final = {
     code: (sentence.zh, sentence.en[:1].upper() + sentence.en[1:])
     for code, sentence in REFUSAL_MESSAGES.items()
 }
+# The live data screen (/screen/<org_id>, issue 16).
+_SCREEN_MESSAGES: Final[dict[str, tuple[str, str]]] = {
+    "screen.title": ("数据大屏", "Data screen"),
+    "screen.live_now": ("正在直播", "Live now"),
+    "screen.viewers": ("在线人数", "Viewers"),
+    "screen.today": ("今日", "Today"),
+    "screen.yesterday": ("昨日", "Yesterday"),
+    "screen.plays": ("观看人次", "Plays"),
+    "screen.watch_hours": ("观看时长(小时)", "Watch hours"),
+    "screen.unique_viewers": ("观看人数", "Unique viewers"),
+    "screen.provinces": ("观众地域分布", "Viewers by province"),
+    "screen.terminals": ("终端分布", "Terminals"),
+    "screen.devices": ("设备分布", "Devices"),
+    "screen.top_items": ("热门节目", "Top items"),
+    "screen.activity": ("实时动态", "Recent activity"),
+    "screen.sign_in": (
+        "请先在管理后台登录（同一标签页），再打开数据大屏。",
+        "Sign in to the admin console (in this tab) first, then open the data screen.",
+    ),
+    "screen.none": ("暂无", "None yet"),
+}
 _MESSAGES: Final[dict[str, tuple[str, str]]] = {
     **_PAGE_MESSAGES,
+    **_SCREEN_MESSAGES,
     **{f"category.{c.value}": labels for c, labels in LABELS.items()},
     **{f"chat.refused.{code.value}": texts for code, texts in _REFUSALS.items()},
     "chat.not_live": _REFUSALS[RefusalCode.NOT_LIVE],

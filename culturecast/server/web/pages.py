@@ -112,6 +112,16 @@ async def admin(request: web.Request) -> web.Response:
     return _render(request, "admin.html", page="admin", title_key="admin.title")
 
 
+async def screen(request: web.Request) -> web.Response:
+    """The live data screen of an organization; its figures come from the API (staff only)."""
+    org_id = request.match_info["org_id"]
+    if not _ID.fullmatch(org_id):
+        return _not_found(request)
+    return _render(
+        request, "screen.html", page="screen", title_key="screen.title", data={"org_id": org_id}
+    )
+
+
 def _item_page(template: str, page: str, key: str, not_found: str) -> Any:
     async def handler(request: web.Request) -> web.Response:
         item_id = request.match_info[key]
@@ -172,6 +182,7 @@ def setup_routes(app: web.Application, pages: WebPages | None = None) -> None:
     app[WEB] = pages or create_pages()
     app.router.add_get("/", home)
     app.router.add_get("/admin", admin)
+    app.router.add_get("/screen/{org_id}", screen)
     app.router.add_get(
         "/live/{event_id}", _item_page("live.html", "live", "event_id", "live.not_found")
     )

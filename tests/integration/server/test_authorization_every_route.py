@@ -117,6 +117,9 @@ GET     /api/v1/stats/live/{event_id}              401/401   403/404   200/404  
 GET     /api/v1/stats/orgs/{org_id}                401/401   403/404   200/404   200/404   200/200
 GET     /api/v1/stats/orgs/{org_id}/ranking        401/401   403/404   200/404   200/404   200/200
 GET     /api/v1/stats/orgs/{org_id}/monthly        401/401   403/404   200/404   200/404   200/200
+GET     /api/v1/stats/live/{event_id}/report       401/401   403/404   200/404   200/404   200/200
+GET     /api/v1/stats/orgs/{org_id}/realtime       401/401   403/404   200/404   200/404   200/200
+GET     /api/v1/stats/orgs/{org_id}/realtime/stream 401/401  403/404   200/404   200/404   200/200
 """
 
 # Notes on cells that might surprise a reader:
@@ -500,6 +503,14 @@ async def item_stats(w: World, who: Api, role: str, side: str) -> int:
     return await send(who, "GET", f"/api/v1/stats/items/live/{w.sides[side].event_id}")
 
 
+async def realtime_stream(w: World, who: Api, role: str, side: str) -> int:
+    """The stream's status only: a 200 stream never ends by itself."""
+    url = who.base + f"/api/v1/stats/orgs/{w.sides[side].org_id}/realtime/stream"
+    headers = {"Authorization": f"Bearer {who.token}"} if who.token else {}
+    async with who.session.get(url, headers=headers) as resp:
+        return resp.status
+
+
 def org_body(w: World, side: str) -> dict[str, Any]:
     return {"name": w.fresh("新乡镇"), "parent_id": w.sides[side].org_id}
 
@@ -568,6 +579,7 @@ CALLS: dict[tuple[str, str], Call] = {
     ("POST", "/api/v1/play"): simple("POST", "/api/v1/play", play_body),
     ("POST", "/api/v1/views/heartbeat"): heartbeat,
     ("GET", "/api/v1/stats/items/{item_type}/{item_id}"): item_stats,
+    ("GET", "/api/v1/stats/orgs/{org_id}/realtime/stream"): realtime_stream,
 }
 
 
