@@ -14,7 +14,8 @@ const ON_AIR = ["live", "reconnecting"];
 const POLL_MS = 15000;
 const POLL_PENDING_MS = 3000; // the replay is being made: look again soon
 let playback = null;
-let shown = null; // "scheduled" | "live" | "replay" | "pending"
+let shown = null; // "scheduled" | "live" | "replay" | "pending" | "ended"
+let replayWanted = false; // the viewer tapped 「观看回看」 on the end screen
 let countdownTimer = null;
 let chat = null;
 let updating = null;
@@ -61,6 +62,11 @@ async function show(event) {
   } else if (status === "ended") {
     $("#countdown").hidden = true;
     clearInterval(countdownTimer);
+    if ((shown === "live" || shown === "ended") && !replayWanted) {
+      // The page watched the show: end it like a broadcast, the replay waits for a tap.
+      showEnded(event);
+      return;
+    }
     if (!event.master_url) {
       // Ended without a replay yet: the replay job is running.
       if (shown !== "pending") stopPlayback();
@@ -79,12 +85,43 @@ async function show(event) {
     $("#chat-like").hidden = true;
     $("#chat-messages").replaceChildren();
     $("#chat-retry").hidden = true;
+    $("#ended").hidden = true;
+    $("#chat-pinned").hidden = true;
     $("#chat-state").textContent = t("chat.not_live");
     $("#h-chat").firstChild.textContent = `${t("chat.replay_title")} `;
     playback = new Playback({ kind: "video" });
     // The play API resolves an ended event to its replay (counted as the event).
     if (await playback.start("live", eventId, { resume: true })) new ReplayComments(eventId, playback.media);
   }
+}
+
+// The end screen: playback stops, the counts stay as they were at the end (labelled so),
+// the chat turns read-only and keeps the show's comments listed; 「观看回看」 is enabled
+// once the replay exists.
+function showEnded(event) {
+  if (shown !== "ended") {
+    shown = "ended";
+    stopPlayback();
+    if (chat) chat.disconnect();
+    chat = null;
+    const viewers = $("#viewers");
+    const watching = Number(viewers.dataset.count);
+    if (viewers.textContent && Number.isFinite(watching)) {
+      viewers.textContent = t("live.ended_viewers", { n: watching });
+    }
+    const likes = $("#likes");
+    if (likes.textContent && likes.dataset.count) {
+      likes.textContent = t("live.ended_likes", { n: Number(likes.dataset.count) });
+    }
+    for (const id of ["#chat-form", "#chat-guest", "#chat-like", "#chat-retry", "#chat-who"]) $(id).hidden = true;
+    $("#chat-state").textContent = t("live.ended_chat");
+    say("");
+    $("#player").hidden = true;
+    $("#ended").hidden = false;
+  }
+  const button = $("#watch-replay");
+  button.disabled = !event.master_url;
+  button.textContent = t(event.master_url ? "live.watch_replay" : "live.replay_preparing");
 }
 
 async function update() {
@@ -116,12 +153,17 @@ function schedule() {
   setTimeout(async () => {
     await update();
     schedule();
-  }, shown === "pending" ? POLL_PENDING_MS : POLL_MS);
+  }, shown === "pending" || (shown === "ended" && $("#watch-replay").disabled) ? POLL_PENDING_MS : POLL_MS);
 }
 
 setupPrefs();
 setupShare();
 $("#chat-retry").addEventListener("click", () => update());
+$("#watch-replay").addEventListener("click", () => {
+  replayWanted = true;
+  $("#player").hidden = false;
+  update();
+});
 await update();
 schedule();
 document.documentElement.dataset.ready = config().page;
