@@ -507,6 +507,7 @@ _PAGE_MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "Cannot play yet: not published, still processing, or not started",
     ),
     "error.unknown_session": ("播放已过期，请刷新页面", "Playback expired; reload the page"),
+    "page.suggested": ("看看这些节目", "Programmes to watch"),
     # The end of a live show, on the page that watched it (issue 14).
     "live.ended_title": ("直播已结束", "The live show has ended"),
     "live.watch_replay": ("观看回看", "Watch the replay"),

@@ -8,13 +8,14 @@ import { Playback } from "../player.js";
 import { setupPrefs } from "../prefs.js";
 import { ReplayComments } from "../replay_comments.js";
 import { setupShare } from "../share.js";
+import { showMissing } from "../missing.js";
 
 const eventId = config().event_id;
 const ON_AIR = ["live", "reconnecting"];
 const POLL_MS = 15000;
 const POLL_PENDING_MS = 3000; // the replay is being made: look again soon
 let playback = null;
-let shown = null; // "scheduled" | "live" | "replay" | "pending" | "ended"
+let shown = null; // "scheduled" | "live" | "replay" | "pending" | "ended" | "missing"
 let replayWanted = false; // the viewer tapped 「观看回看」 on the end screen
 let countdownTimer = null;
 let chat = null;
@@ -130,9 +131,8 @@ async function update() {
     const res = await api(`/api/v1/live/${encodeURIComponent(eventId)}`);
     if (!res.ok) {
       if (res.status === 404) {
-        $("#title").textContent = t("live.not_found");
-        say(t("live.not_found"));
-        $("#chat-state").textContent = "";
+        if (shown !== "missing") await showMissing("live.not_found");
+        shown = "missing";
       } else if (!shown) say(t("common.load_failed"));
       return;
     }
@@ -150,6 +150,7 @@ async function update() {
 }
 
 function schedule() {
+  if (shown === "missing") return;
   setTimeout(async () => {
     await update();
     schedule();
