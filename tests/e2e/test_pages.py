@@ -242,3 +242,25 @@ async def test_missing_pages_are_friendly_html_with_a_way_home(
         assert api_response.status == 404
         assert (await api_response.json())["error"]["code"] == "not_found"
     assert w.errors_except(404) == []
+
+
+async def test_header_toggle_and_chips_are_at_least_44_px_tall_on_a_phone(
+    standalone: Standalone, browser: Browser
+) -> None:
+    """Issue 14 point 12: every tap target of the home page at 375×812 is ≥ 44 × 44 px, in
+    the normal and the 大字模式 size."""
+    w = await open_page(browser, width=PHONE, height=812)
+    await w.goto(standalone.url + "/", ready="home")
+    targets = ".site-nav a, .brand, #large-font-toggle, .chip"
+    for mode in ("normal", "large"):
+        if mode == "large":
+            await w.page.click("#large-font-toggle")
+            await expect(w.page.locator("html")).to_have_class("large-font")
+        small = await w.page.eval_on_selector_all(
+            targets,
+            "els => els.map(e => [e.textContent.trim(), e.getBoundingClientRect()])"
+            ".filter(([, r]) => r.height < 44 || r.width < 44)"
+            ".map(([n, r]) => `${n}: ${Math.round(r.width)}×${Math.round(r.height)}`)",
+        )
+        assert small == [], (mode, small)
+    assert w.errors == []
