@@ -1,10 +1,14 @@
 """Normalise comment text before it is checked, stored and shown.
 
+Text is stored and shown *as typed*: Chinese full-width punctuation ("唱得真好！",
+"文明发言，共享精彩！") is part of what a person wrote. Only matching (the word
+filter, link detection, the duplicate rule) reads the compatibility-folded form,
+:func:`matching_form` (NFKC: ``ｅｘａｍｐｌｅ．ｃｏｍ`` → ``example.com``).
+
 What normalisation does, in order, repeated until nothing changes:
 
-1. Unicode NFKC: full-width letters and digits become ASCII (``ｅｘａｍｐｌｅ`` →
-   ``example``), the ideographic space becomes a space, ligatures and
-   compatibility forms are unfolded, so a word is written one way only.
+1. Unicode NFC: canonically equivalent spellings (``e`` + combining acute, ``é``)
+   become one, and nothing visible changes.
 2. Control characters (Cc), format characters (Cf: zero-width space/joiners,
    BOM, bidi embeddings/overrides/isolates, Unicode tags) and lone surrogates
    (Cs) are removed: they are invisible, so they only serve to hide words from
@@ -14,7 +18,7 @@ What normalisation does, in order, repeated until nothing changes:
 3. Every run of whitespace becomes one space; leading and trailing spaces go.
 
 Removing a character can bring a base letter next to a combining mark that NFKC
-would compose, so the steps repeat until a fixed point; ``normalize`` is
+would compose (NFC), so the steps repeat until a fixed point; ``normalize`` is
 therefore idempotent (a property test checks it).
 
 Length is counted in code points *after* normalisation (:func:`text_length`).
@@ -48,13 +52,13 @@ def _strip_invisible(text: str) -> str:
 
 
 def _one_pass(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text)
+    text = unicodedata.normalize("NFC", text)
     text = _strip_invisible(text)
     return " ".join(text.split())
 
 
 def normalize(text: str) -> str:
-    """The canonical form of a comment: NFKC, invisible characters removed, spaces collapsed."""
+    """The stored form of a comment: NFC, invisible characters removed, spaces collapsed."""
     for _ in range(_MAX_PASSES):
         again = _one_pass(text)
         if again == text:
@@ -63,6 +67,15 @@ def normalize(text: str) -> str:
     # Not reached for any input we know of: each pass after the first can only
     # remove characters or compose marks. Bounded anyway so no input can spin.
     return text
+
+
+def matching_form(text: str) -> str:
+    """``normalize(text)`` compatibility-folded (NFKC), for matching only, never shown.
+
+    Full-width letters, digits and punctuation read as ASCII here, so
+    ``ｅｘａｍｐｌｅ．ｃｏｍ`` is a link and "好！" repeats "好!".
+    """
+    return normalize(unicodedata.normalize("NFKC", normalize(text)))
 
 
 def text_length(normalized: str) -> int:

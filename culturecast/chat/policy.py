@@ -51,7 +51,7 @@ from culturecast.chat.limits import (
     SlowMode,
     TokenBuckets,
 )
-from culturecast.chat.normalize import MAX_LENGTH, normalize, text_length
+from culturecast.chat.normalize import MAX_LENGTH, matching_form, normalize, text_length
 from culturecast.chat.words import DEFAULT_MASK, SensitiveAction, SensitiveWordFilter
 
 DEFAULT_GUEST_NAME: Final = "文化爱好者"
@@ -294,12 +294,13 @@ class CommentPolicy:
         if text_length(text) > config.max_length:
             return Refused(RefusalCode.TOO_LONG)
 
+        # Stored as typed (NFC); links and repeats are found on the NFKC form.
+        normalized = matching_form(text)
         if not config.allow_links:
-            for host in find_link_hosts(text):
+            for host in find_link_hosts(normalized):
                 if not host_allowed(host, self._allowed_domains):
                     return Refused(RefusalCode.LINK_NOT_ALLOWED)
 
-        normalized = text
         masked = False
         if config.sensitive_action == "refuse":
             if self.words.contains(text):

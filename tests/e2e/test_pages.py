@@ -212,3 +212,55 @@ async def test_large_text_mode_toggles_and_persists(
     await w.goto(standalone.url + "/", ready="home")
     assert not await page.evaluate("document.documentElement.classList.contains('large-font')")
     assert w.errors == []
+
+
+async def test_missing_pages_are_friendly_html_with_a_way_home(
+    standalone: Standalone, browser: Browser
+) -> None:
+    """Issue 14 point 5 at 375×812: /nosuchpage, /live, /r/ and an unknown /r/<id> are pages
+    (not raw JSON) with a link home and no QR code of the missing page; the API keeps JSON."""
+    w = await open_page(browser, width=PHONE, height=812)
+    home = translate("zh-CN", "page.back_home")
+    for path in ("/nosuchpage", "/live", "/r/"):
+        response = await w.page.goto(standalone.url + path)
+        assert response is not None
+        assert response.status == 404, path
+        assert "text/html" in response.headers["content-type"], path
+        await w.page.wait_for_selector('html[data-ready="not_found"]', timeout=15_000)
+        await expect(w.page.locator("h1")).to_have_text(translate("zh-CN", "page.not_found"))
+        await expect(w.page.get_by_role("link", name=home)).to_have_attribute("href", "/")
+    await w.screenshot("page-404-375.png")
+    await w.goto(standalone.url + "/r/no-such-item", ready="resource")
+    await expect(w.page.locator("#title")).to_have_text(translate("zh-CN", "page.not_found"))
+    await expect(w.page.get_by_role("link", name=home)).to_be_visible()
+    await expect(w.page.locator("#share-qr")).to_be_hidden()
+    await expect(w.page.locator("#player")).to_be_hidden()
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(standalone.url + "/api/v1/nosuch") as api_response,
+    ):
+        assert api_response.status == 404
+        assert (await api_response.json())["error"]["code"] == "not_found"
+    assert w.errors_except(404) == []
+
+
+async def test_header_toggle_and_chips_are_at_least_44_px_tall_on_a_phone(
+    standalone: Standalone, browser: Browser
+) -> None:
+    """Issue 14 point 12: every tap target of the home page at 375×812 is ≥ 44 × 44 px, in
+    the normal and the 大字模式 size."""
+    w = await open_page(browser, width=PHONE, height=812)
+    await w.goto(standalone.url + "/", ready="home")
+    targets = ".site-nav a, .brand, #large-font-toggle, .chip"
+    for mode in ("normal", "large"):
+        if mode == "large":
+            await w.page.click("#large-font-toggle")
+            await expect(w.page.locator("html")).to_have_class("large-font")
+        small = await w.page.eval_on_selector_all(
+            targets,
+            "els => els.map(e => [e.textContent.trim(), e.getBoundingClientRect()])"
+            ".filter(([, r]) => r.height < 44 || r.width < 44)"
+            ".map(([n, r]) => `${n}: ${Math.round(r.width)}×${Math.round(r.height)}`)",
+        )
+        assert small == [], (mode, small)
+    assert w.errors == []

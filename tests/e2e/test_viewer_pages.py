@@ -196,7 +196,9 @@ async def test_a_show_counts_down_plays_live_with_chat_and_becomes_its_replay(
     # …and across the picture at the same moment (each comment scrolls for 8 s).
     await expect(late.page.locator("#comment-overlay")).to_contain_text("唱得真好")
     await late.screenshot("viewer-live-replay.png")
-    # The page that watched live moved on to the replay by itself.
+    # The page that watched live ended the show; its replay starts on 「观看回看」 (issue 14).
+    await expect(viewer.page.locator("#ended-title")).to_have_text("直播已结束")
+    await viewer.page.click("#watch-replay", timeout=60_000)
     await expect(viewer.page.locator("#h-chat")).to_contain_text(
         translate("zh-CN", "chat.replay_title"), timeout=60_000
     )
@@ -322,3 +324,84 @@ async def test_resources_play_with_the_audio_tools_series_and_continue(
 
     assert w.errors == []
     assert phone.errors == []
+
+
+async def test_a_show_ends_like_a_broadcast_and_the_replay_waits_for_a_tap(
+    product: Standalone, admin: Api, browser: Browser
+) -> None:
+    """Issue 14, points 1 and 2 at 375×812: a comment keeps its full-width "！"; within 5 s of
+    the stop the page says 直播已结束 with 「观看回看」, the counts are frozen and labelled,
+    the chat is read-only with the show's comments, and nothing plays until the tap."""
+    org = await admin.ok("POST", "/api/v1/orgs", {"name": "湖州市文化馆"}, expect=201)
+    event = await admin.ok(
+        "POST",
+        "/api/v1/live",
+        {"org_id": org["id"], "title": "湖剧专场", "category": "opera", "published": True},
+        expect=201,
+    )
+    live_url = f"{product.url}/live/{event['id']}"
+    rtmp = f"rtmp://127.0.0.1:{product.rtmp_port}/live/{event['stream_key']}"
+    publisher = Publisher(ffmpeg_publish_command(rtmp, size="640x360")).start()
+    phone = await open_page(browser, width=PHONE, height=812)
+    english = await open_page(browser, width=PHONE, height=812)
+    try:
+        await phone.goto(live_url, ready="live")
+        await playing_past(phone.page, 0.5, 90_000)
+        await english.goto(live_url + "?lang=en", ready="live")
+        await playing_past(english.page, 0.5)
+        await expect(phone.page.locator("#chat-form")).to_be_visible()
+        await phone.page.fill("#chat-text", "唱得真好！")
+        await phone.page.click("#chat-form button[type=submit]")
+        for w in (phone, english):
+            await expect(w.page.locator("#chat-messages")).to_contain_text("唱得真好！")
+        await expect(phone.page.locator("#viewers")).to_have_text(
+            translate("zh-CN", "chat.viewers", n=2), timeout=20_000
+        )
+        await phone.page.click("#chat-like")
+        await expect(phone.page.locator("#likes")).to_have_text(
+            translate("zh-CN", "chat.likes", n=1)
+        )
+        stopped = time.monotonic()
+        await admin.ok("POST", f"/api/v1/live/{event['id']}/stop")
+        await expect(phone.page.locator("#ended-title")).to_have_text("直播已结束", timeout=5_000)
+        await expect(english.page.locator("#ended-title")).to_have_text(
+            "The live show has ended", timeout=5_000
+        )
+        assert time.monotonic() - stopped <= 5.5
+    finally:
+        publisher.stop()
+    page = phone.page
+    await expect(page.locator("#viewers")).to_have_text(
+        translate("zh-CN", "live.ended_viewers", n=2)
+    )
+    await expect(page.locator("#likes")).to_have_text(translate("zh-CN", "live.ended_likes", n=1))
+    await expect(page.locator("#chat-form")).to_be_hidden()
+    await expect(page.locator("#chat-like")).to_be_hidden()
+    await expect(page.locator("#chat-messages")).to_contain_text("唱得真好！")
+    await expect(page.locator("#chat-state")).to_have_text(translate("zh-CN", "live.ended_chat"))
+    # Nothing plays by itself, even once the replay exists: 「观看回看」 waits to be tapped.
+    button = page.locator("#watch-replay")
+    await expect(button).to_have_text("观看回看", timeout=120_000)
+    await expect(button).to_be_enabled()
+    idle = "(() => { const m = document.querySelector('#media'); return !m || m.paused; })()"
+    assert await page.evaluate(idle), "something plays before 「观看回看」"
+    await expect(page.locator("#player")).to_be_hidden()
+    box = await button.bounding_box()
+    assert box is not None
+    assert box["height"] >= 44
+    await fits(phone)
+    await phone.screenshot("viewer-live-ended-375.png")
+    await button.click()
+    await playing_past(page, 0.5)
+    await expect(page.locator("#ended")).to_be_hidden()
+    await expect(page.locator("#h-chat")).to_contain_text(translate("zh-CN", "chat.replay_title"))
+    await expect(page.locator("#chat-messages")).to_contain_text("唱得真好！", timeout=60_000)
+    for w in (phone, english):
+        other = [
+            e
+            for e in w.errors
+            if not ("status of 404" in e and "master.m3u8" in e)
+            and not ("status of 409" in e and "/views/heartbeat" in e)
+        ]
+        assert other == [], other
+    await english.context.close()

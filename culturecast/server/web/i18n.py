@@ -507,6 +507,17 @@ _PAGE_MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "Cannot play yet: not published, still processing, or not started",
     ),
     "error.unknown_session": ("播放已过期，请刷新页面", "Playback expired; reload the page"),
+    "page.suggested": ("看看这些节目", "Programmes to watch"),
+    # The end of a live show, on the page that watched it (issue 14).
+    "live.ended_title": ("直播已结束", "The live show has ended"),
+    "live.watch_replay": ("观看回看", "Watch the replay"),
+    "live.replay_preparing": ("回看生成中…", "Preparing the replay…"),
+    "live.ended_viewers": ("结束时{n}人在看", "{n} watching at the end"),
+    "live.ended_likes": ("本场共{n}次点赞", "{n} likes in this show"),
+    "live.ended_chat": (
+        "评论已结束，以下是本场评论",
+        "Comments have ended; these are the show's comments",
+    ),
 }
 
 # Said once elsewhere, read from there: the categories' labels (core) and the chat's refusal

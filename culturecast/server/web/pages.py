@@ -149,6 +149,27 @@ def _not_found(request: web.Request, message_key: str = "page.not_found_hint") -
     )
 
 
+# Paths whose 404 stays a JSON error: the API and the machine-facing endpoints.
+_NOT_PAGES: Final = ("/api/", "/static/", "/hls/", "/media/", "/socket.io/", "/chat/", "/files/")
+
+
+@web.middleware
+async def html_not_found(request: web.Request, handler: Any) -> web.StreamResponse:
+    """A browser asking for a page that does not exist (/nosuchpage, /live, /r/) gets the
+    HTML not-found page with a way home; API paths and non-browser clients keep JSON."""
+    try:
+        response: web.StreamResponse = await handler(request)
+    except web.HTTPNotFound:
+        if (
+            request.method not in ("GET", "HEAD")
+            or request.path.startswith(_NOT_PAGES)
+            or "text/html" not in request.headers.get("Accept", "")
+        ):
+            raise
+        return _not_found(request)
+    return response
+
+
 async def static(request: web.Request) -> web.StreamResponse:
     assets = request.app[WEB].assets
     asset = assets.get(request.match_info["path"])
@@ -180,6 +201,7 @@ def setup_routes(app: web.Application, pages: WebPages | None = None) -> None:
     """Add the pages of DESIGN.md § Interfaces (stable: shared as links and QR codes) and the
     static files."""
     app[WEB] = pages or create_pages()
+    app.middlewares.append(html_not_found)
     app.router.add_get("/", home)
     app.router.add_get("/admin", admin)
     app.router.add_get("/screen/{org_id}", screen)

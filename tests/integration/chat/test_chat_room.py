@@ -52,7 +52,7 @@ async def test_comments_are_refused_outside_live_with_the_reason(world: ChatWorl
     await world.set_status(event_id, "live")
     assert (await viewer.send("开始了！"))["ok"]
     assert (await viewer.next("chat_state"))["open"] is True
-    assert (await viewer.next("message"))["text"] == "开始了!"  # NFKC: full-width ！ is !
+    assert (await viewer.next("message"))["text"] == "开始了！"  # as typed (NFC)
 
     await world.set_status(event_id, "reconnecting")  # a publisher drop: still the show
     assert (await viewer.send("卡了一下"))["ok"]
@@ -86,7 +86,7 @@ async def test_messages_reach_everyone_in_the_room_and_only_them(world: ChatWorl
     assert ack["ok"]
     for client in (a, b):
         got = await client.next("message")
-        assert got["text"] == "好 听!"
+        assert got["text"] == "好 听！"  # spaces collapsed, the full-width ！ kept
         assert got["user"] == {
             "id": joined["ack"]["user"]["id"],
             "name": "文化爱好者",

@@ -7,11 +7,19 @@ import unicodedata
 from hypothesis import given
 from hypothesis import strategies as st
 
-from culturecast.chat.normalize import MAX_LENGTH, normalize, text_length
+from culturecast.chat.normalize import MAX_LENGTH, matching_form, normalize, text_length
 
 
-def test_full_width_letters_and_digits_become_ascii() -> None:
-    assert normalize("ＣｕｌｔｕｒｅＣａｓｔ　２０２５") == "CultureCast 2025"
+def test_full_width_text_is_kept_as_typed() -> None:
+    # Issue 14: "唱得真好！" keeps its full-width "！"; only the ideographic space is a space.
+    assert normalize("唱得真好！") == "唱得真好！"
+    assert normalize("文明发言，共享精彩！") == "文明发言，共享精彩！"
+    assert normalize("ＣｕｌｔｕｒｅＣａｓｔ　２０２５") == "ＣｕｌｔｕｒｅＣａｓｔ ２０２５"
+
+
+def test_matching_form_folds_full_width_letters_and_digits_to_ascii() -> None:
+    assert matching_form("ＣｕｌｔｕｒｅＣａｓｔ　２０２５") == "CultureCast 2025"
+    assert matching_form("好！") == matching_form("好!")
 
 
 def test_whitespace_runs_collapse_and_ends_are_trimmed() -> None:
@@ -36,7 +44,7 @@ def test_lone_surrogates_are_removed() -> None:
 
 
 def test_removal_that_uncovers_a_composition_is_still_a_fixed_point() -> None:
-    # e + ZWSP + combining acute: once the ZWSP goes, NFKC composes é.
+    # e + ZWSP + combining acute: once the ZWSP goes, NFC composes é.
     result = normalize("caf" + "e\u200b\u0301")
     assert result == "café"
     assert normalize(result) == result
@@ -48,7 +56,7 @@ def test_only_invisible_characters_normalise_to_empty() -> None:
 
 def test_chinese_text_and_emoji_pass_unchanged() -> None:
     text = "三国演义第十回 👍 太精彩了！"
-    assert normalize(text) == unicodedata.normalize("NFKC", text)
+    assert normalize(text) == text
     assert "👍" in normalize(text)
 
 

@@ -43,7 +43,7 @@ def code(verdict: Accepted | Refused) -> RefusalCode | None:
 
 def test_plain_comment_is_accepted_normalised(policy: CommentPolicy, room: RoomState) -> None:
     verdict = policy.check(ALICE, room, "  太精彩了！\u200b ", 0.0)
-    assert verdict == Accepted("太精彩了!", masked=False)
+    assert verdict == Accepted("太精彩了！", masked=False)  # as typed, issue 14
 
 
 @pytest.mark.parametrize("payload", [None, 42, b"bytes", {"text": "hi"}, ["hi"]])

@@ -116,8 +116,12 @@ export async function setupChat(eventId, { onLiveChange } = {}) {
   });
   socket.on("message", append);
   socket.on("deleted", ({ message_id }) => list.querySelector(`[data-id="${CSS.escape(String(message_id))}"]`)?.remove());
-  socket.on("likes", ({ count }) => ($("#likes").textContent = t("chat.likes", { n: count })));
-  socket.on("viewers", ({ count }) => ($("#viewers").textContent = t("chat.viewers", { n: count })));
+  const counted = (el, key, count) => {
+    el.dataset.count = String(count); // the live page freezes the last count at the end
+    el.textContent = t(key, { n: count });
+  };
+  socket.on("likes", ({ count }) => counted($("#likes"), "chat.likes", count));
+  socket.on("viewers", ({ count }) => counted($("#viewers"), "chat.viewers", count));
   socket.on("pinned", ({ text }) => {
     const pinned = $("#chat-pinned");
     pinned.textContent = text ? t("chat.pinned", { text }) : "";

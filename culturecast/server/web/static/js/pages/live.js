@@ -8,13 +8,15 @@ import { Playback } from "../player.js";
 import { setupPrefs } from "../prefs.js";
 import { ReplayComments } from "../replay_comments.js";
 import { setupShare } from "../share.js";
+import { showMissing } from "../missing.js";
 
 const eventId = config().event_id;
 const ON_AIR = ["live", "reconnecting"];
 const POLL_MS = 15000;
 const POLL_PENDING_MS = 3000; // the replay is being made: look again soon
 let playback = null;
-let shown = null; // "scheduled" | "live" | "replay" | "pending"
+let shown = null; // "scheduled" | "live" | "replay" | "pending" | "ended" | "missing"
+let replayWanted = false; // the viewer tapped 「观看回看」 on the end screen
 let countdownTimer = null;
 let chat = null;
 let updating = null;
@@ -61,6 +63,11 @@ async function show(event) {
   } else if (status === "ended") {
     $("#countdown").hidden = true;
     clearInterval(countdownTimer);
+    if ((shown === "live" || shown === "ended") && !replayWanted) {
+      // The page watched the show: end it like a broadcast, the replay waits for a tap.
+      showEnded(event);
+      return;
+    }
     if (!event.master_url) {
       // Ended without a replay yet: the replay job is running.
       if (shown !== "pending") stopPlayback();
@@ -79,6 +86,8 @@ async function show(event) {
     $("#chat-like").hidden = true;
     $("#chat-messages").replaceChildren();
     $("#chat-retry").hidden = true;
+    $("#ended").hidden = true;
+    $("#chat-pinned").hidden = true;
     $("#chat-state").textContent = t("chat.not_live");
     $("#h-chat").firstChild.textContent = `${t("chat.replay_title")} `;
     playback = new Playback({ kind: "video" });
@@ -87,15 +96,43 @@ async function show(event) {
   }
 }
 
+// The end screen: playback stops, the counts stay as they were at the end (labelled so),
+// the chat turns read-only and keeps the show's comments listed; 「观看回看」 is enabled
+// once the replay exists.
+function showEnded(event) {
+  if (shown !== "ended") {
+    shown = "ended";
+    stopPlayback();
+    if (chat) chat.disconnect();
+    chat = null;
+    const viewers = $("#viewers");
+    const watching = Number(viewers.dataset.count);
+    if (viewers.textContent && Number.isFinite(watching)) {
+      viewers.textContent = t("live.ended_viewers", { n: watching });
+    }
+    const likes = $("#likes");
+    if (likes.textContent && likes.dataset.count) {
+      likes.textContent = t("live.ended_likes", { n: Number(likes.dataset.count) });
+    }
+    for (const id of ["#chat-form", "#chat-guest", "#chat-like", "#chat-retry", "#chat-who"]) $(id).hidden = true;
+    $("#chat-state").textContent = t("live.ended_chat");
+    say("");
+    $("#player").hidden = true;
+    $("#ended").hidden = false;
+  }
+  const button = $("#watch-replay");
+  button.disabled = !event.master_url;
+  button.textContent = t(event.master_url ? "live.watch_replay" : "live.replay_preparing");
+}
+
 async function update() {
   if (updating) return updating;
   updating = (async () => {
     const res = await api(`/api/v1/live/${encodeURIComponent(eventId)}`);
     if (!res.ok) {
       if (res.status === 404) {
-        $("#title").textContent = t("live.not_found");
-        say(t("live.not_found"));
-        $("#chat-state").textContent = "";
+        if (shown !== "missing") await showMissing("live.not_found");
+        shown = "missing";
       } else if (!shown) say(t("common.load_failed"));
       return;
     }
@@ -113,15 +150,21 @@ async function update() {
 }
 
 function schedule() {
+  if (shown === "missing") return;
   setTimeout(async () => {
     await update();
     schedule();
-  }, shown === "pending" ? POLL_PENDING_MS : POLL_MS);
+  }, shown === "pending" || (shown === "ended" && $("#watch-replay").disabled) ? POLL_PENDING_MS : POLL_MS);
 }
 
 setupPrefs();
 setupShare();
 $("#chat-retry").addEventListener("click", () => update());
+$("#watch-replay").addEventListener("click", () => {
+  replayWanted = true;
+  $("#player").hidden = false;
+  update();
+});
 await update();
 schedule();
 document.documentElement.dataset.ready = config().page;

@@ -4,6 +4,7 @@ import { $, api, config, el, formatClock, store, t } from "../core.js";
 import { Playback, SleepTimer } from "../player.js";
 import { setupPrefs } from "../prefs.js";
 import { setupShare } from "../share.js";
+import { showMissing } from "../missing.js";
 
 const AUTO_NEXT = "cc:auto-next";
 const resourceId = config().resource_id;
@@ -29,8 +30,9 @@ async function main() {
   setupShare();
   const res = await api(`/api/v1/resources/${encodeURIComponent(resourceId)}`);
   if (!res.ok) {
-    $("#title").textContent = t(res.status === 404 ? "resource.not_found" : "common.load_failed");
     say("");
+    if (res.status === 404) await showMissing("resource.not_found");
+    else $("#title").textContent = t("common.load_failed");
     return;
   }
   const resource = res.data;

@@ -4,6 +4,7 @@ import { $, api, config, el, formatClock, store, t } from "../core.js";
 import { Playback, SleepTimer } from "../player.js";
 import { setupPrefs } from "../prefs.js";
 import { setupShare } from "../share.js";
+import { showMissing } from "../missing.js";
 
 const AUTO_NEXT = "cc:auto-next";
 const seriesId = config().series_id;
@@ -54,8 +55,9 @@ async function main() {
   autoNext.addEventListener("change", () => store.set(AUTO_NEXT, autoNext.checked));
   const res = await api(`/api/v1/series/${encodeURIComponent(seriesId)}`);
   if (!res.ok) {
-    $("#title").textContent = t(res.status === 404 ? "series.not_found" : "common.load_failed");
     say("");
+    if (res.status === 404) await showMissing("series.not_found");
+    else $("#title").textContent = t("common.load_failed");
     return;
   }
   const series = res.data;
