@@ -8,9 +8,15 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from playwright.async_api import expect
 
 from tests.support.engines import S3Endpoint
 from tests.support.product import Distributed, Standalone
+
+# Pages wait on real engines (ffmpeg, Socket.IO, the ingest) on a shared 2-core machine:
+# a wait for something to appear gets 15 s unless a test states its own bound (as the
+# end-of-show screen's 5 s does).
+expect.set_options(timeout=15_000)
 
 
 @pytest.fixture
