@@ -50,7 +50,6 @@ def _first_sample_sync(data: bytes, traf: int, end: int) -> bool | None:
                 return not struct.unpack_from(">I", data, at)[0] & _NON_SYNC
             if flags & 0x4:
                 return None
-            at += 4 if flags & 0x4 else 0
             if flags & 0x100:
                 at += 4
             if flags & 0x200:
@@ -107,6 +106,7 @@ def video_track_id(init: bytes) -> int | None:
                     track = int(struct.unpack_from(">I", init, at)[0])
                 elif box == b"mdia" and track is not None:
                     for m, m_body, m_end in _boxes(init, b_body, b_end):
-                        if m == b"hdlr" and m_body + 12 <= m_end and init[m_body + 8 : m_body + 12] == b"vide":
+                        handler = init[m_body + 8 : m_body + 12] if m_body + 12 <= m_end else b""
+                        if m == b"hdlr" and handler == b"vide":
                             return track
     return None

@@ -49,8 +49,8 @@ from culturecast.live.errors import (
     InvalidCategory,
     InvalidEvent,
 )
-from culturecast.live.latency import MODES, LatencyMode, mode_of
 from culturecast.live.keys import hash_key, issue_key, key_matches, looks_like_key
+from culturecast.live.latency import MODES, LatencyMode, mode_of
 from culturecast.live.sessions import (
     DEFAULT_GRACE_S,
     ON_AIR,
