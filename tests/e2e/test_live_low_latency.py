@@ -71,7 +71,8 @@ async def test_a_low_latency_event_plays_in_ll_mode_and_without(
             text=True,
             timeout=90,
         )
-        assert "video" in probe.stdout and "audio" in probe.stdout, probe.stderr
+        assert "video" in probe.stdout, probe.stderr
+        assert "audio" in probe.stdout, probe.stderr
         streamlink = Path(sys.executable).with_name("streamlink")
         got = await asyncio.to_thread(
             subprocess.run,

@@ -35,7 +35,6 @@ async def test_a_low_latency_event_serves_ll_hls(
     session = live.api.session
 
     async def fetch(query: str = "") -> tuple[int, str, float]:
-        started = time.monotonic()
         async with session.get(url + query) as response:
             return response.status, await response.text(), time.monotonic()
 
@@ -51,9 +50,11 @@ async def test_a_low_latency_event_serves_ll_hls(
     assert 0.2 <= part_target <= 0.5
     assert parsed.server_control.part_hold_back >= 3 * part_target
     assert parsed.preload_hint is not None
-    assert parsed.segment_map and parsed.segment_map[0].uri.startswith("init_")
+    assert parsed.segment_map
+    assert parsed.segment_map[0].uri.startswith("init_")
     parts = [p for s in parsed.segments for p in s.parts]
-    assert parts and parts[0].independent == "YES"
+    assert parts
+    assert parts[0].independent == "YES"
     # Every segment is also listed whole (the open one has only its parts so far).
     whole = [s for s in parsed.segments if s.uri]
     assert all(s.uri.endswith(".m4s") and s.duration > 0.5 for s in whole)
@@ -61,18 +62,16 @@ async def test_a_low_latency_event_serves_ll_hls(
     # Blocking reload: ask for the part after the newest; it arrives within about a part.
     edge = edge_of(text)
     assert edge is not None
-    lags = []
     for _ in range(3):
         status, text, _ = await fetch()
         edge = edge_of(text)
         assert edge is not None
         query = f"?_HLS_msn={edge.msn}&_HLS_part={edge.part + 1}"
-        status, blocked, answered = await fetch(query)
+        status, blocked, _ = await fetch(query)
         assert status == 200
         after = edge_of(blocked)
         assert after is not None
         assert (after.msn, after.part) > (edge.msn, edge.part), blocked
-        lags.append(answered)
     status, _, _ = await fetch(f"?_HLS_msn={edge.msn + 50}")
     assert status == 400
 
@@ -96,7 +95,8 @@ async def test_a_low_latency_event_serves_ll_hls(
     async with session.get(f"{base}/replay/360p/index.m3u8") as response:
         replay = m3u8.loads(await response.text())
     assert replay.is_endlist
-    assert replay.segment_map and replay.segment_map[0].uri.startswith("../../360p/init_")
+    assert replay.segment_map
+    assert replay.segment_map[0].uri.startswith("../../360p/init_")
     probe = await asyncio.to_thread(
         subprocess.run,
         ["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0",

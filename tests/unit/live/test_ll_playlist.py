@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import m3u8
+import pytest
 
 from culturecast.core.llhls import Reload, blocking_query, edge_of, reload_decision
 from culturecast.live.ll_playlist import OpenSegment, Part, ll_live_playlist
 from culturecast.live.playlist import Segment, parse_media_playlist, segments_from, vod_playlist
-
-import pytest
 
 
 def _parts(msn: int, n: int = 3) -> list[Part]:
@@ -98,5 +97,5 @@ def test_blocking_query() -> None:
     assert blocking_query({"_HLS_msn": "7"}) == (7, None)
     assert blocking_query({"_HLS_msn": "7", "_HLS_part": "2"}) == (7, 2)
     for bad in ({"_HLS_part": "1"}, {"_HLS_msn": "-1"}, {"_HLS_msn": "７"}):
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match="_HLS_"):
             blocking_query(bad)
