@@ -19,6 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from culturecast.core.llhls import CMAF_SEGMENT_NAME
+
 SEGMENT_NAME = "seg_{:06d}.ts"
 """Our segment names inside a rendition (numbering continues across runs)."""
 
@@ -35,6 +37,8 @@ class Entry:
     """EXT-X-PROGRAM-DATE-TIME of the segment, epoch seconds."""
     discontinuity: bool = False
     """Preceded by EXT-X-DISCONTINUITY."""
+    map_uri: str | None = None
+    """The EXT-X-MAP (fMP4 initialization section) in force for it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,10 +53,15 @@ class Segment:
     """Wall-clock time of its first frame (epoch seconds)."""
     discontinuity: bool = False
     """First segment of a run after the first."""
+    map_uri: str | None = None
+    """CMAF (low-latency mode): the EXT-X-MAP initialization section's name; None for
+    MPEG-TS."""
 
     @property
     def name(self) -> str:
         """Its object name within the rendition."""
+        if self.map_uri is not None:
+            return CMAF_SEGMENT_NAME.format(self.sequence)
         return SEGMENT_NAME.format(self.sequence)
 
 
@@ -98,6 +107,7 @@ def parse_media_playlist(text: str) -> ParsedPlaylist:
     ended = False
     independent = False
     media_sequence = 0
+    map_uri: str | None = None
     for raw in text.splitlines():
         line = raw.strip()
         if not line:
@@ -113,6 +123,9 @@ def parse_media_playlist(text: str) -> ParsedPlaylist:
             discontinuity = True
         elif line == "#EXT-X-ENDLIST":
             ended = True
+        elif line.startswith("#EXT-X-MAP:"):
+            _, _, rest = line.partition('URI="')
+            map_uri = rest.partition('"')[0] or None
         elif line == "#EXT-X-INDEPENDENT-SEGMENTS":
             independent = True
         elif line.startswith("#EXT-X-MEDIA-SEQUENCE:"):
@@ -122,7 +135,7 @@ def parse_media_playlist(text: str) -> ParsedPlaylist:
                 media_sequence = 0
         elif not line.startswith("#"):
             if duration is not None:
-                entries.append(Entry(line, duration, pdt, discontinuity))
+                entries.append(Entry(line, duration, pdt, discontinuity, map_uri))
             duration, pdt, discontinuity = None, None, False
     return ParsedPlaylist(entries, ended, media_sequence, independent)
 
@@ -133,16 +146,27 @@ def target_duration(segments: Sequence[Segment], nominal_s: float) -> int:
     return max(1, math.ceil(nominal_s), round(longest))
 
 
-def _segment_lines(segments: Sequence[Segment], prefix: str, first: bool) -> list[str]:
+def _segment_lines(
+    segments: Sequence[Segment], prefix: str, first: bool, map_uri: str | None = None
+) -> list[str]:
+    """``map_uri``: the EXT-X-MAP in force before the first of ``segments``."""
     lines: list[str] = []
     for i, seg in enumerate(segments):
         if seg.discontinuity and not (first and i == 0 and seg.sequence == 0):
             lines.append("#EXT-X-DISCONTINUITY")
+        if seg.map_uri is not None and seg.map_uri != map_uri:
+            lines.append(f'#EXT-X-MAP:URI="{prefix}{seg.map_uri}"')
+            map_uri = seg.map_uri
         if seg.program_date_time is not None:
             lines.append(f"#EXT-X-PROGRAM-DATE-TIME:{format_pdt(seg.program_date_time)}")
         lines.append(f"#EXTINF:{seg.duration:.6f},")
         lines.append(prefix + seg.name)
     return lines
+
+
+def version(segments: Sequence[Segment]) -> int:
+    """RFC 8216 §7: EXT-X-MAP outside an I-frame playlist needs version 6."""
+    return 6 if any(s.map_uri is not None for s in segments) else 3
 
 
 def _head(version: int, target: int, independent: bool) -> list[str]:
@@ -170,7 +194,7 @@ def live_playlist(
     shown = list(segments[-window:]) if window > 0 else list(segments)
     first = shown[0].sequence if shown else (segments[-1].sequence + 1 if segments else 0)
     slid_out = sum(1 for s in segments if s.sequence < first and s.discontinuity)
-    lines = _head(3, target_duration(shown, nominal_s), independent)
+    lines = _head(version(shown), target_duration(shown, nominal_s), independent)
     lines.append(f"#EXT-X-MEDIA-SEQUENCE:{first}")
     if slid_out:
         lines.append(f"#EXT-X-DISCONTINUITY-SEQUENCE:{slid_out}")
@@ -184,7 +208,7 @@ def event_playlist(
     segments: Sequence[Segment], *, nominal_s: float, ended: bool, independent: bool = True
 ) -> str:
     """Every segment since the start (RFC 8216 §4.3.3.5 EVENT): the recording."""
-    lines = _head(3, target_duration(segments, nominal_s), independent)
+    lines = _head(version(segments), target_duration(segments, nominal_s), independent)
     lines += ["#EXT-X-PLAYLIST-TYPE:EVENT", "#EXT-X-MEDIA-SEQUENCE:0"]
     lines += _segment_lines(segments, "", first=True)
     if ended:
@@ -201,11 +225,13 @@ class EventLines:
         self._lines: list[str] = []
         self._count = 0
         self._longest = 0.0
+        self._map: str | None = None
 
     def extend(self, segments: Sequence[Segment]) -> None:
         """Format the segments after those already formatted."""
         for i, seg in enumerate(segments[self._count :], start=self._count):
-            self._lines += _segment_lines([seg], "", first=i == 0)
+            self._lines += _segment_lines([seg], "", first=i == 0, map_uri=self._map)
+            self._map = seg.map_uri or self._map
             self._longest = max(self._longest, seg.duration)
         self._count = max(self._count, len(segments))
 
@@ -215,7 +241,8 @@ class EventLines:
         """:func:`event_playlist` of ``segments`` (which only ever grow)."""
         self.extend(segments)
         target = max(1, math.ceil(nominal_s), round(self._longest)) if segments else None
-        lines = _head(3, target or target_duration(segments, nominal_s), independent)
+        head_version = version(segments[:1])
+        lines = _head(head_version, target or target_duration(segments, nominal_s), independent)
         lines += ["#EXT-X-PLAYLIST-TYPE:EVENT", "#EXT-X-MEDIA-SEQUENCE:0", *self._lines]
         if ended:
             lines.append("#EXT-X-ENDLIST")
@@ -227,7 +254,7 @@ def vod_playlist(
 ) -> str:
     """The replay of a rendition (RFC 8216 §4.3.3.5 VOD), segment URIs prefixed by ``prefix``
     (``../../720p/`` from ``replay/720p/index.m3u8``)."""
-    lines = _head(3, target_duration(segments, nominal_s), independent)
+    lines = _head(version(segments), target_duration(segments, nominal_s), independent)
     lines += ["#EXT-X-PLAYLIST-TYPE:VOD", "#EXT-X-MEDIA-SEQUENCE:0"]
     lines += _segment_lines(segments, prefix, first=True)
     lines.append("#EXT-X-ENDLIST")
@@ -239,9 +266,20 @@ def segments_from(parsed: ParsedPlaylist) -> list[Segment]:
     segments: list[Segment] = []
     for entry in parsed.entries:
         name = entry.uri.rsplit("/", 1)[-1]
-        if not (name.startswith("seg_") and name.endswith(".ts") and name[4:-3].isdigit()):
+        stem, dot, extension = name.rpartition(".")
+        cmaf = extension == "m4s" and entry.map_uri is not None
+        if not (dot and stem.startswith("seg_") and stem[4:].isdigit()) or not (
+            extension == "ts" or cmaf
+        ):
             raise ValueError(f"not one of our segment names: {entry.uri!r}")
+        map_uri = entry.map_uri.rsplit("/", 1)[-1] if cmaf and entry.map_uri else None
         segments.append(
-            Segment(int(name[4:-3]), entry.duration, entry.program_date_time, entry.discontinuity)
+            Segment(
+                int(stem[4:]),
+                entry.duration,
+                entry.program_date_time,
+                entry.discontinuity,
+                map_uri,
+            )
         )
     return segments

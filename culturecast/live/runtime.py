@@ -22,12 +22,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from culturecast.core.llhls import PART_CHANNEL, part_message
 from culturecast.core.periodic import Periodic
 from culturecast.live import admission, sessions
 from culturecast.live.admission import Refusal
 from culturecast.live.gop import FirstGop, GopBuffer
 from culturecast.live.health import HealthMeter
 from culturecast.live.ladders import LIVE_LADDER
+from culturecast.live.latency import LatencyMode, mode_of
+from culturecast.live.ll_packager import PARTS_PER_SEGMENT, LowLatencyPackager
 from culturecast.live.overload import Action, Shedder
 from culturecast.live.packager import Packager
 from culturecast.live.playlist import Segment
@@ -150,7 +153,8 @@ class LiveRuntime:
                 disabled=bool(doc.get("disabled")),
                 started_at=doc.get("started_at"),
             )
-            stream = self.streams[event_id] = Stream(self, event_id, session)
+            mode = mode_of(doc, self.service.default_latency_mode)
+            stream = self.streams[event_id] = Stream(self, event_id, session, mode)
         stream.connect(remote)
         log.info("live: publish admitted for event %s from %s", event_id, remote)
         return stream
@@ -201,7 +205,8 @@ class LiveRuntime:
             session = Session.resume(
                 event_id, Status(doc["status"]), grace_s=grace, started_at=doc.get("started_at")
             )
-            stream = self.streams[event_id] = Stream(self, event_id, session)
+            mode = mode_of(doc, self.service.default_latency_mode)
+            stream = self.streams[event_id] = Stream(self, event_id, session, mode)
             log.warning("live: event %s was left on air; waiting for its publisher", event_id)
             await stream.apply(
                 session.left_on_air(
@@ -223,8 +228,15 @@ class LiveRuntime:
 class Stream:
     """One event on air in this process (and the ingest's Publisher for it)."""
 
-    def __init__(self, runtime: LiveRuntime, event_id: str, session: Session) -> None:
+    def __init__(
+        self,
+        runtime: LiveRuntime,
+        event_id: str,
+        session: Session,
+        mode: LatencyMode = LatencyMode.STANDARD,
+    ) -> None:
         self.runtime = runtime
+        self.mode = mode
         self.event_id = event_id
         self.session = session
         self.connected = False
@@ -232,15 +244,24 @@ class Stream:
         self.lock = asyncio.Lock()
         self.spool = runtime.config.spool_dir / event_id
         shutil.rmtree(self.spool, ignore_errors=True)  # leftovers of an earlier process
-        self.packager = Packager(
-            event_id,
-            runtime.objects,
-            segment_s=runtime.config.segment_s,
-            window=runtime.config.window,
-            poll_s=runtime.config.poll_s,
-            clock=runtime.clock,
-            on_segment=self._segment_listed,
-        )
+        knobs: dict[str, Any] = {
+            "segment_s": runtime.config.segment_s,
+            "window": runtime.config.window,
+            "poll_s": runtime.config.poll_s,
+            "clock": runtime.clock,
+            "on_segment": self._segment_listed,
+        }
+        self.packager: Packager
+        if mode is LatencyMode.LOW:
+            self.packager = LowLatencyPackager(
+                event_id,
+                runtime.objects,
+                part_s=runtime.config.segment_s / PARTS_PER_SEGMENT,
+                announce=self._announce_part,
+                **knobs,
+            )
+        else:
+            self.packager = Packager(event_id, runtime.objects, **knobs)
         self.run_no = 0
         self.transcoder: Transcoder | None = None
         self.alive: set[Transcoder] = set()
@@ -252,6 +273,12 @@ class Stream:
         self._grace: asyncio.Task[None] | None = None
         self._health_task: asyncio.Task[None] | None = None
         self._reset_publisher_state()
+
+    async def _announce_part(self, playlist_key: str, msn: int, part: int) -> None:
+        """Wake the blocked playlist reloads of every api process (``media/delivery.py``)."""
+        await self.runtime.service.counters.publish(
+            PART_CHANNEL, part_message(playlist_key, msn, part)
+        )
 
     def _reset_publisher_state(self) -> None:
         self.gop = GopBuffer()
@@ -472,8 +499,14 @@ class Stream:
             run_dir = self.spool / f"run-{self.run_no}"
             run_dir.mkdir(parents=True, exist_ok=True)
             config = self.runtime.config
+            low = self.mode is LatencyMode.LOW
             command = live_hls_command(
-                ladder.planned, self.source, str(run_dir), config.segment_s, settings=config.encoder
+                ladder.planned,
+                self.source,
+                str(run_dir),
+                config.segment_s,
+                settings=config.encoder,
+                part_s=config.segment_s / PARTS_PER_SEGMENT if low else None,
             )
             transcoder = Transcoder(command, label=f"event {self.event_id} run {self.run_no}")
             transcoder.on_progress = lambda p: self._on_progress(transcoder, p)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 
 from culturecast.core.numbers import EpochSeconds
+
+LatencyModeName = Literal["standard", "low"]
+"""``standard`` (≤ 5 s) or ``low`` (LL-HLS, ≤ 2 s); see ``culturecast.live.latency``."""
 
 GraceSeconds = Annotated[
     float, msgspec.Meta(ge=1, le=3600, description="Seconds, 1 to 3600 (default 60).")
@@ -34,6 +37,8 @@ class EventCreate(Strict):
     """Listed publicly (drafts are seen by staff only)."""
     reconnect_grace_s: GraceSeconds | None = None
     """How long to wait for a dropped encoder before ending (default 60 s)."""
+    latency_mode: LatencyModeName | None = None
+    """``standard`` or ``low`` (LL-HLS); default CULTURECAST_LIVE_LATENCY_MODE."""
 
 
 class EventUpdate(Strict):
@@ -45,6 +50,8 @@ class EventUpdate(Strict):
     disabled: bool | None = None
     """Refuse publishing; disabling an event on air ends it."""
     reconnect_grace_s: GraceSeconds | None = None
+    latency_mode: LatencyModeName | None = None
+    """Takes effect at the next publish."""
 
 
 class ObsSettings(msgspec.Struct):
@@ -78,6 +85,8 @@ class Event(msgspec.Struct):
     master_url: str | None
     """Where players load the stream (live) or its replay (ended)."""
     replay: dict[str, Any] | None
+    latency_mode: str
+    """``standard`` or ``low``: how players should play it (hls.js ``lowLatencyMode``)."""
 
 
 class EventCreated(Event):

@@ -50,6 +50,7 @@ from culturecast.live.errors import (
     InvalidEvent,
 )
 from culturecast.live.keys import hash_key, issue_key, key_matches, looks_like_key
+from culturecast.live.latency import MODES, LatencyMode, mode_of
 from culturecast.live.sessions import (
     DEFAULT_GRACE_S,
     ON_AIR,
@@ -130,6 +131,7 @@ class LiveService:
         clock: Callable[[], float] = time.time,
         default_grace_s: float = DEFAULT_GRACE_S,
         stop_wait_s: float = 8.0,
+        default_latency_mode: str = LatencyMode.STANDARD,
     ) -> None:
         self.database = database
         self.events = EventStore(database)
@@ -141,6 +143,7 @@ class LiveService:
         self.rtmp_url = rtmp_url.rstrip("/")
         self.clock = clock
         self.default_grace_s = default_grace_s
+        self.default_latency_mode = LatencyMode(default_latency_mode)
         self.stop_wait_s = stop_wait_s
         self._listeners: list[StatusListener] = []
         self._visibility_listeners: list[VisibilityListener] = []
@@ -249,6 +252,7 @@ class LiveService:
             "duration": doc.get("duration"),
             "master_url": master_url,
             "replay": replay,
+            "latency_mode": mode_of(doc, self.default_latency_mode).value,
         }
 
     def staff_view(self, doc: Document) -> dict[str, Any]:
@@ -324,6 +328,7 @@ class LiveService:
             "cover": None,
             "scheduled_at": now,
             "reconnect_grace_s": self.default_grace_s,
+            "latency_mode": self.default_latency_mode.value,
             **fields,
         }
         await self.events.insert(doc)
@@ -654,4 +659,14 @@ def _validated(body: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
     for name in ("scheduled_at", "published", "disabled", "reconnect_grace_s"):
         if body.get(name) is not None:
             fields[name] = body[name]
+    mode = body.get("latency_mode")
+    if mode is not None:
+        if mode not in MODES:
+            raise InvalidEvent(
+                Sentence(
+                    "延迟模式必须是 standard 或 low。",
+                    f"latency_mode must be standard or low, not {mode!r}.",
+                )
+            )
+        fields["latency_mode"] = mode
     return fields

@@ -20,6 +20,8 @@ configured, redirected to a presigned URL. ETag/If-None-Match (304) and single b
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import hashlib
 import logging
 import re
 import time
@@ -30,7 +32,8 @@ from enum import Enum
 
 from aiohttp import web
 
-from culturecast.core import hls
+from culturecast.core import hls, llhls
+from culturecast.media.blocking import PartWaiter
 from culturecast.storage.errors import InvalidRange, ObjectNotFound
 from culturecast.storage.objects.keys import check_key
 from culturecast.storage.objects.port import ObjectStore
@@ -197,8 +200,11 @@ class Delivery:
         presign: bool = False,
         presign_ttl_s: int = 300,
         clock: Callable[[], float] = time.monotonic,
+        parts: PartWaiter | None = None,
     ) -> None:
         self._objects = objects
+        self._parts = parts
+        """Low-latency events: blocking playlist reloads wait on it (None: answered at once)."""
         self._gate = gate
         self._callback = on_media_request
         self._cache = HotCache(cache_bytes, cache_ttl_s)
@@ -244,6 +250,13 @@ class Delivery:
         if access is Access.DENIED:
             raise web.HTTPNotFound(reason="no such media object")
         private = access is Access.PRIVATE
+        if self._parts is not None and key.startswith("live/") and key.endswith(".m3u8"):
+            try:
+                asked = llhls.blocking_query(dict(request.query))
+            except ValueError as exc:
+                raise web.HTTPBadRequest(reason=str(exc)) from None
+            if asked is not None:
+                return await self._blocking(request, key, asked, private)
         entry = self._cache.get(key, self._clock())
         if entry is None:
             try:
@@ -264,6 +277,35 @@ class Delivery:
             expires = self._clock() + memory_ttl(key, self._ttl)
             entry = _Entry(body, etag, ctype, cache_control, expires)
             self._cache.put(key, entry)
+        return self._from_memory(request, entry, private)
+
+    async def _blocking(
+        self, request: web.Request, key: str, asked: tuple[int, int | None], private: bool
+    ) -> web.StreamResponse:
+        """Hold an ``_HLS_msn``/``_HLS_part`` reload until the playlist has that part (the
+        packager's announcement wakes it), at most three target durations."""
+        assert self._parts is not None
+        msn, part = asked
+        started = time.monotonic()
+        while True:
+            wake = self._parts.next_part(key)
+            try:
+                body = await self._objects.get(key)
+            except ObjectNotFound:
+                raise web.HTTPNotFound(reason="no such media object") from None
+            edge = llhls.edge_of(body.decode("utf-8", "replace"))
+            waited = time.monotonic() - started
+            decision = llhls.reload_decision(edge, msn, part, waited_s=waited)
+            if decision is llhls.Reload.TOO_FAR:
+                raise web.HTTPBadRequest(reason="_HLS_msn is too far in the future")
+            if decision is not llhls.Reload.WAIT:
+                break
+            target = edge.target_s if edge is not None else 1.0
+            left = llhls.TIMEOUT_TARGETS * target - waited
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), max(0.01, left))
+        etag = f'"{hashlib.md5(body, usedforsecurity=False).hexdigest()}"'
+        entry = _Entry(body, etag, hls.PLAYLIST_TYPE, hls.LIVE_PLAYLIST_CACHE, 0.0)
         return self._from_memory(request, entry, private)
 
     def _headers(self, ctype: str, cache_control: str, etag: str) -> dict[str, str]:

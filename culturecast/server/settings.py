@@ -96,6 +96,9 @@ class Settings:
     """CULTURECAST_LIVE_SEGMENT_SECONDS: live HLS segment length. 1 s: players sit two
     segments behind the live edge, so the segment length sets most of the latency (DESIGN.md
     § Latency, standard mode ≤ 5 s); an encoder's 2 s keyframes are still copied."""
+    live_latency_mode: str = "standard"
+    """CULTURECAST_LIVE_LATENCY_MODE: the latency mode of new live events, ``standard``
+    (1 s segments, ≤ 5 s) or ``low`` (LL-HLS parts and blocking reload, ≤ 2 s)."""
     live_preset: str = "veryfast"
     """CULTURECAST_LIVE_PRESET: x264 preset of live renditions that are re-encoded."""
     live_max_connections: int = 200
@@ -261,6 +264,7 @@ _PARSERS.update(
         "LIVE_LADDER": ("live_ladder", _ladder),
         "LIVE_SEGMENT_SECONDS": ("live_segment_s", _segment),
         "LIVE_PRESET": ("live_preset", lambda n, v: _choice(n, v, X264_PRESETS)),
+        "LIVE_LATENCY_MODE": ("live_latency_mode", lambda n, v: _choice(n, v, ("standard", "low"))),
         "LIVE_MAX_CONNECTIONS": ("live_max_connections", _positive_int),
         "LIVE_MAX_CONNECTIONS_PER_ADDRESS": ("live_max_connections_per_address", _count),
         "VOD_LADDER": ("vod_ladder", _ladder),

@@ -44,6 +44,11 @@ FFMPEG_MASTER_NAME = "ffmpeg-master.m3u8"
 PLAYLIST_NAME = "index.m3u8"
 """Media playlist file name inside each variant directory."""
 SEGMENT_PATTERN = "seg_%05d.ts"
+PART_PATTERN = "part_%05d.m4s"
+"""Low-latency mode: ffmpeg cuts fMP4 fragments of a part's length; the packager composes
+segments of them (:mod:`culturecast.live.ll_packager`)."""
+INIT_NAME = "init.mp4"
+"""The fMP4 initialization section ffmpeg writes next to each variant's playlist."""
 """Segment file names inside each variant directory."""
 
 
@@ -313,6 +318,8 @@ def _hls_output(
     flags: str,
     var_stream_map: str,
     master_name: str = FFMPEG_MASTER_NAME,
+    *,
+    cmaf: bool = False,
 ) -> list[str]:
     # Even single-rendition outputs go through -var_stream_map: with a %v in the path the
     # hls muxer creates the variant directory itself, so callers never mkdir per rendition.
@@ -323,23 +330,50 @@ def _hls_output(
         "-f",
         "hls",
         "-hls_time",
-        _seconds(segment_s),
+        # A part's length to the microsecond: the cut after every third part of a third of a
+        # second must not land a frame before the keyframe forced at the whole second.
+        f"{segment_s:.6f}" if cmaf else _seconds(segment_s),
         "-hls_list_size",
         "0",
         "-hls_playlist_type",
         playlist_type,
         "-hls_segment_type",
-        "mpegts",
+        "fmp4" if cmaf else "mpegts",
+        *(["-hls_fmp4_init_filename", INIT_NAME] if cmaf else []),
         "-hls_flags",
         flags,
         "-hls_segment_filename",
-        f"{out_dir}/{variant}/{SEGMENT_PATTERN}",
+        f"{out_dir}/{variant}/{PART_PATTERN if cmaf else SEGMENT_PATTERN}",
         "-master_pl_name",
         master_name,
         "-var_stream_map",
         var_stream_map,
     ]
     return [*args, f"{out_dir}/{variant}/{PLAYLIST_NAME}"]
+
+
+def _zero_latency(args: list[str], segment_s: float, part_s: float) -> list[str]:
+    """Low-latency mode, for the re-encoded rungs: x264 without lookahead and B-frames
+    (``-tune zerolatency``, about 0.6 s less delay at ``veryfast``) and a keyframe starting
+    every part, so every part is independent and the muxer, cutting only at keyframes, cuts
+    each one on its own keyframe. (Cut by time, ffmpeg measures from the first packet —
+    the AAC priming, 21 ms before the picture — and so cut one frame before the keyframe
+    forced every segment.) Shorter GOPs cost bitrate; the low mode pays it for latency."""
+    ratio = part_s / segment_s
+    out: list[str] = []
+    rest = iter(args)
+    for arg in rest:
+        value = next(rest, None) if arg.startswith(("-preset:v:", "-g:v:", "-force_key_")) else None
+        out.append(arg)
+        if value is None:
+            continue
+        if arg.startswith("-preset:v:"):
+            out += [value, "-tune:" + arg.removeprefix("-preset:"), "zerolatency"]
+        elif arg.startswith("-g:v:"):
+            out.append(str(max(1, round(int(value) * ratio))))
+        else:
+            out.append(f"expr:gte(t,n_forced*{part_s:.6f})")
+    return out
 
 
 def live_hls_command(
@@ -351,8 +385,13 @@ def live_hls_command(
     resume: bool = False,
     limits: ProbeLimits | None = None,
     settings: EncoderSettings | None = None,
+    part_s: float | None = None,
 ) -> list[str]:
     """One ffmpeg for a live stream: FLV on stdin, the whole ladder out as HLS.
+
+    ``part_s`` (low-latency mode): fMP4 fragments of about that length, cut by time
+    (keyframes stay at every ``segment_s``), which the packager lists as parts and joins into
+    segments at keyframes.
 
     Two HLS outputs when the plan has both: the renditions nothing is x264-encoded for (the
     passed-through top, the audio-only rung) and the encoded ones. A muxer interleaves its
@@ -377,6 +416,8 @@ def live_hls_command(
     ]
     for n, rungs in enumerate(groups):
         output, var_map = _output_args(planned, rungs, source, segment_s, settings)
+        if part_s is not None:
+            output = _zero_latency(output, segment_s, part_s)
         # temp_file: playlists and segments appear only when complete, so the uploader
         # watching the spool directory never ships half a file. A copied rung whose
         # keyframes are further apart than a segment is cut by time in between (the
@@ -384,10 +425,16 @@ def live_hls_command(
         independent = all(r.independent for r in rungs)
         flags = "program_date_time+temp_file"
         flags = ("independent_segments+" + flags) if independent else (flags + "+split_by_time")
+        # Copied pictures keep the encoder's keyframes: their parts are cut by time.
+        copied = any(r.passthrough and r.kind == "video" for r in rungs)
+        if part_s is not None and copied and "split_by_time" not in flags:
+            flags += "+split_by_time"
         if resume:
             flags += "+append_list+discont_start"
         master = FFMPEG_MASTER_NAME if n == 0 else FFMPEG_MASTER_NAME.replace(".m3u8", "-2.m3u8")
-        args += [*output, *_hls_output(out_dir, segment_s, "event", flags, var_map, master)]
+        cut = part_s if part_s is not None else segment_s
+        hls = _hls_output(out_dir, cut, "event", flags, var_map, master, cmaf=part_s is not None)
+        args += [*output, *hls]
     return args
 
 

@@ -75,6 +75,7 @@ def install(
             authz=kit,
             rtmp_url=settings.rtmp_url,
             clock=services.clock,
+            default_latency_mode=settings.live_latency_mode,
         )
         app[LIVE_SERVICE] = service
         targets = app[LIVE_TARGETS] = TargetStore(service)

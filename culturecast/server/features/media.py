@@ -28,6 +28,7 @@ from culturecast.core.access import Principal
 from culturecast.core.periodic import Periodic
 from culturecast.jobs.port import JobRegistry
 from culturecast.live import visibility
+from culturecast.media.blocking import PartWaiter
 from culturecast.media.catalogue.handlers import CatalogueHandlers
 from culturecast.media.catalogue.service import (
     CATALOGUE_INDEXES,
@@ -220,7 +221,11 @@ def install(app: web.Application, kit: HttpKit) -> None:
         # An organization with resources, series or uploads may not be deleted.
         services.accounts.add_org_holdings(catalogue.count_for_org)
         services.accounts.add_org_holdings(uploads.count_for_org)
-        holder["delivery"] = Delivery(engines.objects, gate=gate, on_media_request=on_media_request)
+        parts = PartWaiter(engines.counters)
+        await parts.start()
+        holder["delivery"] = Delivery(
+            engines.objects, gate=gate, on_media_request=on_media_request, parts=parts
+        )
         sweeper = Periodic(
             "media-upload-sweeper", UPLOAD_SWEEP_INTERVAL_S, lambda: _sweep(uploads), first_now=True
         )
@@ -228,6 +233,7 @@ def install(app: web.Application, kit: HttpKit) -> None:
         yield
         await sweeper.stop()
         await holder["delivery"].close()
+        await parts.close()
 
     app.cleanup_ctx.append(media_ctx)
     UploadHandlers(kit, lambda: app[UPLOAD_SERVICE]).setup()

@@ -302,3 +302,36 @@ def test_real_ffprobe_refuses_playlists_and_pictures(media: Media) -> None:
         result = subprocess.run(cmd, capture_output=True, text=True, timeout=30, check=False)
         assert result.returncode != 0
         assert probe_failure(result.returncode, result.stderr).code == code
+
+
+def test_live_low_latency_cuts_fmp4_parts_with_keyframes_at_segments(
+    media: Media, tmp_path: Path
+) -> None:
+    # LL-HLS: fragments of about a third of a second, each starting with a keyframe in every
+    # re-encoded rung, with the init section each variant's playlist maps.
+    from culturecast.live.cmaf import starts_with_keyframe, video_track_id
+
+    source = probe(media, media.flv)
+    planned = plan_ladder(LADDER, source, live=True, segment_s=1.0, keyframe_interval_s=1.0)
+    out = tmp_path / "live"
+    cmd = live_hls_command(planned, source, str(out), 1.0, settings=FAST, part_s=1 / 3)
+    run(cmd, stdin=media.flv.read_bytes())
+    for rung in planned:
+        text = (out / rung.name / "index.m3u8").read_text()
+        maps = [line for line in text.splitlines() if line.startswith("#EXT-X-MAP:URI=")]
+        assert len(maps) == 1, text
+        parts = [line for line in text.splitlines() if line.endswith(".m4s")]
+        assert len(parts) >= 9, (rung.name, text)
+        init = (out / rung.name / maps[0].split('"')[1]).read_bytes()
+        track = video_track_id(init)
+        keys = [starts_with_keyframe((out / rung.name / p).read_bytes(), track) for p in parts]
+        if rung.passthrough:
+            assert track is not None
+            assert keys[0], (rung.name, keys)
+            assert not all(keys), (rung.name, keys)
+        elif rung.kind == "video":
+            assert track is not None
+            assert all(keys), (rung.name, keys)
+        else:
+            assert track is None
+            assert all(keys)

@@ -114,3 +114,11 @@ def test_chat_reserved_names_are_a_comma_separated_list() -> None:
     assert s.chat_reserved_names == ("馆长", "站长", "director")
     with pytest.raises(SettingsError, match="CULTURECAST_CHAT_RESERVED_NAMES"):
         load_settings({"CULTURECAST_CHAT_RESERVED_NAMES": " , "})
+
+
+def test_live_latency_mode_defaults_to_standard_and_names_its_variable() -> None:
+    assert load_settings({}).live_latency_mode == "standard"
+    assert load_settings({"CULTURECAST_LIVE_LATENCY_MODE": "LOW"}).live_latency_mode == "low"
+    with pytest.raises(SettingsError) as caught:
+        load_settings({"CULTURECAST_LIVE_LATENCY_MODE": "ultra"})
+    assert "CULTURECAST_LIVE_LATENCY_MODE" in str(caught.value)

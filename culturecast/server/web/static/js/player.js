@@ -3,7 +3,7 @@
 // heartbeat_interval_s (15 s) and a last one by sendBeacon when the page goes away, resume
 // "where you stopped" per device, playback speed and a sleep timer for audio.
 import { $, api, el, errorText, formatClock, loadScript, store, t } from "./core.js";
-import { HLS_CONFIG } from "./hls_config.js";
+import { HLS_CONFIG, LOW_LATENCY_HLS_CONFIG } from "./hls_config.js";
 
 const PLAY = "/api/v1/play";
 const HEARTBEAT = "/api/v1/views/heartbeat";
@@ -28,9 +28,11 @@ function preferNative(media) {
 }
 
 export class Playback {
-  /** kind: "video" | "audio"; title and cover for the audio-first layout. */
-  constructor({ kind = "video", title = "", cover = null } = {}) {
+  /** kind: "video" | "audio"; title and cover for the audio-first layout; lowLatency: a live
+   * event in the low-latency mode (LL-HLS). */
+  constructor({ kind = "video", title = "", cover = null, lowLatency = false } = {}) {
     this.kind = kind;
+    this.lowLatency = lowLatency;
     this.session = null;
     this.hls = null;
     this.timer = null;
@@ -104,7 +106,7 @@ export class Playback {
       say(t("player.unsupported"));
       return false;
     }
-    const hls = new Hls({ ...HLS_CONFIG });
+    const hls = new Hls({ ...(this.lowLatency ? LOW_LATENCY_HLS_CONFIG : HLS_CONFIG) });
     let recovered = false;
     hls.on(Hls.Events.ERROR, (_event, data) => {
       if (!data.fatal) return;

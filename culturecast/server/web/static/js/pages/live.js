@@ -58,7 +58,7 @@ async function show(event) {
     if (shown === "live") return;
     shown = "live";
     stopPlayback();
-    playback = new Playback({ kind: "video" });
+    playback = new Playback({ kind: "video", lowLatency: event.latency_mode === "low" });
     await playback.start("live", eventId);
   } else if (status === "ended") {
     $("#countdown").hidden = true;
