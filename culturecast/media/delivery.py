@@ -208,6 +208,8 @@ class Delivery:
         self._presign_ttl = presign_ttl_s
         self._clock = clock
         self._tasks: set[asyncio.Future[None]] = set()
+        self._pending: dict[str, str] = {}
+        self._reporter: asyncio.Future[None] | None = None
 
     async def plain(self, request: web.Request) -> web.StreamResponse:
         return await self._serve(request, request.match_info["key"], None)
@@ -220,17 +222,26 @@ class Delivery:
         return response
 
     def _notify(self, token: str, key: str) -> None:
+        # The hot path only notes the token (a dict store); one task per loop turn reports
+        # what was noted, once per token, so a crowd costs no task per request.
+        self._pending[token] = key
+        if self._reporter is None:
+            self._reporter = asyncio.ensure_future(self._report())
+            self._tasks.add(self._reporter)
+            self._reporter.add_done_callback(self._done)
+
+    async def _report(self) -> None:
         assert self._callback is not None
-        try:
-            result = self._callback(token, key)
-        except Exception:
-            log.exception("on_media_request failed")
-            return
-        if result is None:
-            return
-        task = asyncio.ensure_future(result)
-        self._tasks.add(task)
-        task.add_done_callback(self._done)
+        await asyncio.sleep(0)
+        pending, self._pending = self._pending, {}
+        self._reporter = None
+        for token, key in pending.items():
+            try:
+                result = self._callback(token, key)
+                if result is not None:
+                    await result
+            except Exception:
+                log.exception("on_media_request failed")
 
     def _done(self, task: asyncio.Future[None]) -> None:
         self._tasks.discard(task)
