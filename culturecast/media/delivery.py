@@ -33,7 +33,7 @@ from aiohttp import web
 from culturecast.core import hls
 from culturecast.storage.errors import InvalidRange, ObjectNotFound
 from culturecast.storage.objects.keys import check_key
-from culturecast.storage.objects.port import ObjectStore
+from culturecast.storage.objects.port import ObjectInfo, ObjectStore
 
 log = logging.getLogger(__name__)
 
@@ -210,6 +210,7 @@ class Delivery:
         self._tasks: set[asyncio.Future[None]] = set()
         self._pending: dict[str, str] = {}
         self._reporter: asyncio.Future[None] | None = None
+        self._flights: dict[str, asyncio.Future[_Entry | ObjectInfo]] = {}
 
     async def plain(self, request: web.Request) -> web.StreamResponse:
         return await self._serve(request, request.match_info["key"], None)
@@ -249,33 +250,53 @@ class Delivery:
             log.warning("on_media_request failed: %s", task.exception())
 
     async def _serve(self, request: web.Request, key: str, token: str | None) -> web.StreamResponse:
-        if not servable(key):
+        entry = self._cache.get(key, self._clock())
+        # Only servable keys are ever cached, so a hit needs no second key check.
+        if entry is None and not servable(key):
             raise web.HTTPNotFound(reason="no such media object")
         access = Access.PUBLIC if self._gate is None else await self._gate(key, token)
         if access is Access.DENIED:
             raise web.HTTPNotFound(reason="no such media object")
         private = access is Access.PRIVATE
-        entry = self._cache.get(key, self._clock())
         if entry is None:
             try:
-                info = await self._objects.stat(key)
+                found = await self._lookup(key)
             except ObjectNotFound:
                 raise web.HTTPNotFound(reason="no such media object") from None
-            ctype = content_type(key, info.content_type)
-            cache_control = info.cache_control or hls.DEFAULT_CACHE
-            etag = f'"{info.etag.strip(chr(34))}"'
-            if info.size > self._small:
+            if isinstance(found, _Entry):
+                entry = found
+            else:
+                ctype = content_type(key, found.content_type)
+                cache_control = found.cache_control or hls.DEFAULT_CACHE
                 if private:
                     cache_control = hls.PRIVATE_CACHE
-                return await self._large(request, key, info.size, ctype, cache_control, etag)
-            try:
-                body = await self._objects.get(key)
-            except ObjectNotFound:
-                raise web.HTTPNotFound(reason="no such media object") from None
-            expires = self._clock() + memory_ttl(key, self._ttl)
-            entry = _Entry(body, etag, ctype, cache_control, expires)
-            self._cache.put(key, entry)
+                etag = f'"{found.etag.strip(chr(34))}"'
+                return await self._large(request, key, found.size, ctype, cache_control, etag)
         return self._from_memory(request, entry, private)
+
+    async def _lookup(self, key: str) -> _Entry | ObjectInfo:
+        """The object from the store: a small one as a cached entry, a large one's facts.
+        Concurrent misses for one key share one store read (a crowd asking for a playlist
+        that just expired would otherwise each read it)."""
+        flight = self._flights.get(key)
+        if flight is None:
+            flight = asyncio.ensure_future(self._fetch(key))
+            self._flights[key] = flight
+            flight.add_done_callback(lambda _: self._flights.pop(key, None))
+        return await asyncio.shield(flight)
+
+    async def _fetch(self, key: str) -> _Entry | ObjectInfo:
+        info = await self._objects.stat(key)
+        if info.size > self._small:
+            return info
+        body = await self._objects.get(key)
+        ctype = content_type(key, info.content_type)
+        cache_control = info.cache_control or hls.DEFAULT_CACHE
+        etag = f'"{info.etag.strip(chr(34))}"'
+        expires = self._clock() + memory_ttl(key, self._ttl)
+        entry = _Entry(body, etag, ctype, cache_control, expires)
+        self._cache.put(key, entry)
+        return entry
 
     def _headers(self, ctype: str, cache_control: str, etag: str) -> dict[str, str]:
         return {
