@@ -303,7 +303,8 @@ def main() -> None:
         f"subject (alternating); medians; share = rate / bare aiohttp's rate, same round"
     )
     print(
-        f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f} ({os.cpu_count()} CPUs)"
+        f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f} "
+        f"({os.cpu_count()} CPUs)"
     )
     print(f"  {'object':22s} {'subject':24s} {'req/s':>8s} {'share':>8s}   rounds")
     for (name, subject), rows in table.items():

@@ -31,6 +31,7 @@ from enum import Enum
 from aiohttp import web
 
 from culturecast.core import hls
+from culturecast.media import signing
 from culturecast.storage.errors import InvalidRange, ObjectNotFound
 from culturecast.storage.objects.keys import check_key
 from culturecast.storage.objects.port import ObjectInfo, ObjectStore
@@ -197,6 +198,8 @@ class Delivery:
         presign: bool = False,
         presign_ttl_s: int = 300,
         clock: Callable[[], float] = time.monotonic,
+        signing_secret: str | None = None,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self._objects = objects
         self._gate = gate
@@ -207,6 +210,8 @@ class Delivery:
         self._presign = presign
         self._presign_ttl = presign_ttl_s
         self._clock = clock
+        self._secret = signing_secret
+        self._wall = wall_clock
         self._tasks: set[asyncio.Future[None]] = set()
         self._pending: dict[str, str] = {}
         self._reporter: asyncio.Future[None] | None = None
@@ -214,6 +219,18 @@ class Delivery:
 
     async def plain(self, request: web.Request) -> web.StreamResponse:
         return await self._serve(request, request.match_info["key"], None)
+
+    async def signed(self, request: web.Request) -> web.StreamResponse:
+        """``/media/s/<signature>/<expires>/<key>`` (:mod:`culturecast.media.signing`): an
+        item that is not public, served privately while the signature holds."""
+        key = request.match_info["key"]
+        if self._secret is None:
+            raise web.HTTPNotFound(reason="no such media object")
+        match = request.match_info
+        verdict = signing.verify(self._secret, key, match["sig"], match["expires"], self._wall())
+        if verdict is not signing.Verdict.VALID:
+            raise signing.refusal(verdict)
+        return await self._serve(request, key, None, signed=True)
 
     async def with_token(self, request: web.Request) -> web.StreamResponse:
         key = request.match_info["key"]
@@ -249,12 +266,16 @@ class Delivery:
         if not task.cancelled() and task.exception() is not None:
             log.warning("on_media_request failed: %s", task.exception())
 
-    async def _serve(self, request: web.Request, key: str, token: str | None) -> web.StreamResponse:
+    async def _serve(
+        self, request: web.Request, key: str, token: str | None, *, signed: bool = False
+    ) -> web.StreamResponse:
         entry = self._cache.get(key, self._clock())
         # Only servable keys are ever cached, so a hit needs no second key check.
         if entry is None and not servable(key):
             raise web.HTTPNotFound(reason="no such media object")
         access = Access.PUBLIC if self._gate is None else await self._gate(key, token)
+        if access is Access.DENIED and signed:
+            access = Access.PRIVATE
         if access is Access.DENIED:
             raise web.HTTPNotFound(reason="no such media object")
         private = access is Access.PRIVATE

@@ -40,6 +40,7 @@ from culturecast.media.processing import ProcessingSettings, Processor
 from culturecast.media.uploads.handlers import UploadHandlers
 from culturecast.media.uploads.service import UPLOAD_INDEXES, UploadService
 from culturecast.server.context import ROLE, SERVICES
+from culturecast.server.features import media_signing
 from culturecast.server.features.live import LIVE_SERVICE
 from culturecast.server.kit import HttpKit
 from culturecast.transcode.command import EncoderSettings
@@ -217,7 +218,12 @@ def install(app: web.Application, kit: HttpKit) -> None:
         # An organization with resources, series or uploads may not be deleted.
         services.accounts.add_org_holdings(catalogue.count_for_org)
         services.accounts.add_org_holdings(uploads.count_for_org)
-        holder["delivery"] = Delivery(engines.objects, gate=gate, on_media_request=on_media_request)
+        holder["delivery"] = Delivery(
+            engines.objects,
+            gate=gate,
+            on_media_request=on_media_request,
+            signing_secret=settings.signing_secret,
+        )
         sweeper = Periodic(
             "media-upload-sweeper", UPLOAD_SWEEP_INTERVAL_S, lambda: _sweep(uploads), first_now=True
         )
@@ -236,8 +242,20 @@ def install(app: web.Application, kit: HttpKit) -> None:
     async def with_token(request: web.Request) -> web.StreamResponse:
         return await holder["delivery"].with_token(request)
 
-    # The token route first: "/media/{key}" would also match "t/<token>/…".
+    async def signed(request: web.Request) -> web.StreamResponse:
+        return await holder["delivery"].signed(request)
+
+    async def find(kind: str, item_id: str) -> tuple[list[str], str | None] | None:
+        if kind == "live":
+            event = await app[LIVE_SERVICE].playable(item_id)
+            return None if event is None else (list(event.org_path), event.master_key)
+        resource = await app[MEDIA_SERVICE].playable(item_id)
+        return None if resource is None else (list(resource.org_path), resource.master_key)
+
+    media_signing.setup(kit, lambda: app[SERVICES].settings.signing_secret, find)
+    # The token and signed routes first: "/media/{key}" would also match "t/<token>/…".
     app.router.add_get("/media/t/{token}/{key:.+}", with_token)
+    app.router.add_get("/media/s/{sig}/{expires}/{key:.+}", signed)
     app.router.add_get("/media/{key:.+}", plain)
 
 
