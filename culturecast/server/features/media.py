@@ -223,6 +223,7 @@ def install(app: web.Application, kit: HttpKit) -> None:
             gate=gate,
             on_media_request=on_media_request,
             signing_secret=settings.signing_secret,
+            wall_clock=services.clock,
         )
         sweeper = Periodic(
             "media-upload-sweeper", UPLOAD_SWEEP_INTERVAL_S, lambda: _sweep(uploads), first_now=True
@@ -252,7 +253,9 @@ def install(app: web.Application, kit: HttpKit) -> None:
         resource = await app[MEDIA_SERVICE].playable(item_id)
         return None if resource is None else (list(resource.org_path), resource.master_key)
 
-    media_signing.setup(kit, lambda: app[SERVICES].settings.signing_secret, find)
+    media_signing.setup(
+        kit, lambda: app[SERVICES].settings.signing_secret, find, lambda: app[SERVICES].clock()
+    )
     # The token and signed routes first: "/media/{key}" would also match "t/<token>/…".
     app.router.add_get("/media/t/{token}/{key:.+}", with_token)
     app.router.add_get("/media/s/{sig}/{expires}/{key:.+}", signed)
