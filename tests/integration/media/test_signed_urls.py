@@ -54,11 +54,13 @@ async def test_a_draft_is_served_only_through_a_valid_unexpired_signature(
     )
     assert status == 200, body
     url = body["url"]
-    assert url.startswith("/media/s/") and url.endswith("/vod/draft/master.m3u8")
+    assert url.startswith("/media/s/")
+    assert url.endswith("/vod/draft/master.m3u8")
     assert body["expires_at"] == int(stack.clock()) + 600
 
     status, text = await stack.api.call("GET", url)
-    assert status == 200 and text.startswith(b"#EXTM3U")
+    assert status == 200
+    assert text.startswith(b"#EXTM3U")
     # The signature covers the item: a rendition's playlist relative to it is served too.
     status, _ = await stack.api.call("GET", url.replace("master.m3u8", "720p/index.m3u8"))
     assert status == 200
