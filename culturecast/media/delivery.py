@@ -239,6 +239,11 @@ class Delivery:
             self._notify(request.match_info["token"], key)
         return response
 
+    def report(self, token: str, key: str) -> None:
+        """Report a media request served elsewhere (the nginx edge's ``auth_request``)."""
+        if self._callback is not None:
+            self._notify(token, key)
+
     def _notify(self, token: str, key: str) -> None:
         # The hot path only notes the token (a dict store); one task per loop turn reports
         # what was noted, once per token, so a crowd costs no task per request.

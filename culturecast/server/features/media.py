@@ -35,7 +35,7 @@ from culturecast.media.catalogue.service import (
     CatalogueService,
     ResourcePlayable,
 )
-from culturecast.media.delivery import Access, Delivery, item_of
+from culturecast.media.delivery import Access, Delivery, item_of, servable
 from culturecast.media.processing import ProcessingSettings, Processor
 from culturecast.media.uploads.handlers import UploadHandlers
 from culturecast.media.uploads.service import UPLOAD_INDEXES, UploadService
@@ -253,6 +253,23 @@ def install(app: web.Application, kit: HttpKit) -> None:
         resource = await app[MEDIA_SERVICE].playable(item_id)
         return None if resource is None else (list(resource.org_path), resource.master_key)
 
+    async def edge_auth(request: web.Request) -> web.StreamResponse:
+        # The nginx edge's auth_request for /media/t/<token>/<key> (deploy/nginx/): 204 when
+        # the token is a known playback session allowed the key, counted as its heartbeat;
+        # 403 otherwise. nginx caches the answer per token for the heartbeat window.
+        token = request.headers.get("X-CultureCast-Token", "")
+        key = request.headers.get("X-CultureCast-Key", "")
+        viewer = None
+        for ask in app[MEDIA_TOKEN_VIEWERS]:
+            viewer = await ask(token)
+            if viewer is not None:
+                break
+        if viewer is None or not servable(key) or await gate(key, token) is Access.DENIED:
+            return web.Response(status=403, headers={"Cache-Control": "no-store"})
+        holder["delivery"].report(token, key)
+        return web.Response(status=204)
+
+    app.router.add_get("/internal/edge/media-auth", edge_auth)
     media_signing.setup(
         kit, lambda: app[SERVICES].settings.signing_secret, find, lambda: app[SERVICES].clock()
     )
