@@ -33,10 +33,11 @@ from enum import Enum
 from aiohttp import web
 
 from culturecast.core import hls, llhls
+from culturecast.media import signing
 from culturecast.media.blocking import PartWaiter
 from culturecast.storage.errors import InvalidRange, ObjectNotFound
 from culturecast.storage.objects.keys import check_key
-from culturecast.storage.objects.port import ObjectStore
+from culturecast.storage.objects.port import ObjectInfo, ObjectStore
 
 log = logging.getLogger(__name__)
 
@@ -201,6 +202,8 @@ class Delivery:
         presign_ttl_s: int = 300,
         clock: Callable[[], float] = time.monotonic,
         parts: PartWaiter | None = None,
+        signing_secret: str | None = None,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self._objects = objects
         self._parts = parts
@@ -213,10 +216,27 @@ class Delivery:
         self._presign = presign
         self._presign_ttl = presign_ttl_s
         self._clock = clock
+        self._secret = signing_secret
+        self._wall = wall_clock
         self._tasks: set[asyncio.Future[None]] = set()
+        self._pending: dict[str, str] = {}
+        self._reporter: asyncio.Future[None] | None = None
+        self._flights: dict[str, asyncio.Future[_Entry | ObjectInfo]] = {}
 
     async def plain(self, request: web.Request) -> web.StreamResponse:
         return await self._serve(request, request.match_info["key"], None)
+
+    async def signed(self, request: web.Request) -> web.StreamResponse:
+        """``/media/s/<signature>/<expires>/<key>`` (:mod:`culturecast.media.signing`): an
+        item that is not public, served privately while the signature holds."""
+        key = request.match_info["key"]
+        if self._secret is None:
+            raise web.HTTPNotFound(reason="no such media object")
+        match = request.match_info
+        verdict = signing.verify(self._secret, key, match["sig"], match["expires"], self._wall())
+        if verdict is not signing.Verdict.VALID:
+            raise signing.refusal(verdict)
+        return await self._serve(request, key, None, signed=True)
 
     async def with_token(self, request: web.Request) -> web.StreamResponse:
         key = request.match_info["key"]
@@ -225,28 +245,48 @@ class Delivery:
             self._notify(request.match_info["token"], key)
         return response
 
+    def report(self, token: str, key: str) -> None:
+        """Report a media request served elsewhere (the nginx edge's ``auth_request``)."""
+        if self._callback is not None:
+            self._notify(token, key)
+
     def _notify(self, token: str, key: str) -> None:
+        # The hot path only notes the token (a dict store); one task per loop turn reports
+        # what was noted, once per token, so a crowd costs no task per request.
+        self._pending[token] = key
+        if self._reporter is None:
+            self._reporter = asyncio.ensure_future(self._report())
+            self._tasks.add(self._reporter)
+            self._reporter.add_done_callback(self._done)
+
+    async def _report(self) -> None:
         assert self._callback is not None
-        try:
-            result = self._callback(token, key)
-        except Exception:
-            log.exception("on_media_request failed")
-            return
-        if result is None:
-            return
-        task = asyncio.ensure_future(result)
-        self._tasks.add(task)
-        task.add_done_callback(self._done)
+        await asyncio.sleep(0)
+        pending, self._pending = self._pending, {}
+        self._reporter = None
+        for token, key in pending.items():
+            try:
+                result = self._callback(token, key)
+                if result is not None:
+                    await result
+            except Exception:
+                log.exception("on_media_request failed")
 
     def _done(self, task: asyncio.Future[None]) -> None:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.warning("on_media_request failed: %s", task.exception())
 
-    async def _serve(self, request: web.Request, key: str, token: str | None) -> web.StreamResponse:
-        if not servable(key):
+    async def _serve(
+        self, request: web.Request, key: str, token: str | None, *, signed: bool = False
+    ) -> web.StreamResponse:
+        entry = self._cache.get(key, self._clock())
+        # Only servable keys are ever cached, so a hit needs no second key check.
+        if entry is None and not servable(key):
             raise web.HTTPNotFound(reason="no such media object")
         access = Access.PUBLIC if self._gate is None else await self._gate(key, token)
+        if access is Access.DENIED and signed:
+            access = Access.PRIVATE
         if access is Access.DENIED:
             raise web.HTTPNotFound(reason="no such media object")
         private = access is Access.PRIVATE
@@ -257,26 +297,20 @@ class Delivery:
                 raise web.HTTPBadRequest(reason=str(exc)) from None
             if asked is not None:
                 return await self._blocking(request, key, asked, private)
-        entry = self._cache.get(key, self._clock())
         if entry is None:
             try:
-                info = await self._objects.stat(key)
+                found = await self._lookup(key)
             except ObjectNotFound:
                 raise web.HTTPNotFound(reason="no such media object") from None
-            ctype = content_type(key, info.content_type)
-            cache_control = info.cache_control or hls.DEFAULT_CACHE
-            etag = f'"{info.etag.strip(chr(34))}"'
-            if info.size > self._small:
+            if isinstance(found, _Entry):
+                entry = found
+            else:
+                ctype = content_type(key, found.content_type)
+                cache_control = found.cache_control or hls.DEFAULT_CACHE
                 if private:
                     cache_control = hls.PRIVATE_CACHE
-                return await self._large(request, key, info.size, ctype, cache_control, etag)
-            try:
-                body = await self._objects.get(key)
-            except ObjectNotFound:
-                raise web.HTTPNotFound(reason="no such media object") from None
-            expires = self._clock() + memory_ttl(key, self._ttl)
-            entry = _Entry(body, etag, ctype, cache_control, expires)
-            self._cache.put(key, entry)
+                etag = f'"{found.etag.strip(chr(34))}"'
+                return await self._large(request, key, found.size, ctype, cache_control, etag)
         return self._from_memory(request, entry, private)
 
     async def _blocking(
@@ -307,6 +341,30 @@ class Delivery:
         etag = f'"{hashlib.md5(body, usedforsecurity=False).hexdigest()}"'
         entry = _Entry(body, etag, hls.PLAYLIST_TYPE, hls.LIVE_PLAYLIST_CACHE, 0.0)
         return self._from_memory(request, entry, private)
+
+    async def _lookup(self, key: str) -> _Entry | ObjectInfo:
+        """The object from the store: a small one as a cached entry, a large one's facts.
+        Concurrent misses for one key share one store read (a crowd asking for a playlist
+        that just expired would otherwise each read it)."""
+        flight = self._flights.get(key)
+        if flight is None:
+            flight = asyncio.ensure_future(self._fetch(key))
+            self._flights[key] = flight
+            flight.add_done_callback(lambda _: self._flights.pop(key, None))
+        return await asyncio.shield(flight)
+
+    async def _fetch(self, key: str) -> _Entry | ObjectInfo:
+        info = await self._objects.stat(key)
+        if info.size > self._small:
+            return info
+        body = await self._objects.get(key)
+        ctype = content_type(key, info.content_type)
+        cache_control = info.cache_control or hls.DEFAULT_CACHE
+        etag = f'"{info.etag.strip(chr(34))}"'
+        expires = self._clock() + memory_ttl(key, self._ttl)
+        entry = _Entry(body, etag, ctype, cache_control, expires)
+        self._cache.put(key, entry)
+        return entry
 
     def _headers(self, ctype: str, cache_control: str, etag: str) -> dict[str, str]:
         return {

@@ -21,7 +21,7 @@ from culturecast.server.accounts.service import INDEXES
 from culturecast.server.app import AppRole, create_app
 from culturecast.server.engines import open_engines
 from culturecast.server.jobs import account_service, celery_app
-from culturecast.server.logs import configure_logging
+from culturecast.server.logs import AccessLog, configure_logging
 from culturecast.server.settings import Settings, SettingsError, from_os_environ, prepare_data_dir
 
 log = logging.getLogger("culturecast")
@@ -73,6 +73,7 @@ def _run_http(settings: Settings, role: AppRole) -> int:
         shutdown_timeout=settings.shutdown_timeout_s,
         print=None,
         access_log_format='%a "%r" %s %b %Tf',
+        access_log_class=AccessLog,
     )
     return 0
 

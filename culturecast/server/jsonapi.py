@@ -24,7 +24,7 @@ from culturecast.core.errors import (
     parse_lang,
 )
 from culturecast.core.kit import Handler
-from culturecast.server.metrics import Metrics
+from culturecast.server.metrics import MEDIA_PATH_PREFIX, Metrics
 from culturecast.storage.errors import EngineUnavailable
 
 log = logging.getLogger("culturecast.http")
@@ -80,11 +80,15 @@ def _route_name(request: web.Request) -> str:
 
 
 def error_middleware(metrics: Metrics) -> Any:
-    """Serialise errors as JSON, count and time requests, log server faults."""
+    """Serialise errors as JSON, count and time requests, log server faults. Media requests
+    (``/media/…``, DESIGN.md § Delivery) are only counted per status: a histogram
+    observation and a route lookup per playlist and segment are a measurable share of what
+    serving one from memory costs."""
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        started = time.perf_counter()
+        media = request.path.startswith(MEDIA_PATH_PREFIX)
+        started = 0.0 if media else time.perf_counter()
         status = 500
         try:
             response = await handler(request)
@@ -121,8 +125,11 @@ def error_middleware(metrics: Metrics) -> Any:
                 status=500,
             )
         finally:
-            metrics.observe_request(
-                request.method, _route_name(request), status, time.perf_counter() - started
-            )
+            if media:
+                metrics.count_media(status)
+            else:
+                metrics.observe_request(
+                    request.method, _route_name(request), status, time.perf_counter() - started
+                )
 
     return middleware

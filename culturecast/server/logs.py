@@ -7,6 +7,11 @@ import logging
 import sys
 import time
 
+from aiohttp import web
+from aiohttp.web_log import AccessLogger
+
+from culturecast.server.metrics import MEDIA_PATH_PREFIX
+
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
 
 
@@ -42,3 +47,13 @@ def configure_logging(level: str, fmt: str) -> None:
     root.setLevel(level)
     # aiohttp's access log is one line per request; keep it, at INFO, in the same format.
     logging.getLogger("aiohttp.access").setLevel(level)
+
+
+class AccessLog(AccessLogger):
+    """aiohttp's access log without the media path: a line per playlist and segment would
+    cost more than serving one from memory, and ``/metrics`` counts them per status."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        if request.path.startswith(MEDIA_PATH_PREFIX):
+            return
+        super().log(request, response, time)

@@ -70,6 +70,9 @@ class Settings:
     """CULTURECAST_MONGO_URL (unset: embedded SQLite)."""
     mongo_db: str = "culturecast"
     """CULTURECAST_MONGO_DB."""
+    signing_secret: str | None = None
+    """CULTURECAST_SIGNING_SECRET: signs expiring media URLs for staff previews, shared with
+    the nginx edge (unset: no signed URLs)."""
     redis_url: str | None = None
     """CULTURECAST_REDIS_URL (unset: in-memory counters and the in-process job runner)."""
     s3: S3Settings | None = None
@@ -197,6 +200,12 @@ def _url(name: str, raw: str, schemes: tuple[str, ...]) -> str:
     return raw
 
 
+def _secret(name: str, raw: str) -> str:
+    if len(raw) < 16:
+        raise SettingsError(name, "must be at least 16 characters (a random string)")
+    return raw
+
+
 def _choice(name: str, raw: str, choices: tuple[str, ...]) -> str:
     value = raw.upper() if name.endswith("LOG_LEVEL") else raw.lower()
     if value not in choices:
@@ -214,6 +223,7 @@ _PARSERS: dict[str, tuple[str, Callable[[str, str], Any]]] = {
     "ADMIN_PASSWORD": ("admin_password", lambda n, v: v),
     "MONGO_URL": ("mongo_url", lambda n, v: _url(n, v, ("mongodb", "mongodb+srv"))),
     "MONGO_DB": ("mongo_db", lambda n, v: v),
+    "SIGNING_SECRET": ("signing_secret", _secret),
     "REDIS_URL": ("redis_url", lambda n, v: _url(n, v, ("redis", "rediss", "unix"))),
     "TOKEN_TTL": ("token_ttl_s", _positive_int),
     "MAX_BODY_BYTES": ("max_body_bytes", _positive_int),

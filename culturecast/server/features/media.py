@@ -36,11 +36,12 @@ from culturecast.media.catalogue.service import (
     CatalogueService,
     ResourcePlayable,
 )
-from culturecast.media.delivery import Access, Delivery, item_of
+from culturecast.media.delivery import Access, Delivery, item_of, servable
 from culturecast.media.processing import ProcessingSettings, Processor
 from culturecast.media.uploads.handlers import UploadHandlers
 from culturecast.media.uploads.service import UPLOAD_INDEXES, UploadService
 from culturecast.server.context import ROLE, SERVICES
+from culturecast.server.features import media_signing
 from culturecast.server.features.live import LIVE_SERVICE
 from culturecast.server.kit import HttpKit
 from culturecast.transcode.command import EncoderSettings
@@ -224,7 +225,12 @@ def install(app: web.Application, kit: HttpKit) -> None:
         parts = PartWaiter(engines.counters)
         await parts.start()
         holder["delivery"] = Delivery(
-            engines.objects, gate=gate, on_media_request=on_media_request, parts=parts
+            engines.objects,
+            gate=gate,
+            on_media_request=on_media_request,
+            parts=parts,
+            signing_secret=settings.signing_secret,
+            wall_clock=services.clock,
         )
         sweeper = Periodic(
             "media-upload-sweeper", UPLOAD_SWEEP_INTERVAL_S, lambda: _sweep(uploads), first_now=True
@@ -250,8 +256,43 @@ def install(app: web.Application, kit: HttpKit) -> None:
     async def with_token(request: web.Request) -> web.StreamResponse:
         return await holder["delivery"].with_token(request)
 
-    # The token route first: "/media/{key}" would also match "t/<token>/…".
+    async def signed(request: web.Request) -> web.StreamResponse:
+        return await holder["delivery"].signed(request)
+
+    async def find(kind: str, item_id: str) -> media_signing.Found | None:
+        if kind == "live":
+            event = await app[LIVE_SERVICE].playable(item_id)
+            if event is None:
+                return None
+            return media_signing.Found(list(event.org_path), event.master_key, event.public)
+        resource = await app[MEDIA_SERVICE].playable(item_id)
+        if resource is None:
+            return None
+        return media_signing.Found(list(resource.org_path), resource.master_key, resource.published)
+
+    async def edge_auth(request: web.Request) -> web.StreamResponse:
+        # The nginx edge's auth_request for /media/t/<token>/<key> (deploy/nginx/): 204 when
+        # the token is a known playback session allowed the key, counted as its heartbeat;
+        # 403 otherwise. nginx caches the answer per token for the heartbeat window.
+        token = request.headers.get("X-CultureCast-Token", "")
+        key = request.headers.get("X-CultureCast-Key", "")
+        viewer = None
+        for ask in app[MEDIA_TOKEN_VIEWERS]:
+            viewer = await ask(token)
+            if viewer is not None:
+                break
+        if viewer is None or not servable(key) or await gate(key, token) is Access.DENIED:
+            return web.Response(status=403, headers={"Cache-Control": "no-store"})
+        holder["delivery"].report(token, key)
+        return web.Response(status=204)
+
+    app.router.add_get("/internal/edge/media-auth", edge_auth)
+    media_signing.setup(
+        kit, lambda: app[SERVICES].settings.signing_secret, find, lambda: app[SERVICES].clock()
+    )
+    # The token and signed routes first: "/media/{key}" would also match "t/<token>/…".
     app.router.add_get("/media/t/{token}/{key:.+}", with_token)
+    app.router.add_get("/media/s/{sig}/{expires}/{key:.+}", signed)
     app.router.add_get("/media/{key:.+}", plain)
 
 

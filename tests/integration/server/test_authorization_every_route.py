@@ -118,6 +118,7 @@ GET     /api/v1/stats/orgs/{org_id}                401/401   403/404   200/404  
 GET     /api/v1/stats/orgs/{org_id}/ranking        401/401   403/404   200/404   200/404   200/200
 GET     /api/v1/stats/orgs/{org_id}/monthly        401/401   403/404   200/404   200/404   200/200
 GET     /api/v1/stats/live/{event_id}/report       401/401   403/404   200/404   200/404   200/200
+POST    /api/v1/media/signed-urls                  401/401   403/404   200/404   200/404   200/200
 GET     /api/v1/stats/orgs/{org_id}/realtime       401/401   403/404   200/404   200/404   200/200
 GET     /api/v1/stats/orgs/{org_id}/realtime/stream 401/401  403/404   200/404   200/404   200/200
 """
@@ -327,7 +328,11 @@ async def build_world(admin: Api, media: Path) -> World:
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World]:
     data_dir = tmp_path_factory.mktemp("matrix")
-    settings = app_settings(data_dir, CULTURECAST_VOD_PRESET="ultrafast")
+    settings = app_settings(
+        data_dir,
+        CULTURECAST_VOD_PRESET="ultrafast",
+        CULTURECAST_SIGNING_SECRET="matrix-signing-secret-0123456789",
+    )
     server = TestServer(create_app(settings, "standalone"), host="127.0.0.1")
     await server.start_server()
     try:
@@ -580,6 +585,11 @@ CALLS: dict[tuple[str, str], Call] = {
     ("POST", "/api/v1/views/heartbeat"): heartbeat,
     ("GET", "/api/v1/stats/items/{item_type}/{item_id}"): item_stats,
     ("GET", "/api/v1/stats/orgs/{org_id}/realtime/stream"): realtime_stream,
+    ("POST", "/api/v1/media/signed-urls"): simple(
+        "POST",
+        "/api/v1/media/signed-urls",
+        lambda w, s: {"item_type": "resource", "item_id": w.sides[s].resource_id},
+    ),
 }
 
 

@@ -1,0 +1,320 @@
+"""Media delivery requests per second, in one run: nginx serving the files from disk, a bare
+aiohttp handler serving the same bytes from memory, and CultureCast's ``/media/…`` and
+``/media/t/<token>/…`` paths (the real application: ``create_app`` with its middleware,
+metrics, gate and view counting), for a live playlist (839 bytes), a 29 KB live segment and a
+2 MB VOD segment (DESIGN.md § Delivery; issue 15's goal: ``/media`` at least 85 % of bare
+aiohttp for playlists and small segments).
+
+Fairness. Each server is one process with one event loop (nginx: one worker); the load comes
+from ``wrk`` (Debian package ``wrk``: one thread, CONNECTIONS keep-alive connections) in
+another process. All servers run for the whole bench; for each object the subjects are
+measured in turn, ROUNDS times (neighbours in time, so under the same outside load), each
+after a warm-up; a subject's share is its rate over bare aiohttp's rate of the same round,
+the median over the rounds reported. The load average before and after is printed: on a
+shared machine the absolute rates move, the shares much less.
+
+    .venv/bin/python bench/bench_delivery.py [seconds] [rounds]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import aiohttp
+from aiohttp import web
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+CONNECTIONS = 64
+WARMUP_S = 1.0
+ROUNDS = 3
+EVENT = "benchlive"
+RESOURCE = "benchvod"
+PLAYLIST_KEY = f"live/{EVENT}/360p/index.m3u8"
+SEGMENT_KEY = f"live/{EVENT}/360p/00000007.ts"
+BIG_KEY = f"vod/{RESOURCE}/720p/00000001.ts"
+
+
+def _playlist() -> bytes:
+    lines = [
+        "#EXTM3U",
+        "#EXT-X-VERSION:6",
+        "#EXT-X-TARGETDURATION:2",
+        "#EXT-X-MEDIA-SEQUENCE:7",
+        "#EXT-X-INDEPENDENT-SEGMENTS",
+    ]
+    for n in range(7, 27):
+        lines += ["#EXTINF:2.000,", f"{n:08d}.ts"]
+    text = "\n".join(lines) + "\n"
+    return (text + "#" * max(0, 838 - len(text)) + "\n").encode()[:839]
+
+
+OBJECTS: dict[str, tuple[str, bytes, str]] = {
+    "live playlist 839 B": (PLAYLIST_KEY, b"", "application/vnd.apple.mpegurl"),
+    "live segment 29 KB": (SEGMENT_KEY, os.urandom(29 * 1024), "video/mp2t"),
+    "VOD segment 2 MB": (BIG_KEY, os.urandom(2 << 20), "video/mp2t"),
+}
+OBJECTS["live playlist 839 B"] = (PLAYLIST_KEY, _playlist(), "application/vnd.apple.mpegurl")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# -- servers --------------------------------------------------------------------------------
+
+
+def _bare_app() -> web.Application:
+    bodies = {f"/{key}": (body, ctype) for key, body, ctype in OBJECTS.values()}
+
+    async def handler(request: web.Request) -> web.Response:
+        body, ctype = bodies[request.path]
+        return web.Response(body=body, headers={"Content-Type": ctype})
+
+    async def healthz(request: web.Request) -> web.Response:
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/{key:.+}", handler)
+    return app
+
+
+def _our_app(data_dir: str) -> web.Application:
+    from culturecast.server.app import create_app
+    from culturecast.server.context import SERVICES
+    from culturecast.server.settings import load_settings
+
+    env = {
+        "CULTURECAST_DATA_DIR": data_dir,
+        "CULTURECAST_ADMIN_PASSWORD": "bench-pass-123",
+        "CULTURECAST_HTTP_HOST": "127.0.0.1",
+        "CULTURECAST_RTMP_PORT": str(free_port()),
+        "CULTURECAST_LOG_LEVEL": "WARNING",
+    }
+    app = create_app(load_settings(env), "standalone")
+
+    async def seed(app: web.Application) -> None:
+        engines = app[SERVICES].engines
+        events = engines.database.collection("live_events")
+        if await events.get(EVENT) is None:
+            await events.insert(
+                {
+                    "_id": EVENT,
+                    "org_path": ["bench-org"],
+                    "title": "bench",
+                    "category": "评书",
+                    "status": "live",
+                    "published": True,
+                    "disabled": False,
+                }
+            )
+        resources = engines.database.collection("resources")
+        if await resources.get(RESOURCE) is None:
+            await resources.insert(
+                {
+                    "_id": RESOURCE,
+                    "org_path": ["bench-org"],
+                    "title": "bench",
+                    "category": "评书",
+                    "published": True,
+                    "status": "ready",
+                    "hls_master_key": f"vod/{RESOURCE}/master.m3u8",
+                    "duration_s": 3600.0,
+                }
+            )
+        for key, body, ctype in OBJECTS.values():
+            await engines.objects.put(key, body, ctype)
+
+    app.on_startup.append(seed)
+    return app
+
+
+def serve(kind: str, port: int, data_dir: str) -> None:
+    import logging
+
+    from culturecast.server.logs import AccessLog
+
+    # As ``culturecast serve`` runs: the access logger at INFO (written to /dev/null here).
+    handler = logging.StreamHandler(open(os.devnull, "w"))  # noqa: SIM115
+    logging.getLogger().handlers[:] = [handler]
+    logging.getLogger().setLevel(logging.WARNING)
+    logging.getLogger("aiohttp.access").setLevel(logging.INFO)
+    if kind == "bare":
+        web.run_app(_bare_app(), host="127.0.0.1", port=port, print=None, access_log=None)
+    else:
+        web.run_app(
+            _our_app(data_dir),
+            host="127.0.0.1",
+            port=port,
+            print=None,
+            access_log_format='%a "%r" %s %b %Tf',
+            access_log_class=AccessLog,
+        )
+
+
+def _nginx(root: Path, port: int, tmp: Path) -> subprocess.Popen[bytes]:
+    conf = tmp / "nginx.conf"
+    conf.write_text(
+        f"""
+worker_processes 1;
+daemon off;
+pid {tmp}/nginx.pid;
+error_log {tmp}/nginx-error.log;
+events {{ worker_connections 1024; }}
+http {{
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  client_body_temp_path {tmp}/body;
+  proxy_temp_path {tmp}/proxy;
+  fastcgi_temp_path {tmp}/fcgi;
+  uwsgi_temp_path {tmp}/uwsgi;
+  scgi_temp_path {tmp}/scgi;
+  types {{ application/vnd.apple.mpegurl m3u8; video/mp2t ts; }}
+  server {{
+    listen 127.0.0.1:{port};
+    root {root};
+    location = /healthz {{ return 200 "ok"; }}
+  }}
+}}
+"""
+    )
+    return subprocess.Popen(["nginx", "-c", str(conf), "-p", str(tmp)])
+
+
+# -- load -----------------------------------------------------------------------------------
+
+
+async def _wait_up(url: str) -> None:
+    deadline = time.monotonic() + 60
+    async with aiohttp.ClientSession() as session:
+        while time.monotonic() < deadline:
+            try:
+                async with session.get(url + "/healthz") as resp:
+                    await resp.read()
+                    if resp.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.2)
+    raise RuntimeError(f"{url} did not start")
+
+
+async def _token(url: str) -> str:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(url + "/api/v1/play", json={"item_type": "live", "item_id": EVENT}) as resp,
+    ):
+        assert resp.status == 201, await resp.text()
+        master = (await resp.json())["master_url"]
+    match = re.search(r"/media/t/([^/]+)/", master)
+    assert match, master
+    return match.group(1)
+
+
+def _wrk(url: str, seconds: float) -> tuple[float, int]:
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds:g}s", "--timeout", "10s", url],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    rate = float(re.search(r"Requests/sec:\s+([0-9.]+)", out).group(1))  # type: ignore[union-attr]
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: .*", out)
+    return rate, (int(bad.group(1)) if bad else 0) + (1 if errors else 0)
+
+
+def main() -> None:
+    seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 4.0
+    rounds_n = int(sys.argv[2]) if len(sys.argv) > 2 else ROUNDS
+    for tool in ("wrk", "nginx"):
+        if shutil.which(tool) is None:
+            raise SystemExit(f"{tool} is not installed: apt-get install -y {tool}")
+    load_before = os.getloadavg()
+    spawn = multiprocessing.get_context("spawn")
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        os.chmod(tmp, 0o755)
+        root = tmp / "www"
+        for key, body, _ in OBJECTS.values():
+            path = root / key
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(body)
+        for d in (root, *root.rglob("*")):
+            os.chmod(d, 0o755 if d.is_dir() else 0o644)
+        ports = {"nginx": free_port(), "bare": free_port(), "ours": free_port()}
+        data_dir = tmp / "data"
+        data_dir.mkdir()
+        nginx = _nginx(root, ports["nginx"], tmp)
+        procs = [
+            spawn.Process(target=serve, args=(kind, ports[kind], str(data_dir)), daemon=True)
+            for kind in ("bare", "ours")
+        ]
+        for proc in procs:
+            proc.start()
+        try:
+            base = {kind: f"http://127.0.0.1:{port}" for kind, port in ports.items()}
+            for url in base.values():
+                asyncio.run(_wait_up(url))
+            token = asyncio.run(_token(base["ours"]))
+            subjects = ("nginx (disk)", "bare aiohttp (memory)", "/media/", "/media/t/<token>/")
+            table: dict[tuple[str, str], list[tuple[float, float]]] = {}
+            for name, (key, _, _) in OBJECTS.items():
+                urls = {
+                    "nginx (disk)": f"{base['nginx']}/{key}",
+                    "bare aiohttp (memory)": f"{base['bare']}/{key}",
+                    "/media/": f"{base['ours']}/media/{key}",
+                    "/media/t/<token>/": f"{base['ours']}/media/t/{token}/{key}",
+                }
+                for _ in range(rounds_n):
+                    rates: dict[str, tuple[float, int]] = {}
+                    for subject in subjects:
+                        _wrk(urls[subject], WARMUP_S)
+                        rates[subject] = _wrk(urls[subject], seconds)
+                    ref = rates["bare aiohttp (memory)"][0]
+                    for subject in subjects:
+                        rate, errors = rates[subject]
+                        table.setdefault((name, subject), []).append((rate, rate / ref * 100))
+                        if errors:
+                            print(f"  ! {name} {subject}: {errors} errors", file=sys.stderr)
+        finally:
+            for proc in procs:
+                proc.terminate()
+                proc.join(10)
+            nginx.terminate()
+            nginx.wait(10)
+    load_after = os.getloadavg()
+    print(
+        f"media delivery, wrk -t1 -c{CONNECTIONS}, {rounds_n} rounds of {seconds:g} s per "
+        f"subject (alternating); medians; share = rate / bare aiohttp's rate, same round"
+    )
+    print(
+        f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f} "
+        f"({os.cpu_count()} CPUs)"
+    )
+    print(f"  {'object':22s} {'subject':24s} {'req/s':>8s} {'share':>8s}   rounds")
+    for (name, subject), rows in table.items():
+        rates_sorted = sorted(r for r, _ in rows)
+        shares = sorted(s for _, s in rows)
+        print(
+            f"  {name:22s} {subject:24s} {rates_sorted[len(rows) // 2]:8.0f} "
+            f"{shares[len(rows) // 2]:7.1f} %   " + ", ".join(f"{r:.0f}" for r, _ in rows)
+        )
+
+
+if __name__ == "__main__":
+    main()
