@@ -393,6 +393,13 @@ class CatalogueService:
         """Search through the term index: ranked ids, then only those resources."""
         assert self._search is not None
         ids = await self._search.search(query.q)
+        if query.sort != "newest":
+            # An order asked for (?sort=episode …) wins over relevance.
+            matched = {**flt, "_id": {"$in": ids}}
+            items = await self._resources.find(
+                matched, sort=q.sort_spec(query), skip=query.offset, limit=query.limit
+            )
+            return Page(items, await self._resources.count(matched))
         order = {rid: n for n, rid in enumerate(ids)}
         found: list[Document] = []
         for start in range(0, len(ids), 500):

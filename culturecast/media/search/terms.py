@@ -1,6 +1,6 @@
 """The search terms of a resource and the ranking of hits, without I/O.
 
-Each searchable field (title, series title, performer, and the start of the description) is
+Each searchable field (title, series title, performer and tags, and the start of the description) is
 folded (case, full-width forms, spaces and punctuation dropped) and written three ways: its
 characters (三国演义), its full pinyin (sanguoyanyi) and its initials (sgyy). Every suffix of
 each form that starts at a character (a syllable, for pinyin) is a term, so a query matches a
@@ -101,6 +101,9 @@ def resource_terms(doc: dict[str, Any], series_title: str | None = None) -> list
     if series_title:
         terms += field_terms(series_title, Field.SERIES)
     terms += field_terms(str(doc.get("performer") or ""), Field.PERFORMER)
+    for tag in doc.get("tags") or []:
+        if isinstance(tag, str):
+            terms += field_terms(tag, Field.PERFORMER)
     terms += field_terms(str(doc.get("description") or ""), Field.DESCRIPTION)
     best: dict[str, Term] = {}
     for term in terms:
