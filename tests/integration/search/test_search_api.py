@@ -15,9 +15,11 @@ pytestmark = pytest.mark.integration
 async def test_sgyy_finds_the_romance_of_the_three_kingdoms(stack: Stack) -> None:
     admin = await stack.api.login("admin", ADMIN_PASSWORD)
     path = org_path(await make_tree(admin, ["浙江省"]))
-    await add_resource(stack, "r1", path, title="草稿", category="storytelling")
-    await add_resource(stack, "r2", path, title="草稿", category="storytelling")
-    await add_resource(stack, "r3", path, title="草稿", category="storytelling", published=False)
+    now = stack.clock()
+    fields = {"title": "草稿", "category": "storytelling", "created_at": now, "updated_at": now}
+    await add_resource(stack, "r1", path, **fields)
+    await add_resource(stack, "r2", path, **fields)
+    await add_resource(stack, "r3", path, **fields, published=False)
     await admin.ok("PATCH", "/api/v1/resources/r1", {"title": "评书《三国演义》第一回"})
     await admin.ok("PATCH", "/api/v1/resources/r2", {"title": "三国演义"})
     await admin.ok("PATCH", "/api/v1/resources/r3", {"title": "三国演义（未发布）"})
