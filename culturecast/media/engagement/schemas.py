@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import msgspec
 
+from culturecast.core.numbers import EpochSeconds
 from culturecast.media.views.policy import ItemType
+
+VotesPerDay = Annotated[int, msgspec.Meta(ge=1, le=100, description="Votes a viewer a day.")]
+VotesTotal = Annotated[
+    int, msgspec.Meta(ge=1, le=10_000, description="Votes a viewer in the whole campaign.")
+]
 
 
 class CountsResponse(msgspec.Struct):
@@ -45,13 +53,13 @@ class CampaignRequest(msgspec.Struct, forbid_unknown_fields=True):
 
     org_id: str
     title: str
-    starts_at: float
-    ends_at: float
+    starts_at: EpochSeconds
+    ends_at: EpochSeconds
     entries: list[EntryRequest]
-    votes_per_day: int
+    votes_per_day: VotesPerDay
     guests: bool
     cover: str | None = None
-    votes_total: int | None = None
+    votes_total: VotesTotal | None = None
 
 
 class VoteRequest(msgspec.Struct, forbid_unknown_fields=True):
