@@ -19,7 +19,7 @@ from culturecast.server.accounts.service import AccountService
 from culturecast.server.api import ApiRoutes
 from culturecast.server.context import METRICS, ROLE, ROUTES, SERVICES, SETTINGS, Services
 from culturecast.server.engines import open_engines
-from culturecast.server.features import chat, live, media, views
+from culturecast.server.features import chat, engagement, live, media, views
 from culturecast.server.jobs import JobDeps, account_service, build_registry, open_job_queue
 from culturecast.server.jsonapi import error_middleware
 from culturecast.server.kit import HttpKit
@@ -83,7 +83,7 @@ def create_app(
         jobs_api.setup_routes(routes)
         pages.setup_routes(app)
     kit = HttpKit(app, routes)
-    for feature in (live, media, views, chat):
+    for feature in (live, media, views, chat, engagement):
         feature.install(app, kit)
     return app
 

@@ -37,6 +37,7 @@ from culturecast.core.errors import BadRequest, Conflict, NotFound, Sentence
 from culturecast.core.text import clean_text
 from culturecast.media.catalogue import query as q
 from culturecast.media.catalogue.lifecycle import ResourceLifecycle
+from culturecast.media.search.service import SearchIndex
 from culturecast.media.uploads.service import UploadService
 from culturecast.storage.database.port import Database, Document, IndexSpec
 from culturecast.storage.objects.port import ObjectStore
@@ -211,7 +212,10 @@ class CatalogueService:
         jobs: Jobs | None,
         *,
         clock: Callable[[], float] = time.time,
+        search: SearchIndex | None = None,
     ) -> None:
+        self._search = search
+        """Keeps the search terms of every resource (None: search scans, as before)."""
         self._resources = database.collection(RESOURCES)
         self._series = database.collection(SERIES)
         self._objects = objects
@@ -293,6 +297,7 @@ class CatalogueService:
                 "updated_at": now,
             }
             await self._resources.insert(doc)
+            await self._reindex(doc)
         except BaseException:
             await self._uploads.release(upload_id, resource_id)
             raise
@@ -323,6 +328,8 @@ class CatalogueService:
         if not query.q:
             items = await self._resources.find(flt, sort=sort, skip=query.offset, limit=query.limit)
             return Page(items, await self._resources.count(flt))
+        if self._search is not None:
+            return await self._ranked(flt, query)
         docs = await self._resources.find(flt, sort=sort, limit=SEARCH_SCAN_LIMIT)
         hits = [d for d in docs if q.matches_text(d, query.q)]
         return Page(hits[query.offset : query.offset + query.limit], len(hits))
@@ -364,12 +371,56 @@ class CatalogueService:
         updated = await self._resources.update_one({"_id": resource_id}, set=fields)
         if updated is None:
             raise NotFound("resource not found", code="resource_not_found")
+        await self._reindex(updated)
         return updated
+
+    async def _reindex(self, doc: Document) -> None:
+        if self._search is not None:
+            await self._search.put(doc)
+
+    async def _reindex_series(self, series_id: str) -> None:
+        if self._search is not None:
+            for doc in await self._resources.find({"series_id": series_id}):
+                await self._search.put(doc)
+
+    async def rebuild_search(self) -> int:
+        """Index every resource (at start, when the index is new); returns how many."""
+        if self._search is None:
+            return 0
+        done = 0
+        while True:
+            batch = await self._resources.find(sort=[("_id", 1)], skip=done, limit=500)
+            for doc in batch:
+                await self._search.put(doc)
+            done += len(batch)
+            if len(batch) < 500:
+                return done
+
+    async def _ranked(self, flt: Mapping[str, Any], query: q.ResourceQuery) -> Page:
+        """Search through the term index: ranked ids, then only those resources."""
+        assert self._search is not None
+        ids = await self._search.search(query.q)
+        if query.sort != "newest":
+            # An order asked for (?sort=episode …) wins over relevance.
+            matched = {**flt, "_id": {"$in": ids}}
+            items = await self._resources.find(
+                matched, sort=q.sort_spec(query), skip=query.offset, limit=query.limit
+            )
+            return Page(items, await self._resources.count(matched))
+        order = {rid: n for n, rid in enumerate(ids)}
+        found: list[Document] = []
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            found += await self._resources.find({**flt, "_id": {"$in": chunk}})
+        found.sort(key=lambda doc: order[doc["_id"]])
+        return Page(found[query.offset : query.offset + query.limit], len(found))
 
     async def delete(self, caller: Caller, resource_id: str) -> None:
         """Remove the resource, its renditions and (for uploads) its original."""
         doc = await self._for_manage(caller, resource_id)
         await self._resources.delete_one({"_id": resource_id})
+        if self._search is not None:
+            await self._search.remove(resource_id)
         await self._objects.delete_prefix(f"vod/{resource_id}/")
         if doc.get("original_key") and not doc.get("live_event_id"):
             await self._objects.delete(doc["original_key"])
@@ -474,6 +525,7 @@ class CatalogueService:
             await self._resources.update_many(
                 {"series_id": series_id}, set={"series_title": fields["title"]}
             )
+            await self._reindex_series(series_id)
         return updated
 
     async def delete_series(self, caller: Caller, series_id: str) -> None:
@@ -590,6 +642,7 @@ class CatalogueService:
             "updated_at": now,
         }
         await self._resources.insert(doc)
+        await self._reindex(doc)
         return resource_json(doc, staff=True)
 
     async def follow_event(self, live_event_id: str, published: bool) -> Document | None:

@@ -29,6 +29,7 @@ from culturecast.live.targets.runner import TargetSupervisor
 from culturecast.live.targets.store import INDEXES as TARGET_INDEXES
 from culturecast.live.targets.store import TargetStore
 from culturecast.media.catalogue.service import CatalogueService
+from culturecast.media.search.service import SearchIndex
 from culturecast.server.context import METRICS, ROLE, SERVICES
 from culturecast.server.engines import Engines
 from culturecast.server.kit import HttpKit
@@ -182,7 +183,12 @@ def replay_to_catalogue(deps: JobDeps) -> ReplayReady:
     over the replay's HLS objects, published exactly when its event is public (a draft's
     replay is a draft); idempotent per live event."""
     catalogue = CatalogueService(
-        deps.engines.database, deps.engines.objects, None, None, clock=deps.clock
+        deps.engines.database,
+        deps.engines.objects,
+        None,
+        None,
+        clock=deps.clock,
+        search=SearchIndex(deps.engines.database),
     )
 
     async def on_replay_ready(event: dict[str, Any]) -> None:

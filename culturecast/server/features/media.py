@@ -38,6 +38,8 @@ from culturecast.media.catalogue.service import (
 )
 from culturecast.media.delivery import Access, Delivery, item_of, servable
 from culturecast.media.processing import ProcessingSettings, Processor
+from culturecast.media.search.service import INDEXES as SEARCH_INDEXES
+from culturecast.media.search.service import SearchIndex
 from culturecast.media.uploads.handlers import UploadHandlers
 from culturecast.media.uploads.service import UPLOAD_INDEXES, UploadService
 from culturecast.server.context import ROLE, SERVICES
@@ -204,7 +206,9 @@ def install(app: web.Application, kit: HttpKit) -> None:
     async def media_ctx(app: web.Application) -> AsyncIterator[None]:
         services = app[SERVICES]
         engines = services.engines
-        await engines.database.ensure_indexes([*UPLOAD_INDEXES, *CATALOGUE_INDEXES])
+        await engines.database.ensure_indexes(
+            [*UPLOAD_INDEXES, *CATALOGUE_INDEXES, *SEARCH_INDEXES]
+        )
         settings = services.settings
         uploads = UploadService(
             engines.database,
@@ -215,9 +219,18 @@ def install(app: web.Application, kit: HttpKit) -> None:
             ttl_s=settings.upload_ttl_s,
         )
         app[UPLOAD_SERVICE] = uploads
+        search = SearchIndex(engines.database)
         catalogue = CatalogueService(
-            engines.database, engines.objects, uploads, services.jobs, clock=services.clock
+            engines.database,
+            engines.objects,
+            uploads,
+            services.jobs,
+            clock=services.clock,
+            search=search,
         )
+        if await search.is_empty():
+            # The first start with search (or a new database): index what is there.
+            await catalogue.rebuild_search()
         app[MEDIA_SERVICE] = catalogue
         # An organization with resources, series or uploads may not be deleted.
         services.accounts.add_org_holdings(catalogue.count_for_org)

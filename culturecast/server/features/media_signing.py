@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
 from aiohttp import web
@@ -41,7 +41,8 @@ type ItemLookup = Callable[[str, str], Awaitable[Found | None]]
 class SignRequest(msgspec.Struct, forbid_unknown_fields=True):
     item_type: Literal["live", "resource"]
     item_id: str
-    ttl_s: int = msgspec.field(default=DEFAULT_TTL_S)
+    ttl_s: Annotated[int, msgspec.Meta(ge=1, le=MAX_TTL_S)] = DEFAULT_TTL_S
+    """How long the link works, in seconds (at most a day)."""
 
 
 class SignedUrl(msgspec.Struct):

@@ -121,6 +121,19 @@ GET     /api/v1/stats/live/{event_id}/report       401/401   403/404   200/404  
 POST    /api/v1/media/signed-urls                  401/401   403/404   200/404   200/404   200/200
 GET     /api/v1/stats/orgs/{org_id}/realtime       401/401   403/404   200/404   200/404   200/200
 GET     /api/v1/stats/orgs/{org_id}/realtime/stream 401/401  403/404   200/404   200/404   200/200
+POST    /api/v1/resources/{item_id}/like           200/200   200/200   200/200   200/200   200/200
+DELETE  /api/v1/resources/{item_id}/like           200/200   200/200   200/200   200/200   200/200
+POST    /api/v1/live/{item_id}/like                200/200   200/200   200/200   200/200   200/200
+DELETE  /api/v1/live/{item_id}/like                200/200   200/200   200/200   200/200   200/200
+POST    /api/v1/favorites/{item_type}/{item_id}    200/200   200/200   200/200   200/200   200/200
+DELETE  /api/v1/favorites/{item_type}/{item_id}    200/200   200/200   200/200   200/200   200/200
+GET     /api/v1/favorites                          200/200   200/200   200/200   200/200   200/200
+POST    /api/v1/shares/{item_type}/{item_id}       200/200   200/200   200/200   200/200   200/200
+GET     /api/v1/engagement/{item_type}/{item_id}   200/200   200/200   200/200   200/200   200/200
+POST    /api/v1/campaigns                          401/401   403/404   201/404   201/404   201/201
+GET     /api/v1/campaigns                          200/200   200/200   200/200   200/200   200/200
+GET     /api/v1/campaigns/{campaign_id}            200/200   200/200   200/200   200/200   200/200
+POST    /api/v1/campaigns/{campaign_id}/votes      200/200   200/200   200/200   200/200   200/200
 """
 
 # Notes on cells that might surprise a reader:
@@ -498,6 +511,39 @@ def play_body(w: World, side: str) -> dict[str, Any]:
     return {"item_type": "resource", "item_id": w.sides[side].resource_id, "terminal": "web"}
 
 
+def on_item(method: str, path: str, *, live: bool = False) -> Call:
+    """Like, favorite or share the side's published resource (or live event)."""
+
+    async def call(w: World, who: Api, role: str, side: str) -> int:
+        s = w.sides[side]
+        return await send(who, method, path.format(s.event_id if live else s.resource_id))
+
+    return call
+
+
+def campaign_body(w: World, side: str) -> dict[str, Any]:
+    return {
+        "org_id": w.sides[side].org_id,
+        "title": "云上合唱展演",
+        "starts_at": time.time() - 60,
+        "ends_at": time.time() + 86_400,
+        "entries": [{"item_type": "resource", "item_id": w.sides[side].resource_id}],
+        "votes_per_day": 2,
+        "guests": True,
+    }
+
+
+def on_campaign(method: str, suffix: str) -> Call:
+    """Read or vote in a fresh campaign of the side's county."""
+
+    async def call(w: World, who: Api, role: str, side: str) -> int:
+        made = await w.admin.ok("POST", "/api/v1/campaigns", campaign_body(w, side), 201)
+        body = {"entry_id": "e1"} if method == "POST" else None
+        return await send(who, method, f"/api/v1/campaigns/{made['id']}{suffix}", body)
+
+    return call
+
+
 async def heartbeat(w: World, who: Api, role: str, side: str) -> int:
     started = await w.callers["anonymous"].ok("POST", "/api/v1/play", play_body(w, side), 201)
     body = {"session_id": started["session_id"], "position_s": 1, "state": "playing"}
@@ -590,6 +636,23 @@ CALLS: dict[tuple[str, str], Call] = {
         "/api/v1/media/signed-urls",
         lambda w, s: {"item_type": "resource", "item_id": w.sides[s].resource_id},
     ),
+    ("POST", "/api/v1/resources/{item_id}/like"): on_item("POST", "/api/v1/resources/{}/like"),
+    ("DELETE", "/api/v1/resources/{item_id}/like"): on_item("DELETE", "/api/v1/resources/{}/like"),
+    ("POST", "/api/v1/live/{item_id}/like"): on_item("POST", "/api/v1/live/{}/like", live=True),
+    ("DELETE", "/api/v1/live/{item_id}/like"): on_item("DELETE", "/api/v1/live/{}/like", live=True),
+    ("POST", "/api/v1/favorites/{item_type}/{item_id}"): on_item(
+        "POST", "/api/v1/favorites/resource/{}"
+    ),
+    ("DELETE", "/api/v1/favorites/{item_type}/{item_id}"): on_item(
+        "DELETE", "/api/v1/favorites/resource/{}"
+    ),
+    ("POST", "/api/v1/shares/{item_type}/{item_id}"): on_item("POST", "/api/v1/shares/resource/{}"),
+    ("GET", "/api/v1/engagement/{item_type}/{item_id}"): on_item(
+        "GET", "/api/v1/engagement/resource/{}"
+    ),
+    ("POST", "/api/v1/campaigns"): simple("POST", "/api/v1/campaigns", campaign_body),
+    ("GET", "/api/v1/campaigns/{campaign_id}"): on_campaign("GET", ""),
+    ("POST", "/api/v1/campaigns/{campaign_id}/votes"): on_campaign("POST", "/votes"),
 }
 
 

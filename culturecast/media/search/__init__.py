@@ -1,0 +1,1 @@
+"""Search of resources by characters, full pinyin and initials, from a term index."""

@@ -1,0 +1,3 @@
+from tests.integration.views.conftest import clock, stack
+
+__all__ = ["clock", "stack"]
