@@ -22,8 +22,10 @@ export const HLS_CONFIG = Object.freeze({
 // Low-latency events (latency_mode "low", LL-HLS): hls.js loads parts, asks for the next one
 // with a blocking reload (_HLS_msn/_HLS_part) and sits PART-HOLD-BACK (three parts, 1 s)
 // behind the edge. liveSyncDurationCount is left out on purpose: set, it would override
-// PART-HOLD-BACK with two whole segments.
-const { liveSyncDurationCount: _unused, ...shared } = HLS_CONFIG;
+// PART-HOLD-BACK with two whole segments. liveMaxLatencyDurationCount goes with it: hls.js
+// refuses a config that sets it without liveSyncDurationCount (new Hls() throws "Illegal
+// hls.js config"), so an LL viewer far behind catches up by rate rather than by a jump.
+const { liveSyncDurationCount: _sync, liveMaxLatencyDurationCount: _max, ...shared } = HLS_CONFIG;
 export const LOW_LATENCY_HLS_CONFIG = Object.freeze({
   ...shared,
   lowLatencyMode: true,

@@ -106,7 +106,15 @@ export class Playback {
       say(t("player.unsupported"));
       return false;
     }
-    const hls = new Hls({ ...(this.lowLatency ? LOW_LATENCY_HLS_CONFIG : HLS_CONFIG) });
+    let hls;
+    try {
+      hls = new Hls({ ...(this.lowLatency ? LOW_LATENCY_HLS_CONFIG : HLS_CONFIG) });
+    } catch (error) {
+      // hls.js refuses a config it finds inconsistent: say so rather than stay at "connecting".
+      console.error(error);
+      say(t("player.error"));
+      return false;
+    }
     let recovered = false;
     hls.on(Hls.Events.ERROR, (_event, data) => {
       if (!data.fatal) return;
