@@ -16,12 +16,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from culturecast.core.hls import LIVE_PLAYLIST_CACHE, PLAYLIST_TYPE, SEGMENT_CACHE
+from culturecast.core.hls import SEGMENT_CACHE
 from culturecast.core.llhls import INIT_NAME
 from culturecast.live import playlist
 from culturecast.live.cmaf import starts_with_keyframe, video_track_id
 from culturecast.live.ll_playlist import OpenSegment, Part, ll_live_playlist
-from culturecast.live.packager import Packager, _Run
+from culturecast.live.packager import Packager, _Rendition, _Run
 from culturecast.live.playlist import Segment
 from culturecast.storage.objects.port import ObjectStore
 from culturecast.transcode.command import PLAYLIST_NAME
@@ -169,12 +169,10 @@ class LowLatencyPackager(Packager):
         except Exception:
             log.warning("live: event %s: could not announce a part", self.event_id, exc_info=True)
 
-    async def _write_playlists(self, name: str) -> None:
-        rendition = self._renditions[name]
+    def _live_text(self, name: str, rendition: _Rendition) -> str:
         state = self._parts.get(name) or _Parts()
-        segments = rendition.segments
-        live = ll_live_playlist(
-            segments,
+        return ll_live_playlist(
+            rendition.segments,
             state.recent,
             state.open,
             window=self.window,
@@ -182,20 +180,4 @@ class LowLatencyPackager(Packager):
             part_s=self.part_s,
             ended=self._ended,
             independent=rendition.independent,
-        )
-        if segments:
-            recording = rendition.recording.text(
-                segments,
-                nominal_s=self.segment_s,
-                ended=self._ended,
-                independent=rendition.independent,
-            )
-            await self.objects.put(
-                self.prefix(name) + "event.m3u8",
-                recording.encode(),
-                PLAYLIST_TYPE,
-                LIVE_PLAYLIST_CACHE,
-            )
-        await self.objects.put(
-            self.prefix(name) + PLAYLIST_NAME, live.encode(), PLAYLIST_TYPE, LIVE_PLAYLIST_CACHE
         )

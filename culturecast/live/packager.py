@@ -262,16 +262,20 @@ class Packager:
                 pass
         return rendition
 
-    async def _write_playlists(self, name: str) -> None:
-        rendition = self._renditions[name]
-        segments = rendition.segments
-        live = playlist.live_playlist(
-            segments,
+    def _live_text(self, name: str, rendition: _Rendition) -> str:
+        """The rendition's live (window) playlist; the low-latency packager adds parts."""
+        return playlist.live_playlist(
+            rendition.segments,
             window=self.window,
             nominal_s=self.segment_s,
             ended=self._ended,
             independent=rendition.independent,
         )
+
+    async def _write_playlists(self, name: str) -> None:
+        rendition = self._renditions[name]
+        segments = rendition.segments
+        live = self._live_text(name, rendition)
         # The recording first: the window never names a segment the recording lacks.
         if not self._ended or segments:
             recording = rendition.recording.text(
