@@ -351,7 +351,10 @@ class ViewsHandlers:
             )
         return self._kit.json(report)
 
-    async def live_stats(self, request: web.Request) -> web.StreamResponse:
+    async def _live_figures_of(self, request: web.Request) -> tuple[str, PlayableItem | None, bool]:
+        """The show ``event_id`` names, for a caller who may read its figures (404 for one it
+        may not see, 403 for a role that may not read statistics): its id, its item (None
+        once only its figures are left), and whether it is on air."""
         caller = await self._kit.caller(request)
         event_id = request.match_info["event_id"]
         item = await self._resolver.resolve(ItemType.LIVE, event_id)
@@ -363,7 +366,10 @@ class ViewsHandlers:
         if org_path is None or (item is not None and not _sees(caller, item)):
             raise UnknownItem("live")
         authorize(caller, Action.READ_STATS, org_path, not_found("live"))
-        on_air = item is not None and item.is_live
+        return event_id, item, item is not None and item.is_live
+
+    async def live_stats(self, request: web.Request) -> web.StreamResponse:
+        event_id, _, on_air = await self._live_figures_of(request)
         return self._kit.json(
             {"event_id": event_id, **await self._stats.live(ItemType.LIVE, event_id, on_air)}
         )
@@ -399,18 +405,7 @@ class ViewsHandlers:
     async def live_report_of(self, request: web.Request) -> dict[str, Any]:
         """The report of the show ``event_id`` names, for a caller who may read its figures
         (the JSON route and the printable page)."""
-        caller = await self._kit.caller(request)
-        event_id = request.match_info["event_id"]
-        item = await self._resolver.resolve(ItemType.LIVE, event_id)
-        org_path = (
-            list(item.org_path)
-            if item is not None
-            else await self._stats.org_path_of(ItemType.LIVE, event_id)
-        )
-        if org_path is None or (item is not None and not _sees(caller, item)):
-            raise UnknownItem("live")
-        authorize(caller, Action.READ_STATS, org_path, not_found("live"))
-        on_air = item is not None and item.is_live
+        event_id, item, on_air = await self._live_figures_of(request)
         # Every day of the show: its figures from the first day kept to today.
         last = cst_day(self._stats.now())
         item_report = await self._stats.item_report(
