@@ -24,6 +24,7 @@ def _sums(docs: Iterable[Mapping[str, Any]], group: str) -> dict[str, Figures]:
 
 
 def figures_of(doc: Mapping[str, Any]) -> Figures:
+    """The figures of one stored day document (or one of its splits)."""
     return Figures(
         plays=int(doc.get("plays", 0)),
         watch_seconds=float(doc.get("watch_s", 0.0)),

@@ -41,7 +41,7 @@ from culturecast.media.views.rollup import (
     totals,
 )
 from culturecast.media.views.shows import shows_per_org
-from culturecast.media.views.splits import devices_json, regions_json
+from culturecast.media.views.splits import devices_json, figures_of, regions_json
 from culturecast.media.views.state import decode_peak, peak_key, presence_key
 from culturecast.storage.counters.port import Counters
 from culturecast.storage.database.port import Database, Document
@@ -86,16 +86,6 @@ def figures_json(figures: Figures) -> dict[str, Any]:
         "completion_rate": round(figures.completion_rate, 6),
         "effective_watch_seconds": round(figures.effective_watch_seconds, 3),
     }
-
-
-def _figures(doc: Mapping[str, Any]) -> Figures:
-    return Figures(
-        plays=int(doc.get("plays", 0)),
-        watch_seconds=float(doc.get("watch_s", 0.0)),
-        effective=int(doc.get("effective", 0)),
-        completions=int(doc.get("completions", 0)),
-        effective_watch_seconds=float(doc.get("effective_watch_s", 0.0)),
-    )
 
 
 def parse_range(first: str | None, last: str | None, now: float) -> tuple[str, str]:
@@ -163,7 +153,7 @@ def rows_of(docs: Iterable[Document]) -> list[ItemDay]:
                     org_id=doc["org_id"],
                     category=doc["category"],
                     terminal=Terminal(terminal),
-                    figures=_figures(figures),
+                    figures=figures_of(figures),
                 )
             )
     return rows
