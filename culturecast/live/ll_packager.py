@@ -67,17 +67,9 @@ class LowLatencyPackager(Packager):
         self.announce = announce
         self._parts: dict[str, _Parts] = {}
 
-    async def finish(self) -> None:
-        for run in self._runs:
-            run.closed = True
-        await self.poll()
-        await self._stop()
-        async with self._lock:
-            for name in list(self._parts):
-                await self._close_segment(name)
-            self._ended = True
-            for name in self._renditions:
-                await self._write_playlists(name)
+    async def _before_end(self) -> None:
+        for name in list(self._parts):
+            await self._close_segment(name)
 
     async def _publish(
         self, run: _Run, name: str, rung: PlannedRung, entries: Sequence[playlist.Entry]

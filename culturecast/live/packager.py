@@ -149,9 +149,14 @@ class Packager:
         await self.poll()
         await self._stop()
         async with self._lock:
+            await self._before_end()
             self._ended = True
             for name in self._renditions:
                 await self._write_playlists(name)
+
+    async def _before_end(self) -> None:
+        """What a packager publishes last before EXT-X-ENDLIST (the low-latency one: the
+        segments its open parts make). Called with the lock held."""
 
     async def close(self) -> None:
         """Stop polling (process shutdown) without ending the playlists."""
