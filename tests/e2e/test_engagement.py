@@ -56,7 +56,9 @@ async def fits(w: Watched) -> None:
 
 async def taps_are_44_px(w: Watched, selector: str) -> None:
     box = await w.page.locator(selector).first.bounding_box()
-    assert box is not None and box["height"] >= 44 and box["width"] >= 44, (selector, box)
+    assert box is not None, selector
+    assert box["height"] >= 44, (selector, box)
+    assert box["width"] >= 44, (selector, box)
 
 
 async def test_a_viewer_likes_favorites_votes_and_finds_by_pinyin(
