@@ -17,7 +17,7 @@ from culturecast.server.web.assets import IMMUTABLE
 from culturecast.server.web.pages import create_pages
 from tests.support.engines import free_port
 
-PAGES = ["/", "/admin", "/live/ev1", "/r/res1", "/s/ser1"]
+PAGES = ["/", "/admin", "/live/ev1", "/r/res1", "/s/ser1", "/favorites", "/c/camp1"]
 
 
 @pytest.fixture

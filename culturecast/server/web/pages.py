@@ -122,6 +122,15 @@ async def screen(request: web.Request) -> web.Response:
     )
 
 
+async def favorites(request: web.Request) -> web.Response:
+    """我的收藏: the viewer's favorites, a signed-in user's or this device's (``cc_did``)."""
+    response = _render(request, "favorites.html", page="favorites", title_key="favorites.title")
+    device, new_device = device_of(request)
+    if new_device:
+        remember_device(request, response, device)
+    return response
+
+
 def _item_page(template: str, page: str, key: str, not_found: str) -> Any:
     async def handler(request: web.Request) -> web.Response:
         item_id = request.match_info[key]
@@ -214,5 +223,10 @@ def setup_routes(app: web.Application, pages: WebPages | None = None) -> None:
     )
     app.router.add_get(
         "/s/{series_id}", _item_page("series.html", "series", "series_id", "series.not_found")
+    )
+    app.router.add_get("/favorites", favorites)
+    app.router.add_get(
+        "/c/{campaign_id}",
+        _item_page("campaign.html", "campaign", "campaign_id", "campaign.not_found"),
     )
     app.router.add_get("/static/{version}/{path:.+}", static)

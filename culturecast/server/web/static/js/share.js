@@ -3,7 +3,8 @@
 import qrcode from "../vendor/qrcode.esm.js";
 import { $, t } from "./core.js";
 
-export function setupShare() {
+/** `onShare` (optional) is told each time the viewer copies the link or opens the QR code. */
+export function setupShare(onShare = () => {}) {
   // Without ?lang=: whoever scans gets their own language (or zh-CN).
   const url = location.origin + location.pathname;
   const qr = qrcode(0, "M");
@@ -13,7 +14,13 @@ export function setupShare() {
   img.src = qr.createDataURL(4, 4);
   img.dataset.url = url;
   img.hidden = false;
+  // Tapping the code opens it large (to show someone, or to save it): that is a share too.
+  img.addEventListener("click", () => {
+    img.classList.toggle("qr-large");
+    if (img.classList.contains("qr-large")) onShare();
+  });
   $("#share-copy").addEventListener("click", async () => {
+    onShare();
     try {
       await navigator.clipboard.writeText(url);
       $("#share-status").textContent = t("share.copied");

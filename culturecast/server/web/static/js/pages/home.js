@@ -115,9 +115,40 @@ function tickCountdowns() {
   }
 }
 
+// The search box: GET /api/v1/resources?q= matches titles, series and performers by
+// characters, full pinyin and initials (sgyy → 三国演义); the query stays in the address
+// (/?q=sgyy), so a search can be shared and survives a reload.
+function setupSearch() {
+  const form = $("#search");
+  const input = $("#search-q");
+  const shelf = $("#search-shelf");
+  const container = $('[data-list="search"]');
+  const run = async (q) => {
+    if (!q) {
+      shelf.hidden = true;
+      return;
+    }
+    shelf.hidden = false;
+    await fill(container, RESOURCES.api, { q }, () => true, resourceCard, "home.search_none");
+  };
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const q = input.value.trim();
+    const url = new URL(location.href);
+    if (q) url.searchParams.set("q", q);
+    else url.searchParams.delete("q");
+    history.replaceState(null, "", url);
+    run(q);
+  });
+  const q = (new URLSearchParams(location.search).get("q") || "").trim();
+  input.value = q;
+  return run(q);
+}
+
 setupPrefs();
 const loads = SHELVES.map((s) => fill($(`[data-list="${s.list}"]`), s.api, s.query, s.keep, s.card, s.empty));
 loads.push(setupCategories());
+loads.push(setupSearch());
 Promise.all(loads).then(() => {
   document.documentElement.dataset.ready = config().page; // tests wait for this
 });

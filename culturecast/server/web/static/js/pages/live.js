@@ -8,6 +8,7 @@ import { Playback } from "../player.js";
 import { setupPrefs } from "../prefs.js";
 import { ReplayComments } from "../replay_comments.js";
 import { setupShare } from "../share.js";
+import { EngagementBar } from "../engagement.js";
 import { showMissing } from "../missing.js";
 
 const eventId = config().event_id;
@@ -158,7 +159,8 @@ function schedule() {
 }
 
 setupPrefs();
-setupShare();
+const engagement = new EngagementBar();
+setupShare(() => engagement.shared());
 $("#chat-retry").addEventListener("click", () => update());
 $("#watch-replay").addEventListener("click", () => {
   replayWanted = true;
@@ -166,5 +168,6 @@ $("#watch-replay").addEventListener("click", () => {
   update();
 });
 await update();
+if (shown !== "missing") await engagement.show("live", eventId);
 schedule();
 document.documentElement.dataset.ready = config().page;

@@ -4,6 +4,7 @@ import { $, api, config, el, formatClock, store, t } from "../core.js";
 import { Playback, SleepTimer } from "../player.js";
 import { setupPrefs } from "../prefs.js";
 import { setupShare } from "../share.js";
+import { EngagementBar } from "../engagement.js";
 import { showMissing } from "../missing.js";
 
 const AUTO_NEXT = "cc:auto-next";
@@ -27,7 +28,8 @@ async function nextEpisode(resource) {
 
 async function main() {
   setupPrefs();
-  setupShare();
+  const engagement = new EngagementBar();
+  setupShare(() => engagement.shared());
   const res = await api(`/api/v1/resources/${encodeURIComponent(resourceId)}`);
   if (!res.ok) {
     say("");
@@ -41,6 +43,7 @@ async function main() {
   const meta = [categoryLabel(resource), resource.performer, resource.duration_s ? formatClock(resource.duration_s) : ""];
   $("#meta").textContent = meta.filter(Boolean).join(" · ");
   $("#description").textContent = resource.description || "";
+  await engagement.show("resource", resource.id);
   if (resource.series_id) {
     const link = $("#series-link");
     link.replaceChildren(el("a", { href: `/s/${encodeURIComponent(resource.series_id)}` }, t("series.part_of", { title: resource.series_title || "" })));

@@ -4,6 +4,7 @@ import { $, api, config, el, formatClock, store, t } from "../core.js";
 import { Playback, SleepTimer } from "../player.js";
 import { setupPrefs } from "../prefs.js";
 import { setupShare } from "../share.js";
+import { EngagementBar } from "../engagement.js";
 import { showMissing } from "../missing.js";
 
 const AUTO_NEXT = "cc:auto-next";
@@ -11,6 +12,7 @@ const seriesId = config().series_id;
 const lastKey = `cc:series:${seriesId}`;
 let playback = null;
 let episodes = [];
+let engagement = null;
 
 function say(text) {
   $("#player-message").textContent = text;
@@ -37,6 +39,7 @@ async function play(index, { autoplay = true } = {}) {
   now.textContent = `${t("series.now_playing")}：${episodeLabel(episode, index)}`;
   now.hidden = false;
   $("#continue").hidden = true;
+  engagement.show("resource", episode.id); // the buttons act on the episode playing
   playback.onEnded = () => {
     if (sleep.stopsAtEnd()) return;
     if ($("#auto-next").checked && index + 1 < episodes.length) play(index + 1);
@@ -49,7 +52,8 @@ const sleep = new SleepTimer(() => playback && playback.media);
 
 async function main() {
   setupPrefs();
-  setupShare();
+  engagement = new EngagementBar();
+  setupShare(() => engagement.shared());
   const autoNext = $("#auto-next");
   autoNext.checked = store.get(AUTO_NEXT) !== false;
   autoNext.addEventListener("change", () => store.set(AUTO_NEXT, autoNext.checked));
