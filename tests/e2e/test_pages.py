@@ -4,6 +4,7 @@ Screenshots go to test-artifacts/screenshots/."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -264,3 +265,38 @@ async def test_header_toggle_and_chips_are_at_least_44_px_tall_on_a_phone(
         )
         assert small == [], (mode, small)
     assert w.errors == []
+
+
+_LATIN = r"[A-Za-z]"
+_CJK = r"[\u3400-\u9fff]"
+
+
+async def test_console_errors_speak_the_page_language_only_with_the_fact(
+    standalone: Standalone, browser: Browser
+) -> None:
+    w = await open_page(browser, width=PHONE, height=812)
+    page = w.page
+    alert = page.get_by_role("alert")
+    await w.goto(standalone.url + "/admin?lang=zh-CN", ready="admin")
+    await sign_in(page, "admin", "not-the-password")
+    await expect(alert).to_contain_text(translate("zh-CN", "error.bad_credentials"))
+    assert not re.search(_LATIN, await alert.inner_text()), await alert.inner_text()
+
+    await sign_in(page, "admin", ADMIN_PASSWORD)
+    await expect(page.locator("#console")).to_be_visible()
+    await page.fill("#root-org-name", "安吉县")
+    await page.click("#root-org-form button[type=submit]")
+    await expect(page.locator(".org-name", has_text="安吉县")).to_be_visible()
+    for lang, fact, other in (("zh-CN", "至少 8 位", _LATIN), ("en", "at least 8", _CJK)):
+        await w.goto(f"{standalone.url}/admin?lang={lang}", ready="admin")
+        await expect(page.locator("#console")).to_be_visible()
+        await page.fill("#user-username", "short-pw")
+        await page.fill("#user-password", "abc")
+        await page.select_option("#user-role", "editor")
+        await page.select_option("#user-org", index=1)
+        await page.click("#user-form button[type=submit]")
+        await expect(alert).to_contain_text(translate(lang, "error.weak_password"))
+        await expect(alert).to_contain_text(fact)
+        text = await alert.inner_text()
+        assert not re.search(other, text), text
+    assert w.errors_except(400, 401) == []

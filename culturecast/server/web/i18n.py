@@ -488,7 +488,6 @@ _PAGE_MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "Network error; check the connection and try again",
     ),
     "error.unknown": ("操作失败", "The request failed"),
-    "error.detail": ("详情：{detail}", "Details: {detail}"),
     # Viewer pages: live chat, replay comments, playback (one block, kept by the viewer pages)
     "chat.nickname": ("昵称", "Nickname"),
     "chat.nickname_default": ("文化爱好者", "Culture lover"),
