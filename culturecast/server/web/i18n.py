@@ -118,6 +118,11 @@ _PAGE_MESSAGES: Final[dict[str, tuple[str, str]]] = {
     "audio.sleep_episode": ("播完本集", "End of this episode"),
     "audio.sleep_left": ("{time}后停止播放", "Stops in {time}"),
     "audio.sleep_done": ("定时已到，已暂停播放", "Sleep timer: playback paused"),
+    "audio.play": ("播放", "Play"),
+    "audio.pause": ("暂停", "Pause"),
+    "audio.back": ("后退 {n} 秒", "Back {n} seconds"),
+    "audio.forward": ("快进 {n} 秒", "Forward {n} seconds"),
+    "audio.seek": ("播放进度", "Position"),
     "resume.from": ("上次播放到 {time}，已为您继续", "Continuing from {time}, where you stopped"),
     "resume.restart": ("从头播放", "Start over"),
     # Series
