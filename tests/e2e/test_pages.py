@@ -33,20 +33,21 @@ async def test_home_renders_in_chinese_and_in_english_without_console_errors(
     w = await open_page(browser)
     await w.goto(standalone.url + "/", ready="home")
     assert await w.page.get_attribute("html", "lang") == "zh-CN"
-    for key in ("home.live_now", "home.upcoming", "home.replays", "home.categories"):
-        await expect(w.page.get_by_role("heading", name=translate("zh-CN", key))).to_be_visible()
-    # Nothing is live on a fresh server: the friendly empty state, not an error.
-    live = w.page.locator('[data-list="live"]')
-    await expect(live).to_have_text(translate("zh-CN", "empty.live"))
-    await expect(w.page.locator('[data-list="series"]')).to_have_text(
-        translate("zh-CN", "empty.series")
-    )
+    await expect(
+        w.page.get_by_role("heading", name=translate("zh-CN", "home.categories"))
+    ).to_be_visible()
+    # Nothing is on a fresh server: one friendly line, not an error nor a row of empty shelves.
+    for key in ("home.live_now", "home.upcoming", "home.replays", "home.series"):
+        await expect(w.page.get_by_role("heading", name=translate("zh-CN", key))).to_be_hidden()
+    await expect(w.page.locator('[data-list="resources"]')).to_be_hidden()
+    empty = w.page.locator("#home-empty")
+    await expect(empty).to_have_text(translate("zh-CN", "home.nothing_yet"))
     await w.screenshot("home-zh.png")
 
     await w.goto(standalone.url + "/?lang=en", ready="home")
     assert await w.page.get_attribute("html", "lang") == "en"
-    await expect(w.page.get_by_role("heading", name="Live now")).to_be_visible()
-    await expect(live).to_have_text(translate("en", "empty.live"))
+    await expect(w.page.get_by_role("heading", name="Browse by category")).to_be_visible()
+    await expect(empty).to_have_text(translate("en", "home.nothing_yet"))
     # The choice is remembered by a cookie: the plain URL stays English.
     await w.goto(standalone.url + "/", ready="home")
     assert await w.page.get_attribute("html", "lang") == "en"

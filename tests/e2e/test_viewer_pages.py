@@ -463,3 +463,50 @@ async def test_the_audio_player_has_big_controls_that_grow_skip_15_s_and_a_cover
     await fits(phone)
     await phone.screenshot("viewer-audio-player-375-large.png")
     assert phone.errors == []
+
+
+async def test_the_home_page_shows_a_series_once_in_two_columns_with_covers(
+    product: Standalone, admin: Api, browser: Browser, tmp_path: Path
+) -> None:
+    org = await admin.ok("POST", "/api/v1/orgs", {"name": "湖州市文化馆"}, expect=201)
+    series = await admin.ok(
+        "POST",
+        "/api/v1/series",
+        {"title": "水浒传评话", "org_id": org["id"], "category": "storytelling", "published": True},
+        expect=201,
+    )
+    titles = ["张天师祈禳瘟疫", "王教头私走延安府", "九纹龙大闹史家村"]
+    mp3s = [await asyncio.to_thread(make_mp3, tmp_path / f"sh{n}.mp3", 2) for n in (1, 2, 3)]
+    async with aiohttp.ClientSession() as session:
+        tus = TusClient(session, product.url, str(admin.token))
+        episodes = [
+            await _upload(admin, tus, mp3, org["id"], title, "storytelling",
+                          series_id=series["id"], episode=n)
+            for n, (mp3, title) in enumerate(zip(mp3s, titles, strict=True), 1)
+        ]  # fmt: skip
+        single = await _upload(admin, tus, mp3s[0], org["id"], "越剧选段", "opera")
+    for rid in (*episodes, single):
+        await _ready(admin, rid)
+
+    phone = await open_page(browser, width=PHONE, height=812)
+    page = phone.page
+    await phone.goto(product.url + "/", ready="home")
+    cards = page.locator('[data-list="resources"] .card')
+    grouped = cards.filter(has_text="水浒传评话")
+    await expect(grouped).to_have_count(1)
+    await expect(grouped).to_contain_text(translate("zh-CN", "badge.episodes", n=3))
+    await expect(grouped).to_have_attribute("href", f"/s/{series['id']}")
+    await expect(cards.filter(has_text=titles[0])).to_have_count(0)  # not one by one
+    # Every card has a picture: a generated cover naming the programme when none was uploaded.
+    await expect(cards.filter(has_text="越剧选段").locator(".card-cover")).to_contain_text(
+        "越剧选段"
+    )
+    # Two columns on a phone: the first two cards sit side by side.
+    first, second = [await cards.nth(i).bounding_box() for i in (0, 1)]
+    assert first is not None
+    assert second is not None
+    assert abs(first["y"] - second["y"]) < 1
+    assert second["x"] > first["x"] + first["width"] - 1
+    await fits(phone)
+    await phone.screenshot("viewer-home-series-375.png")
+    assert phone.errors == []

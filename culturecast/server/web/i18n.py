@@ -69,6 +69,12 @@ _PAGE_MESSAGES: Final[dict[str, tuple[str, str]]] = {
     "empty.replays": ("暂无回看", "No replays yet"),
     "empty.resources": ("这个分类下还没有内容", "Nothing in this category yet"),
     "empty.series": ("暂无专辑", "No series yet"),
+    "home.nothing_yet": (
+        "节目正在准备中，敬请期待",
+        "Programmes are on their way; check back soon",
+    ),
+    "card.plays": ("{n}人次观看", "{n} plays"),
+    "card.latest": ("更新至：{title}", "Latest: {title}"),
     # Countdown
     "countdown.starts_in": ("距开播还有", "Starts in"),
     "countdown.dhms": ("{d}天 {h}:{m}:{s}", "{d}d {h}:{m}:{s}"),
