@@ -5,7 +5,9 @@ Screenshots go to test-artifacts/screenshots/."""
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -301,3 +303,37 @@ async def test_console_errors_speak_the_page_language_only_with_the_fact(
         text = await alert.inner_text()
         assert not re.search(other, text), text
     assert w.errors_except(400, 401) == []
+
+
+async def test_share_cards_and_qr_codes_name_the_public_url(
+    tmp_path: Path, browser: Browser
+) -> None:
+    public = "https://whg.example.cn"
+    product = Standalone(tmp_path, env={"CULTURECAST_PUBLIC_URL": public}).start()
+    try:
+        async with aiohttp.ClientSession() as session:
+            admin = await Api(session, product.url).login("admin", ADMIN_PASSWORD)
+            org = await admin.ok("POST", "/api/v1/orgs", {"name": "安吉县文化馆"}, expect=201)
+            event = await admin.ok(
+                "POST",
+                "/api/v1/live",
+                {"org_id": org["id"], "title": "村晚", "category": "opera",
+                 "scheduled_at": time.time() + 3600, "published": True},
+                expect=201,
+            )  # fmt: skip
+        w = await open_page(browser, width=PHONE, height=812)
+        await w.goto(f"{product.url}/live/{event['id']}?lang=zh-CN", ready="live")
+        address = f"{public}/live/{event['id']}"
+        await expect(w.page.locator("#share-qr")).to_have_attribute("data-url", address)
+        head = w.page.locator("head")
+        await expect(head.locator('meta[property="og:url"]')).to_have_attribute("content", address)
+        await expect(head.locator('meta[property="og:title"]')).to_have_attribute(
+            "content", re.compile(translate("zh-CN", "site.name"))
+        )
+        await expect(head.locator('meta[property="og:description"]')).to_have_attribute(
+            "content", translate("zh-CN", "site.tagline")
+        )
+        assert w.errors == []
+        await w.page.context.close()  # its live connections, before the server stops
+    finally:
+        product.stop()
