@@ -81,7 +81,7 @@ def create_app(
         app.cleanup_ctx.append(maintenance_ctx(clock))
         account_handlers.setup_routes(routes)
         jobs_api.setup_routes(routes)
-        pages.setup_routes(app)
+        pages.setup_routes(app, public_url=settings.public_url)
     kit = HttpKit(app, routes)
     for feature in (live, media, views, chat, engagement):
         feature.install(app, kit)

@@ -4,7 +4,10 @@ Screenshots go to test-artifacts/screenshots/."""
 
 from __future__ import annotations
 
+import re
+import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -32,20 +35,21 @@ async def test_home_renders_in_chinese_and_in_english_without_console_errors(
     w = await open_page(browser)
     await w.goto(standalone.url + "/", ready="home")
     assert await w.page.get_attribute("html", "lang") == "zh-CN"
-    for key in ("home.live_now", "home.upcoming", "home.replays", "home.categories"):
-        await expect(w.page.get_by_role("heading", name=translate("zh-CN", key))).to_be_visible()
-    # Nothing is live on a fresh server: the friendly empty state, not an error.
-    live = w.page.locator('[data-list="live"]')
-    await expect(live).to_have_text(translate("zh-CN", "empty.live"))
-    await expect(w.page.locator('[data-list="series"]')).to_have_text(
-        translate("zh-CN", "empty.series")
-    )
+    await expect(
+        w.page.get_by_role("heading", name=translate("zh-CN", "home.categories"))
+    ).to_be_visible()
+    # Nothing is on a fresh server: one friendly line, not an error nor a row of empty shelves.
+    for key in ("home.live_now", "home.upcoming", "home.replays", "home.series"):
+        await expect(w.page.get_by_role("heading", name=translate("zh-CN", key))).to_be_hidden()
+    await expect(w.page.locator('[data-list="resources"]')).to_be_hidden()
+    empty = w.page.locator("#home-empty")
+    await expect(empty).to_have_text(translate("zh-CN", "home.nothing_yet"))
     await w.screenshot("home-zh.png")
 
     await w.goto(standalone.url + "/?lang=en", ready="home")
     assert await w.page.get_attribute("html", "lang") == "en"
-    await expect(w.page.get_by_role("heading", name="Live now")).to_be_visible()
-    await expect(live).to_have_text(translate("en", "empty.live"))
+    await expect(w.page.get_by_role("heading", name="Browse by category")).to_be_visible()
+    await expect(empty).to_have_text(translate("en", "home.nothing_yet"))
     # The choice is remembered by a cookie: the plain URL stays English.
     await w.goto(standalone.url + "/", ready="home")
     assert await w.page.get_attribute("html", "lang") == "en"
@@ -264,3 +268,72 @@ async def test_header_toggle_and_chips_are_at_least_44_px_tall_on_a_phone(
         )
         assert small == [], (mode, small)
     assert w.errors == []
+
+
+_LATIN = r"[A-Za-z]"
+_CJK = r"[\u3400-\u9fff]"
+
+
+async def test_console_errors_speak_the_page_language_only_with_the_fact(
+    standalone: Standalone, browser: Browser
+) -> None:
+    w = await open_page(browser, width=PHONE, height=812)
+    page = w.page
+    alert = page.get_by_role("alert")
+    await w.goto(standalone.url + "/admin?lang=zh-CN", ready="admin")
+    await sign_in(page, "admin", "not-the-password")
+    await expect(alert).to_contain_text(translate("zh-CN", "error.bad_credentials"))
+    assert not re.search(_LATIN, await alert.inner_text()), await alert.inner_text()
+
+    await sign_in(page, "admin", ADMIN_PASSWORD)
+    await expect(page.locator("#console")).to_be_visible()
+    await page.fill("#root-org-name", "安吉县")
+    await page.click("#root-org-form button[type=submit]")
+    await expect(page.locator(".org-name", has_text="安吉县")).to_be_visible()
+    for lang, fact, other in (("zh-CN", "至少 8 位", _LATIN), ("en", "at least 8", _CJK)):
+        await w.goto(f"{standalone.url}/admin?lang={lang}", ready="admin")
+        await expect(page.locator("#console")).to_be_visible()
+        await page.fill("#user-username", "short-pw")
+        await page.fill("#user-password", "abc")
+        await page.select_option("#user-role", "editor")
+        await page.select_option("#user-org", index=1)
+        await page.click("#user-form button[type=submit]")
+        await expect(alert).to_contain_text(translate(lang, "error.weak_password"))
+        await expect(alert).to_contain_text(fact)
+        text = await alert.inner_text()
+        assert not re.search(other, text), text
+    assert w.errors_except(400, 401) == []
+
+
+async def test_share_cards_and_qr_codes_name_the_public_url(
+    tmp_path: Path, browser: Browser
+) -> None:
+    public = "https://whg.example.cn"
+    product = Standalone(tmp_path, env={"CULTURECAST_PUBLIC_URL": public}).start()
+    try:
+        async with aiohttp.ClientSession() as session:
+            admin = await Api(session, product.url).login("admin", ADMIN_PASSWORD)
+            org = await admin.ok("POST", "/api/v1/orgs", {"name": "安吉县文化馆"}, expect=201)
+            event = await admin.ok(
+                "POST",
+                "/api/v1/live",
+                {"org_id": org["id"], "title": "村晚", "category": "opera",
+                 "scheduled_at": time.time() + 3600, "published": True},
+                expect=201,
+            )  # fmt: skip
+        w = await open_page(browser, width=PHONE, height=812)
+        await w.goto(f"{product.url}/live/{event['id']}?lang=zh-CN", ready="live")
+        address = f"{public}/live/{event['id']}"
+        await expect(w.page.locator("#share-qr")).to_have_attribute("data-url", address)
+        head = w.page.locator("head")
+        await expect(head.locator('meta[property="og:url"]')).to_have_attribute("content", address)
+        await expect(head.locator('meta[property="og:title"]')).to_have_attribute(
+            "content", re.compile(translate("zh-CN", "site.name"))
+        )
+        await expect(head.locator('meta[property="og:description"]')).to_have_attribute(
+            "content", translate("zh-CN", "site.tagline")
+        )
+        assert w.errors == []
+        await w.page.context.close()  # its live connections, before the server stops
+    finally:
+        product.stop()

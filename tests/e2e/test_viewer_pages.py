@@ -405,3 +405,108 @@ async def test_a_show_ends_like_a_broadcast_and_the_replay_waits_for_a_tap(
         ]
         assert other == [], other
     await english.context.close()
+
+
+async def test_the_audio_player_has_big_controls_that_grow_skip_15_s_and_a_cover(
+    product: Standalone, admin: Api, browser: Browser, tmp_path: Path
+) -> None:
+    org = await admin.ok("POST", "/api/v1/orgs", {"name": "安吉县文化馆"}, expect=201)
+    mp3 = await asyncio.to_thread(make_mp3, tmp_path / "long.mp3", 45)
+    async with aiohttp.ClientSession() as session:
+        tus = TusClient(session, product.url, str(admin.token))
+        rid = await _upload(admin, tus, mp3, org["id"], "安吉竹乡评话", "storytelling")
+    await _ready(admin, rid)
+
+    phone = await open_page(browser, width=PHONE, height=812)
+    page = phone.page
+    await phone.goto(f"{product.url}/r/{rid}", ready="resource")
+    controls = ["#audio-play", "#audio-back", "#audio-forward", "#audio-seek", "#speed", "#sleep"]
+
+    async def heights() -> dict[str, float]:
+        sizes: dict[str, float] = {}
+        for selector in controls:
+            box = await page.locator(selector).bounding_box()
+            assert box is not None, selector
+            sizes[selector] = box["height"]
+            assert box["height"] >= 44, (selector, box)
+            assert box["width"] >= 44, (selector, box)
+        return sizes
+
+    normal = await heights()
+    # The time is big too, and no empty square: a generated cover names the programme.
+    time_size = await page.eval_on_selector(
+        "#audio-time", "e => parseFloat(getComputedStyle(e).fontSize)"
+    )
+    assert time_size >= 24
+    await expect(page.locator(".audio-cover")).to_have_text("安吉竹乡评话")
+    await phone.screenshot("viewer-audio-player-375.png")
+
+    # ±15 s move the position.
+    await page.wait_for_function("document.querySelector('#media').duration > 40", timeout=60_000)
+    await page.evaluate("document.querySelector('#media').pause()")
+    await page.click("#audio-forward")
+    await page.wait_for_function("document.querySelector('#media').currentTime >= 14.5")
+    before = float(await page.evaluate("document.querySelector('#media').currentTime"))
+    await page.click("#audio-forward")
+    await page.wait_for_function(f"document.querySelector('#media').currentTime >= {before + 14.5}")
+    await page.click("#audio-back")
+    await page.wait_for_function(
+        f"Math.abs(document.querySelector('#media').currentTime - {before}) < 1.5"
+    )
+    await expect(page.locator("#audio-time")).to_contain_text("/ 0:4")
+
+    # 大字模式 makes every control larger.
+    await page.click("#large-font-toggle")
+    large = await heights()
+    for selector in controls:
+        assert large[selector] > normal[selector], (selector, normal[selector], large[selector])
+    await fits(phone)
+    await phone.screenshot("viewer-audio-player-375-large.png")
+    assert phone.errors == []
+
+
+async def test_the_home_page_shows_a_series_once_in_two_columns_with_covers(
+    product: Standalone, admin: Api, browser: Browser, tmp_path: Path
+) -> None:
+    org = await admin.ok("POST", "/api/v1/orgs", {"name": "湖州市文化馆"}, expect=201)
+    series = await admin.ok(
+        "POST",
+        "/api/v1/series",
+        {"title": "水浒传评话", "org_id": org["id"], "category": "storytelling", "published": True},
+        expect=201,
+    )
+    titles = ["张天师祈禳瘟疫", "王教头私走延安府", "九纹龙大闹史家村"]
+    mp3s = [await asyncio.to_thread(make_mp3, tmp_path / f"sh{n}.mp3", 2) for n in (1, 2, 3)]
+    async with aiohttp.ClientSession() as session:
+        tus = TusClient(session, product.url, str(admin.token))
+        episodes = [
+            await _upload(admin, tus, mp3, org["id"], title, "storytelling",
+                          series_id=series["id"], episode=n)
+            for n, (mp3, title) in enumerate(zip(mp3s, titles, strict=True), 1)
+        ]  # fmt: skip
+        single = await _upload(admin, tus, mp3s[0], org["id"], "越剧选段", "opera")
+    for rid in (*episodes, single):
+        await _ready(admin, rid)
+
+    phone = await open_page(browser, width=PHONE, height=812)
+    page = phone.page
+    await phone.goto(product.url + "/", ready="home")
+    cards = page.locator('[data-list="resources"] .card')
+    grouped = cards.filter(has_text="水浒传评话")
+    await expect(grouped).to_have_count(1)
+    await expect(grouped).to_contain_text(translate("zh-CN", "badge.episodes", n=3))
+    await expect(grouped).to_have_attribute("href", f"/s/{series['id']}")
+    await expect(cards.filter(has_text=titles[0])).to_have_count(0)  # not one by one
+    # Every card has a picture: a generated cover naming the programme when none was uploaded.
+    await expect(cards.filter(has_text="越剧选段").locator(".card-cover")).to_contain_text(
+        "越剧选段"
+    )
+    # Two columns on a phone: the first two cards sit side by side.
+    first, second = [await cards.nth(i).bounding_box() for i in (0, 1)]
+    assert first is not None
+    assert second is not None
+    assert abs(first["y"] - second["y"]) < 1
+    assert second["x"] > first["x"] + first["width"] - 1
+    await fits(phone)
+    await phone.screenshot("viewer-home-series-375.png")
+    assert phone.errors == []

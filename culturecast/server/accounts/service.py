@@ -314,7 +314,10 @@ class AccountService:
         if role is Role.PLATFORM_ADMIN and org_id is not None:
             raise BadRequest("platform admins belong to no organization; omit org_id")
         if role is not Role.PLATFORM_ADMIN and org_id is None:
-            raise BadRequest("org_id is required for this role", code="invalid_body")
+            raise BadRequest(
+                Sentence("请为该角色选择所属机构。", "Choose the organization for this role."),
+                code="invalid_body",
+            )
         return public_user(
             await self._insert_user(username, password, role, org_id, org_path, display_name)
         )
@@ -346,7 +349,12 @@ class AccountService:
         try:
             await self._users.insert(doc)
         except DuplicateKeyError:
-            raise Conflict(f"the user name {username!r} is taken", code="username_taken") from None
+            raise Conflict(
+                Sentence(
+                    f"用户名「{username}」已被占用。", f"The user name {username!r} is taken."
+                ),
+                code="username_taken",
+            ) from None
         return doc
 
     async def update_user(
@@ -514,7 +522,11 @@ def _clean_username(value: str) -> str:
     value = value.strip().lower()
     if not 2 <= len(value) <= 64 or any(c.isspace() or not c.isprintable() for c in value):
         raise BadRequest(
-            "username must be 2–64 printable characters without spaces", code="invalid_body"
+            Sentence(
+                "用户名应为 2–64 个字符，不能含空格。",
+                "The user name must be 2–64 printable characters without spaces.",
+            ),
+            code="invalid_body",
         )
     return value
 
@@ -522,6 +534,9 @@ def _clean_username(value: str) -> str:
 def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise BadRequest(
-            f"the password must have at least {MIN_PASSWORD_LENGTH} characters",
+            Sentence(
+                f"密码至少 {MIN_PASSWORD_LENGTH} 位。",
+                f"The password must have at least {MIN_PASSWORD_LENGTH} characters.",
+            ),
             code="weak_password",
         )

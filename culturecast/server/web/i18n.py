@@ -69,6 +69,12 @@ _PAGE_MESSAGES: Final[dict[str, tuple[str, str]]] = {
     "empty.replays": ("暂无回看", "No replays yet"),
     "empty.resources": ("这个分类下还没有内容", "Nothing in this category yet"),
     "empty.series": ("暂无专辑", "No series yet"),
+    "home.nothing_yet": (
+        "节目正在准备中，敬请期待",
+        "Programmes are on their way; check back soon",
+    ),
+    "card.plays": ("{n}人次观看", "{n} plays"),
+    "card.latest": ("更新至：{title}", "Latest: {title}"),
     # Countdown
     "countdown.starts_in": ("距开播还有", "Starts in"),
     "countdown.dhms": ("{d}天 {h}:{m}:{s}", "{d}d {h}:{m}:{s}"),
@@ -148,6 +154,11 @@ _PAGE_MESSAGES: Final[dict[str, tuple[str, str]]] = {
     "audio.sleep_episode": ("播完本集", "End of this episode"),
     "audio.sleep_left": ("{time}后停止播放", "Stops in {time}"),
     "audio.sleep_done": ("定时已到，已暂停播放", "Sleep timer: playback paused"),
+    "audio.play": ("播放", "Play"),
+    "audio.pause": ("暂停", "Pause"),
+    "audio.back": ("后退 {n} 秒", "Back {n} seconds"),
+    "audio.forward": ("快进 {n} 秒", "Forward {n} seconds"),
+    "audio.seek": ("播放进度", "Position"),
     "resume.from": ("上次播放到 {time}，已为您继续", "Continuing from {time}, where you stopped"),
     "resume.restart": ("从头播放", "Start over"),
     # Series
@@ -522,7 +533,6 @@ _PAGE_MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "Network error; check the connection and try again",
     ),
     "error.unknown": ("操作失败", "The request failed"),
-    "error.detail": ("详情：{detail}", "Details: {detail}"),
     # Viewer pages: live chat, replay comments, playback (one block, kept by the viewer pages)
     "chat.nickname": ("昵称", "Nickname"),
     "chat.nickname_default": ("文化爱好者", "Culture lover"),

@@ -6,6 +6,7 @@ modules fetch the JSON API and fill them in.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -33,6 +34,9 @@ class WebPages:
 
     env: jinja2.Environment
     assets: StaticAssets
+    public_url: str = ""
+    """CULTURECAST_PUBLIC_URL without the trailing slash: QR codes and share cards name it
+    instead of whatever address the browser used ("" for the request's own)."""
 
 
 WEB = web.AppKey("web_pages", WebPages)
@@ -73,9 +77,12 @@ def _render(
         return i18n.translate(lang, key, **params)
 
     other: i18n.Lang = "en" if lang == "zh-CN" else "zh-CN"
+    # The page's shareable address (no ?lang=: whoever opens it gets their own language).
+    share_url = (pages.public_url or f"{request.scheme}://{request.host}") + request.path
     config = {
         "page": page,
         "lang": lang,
+        "share_url": share_url,
         "strings": dict(i18n.CATALOGUES[lang]),
         **(data or {}),
     }
@@ -88,6 +95,7 @@ def _render(
         other_lang_url=request.rel_url.update_query(lang=other),
         config=config,
         data=data or {},
+        share_url=share_url,
     )
     response = web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
     # The HTML names hashed static paths and depends on the language cookie: revalidate.
@@ -206,10 +214,12 @@ async def static(request: web.Request) -> web.StreamResponse:
     )
 
 
-def setup_routes(app: web.Application, pages: WebPages | None = None) -> None:
+def setup_routes(
+    app: web.Application, pages: WebPages | None = None, *, public_url: str = ""
+) -> None:
     """Add the pages of DESIGN.md § Interfaces (stable: shared as links and QR codes) and the
-    static files."""
-    app[WEB] = pages or create_pages()
+    static files; ``public_url`` is CULTURECAST_PUBLIC_URL ("" when not set)."""
+    app[WEB] = dataclasses.replace(pages or create_pages(), public_url=public_url.rstrip("/"))
     app.middlewares.append(html_not_found)
     app.router.add_get("/", home)
     app.router.add_get("/admin", admin)

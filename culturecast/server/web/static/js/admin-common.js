@@ -27,7 +27,7 @@ export function setToken(token) {
 export function showError(error) {
   const box = $("#admin-error");
   const { main, detail } = errorText(error);
-  box.replaceChildren(el("span", {}, main), detail ? el("span", { class: "detail" }, t("error.detail", { detail })) : null);
+  box.replaceChildren(el("span", {}, main), ...(detail ? [" ", el("span", { class: "detail" }, detail)] : []));
   box.hidden = false;
   box.dataset.code = error.code || "";
   $("#admin-status").textContent = "";

@@ -152,7 +152,7 @@ async function refresh() {
   if (health.ok) renderHealth(health.data);
   if (refusals.ok) {
     const items = itemsOf(refusals.data).map((r) =>
-      el("li", { dataset: { code: r.code } }, el("time", {}, formatWhen(r.at)), " ", el("code", {}, r.code), " ", r.message),
+      el("li", { dataset: { code: r.code } }, el("time", {}, formatWhen(r.at)), " ", refusalSentence(r.message)),
     );
     $("#live-refusals").replaceChildren(...(items.length ? items : [el("li", { class: "muted" }, t("live_admin.no_refusals"))]));
   }
@@ -160,6 +160,15 @@ async function refresh() {
   if (viewers.ok) setFigure("viewers", t("health.viewers_value", { current: formatNumber(viewers.data.current_viewers), peak: formatNumber(viewers.data.peak_viewers) }));
   const row = document.querySelector(`#live-table tr[data-event-id="${CSS.escape(id)}"] td:nth-child(2)`);
   row?.replaceChildren(statusBadge(event.data.status));
+}
+
+/** A publish refusal's sentence in the page's language: the stored message is the Chinese
+ * sentence then the English one (OBS shows both), so the code itself is never shown. */
+function refusalSentence(message) {
+  const text = String(message || "");
+  const end = text.lastIndexOf("。") + 1;
+  const sentence = config().lang === "en" ? text.slice(end) : text.slice(0, end);
+  return sentence.trim() || t("error.unknown");
 }
 
 // Push targets (转推)

@@ -4,6 +4,12 @@
 
 const CONFIG = JSON.parse(document.getElementById("cc-config").textContent);
 
+// The API answers in the language the cc_lang cookie names (both languages without one):
+// name the page's, so every error, the console's and the player's, comes in one language.
+if (!document.cookie.split("; ").includes(`cc_lang=${CONFIG.lang}`)) {
+  document.cookie = `cc_lang=${CONFIG.lang}; path=/; max-age=31536000; samesite=lax`;
+}
+
 export function config() {
   return CONFIG;
 }
@@ -50,11 +56,25 @@ export async function api(path, { method = "GET", body, token } = {}) {
   return { ok: false, status: response.status, data, error };
 }
 
-/** A sentence for an API error in the page's language, and the server's own words. */
+/** Whether the server's `message` reads in the page's language: Chinese with no English
+ * phrase in it, or English with no Chinese character. */
+function inPageLanguage(message) {
+  const chinese = /[\u3400-\u9fff]/.test(message);
+  if (CONFIG.lang === "en") return !chinese;
+  return chinese && !/[A-Za-z]{2,}[ ,;:]+[A-Za-z]{2,}/.test(message);
+}
+
+/**
+ * Sentences for an API error in the page's language only: `main` for its code (never the raw
+ * code), and `detail`, the server's own sentence carrying the specific fact ("至少 8 位"),
+ * when it reads in the page's language and says more than `main`.
+ */
 export function errorText(error) {
   const key = `error.${error.code}`;
   const main = key in CONFIG.strings ? t(key) : t("error.unknown");
-  const detail = error.message && error.code !== "network" ? error.message : "";
+  const message = error.code !== "network" && typeof error.message === "string" ? error.message.trim() : "";
+  const bare = (text) => text.replace(/[。.!！]+$/u, "");
+  const detail = message && inPageLanguage(message) && bare(message) !== bare(main) ? message : "";
   return { main, detail };
 }
 

@@ -30,7 +30,7 @@ function preferNative(media) {
 export class Playback {
   /** kind: "video" | "audio"; title and cover for the audio-first layout; lowLatency: a live
    * event in the low-latency mode (LL-HLS). */
-  constructor({ kind = "video", title = "", cover = null, lowLatency = false } = {}) {
+  constructor({ kind = "video", title = "", cover = null, coverText = "", lowLatency = false } = {}) {
     this.kind = kind;
     this.lowLatency = lowLatency;
     this.session = null;
@@ -42,15 +42,14 @@ export class Playback {
     const slot = $("#media-slot");
     const player = $("#player");
     player.classList.toggle("audio", kind === "audio");
-    this.media = el(kind === "audio" ? "audio" : "video", { id: "media", controls: true, playsinline: true, "webkit-playsinline": true, preload: "metadata" });
-    const parts = [];
-    if (kind === "audio") {
-      parts.push(el("div", { class: "audio-cover", role: "img", "aria-label": title }));
-      if (cover) parts[0].style.backgroundImage = `url(${JSON.stringify(cover)})`;
-      parts.push(el("p", { class: "now" }, title));
-    }
-    slot.replaceChildren(...parts, this.media);
-    $("#audio-tools").hidden = kind !== "audio";
+    const audio = kind === "audio";
+    // Audio gets our own big controls (AudioControls) instead of the browser's thin bar.
+    this.media = el(audio ? "audio" : "video", { id: "media", controls: !audio, playsinline: true, "webkit-playsinline": true, preload: "metadata" });
+    const tools = $("#audio-tools"); // moved into the slot by an earlier audio episode
+    tools.hidden = !audio;
+    if (!audio) player.after(tools); // back under the player, where the page has it
+    const parts = audio ? [coverTile(cover, coverText || title, title), this.media, new AudioControls(this.media).root, tools] : [this.media];
+    slot.replaceChildren(...parts);
     this.pagehide = () => this.beat(true);
     window.addEventListener("pagehide", this.pagehide);
     this.media.addEventListener("ended", () => {
@@ -243,6 +242,59 @@ export class Playback {
     this.media.pause();
     this.media.removeAttribute("src");
     this.session = null;
+  }
+}
+
+const COVER_COLOURS = ["#8c2f1b", "#1f5f5b", "#6b3f8f", "#2f5d8c", "#7a5a12", "#3f6b2a"];
+
+/** The cover of an audio item: the uploaded picture, or a coloured tile with the series' or
+ * the item's name (never an empty square). */
+function coverTile(cover, text, label) {
+  const tile = el("div", { class: "audio-cover", role: "img", "aria-label": label });
+  if (cover) {
+    tile.style.backgroundImage = `url(${JSON.stringify(cover)})`;
+    return tile;
+  }
+  let hash = 0;
+  for (const ch of text) hash = (hash * 31 + ch.codePointAt(0)) >>> 0;
+  tile.classList.add("generated");
+  tile.style.backgroundColor = COVER_COLOURS[hash % COVER_COLOURS.length];
+  tile.append(el("span", { "aria-hidden": "true" }, text));
+  return tile;
+}
+
+const SKIP_S = 15;
+
+/** An elder-friendly audio player over the media element: a big play/pause, ±15 s, a big
+ * time display and seek bar (all sized in rem, so the large-text mode scales them). */
+class AudioControls {
+  constructor(media) {
+    this.media = media;
+    const skip = (by) => () => {
+      const end = Number.isFinite(media.duration) ? media.duration : Infinity;
+      media.currentTime = Math.min(end, Math.max(0, media.currentTime + by));
+    };
+    this.play = el("button", { type: "button", id: "audio-play", class: "audio-play", onclick: () => (media.paused ? media.play() : media.pause()) });
+    const back = el("button", { type: "button", id: "audio-back", class: "audio-skip", "aria-label": t("audio.back", { n: SKIP_S }), onclick: skip(-SKIP_S) }, "−15");
+    const forward = el("button", { type: "button", id: "audio-forward", class: "audio-skip", "aria-label": t("audio.forward", { n: SKIP_S }), onclick: skip(SKIP_S) }, "+15");
+    this.time = el("p", { id: "audio-time", class: "audio-time", "aria-live": "off" });
+    this.seek = el("input", { type: "range", id: "audio-seek", class: "audio-seek", min: 0, max: 0, step: 1, value: 0, "aria-label": t("audio.seek") });
+    this.seek.addEventListener("input", () => (media.currentTime = Number(this.seek.value)));
+    this.root = el("div", { class: "audio-controls" }, this.time, this.seek, el("div", { class: "audio-buttons" }, back, this.play, forward));
+    for (const name of ["play", "pause", "timeupdate", "durationchange", "loadedmetadata", "seeked", "ended"]) {
+      media.addEventListener(name, () => this.render());
+    }
+    this.render();
+  }
+
+  render() {
+    const media = this.media;
+    const duration = Number.isFinite(media.duration) ? media.duration : 0;
+    this.play.textContent = media.paused ? "▶" : "❚❚";
+    this.play.setAttribute("aria-label", media.paused ? t("audio.play") : t("audio.pause"));
+    this.time.textContent = duration ? `${formatClock(media.currentTime)} / ${formatClock(duration)}` : formatClock(media.currentTime);
+    this.seek.max = String(Math.floor(duration));
+    if (document.activeElement !== this.seek) this.seek.value = String(Math.floor(media.currentTime));
   }
 }
 

@@ -1,12 +1,13 @@
 // Share the page: a QR code of its address (scanned in WeChat, the usual way a link reaches a
 // phone in China) and a copy-link button.
 import qrcode from "../vendor/qrcode.esm.js";
-import { $, t } from "./core.js";
+import { $, config, t } from "./core.js";
 
 /** `onShare` (optional) is told each time the viewer copies the link or opens the QR code. */
 export function setupShare(onShare = () => {}) {
-  // Without ?lang=: whoever scans gets their own language (or zh-CN).
-  const url = location.origin + location.pathname;
+  // CULTURECAST_PUBLIC_URL when set (the server names it), not the address this browser
+  // used; without ?lang=: whoever scans gets their own language (or zh-CN).
+  const url = config().share_url || location.origin + location.pathname;
   const qr = qrcode(0, "M");
   qr.addData(url);
   qr.make();

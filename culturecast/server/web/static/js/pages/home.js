@@ -2,7 +2,7 @@
 // fetches its list API; an API that is missing, refuses (401/403) or finds nothing (404)
 // gives the shelf's friendly empty state — only a server fault or a network failure says
 // "could not load".
-import { $, api, config, el, formatWhen, itemsOf, pick, t, toEpochSeconds } from "../core.js";
+import { $, api, config, el, formatClock, formatWhen, itemsOf, pick, t, toEpochSeconds } from "../core.js";
 import { countdownText } from "../countdown.js";
 import { setupPrefs } from "../prefs.js";
 
@@ -17,14 +17,46 @@ const SHELVES = [
 ];
 const RESOURCES = { api: "/api/v1/resources", empty: "empty.resources" };
 
+const COVER_COLOURS = ["#8c2f1b", "#1f5f5b", "#6b3f8f", "#2f5d8c", "#7a5a12", "#3f6b2a"];
+
+/** The card's picture: the uploaded one, or a coloured tile with the series' or item's name,
+ * so no card is a blank square. */
 function cover(item, badge) {
   const src = pick(item, "cover_url", "poster_url", "cover", "poster");
-  return el(
+  const node = el(
     "div",
     { class: "card-cover" },
     src ? el("img", { src, alt: "", loading: "lazy", width: 320, height: 180 }) : null,
     badge ? el("span", { class: "badge" }, badge) : null,
   );
+  if (!src) {
+    const text = pick(item, "series_title", "title", "name") || "";
+    let hash = 0;
+    for (const ch of text) hash = (hash * 31 + ch.codePointAt(0)) >>> 0;
+    node.classList.add("generated");
+    node.style.backgroundColor = COVER_COLOURS[hash % COVER_COLOURS.length];
+    node.append(el("span", { class: "cover-text", "aria-hidden": "true" }, text));
+  }
+  return node;
+}
+
+/** The card's facts: date, organization, duration and 观看人次, those the item has. */
+function facts(item) {
+  const when = toEpochSeconds(pick(item, "published_at", "ended_at", "created_at"));
+  const plays = pick(item, "plays", "view_count");
+  const duration = Number(pick(item, "duration_s"));
+  return [
+    when !== undefined ? formatDay(when) : "",
+    pick(item, "organization_name", "org_name") || "",
+    duration > 0 ? formatClock(duration) : "",
+    plays !== undefined ? t("card.plays", { n: plays }) : "",
+  ].filter(Boolean).join(" · ");
+}
+
+function formatDay(epochSeconds) {
+  const date = new Date(epochSeconds * 1000);
+  if (Number.isNaN(date.getTime())) return "";
+  return new Intl.DateTimeFormat(config().lang, { dateStyle: "medium", timeZone: "Asia/Shanghai" }).format(date);
 }
 
 function card(href, item, badge, ...meta) {
@@ -43,7 +75,7 @@ function card(href, item, badge, ...meta) {
 
 function eventCard(event) {
   const live = LIVE_STATES.includes(event.status);
-  return card(`/live/${encodeURIComponent(event.id)}`, event, live ? t("badge.live") : t("badge.replay"), event.organization_name || event.org_name);
+  return card(`/live/${encodeURIComponent(event.id)}`, event, live ? t("badge.live") : t("badge.replay"), facts(event));
 }
 
 function startOf(event) {
@@ -72,28 +104,70 @@ function categoryLabel(resource) {
 }
 
 function resourceCard(resource) {
-  return card(`/r/${encodeURIComponent(resource.id)}`, resource, resource.kind === "audio" ? t("badge.audio") : null, categoryLabel(resource));
+  if (resource.episodes) return episodesCard(resource);
+  return card(`/r/${encodeURIComponent(resource.id)}`, resource, resource.kind === "audio" ? t("badge.audio") : null, categoryLabel(resource), facts(resource));
+}
+
+/** A series among the resources: one card for its episodes ("共3集", the latest one). */
+function episodesCard(group) {
+  const latest = group.episodes.reduce((a, b) => ((b.episode ?? 0) > (a.episode ?? 0) ? b : a));
+  const item = { title: group.series_title || latest.title, series_title: group.series_title, poster_url: latest.poster_url };
+  return card(
+    `/s/${encodeURIComponent(group.series_id)}`,
+    item,
+    t("badge.episodes", { n: group.episodes.length }),
+    categoryLabel(latest),
+    t("card.latest", { title: latest.title }),
+  );
+}
+
+/** Episodes of one series become one entry, where the newest of them stood. */
+function groupSeries(resources) {
+  const out = [];
+  const groups = new Map();
+  for (const r of resources) {
+    if (!r.series_id) {
+      out.push(r);
+      continue;
+    }
+    let group = groups.get(r.series_id);
+    if (!group) {
+      group = { series_id: r.series_id, series_title: r.series_title, episodes: [] };
+      groups.set(r.series_id, group);
+      out.push(group);
+    }
+    group.episodes.push(r);
+  }
+  return out;
 }
 
 function showEmpty(container, key) {
   container.replaceChildren(el("p", { class: "empty" }, t(key)));
 }
 
-async function fill(container, path, query, keep, cardOf, emptyKey) {
+/** Fill a shelf; an empty one is hidden (`hideEmpty`: the whole section) rather than shown
+ * as a row of "nothing here" boxes. */
+async function fill(container, path, query, keep, cardOf, emptyKey, { hideEmpty = null } = {}) {
   container.setAttribute("aria-busy", "true");
   const qs = new URLSearchParams(query).toString();
   const res = await api(qs ? `${path}?${qs}` : path);
+  let empty = false;
   if (res.ok) {
-    const items = itemsOf(res.data).filter(keep);
+    let items = itemsOf(res.data).filter(keep);
     if (cardOf === upcomingCard) items.sort((a, b) => (startOf(a) ?? Infinity) - (startOf(b) ?? Infinity)); // soonest first
+    if (cardOf === resourceCard) items = groupSeries(items);
     if (items.length) container.replaceChildren(...items.map(cardOf));
     else showEmpty(container, emptyKey);
+    empty = !items.length;
   } else if (res.status === 0 || res.status >= 500) {
     showEmpty(container, "common.load_failed");
   } else {
     showEmpty(container, emptyKey);
+    empty = true;
   }
+  if (hideEmpty) hideEmpty.hidden = empty;
   container.setAttribute("aria-busy", "false");
+  return !empty;
 }
 
 function setupCategories() {
@@ -102,7 +176,8 @@ function setupCategories() {
   const load = (category) => {
     for (const chip of chips) chip.setAttribute("aria-pressed", String(chip.dataset.category === category));
     const query = category ? { category } : {};
-    return fill(container, RESOURCES.api, query, () => true, resourceCard, RESOURCES.empty);
+    // The whole catalogue empty: no box under the chips; an empty category still says so.
+    return fill(container, RESOURCES.api, query, () => true, resourceCard, RESOURCES.empty, { hideEmpty: category ? null : container });
   };
   for (const chip of chips) chip.addEventListener("click", () => load(chip.dataset.category));
   return load("");
@@ -146,10 +221,13 @@ function setupSearch() {
 }
 
 setupPrefs();
-const loads = SHELVES.map((s) => fill($(`[data-list="${s.list}"]`), s.api, s.query, s.keep, s.card, s.empty));
-loads.push(setupCategories());
-loads.push(setupSearch());
-Promise.all(loads).then(() => {
+const loads = SHELVES.map((s) => {
+  const container = $(`[data-list="${s.list}"]`);
+  return fill(container, s.api, s.query, s.keep, s.card, s.empty, { hideEmpty: container.closest(".shelf") });
+});
+loads.push(setupCategories().then(() => !$('[data-list="resources"]').hidden));
+Promise.all([Promise.all(loads), setupSearch()]).then(([filled]) => {
+  $("#home-empty").hidden = filled.some(Boolean); // a new site: one friendly line
   document.documentElement.dataset.ready = config().page; // tests wait for this
 });
 setInterval(tickCountdowns, 1000);

@@ -10,6 +10,8 @@ import { showMissing } from "../missing.js";
 const AUTO_NEXT = "cc:auto-next";
 const seriesId = config().series_id;
 const lastKey = `cc:series:${seriesId}`;
+let seriesTitle = ""; // the generated cover of an episode without one names its series
+let seriesCover = null;
 let playback = null;
 let episodes = [];
 let engagement = null;
@@ -32,7 +34,7 @@ async function play(index, { autoplay = true } = {}) {
   const episode = episodes[index];
   if (!episode) return;
   if (playback) playback.destroy();
-  playback = new Playback({ kind: episode.kind === "audio" ? "audio" : "video", title: episode.title, cover: episode.poster_url });
+  playback = new Playback({ kind: episode.kind === "audio" ? "audio" : "video", title: episode.title, cover: episode.poster_url || seriesCover, coverText: seriesTitle });
   store.set(lastKey, episode.id);
   markCurrent(episode.id);
   const now = $("#now-title");
@@ -65,6 +67,8 @@ async function main() {
     return;
   }
   const series = res.data;
+  seriesTitle = series.title;
+  seriesCover = series.cover_url || series.poster_url || null;
   $("#title").textContent = series.title;
   document.title = `${series.title} · ${t("site.name")}`;
   episodes = series.episodes || [];
