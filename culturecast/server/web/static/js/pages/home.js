@@ -147,7 +147,7 @@ function showEmpty(container, key) {
 
 /** Fill a shelf; an empty one is hidden (`hideEmpty`: the whole section) rather than shown
  * as a row of "nothing here" boxes. */
-async function fill(container, path, query, keep, cardOf, emptyKey, { hideEmpty = null } = {}) {
+async function fill(container, path, query, keep, cardOf, emptyKey, { hideEmpty = null, group = true } = {}) {
   container.setAttribute("aria-busy", "true");
   const qs = new URLSearchParams(query).toString();
   const res = await api(qs ? `${path}?${qs}` : path);
@@ -155,7 +155,7 @@ async function fill(container, path, query, keep, cardOf, emptyKey, { hideEmpty 
   if (res.ok) {
     let items = itemsOf(res.data).filter(keep);
     if (cardOf === upcomingCard) items.sort((a, b) => (startOf(a) ?? Infinity) - (startOf(b) ?? Infinity)); // soonest first
-    if (cardOf === resourceCard) items = groupSeries(items);
+    if (group && cardOf === resourceCard) items = groupSeries(items);
     if (items.length) container.replaceChildren(...items.map(cardOf));
     else showEmpty(container, emptyKey);
     empty = !items.length;
@@ -204,7 +204,8 @@ function setupSearch() {
       return;
     }
     shelf.hidden = false;
-    await fill(container, RESOURCES.api, { q }, () => true, resourceCard, "home.search_none");
+    // A search lists the episodes it found, each on its own card.
+    await fill(container, RESOURCES.api, { q }, () => true, resourceCard, "home.search_none", { group: false });
   };
   form.addEventListener("submit", (event) => {
     event.preventDefault();
