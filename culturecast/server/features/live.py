@@ -77,6 +77,7 @@ def install(
             rtmp_url=settings.rtmp_url,
             clock=services.clock,
             default_latency_mode=settings.live_latency_mode,
+            pull_allow=settings.pull_allow,
         )
         app[LIVE_SERVICE] = service
         targets = app[LIVE_TARGETS] = TargetStore(service)
