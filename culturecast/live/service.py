@@ -152,7 +152,7 @@ class LiveService:
         self.default_latency_mode = LatencyMode(default_latency_mode)
         self.stop_wait_s = stop_wait_s
         self.pull_allow = tuple(pull_allow)
-        self._resolve = resolve or _getaddrinfo
+        self.resolve: AsyncResolver = resolve or _getaddrinfo
         self._listeners: list[StatusListener] = []
         self._visibility_listeners: list[VisibilityListener] = []
         self._delete_listeners: list[DeleteListener] = []
@@ -355,7 +355,7 @@ class LiveService:
         addresses: list[str] = []
         if isinstance(source, Mapping) and source.get("type") == "pull":
             with contextlib.suppress(pull.PullRefused):  # checked_source says why
-                addresses = await self._resolve(pull.check_url(source.get("url", "")).host)
+                addresses = await self.resolve(pull.check_url(source.get("url", "")).host)
         return checked_source(caller, source, resolve=lambda _: addresses, allow=self.pull_allow)
 
     async def list_events(
