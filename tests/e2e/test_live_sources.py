@@ -130,7 +130,8 @@ async def test_a_pull_from_loopback_is_refused_without_the_allow_setting(
         }
         for url, code in cases.items():
             body = {"org_id": org["id"], "title": "拉流", "source": {"type": "pull", "url": url}}
-            status, refusal = await admin.call("POST", "/api/v1/live", body)
+            status, answer = await admin.call("POST", "/api/v1/live", body)
+            refusal = answer["error"]
             assert (status, refusal["code"]) == (400, code), (url, refusal)
             if code == "pull_address_refused":
                 assert "CULTURECAST_PULL_ALLOW" in refusal["message"]
