@@ -31,6 +31,7 @@ from typing import Any
 from culturecast.core.access import (
     Action,
     Caller,
+    Role,
     in_subtree,
     is_platform_admin,
     is_staff,
@@ -353,7 +354,8 @@ class LiveService:
         """The event's ``source`` (``live/sources/spec.py``); a pull URL's host is resolved
         here, before anything connects to it."""
         addresses: list[str] = []
-        if isinstance(source, Mapping) and source.get("type") == "pull":
+        may_pull = caller.role in (Role.ORG_ADMIN, Role.PLATFORM_ADMIN)
+        if may_pull and isinstance(source, Mapping) and source.get("type") == "pull":
             with contextlib.suppress(pull.PullRefused):  # checked_source says why
                 addresses = await self.resolve(pull.check_url(source.get("url", "")).host)
         return checked_source(caller, source, resolve=lambda _: addresses, allow=self.pull_allow)
