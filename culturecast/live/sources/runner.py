@@ -130,7 +130,7 @@ class SourceFeed:
         ]
 
     async def _next(
-        self, doc: Document, after: int | None, round_: int
+        self, doc: Document, after: int | None, round_: int, *, quiet: bool = False
     ) -> playout.Next | playout.Done:
         source = doc["source"]
         items: list[str] = list(source.get("items") or [])
@@ -138,7 +138,7 @@ class SourceFeed:
         plan = playout.next_item(
             items, after, round_, docs, doc.get("org_path") or [], loop=bool(source.get("loop"))
         )
-        for skip in plan.skipped:
+        for skip in () if quiet else plan.skipped:
             log.warning(
                 "live: %s: playout item %d (%s) skipped: %s",
                 self.label,
@@ -149,7 +149,8 @@ class SourceFeed:
         return plan
 
     async def _is_last(self, doc: Document, after: int, round_: int) -> bool:
-        return isinstance(await self._next(doc, after, round_), playout.Done)
+        """Whether nothing follows (looked ahead quietly: the next round logs the skips)."""
+        return isinstance(await self._next(doc, after, round_, quiet=True), playout.Done)
 
     async def _playout_command(self, resource_id: str) -> list[str] | None:
         docs = await self.sup.resources([resource_id])
