@@ -125,11 +125,22 @@ class LiveRuntime:
             refusal = admission.unknown_key()
             await self.service.record_refusal(None, refusal, remote)
             return refusal
-        event_id = doc["_id"]
         if stale:
             refusal = admission.stale_key()
-            await self.service.record_refusal(event_id, refusal, remote)
+            await self.service.record_refusal(doc["_id"], refusal, remote)
             return refusal
+        return await self._admit_doc(doc, remote)
+
+    async def admit_event(self, event_id: str, *, remote: str) -> Stream | Refusal:
+        """Admit the ingest's own feed of an event (a pull or playout source,
+        ``live/sources/runner.py``): the same rules as a publish, decided by the event id."""
+        doc = await self.service.events.get(event_id)
+        if doc is None:
+            return admission.unknown_key()
+        return await self._admit_doc(doc, remote)
+
+    async def _admit_doc(self, doc: dict[str, Any], remote: str) -> Stream | Refusal:
+        event_id = doc["_id"]
         stream = self.streams.get(event_id)
         status = Status(doc["status"])
         if stream is not None and status is Status.ENDED:  # ended elsewhere (API fallback)

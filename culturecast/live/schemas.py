@@ -39,6 +39,10 @@ class EventCreate(Strict):
     """How long to wait for a dropped encoder before ending (default 60 s)."""
     latency_mode: LatencyModeName | None = None
     """``standard`` or ``low`` (LL-HLS); default CULTURECAST_LIVE_LATENCY_MODE."""
+    source: dict[str, Any] | None = None
+    """``{"type": "push"}`` (default: an encoder publishes), ``{"type": "pull", "url": …}``
+    (organization admins; rtmp(s), srt, rtsp or http(s) .m3u8) or ``{"type": "playout",
+    "items": [resource ids], "loop": false}``."""
 
 
 class EventUpdate(Strict):

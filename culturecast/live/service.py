@@ -24,13 +24,14 @@ import json
 import logging
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from culturecast.core.access import (
     Action,
     Caller,
+    Role,
     in_subtree,
     is_platform_admin,
     is_staff,
@@ -62,6 +63,8 @@ from culturecast.live.sessions import (
     Status,
     StopReason,
 )
+from culturecast.live.sources import pull
+from culturecast.live.sources.spec import checked_source
 from culturecast.live.store import INDEXES as EVENT_INDEXES
 from culturecast.live.store import EventStore, EventSummary
 from culturecast.storage.counters.port import Counters, Subscription
@@ -82,6 +85,8 @@ MAX_REFUSALS = 50
 type StatusListener = Callable[[str, str], Awaitable[None]]
 type VisibilityListener = Callable[[Document], Awaitable[None]]
 type DeleteListener = Callable[[str], Awaitable[None]]
+type AsyncResolver = Callable[[str], Awaitable[list[str]]]
+"""A host name → every address it resolves to (``loop.getaddrinfo`` in production)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +137,8 @@ class LiveService:
         default_grace_s: float = DEFAULT_GRACE_S,
         stop_wait_s: float = 8.0,
         default_latency_mode: str = LatencyMode.STANDARD,
+        pull_allow: Sequence[pull.Network] = (),
+        resolve: AsyncResolver | None = None,
     ) -> None:
         self.database = database
         self.events = EventStore(database)
@@ -145,6 +152,8 @@ class LiveService:
         self.default_grace_s = default_grace_s
         self.default_latency_mode = LatencyMode(default_latency_mode)
         self.stop_wait_s = stop_wait_s
+        self.pull_allow = tuple(pull_allow)
+        self.resolve: AsyncResolver = resolve or _getaddrinfo
         self._listeners: list[StatusListener] = []
         self._visibility_listeners: list[VisibilityListener] = []
         self._delete_listeners: list[DeleteListener] = []
@@ -269,6 +278,7 @@ class LiveService:
                 "reconnect_deadline": doc.get("reconnect_deadline"),
                 "rtmp_server": self.rtmp_url,
                 "health": doc.get("health"),
+                "source": doc.get("source") or {"type": "push"},
             }
         )
         return view
@@ -312,6 +322,7 @@ class LiveService:
         assert self._authz is not None
         fields = _validated(body, creating=True)
         org_path = await self._authz.org_path(caller, body["org_id"], Action.MANAGE_CONTENT)
+        fields["source"] = await self._checked_source(caller, body.get("source"))
         key = issue_key()
         now = self.clock()
         doc: Document = {
@@ -336,6 +347,18 @@ class LiveService:
             "live: event %s created by %s in org %s", doc["_id"], caller.user_id, doc["org_id"]
         )
         return {**self.staff_view(doc), **self.key_view(key.plain)}
+
+    async def _checked_source(
+        self, caller: Caller, source: Mapping[str, Any] | None
+    ) -> dict[str, Any]:
+        """The event's ``source`` (``live/sources/spec.py``); a pull URL's host is resolved
+        here, before anything connects to it."""
+        addresses: list[str] = []
+        may_pull = caller.role in (Role.ORG_ADMIN, Role.PLATFORM_ADMIN)
+        if may_pull and isinstance(source, Mapping) and source.get("type") == "pull":
+            with contextlib.suppress(pull.PullRefused):  # checked_source says why
+                addresses = await self.resolve(pull.check_url(source.get("url", "")).host)
+        return checked_source(caller, source, resolve=lambda _: addresses, allow=self.pull_allow)
 
     async def list_events(
         self, caller: Caller | None, status: str | None = None, limit: int = 50, offset: int = 0
@@ -633,6 +656,18 @@ def _status_notice(raw: bytes) -> tuple[str, str] | None:
     if isinstance(event_id, str) and isinstance(status, str):
         return event_id, status
     return None
+
+
+async def _getaddrinfo(host: str) -> list[str]:
+    """Every address ``host`` resolves to (none when it does not)."""
+    literal = pull.literal(host)
+    if literal is not None:
+        return [str(literal)]
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, None)
+    except OSError:
+        return []
+    return sorted({str(info[4][0]) for info in infos})
 
 
 def _validated(body: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:

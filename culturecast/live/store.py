@@ -108,6 +108,17 @@ class EventStore:
         """Every event live or reconnecting, whichever process holds it."""
         return await self._events.find({"status": {"$in": list(ON_AIR)}})
 
+    async def due_sources(self, now: float) -> list[Document]:
+        """Pull and playout events whose time has come and that have not ended."""
+        return await self._events.find(
+            {
+                "source.type": {"$in": ["pull", "playout"]},
+                "status": {"$in": [Status.SCHEDULED.value, *ON_AIR]},
+                "disabled": {"$ne": True},
+                "scheduled_at": {"$lte": now},
+            }
+        )
+
     async def count_of_org(self, org_id: str) -> int:
         """The organization's own events, whatever their status."""
         return await self._events.count({"org_id": org_id})

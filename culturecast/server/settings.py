@@ -130,6 +130,9 @@ class Settings:
     trusted_proxies: tuple[Network, ...] = ()
     """CULTURECAST_TRUSTED_PROXIES: comma-separated networks of our reverse proxies; only
     from these is ``X-Forwarded-For`` believed (unset: the peer address is the client's)."""
+    pull_allow: tuple[Network, ...] = ()
+    """CULTURECAST_PULL_ALLOW: comma-separated networks pull sources may reach although they
+    are loopback, private or link-local (unset: only public addresses are pulled)."""
 
     @property
     def sqlite_path(self) -> Path:
@@ -314,6 +317,7 @@ def _networks(name: str, raw: str) -> tuple[Network, ...]:
 
 _PARSERS["GEOIP_DB"] = ("geoip_db", _geoip_db)
 _PARSERS["TRUSTED_PROXIES"] = ("trusted_proxies", _networks)
+_PARSERS["PULL_ALLOW"] = ("pull_allow", _networks)
 _S3_KEYS = ("S3_URL", "S3_ACCESS_KEY", "S3_SECRET_KEY", "S3_BUCKET", "S3_REGION")
 _IGNORED_PREFIXES = ("CULTURECAST_TEST_",)
 

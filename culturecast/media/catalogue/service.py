@@ -563,6 +563,10 @@ class CatalogueService:
 
     # -- the contract with playback and live ----------------------------------------------
 
+    async def docs_of(self, resource_ids: Sequence[str]) -> dict[str, Document | None]:
+        """The stored resources by id (None for a deleted one), for a live playout."""
+        return {rid: await self._resources.get(rid) for rid in dict.fromkeys(resource_ids)}
+
     async def playable(self, resource_id: str) -> ResourcePlayable | None:
         """Playback facts of a resource, or None when there is no such resource. The caller
         (the views feature) decides who may play it."""

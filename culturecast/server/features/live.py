@@ -24,6 +24,7 @@ from culturecast.live.ladders import LIVE_LADDER
 from culturecast.live.replay import ReplayPackager
 from culturecast.live.runtime import LiveRuntime, RuntimeConfig
 from culturecast.live.service import INDEXES, REPLAY_JOB, LiveService
+from culturecast.live.sources.runner import SourceSupervisor
 from culturecast.live.targets import handlers as target_handlers
 from culturecast.live.targets.runner import TargetSupervisor
 from culturecast.live.targets.store import INDEXES as TARGET_INDEXES
@@ -77,6 +78,7 @@ def install(
             rtmp_url=settings.rtmp_url,
             clock=services.clock,
             default_latency_mode=settings.live_latency_mode,
+            pull_allow=settings.pull_allow,
         )
         app[LIVE_SERVICE] = service
         targets = app[LIVE_TARGETS] = TargetStore(service)
@@ -88,6 +90,7 @@ def install(
         ingest: RtmpIngest | None = None
         runtime: LiveRuntime | None = None
         supervisor: TargetSupervisor | None = None
+        sources: SourceSupervisor | None = None
         try:
             if role in ("standalone", "ingest"):
                 config = (
@@ -100,6 +103,8 @@ def install(
                 supervisor = TargetSupervisor(runtime, targets, ffmpeg=config.encoder.ffmpeg)
                 app[METRICS].add_collector(TargetsCollector(supervisor))
                 await runtime.recover()
+                sources = playout_and_pull(runtime, engines, settings, config.encoder.ffmpeg)
+                sources.start()
                 limits = ingest_limits or IngestLimits(
                     max_connections=settings.live_max_connections,
                     max_connections_per_address=settings.live_max_connections_per_address,
@@ -113,6 +118,8 @@ def install(
         finally:
             if ingest is not None:
                 await ingest.close()
+            if sources is not None:
+                await sources.close()
             if supervisor is not None:
                 await supervisor.close()
             if runtime is not None:
@@ -157,6 +164,29 @@ def runtime_config_from(settings: Settings) -> RuntimeConfig:
         ladder=settings.live_ladder or LIVE_LADDER,
         segment_s=settings.live_segment_s,
         encoder=EncoderSettings(preset=settings.live_preset),
+    )
+
+
+def playout_and_pull(
+    runtime: LiveRuntime, engines: Engines, settings: Settings, ffmpeg: str
+) -> SourceSupervisor:
+    """The feeds of pull and playout events (``live/sources/runner.py``): playout reads the
+    resources' HLS from the object store (a local path, or a presigned URL on S3)."""
+    catalogue = CatalogueService(engines.database, engines.objects, None, None)
+
+    async def media_input(key: str) -> str | None:
+        path = await engines.objects.local_path(key)
+        if path is not None:
+            return str(path)
+        return await engines.objects.presign_get(key, 6 * 3600)
+
+    return SourceSupervisor(
+        runtime,
+        resolve=runtime.service.resolve,
+        allow=settings.pull_allow,
+        resources=catalogue.docs_of,
+        media_input=media_input,
+        ffmpeg=ffmpeg,
     )
 
 

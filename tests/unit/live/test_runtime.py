@@ -11,6 +11,7 @@ The FLV bytes are real encoder output, made once with ffmpeg's lavfi sources (as
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import subprocess
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -26,6 +27,7 @@ from culturecast.live.playlist import Segment
 from culturecast.live.rtmp import flv
 from culturecast.live.runtime import LiveRuntime, RuntimeConfig, Stream
 from culturecast.live.service import LiveService
+from culturecast.live.sources.spec import PullForbidden, PullRefusedError
 from culturecast.storage.counters.memory import MemoryCounters
 from culturecast.storage.database.sqlite import SQLiteDatabase
 from culturecast.storage.objects.local import LocalObjectStore
@@ -593,3 +595,60 @@ async def test_a_ladder_encoding_below_real_time_sheds_a_rung_and_gets_it_back(
         assert (health["shed_rungs"], health["ladder_restores"]) == ([], 1)
     finally:
         await runtime.close()
+
+
+# -- sources (pull, playout) -----------------------------------------------------------------
+
+
+async def test_a_pull_event_is_checked_against_what_its_host_resolves_to(world: World) -> None:
+    asked: list[str] = []
+
+    async def resolve(host: str) -> list[str]:
+        asked.append(host)
+        return {"county.example.cn": ["114.114.114.114"], "inside.example.cn": ["10.1.2.3"]}[host]
+
+    api = LiveService(
+        world.database,
+        world.objects,
+        world.counters,
+        world.jobs,
+        authz=Authorizer(),
+        clock=world.clock,
+        resolve=resolve,
+        pull_allow=[ipaddress.ip_network("10.1.0.0/16")],
+    )
+    admin = Staff(role="org_admin")
+    base = {"org_id": ORG, "title": "共享直播", "category": categories()[0]["code"]}
+    public = {"type": "pull", "url": "rtmp://county.example.cn/live/show"}
+    created = await api.create(admin, {**base, "source": public})
+    assert created["source"] == public
+    assert "source" not in api.public_view(await world.doc(created["id"]))
+    inside = {"type": "pull", "url": "rtmp://inside.example.cn/live/show"}
+    assert (await api.create(admin, {**base, "source": inside}))["source"] == inside
+    strict = LiveService(
+        world.database, world.objects, world.counters, world.jobs, authz=Authorizer(),
+        clock=world.clock, resolve=resolve,
+    )  # fmt: skip
+    with pytest.raises(PullRefusedError) as refused:
+        await strict.create(admin, {**base, "source": inside})
+    assert refused.value.code == "pull_address_refused"
+    assert "CULTURECAST_PULL_ALLOW" in refused.value.sentence.en
+    with pytest.raises(PullForbidden):
+        await api.create(Staff(), {**base, "source": public})  # an editor may not pull
+    assert asked == ["county.example.cn", "inside.example.cn", "inside.example.cn"]
+    pushed = await api.create(admin, base)
+    assert pushed["source"] == {"type": "push"}
+
+
+async def test_an_ingest_feed_is_admitted_by_event_id_under_the_publish_rules(
+    world: World,
+) -> None:
+    event_id, _ = await world.event()
+    admitted = await world.runtime.admit_event(event_id, remote="source")
+    assert isinstance(admitted, Stream)
+    again = await world.runtime.admit_event(event_id, remote="source")
+    assert isinstance(again, Refusal)
+    assert again.code == "already_publishing"
+    unknown = await world.runtime.admit_event("no-such-event", remote="source")
+    assert isinstance(unknown, Refusal)
+    admitted.left("test over", world.clock())

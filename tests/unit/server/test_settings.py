@@ -54,6 +54,7 @@ def test_public_url_drives_rtmp_host() -> None:
         ("CULTURECAST_LOG_LEVEL", "LOUD", "one of"),
         ("CULTURECAST_LIVE_MAX_CONNECTIONS_PER_ADDRESS", "-1", "0 or more"),
         ("CULTURECAST_LIVE_MAX_CONNECTIONS_PER_ADDRESS", "ten", "whole number"),
+        ("CULTURECAST_PULL_ALLOW", "10.0.0.0/33", "IP networks"),
         ("CULTURECAST_HTTP_PROT", "8080", "unknown setting"),
     ],
 )
@@ -122,3 +123,9 @@ def test_live_latency_mode_defaults_to_standard_and_names_its_variable() -> None
     with pytest.raises(SettingsError) as caught:
         load_settings({"CULTURECAST_LIVE_LATENCY_MODE": "ultra"})
     assert "CULTURECAST_LIVE_LATENCY_MODE" in str(caught.value)
+
+
+def test_pull_allow_lists_networks() -> None:
+    allow = load_settings({"CULTURECAST_PULL_ALLOW": "127.0.0.1/32, 10.0.0.0/8"}).pull_allow
+    assert [str(n) for n in allow] == ["127.0.0.1/32", "10.0.0.0/8"]
+    assert load_settings({}).pull_allow == ()

@@ -1,0 +1,188 @@
+"""Pull and playout sources end to end (issue 12).
+
+A pull: ffmpeg publishes a test stream into nginx-rtmp, an event of a standalone CultureCast
+(with ``CULTURECAST_PULL_ALLOW=127.0.0.1/32``) pulls it from there, goes live with the
+ladder, and when the source goes away ends after its grace period into a replay. Without
+the allow setting a pull from 127.0.0.1 is refused at create with its reason, and a listener
+the test opens on that address sees no connection. A playout airs two short ready resources
+back to back and ends after the second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from tests.e2e.test_live import Show, eventually
+from tests.e2e.test_vod import wait_ready
+from tests.support.api import Api
+from tests.support.live import Publisher, StoreReader, ffmpeg_publish_command
+from tests.support.media import TusClient, make_video
+from tests.support.nginx_rtmp import RTMP_MODULE, NginxRtmp
+from tests.support.product import ADMIN_PASSWORD, Standalone
+
+GRACE_S = 3.0
+
+
+@pytest.fixture
+def nginx(tmp_path: Path) -> Iterator[NginxRtmp]:
+    server = NginxRtmp(tmp_path / "nginx").start()
+    yield server
+    server.kill()
+
+
+@pytest.fixture
+def allowing(tmp_path: Path) -> Iterator[Standalone]:
+    """A CultureCast allowed to pull from this machine's loopback."""
+    (tmp_path / "allowing").mkdir()
+    product = Standalone(
+        tmp_path / "allowing", env={"CULTURECAST_PULL_ALLOW": "127.0.0.1/32"}
+    ).start()
+    try:
+        yield product
+    finally:
+        if product.process and product.process.popen and product.process.popen.poll() is None:
+            product.stop()
+
+
+def _log(product: Standalone) -> str:
+    return product.process.log[-6000:] if product.process is not None else ""
+
+
+@pytest.mark.skipif(not RTMP_MODULE.exists(), reason="nginx with libnginx-mod-rtmp")
+async def test_an_event_pulls_from_nginx_rtmp_goes_live_and_ends_into_a_replay(
+    allowing: Standalone, nginx: NginxRtmp, http: aiohttp.ClientSession
+) -> None:
+    publisher = Publisher(
+        ffmpeg_publish_command(f"rtmp://127.0.0.1:{nginx.port}/live/county")
+    ).start()
+    try:
+        admin = await Api(http, allowing.url).login("admin", ADMIN_PASSWORD)
+        store = StoreReader(objects_dir=allowing.workdir / "data" / "objects")
+        show = Show(admin, admin, store, allowing.rtmp_port)
+        org = await admin.ok("POST", "/api/v1/orgs", {"name": "浙江省文化馆"}, expect=201)
+        url = f"rtmp://127.0.0.1:{nginx.port}/live/county"
+        show.event = await admin.ok(
+            "POST",
+            "/api/v1/live",
+            {
+                "org_id": org["id"],
+                "title": "共享直播",
+                "published": True,
+                "reconnect_grace_s": GRACE_S,
+                "source": {"type": "pull", "url": url},
+            },
+            expect=201,
+        )
+        assert show.event["source"] == {"type": "pull", "url": url}
+        public = await Api(http, allowing.url).ok("GET", f"/api/v1/live/{show.id}")
+        assert "source" not in public  # the pull URL is for staff only
+
+        async def all_listed() -> list[str] | None:
+            names = show.variants()
+            ok = names and all(show.segments(n, "index.m3u8") for n in names)
+            return names if ok else None
+
+        names = await eventually(all_listed, 90, "the pulled show's ladder")
+        assert names == ["360p", "240p", "audio"]
+        assert (await show.get())["status"] == "live"
+
+        # The source goes away: the pull retries within the grace, then the event ends.
+        publisher.stop()
+        ended = await eventually(lambda: show.status_is("ended"), 90, "the event ended")
+        assert ended["ended_at"]
+
+        async def replay_ready() -> dict[str, Any] | None:
+            event = await show.get()
+            return event if event["replay"] else None
+
+        event = await eventually(replay_ready, 120, "the replay")
+        assert store.text(event["replay"]["master_key"])
+    except BaseException:
+        print(_log(allowing))
+        raise
+    finally:
+        publisher.kill()
+
+
+async def test_a_pull_from_loopback_is_refused_without_the_allow_setting(
+    standalone: Standalone, http: aiohttp.ClientSession
+) -> None:
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.setblocking(False)
+    port = listener.getsockname()[1]
+    try:
+        admin = await Api(http, standalone.url).login("admin", ADMIN_PASSWORD)
+        org = await admin.ok("POST", "/api/v1/orgs", {"name": "安吉县文化馆"}, expect=201)
+        cases = {
+            f"rtmp://127.0.0.1:{port}/live/x": "pull_address_refused",
+            f"rtmp://2130706433:{port}/live/x": "pull_address_refused",
+            "http://169.254.169.254/latest/meta-data.m3u8": "pull_address_refused",
+            "file:///etc/passwd": "unsupported_pull_scheme",
+            "concat:/etc/passwd|/etc/hosts": "unsupported_pull_scheme",
+        }
+        for url, code in cases.items():
+            body = {"org_id": org["id"], "title": "拉流", "source": {"type": "pull", "url": url}}
+            status, answer = await admin.call("POST", "/api/v1/live", body)
+            refusal = answer["error"]
+            assert (status, refusal["code"]) == (400, code), (url, refusal)
+            if code == "pull_address_refused":
+                assert "CULTURECAST_PULL_ALLOW" in refusal["message"]
+        listed = await admin.ok("GET", "/api/v1/live")
+        assert listed["items"] == []  # nothing was created that a source runner could start
+        # The ingest looks for due sources every second; give it a few rounds.
+        await asyncio.sleep(3)
+        with pytest.raises(BlockingIOError):
+            listener.accept()
+    finally:
+        listener.close()
+
+
+async def test_a_playout_airs_two_resources_back_to_back_and_ends(
+    standalone: Standalone, http: aiohttp.ClientSession, tmp_path: Path
+) -> None:
+    admin = await Api(http, standalone.url).login("admin", ADMIN_PASSWORD)
+    store = StoreReader(objects_dir=standalone.workdir / "data" / "objects")
+    org = await admin.ok("POST", "/api/v1/orgs", {"name": "德清县文化馆"}, expect=201)
+    tus = TusClient(http, standalone.url, str(admin.token))
+    ids = []
+    for n in (1, 2):
+        video = await asyncio.to_thread(make_video, tmp_path / f"item{n}.mp4", 4)
+        upload_id = await tus.upload(video, org_id=org["id"])
+        body = {"upload_id": upload_id, "title": f"展播{n}", "category": "film", "published": True}
+        created = await admin.ok("POST", "/api/v1/resources", body, expect=201)
+        ids.append(created["id"])
+    for rid in ids:
+        assert (await wait_ready(admin, rid))["status"] == "ready"
+    try:
+        show = Show(admin, admin, store, standalone.rtmp_port)
+        show.event = await admin.ok(
+            "POST",
+            "/api/v1/live",
+            {
+                "org_id": org["id"],
+                "title": "周末展播",
+                "published": True,
+                "reconnect_grace_s": 30,
+                "source": {"type": "playout", "items": ids},
+            },
+            expect=201,
+        )
+        started = time.monotonic()
+        await eventually(lambda: show.status_is("live"), 90, "the playout on air")
+        ended = await eventually(lambda: show.status_is("ended"), 120, "the playout ended")
+        aired = time.monotonic() - started
+        # Two items of 4 s each, in real time, then the end (not the 30 s grace).
+        assert 6 < aired < 30 + 6, aired
+        assert ended["stop_reason"] == "stopped"
+        assert show.media_s("audio") > 6
+    except BaseException:
+        print(_log(standalone))
+        raise
