@@ -20,11 +20,15 @@ class OrgCreate(Strict):
     name: str
     parent_id: str | None = None
     guest_chat: bool = True
+    site_type: str = "other"
+    expected_learners: int = 0
 
 
 class OrgUpdate(Strict):
     name: str | None = None
     guest_chat: bool | None = None
+    site_type: str | None = None
+    expected_learners: int | None = None
 
 
 class UserCreate(Strict):
@@ -60,6 +64,8 @@ class Org(msgspec.Struct):
     parent_id: str | None
     ancestors: list[str]
     guest_chat: bool
+    site_type: str
+    expected_learners: int
     created_at: float
 
 
