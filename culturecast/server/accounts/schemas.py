@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import msgspec
 
 from culturecast.core.access import Role
+from culturecast.core.sites import MAX_EXPECTED_LEARNERS
+
+type ExpectedLearners = Annotated[
+    int,
+    msgspec.Meta(
+        ge=0,
+        le=MAX_EXPECTED_LEARNERS,
+        description=f"People the site should reach, 0 to {MAX_EXPECTED_LEARNERS} (应学人数).",
+    ),
+]
 
 
 class Strict(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
@@ -21,14 +33,14 @@ class OrgCreate(Strict):
     parent_id: str | None = None
     guest_chat: bool = True
     site_type: str = "other"
-    expected_learners: int = 0
+    expected_learners: ExpectedLearners = 0
 
 
 class OrgUpdate(Strict):
     name: str | None = None
     guest_chat: bool | None = None
     site_type: str | None = None
-    expected_learners: int | None = None
+    expected_learners: ExpectedLearners | None = None
 
 
 class UserCreate(Strict):
