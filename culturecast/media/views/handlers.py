@@ -48,6 +48,7 @@ from culturecast.media.views.schemas import (
 )
 from culturecast.media.views.screen import stream_screen
 from culturecast.media.views.service import Viewer, ViewsService
+from culturecast.media.views.sites import SITE_TYPE_HEADER, site_type_csv_rows
 from culturecast.media.views.stats import (
     FIGURE_HEADER,
     StatsReader,
@@ -227,7 +228,8 @@ class ViewsHandlers:
             (
                 "/api/v1/stats/orgs/{org_id}/monthly",
                 self.monthly,
-                "The monthly report of an organization subtree (?month=YYYY-MM&format=csv)",
+                "The monthly report of an organization subtree (?month=YYYY-MM&format=csv; "
+                "&table=site_types for the site-type table alone)",
             ),
         )
         for path, handler, summary in routes:
@@ -493,6 +495,12 @@ class ViewsHandlers:
             else await terms.top(await self._stats.subtree_ids(org_id), days[0], days[-1])
         )
         data["hot_words"] = [{"term": term, "count": count} for term, count in words]
+        data["site_types"] = await self._stats.monthly_site_types(org_id, month)
+        if csv_wanted and request.query.get("table") == "site_types":
+            return _csv_response(
+                to_csv(SITE_TYPE_HEADER, site_type_csv_rows(data["site_types"])),
+                f"monthly-site-types-{org_id}-{month}.csv",
+            )
         if csv_wanted:
             return _csv_response(monthly_csv(data), f"monthly-{org_id}-{month}.csv")
         return self._kit.json(data)

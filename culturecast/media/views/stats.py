@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from culturecast.core.calendar import cst_day, cst_day_start, days_of_month
 from culturecast.core.errors import InvalidQuery, Sentence
+from culturecast.core.sites import SiteType
 from culturecast.media.views.flush import PEAKS, STATS
 from culturecast.media.views.items import ItemResolver
 from culturecast.media.views.policy import (
@@ -41,6 +42,7 @@ from culturecast.media.views.rollup import (
     totals,
 )
 from culturecast.media.views.shows import shows_per_org
+from culturecast.media.views.sites import site_type_table
 from culturecast.media.views.splits import devices_json, figures_of, regions_json
 from culturecast.media.views.state import decode_peak, peak_key, presence_key
 from culturecast.storage.counters.port import Counters
@@ -67,6 +69,10 @@ class OrgNode(Protocol):
     def parent_id(self) -> str | None: ...
     @property
     def name(self) -> str: ...
+    @property
+    def site_type(self) -> SiteType: ...
+    @property
+    def expected_learners(self) -> int: ...
 
 
 class Organizations(Protocol):
@@ -349,6 +355,22 @@ class StatsReader:
         days = days_of_month(month)
         rows = await self.subtree_rows(org_id, days[0], days[-1])
         return shows_per_org(rows, tree, org_id, names)
+
+    async def monthly_site_types(self, org_id: str, month: str) -> dict[str, Any]:
+        """Seed 004's table 2: the month's effective learning hours of each child by site
+        type, the total and the average per site."""
+        orgs = await self._orgs.subtree(org_id)
+        tree, names = await self.org_tree(org_id)
+        days = days_of_month(month)
+        rows = await self.subtree_rows(org_id, days[0], days[-1])
+        return site_type_table(
+            rows,
+            tree,
+            org_id,
+            names,
+            {org.id: org.site_type for org in orgs},
+            {org.id: org.expected_learners for org in orgs},
+        )
 
     async def subtree_ids(self, org_id: str) -> frozenset[str]:
         tree, _ = await self.org_tree(org_id)

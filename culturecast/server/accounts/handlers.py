@@ -59,7 +59,14 @@ async def list_orgs(request: web.Request) -> web.Response:
 async def create_org(request: web.Request) -> web.Response:
     accounts, principal = await _caller(request)
     body = await read_json(request, schemas.OrgCreate)
-    org = await accounts.create_org(principal, body.name, body.parent_id, body.guest_chat)
+    org = await accounts.create_org(
+        principal,
+        body.name,
+        body.parent_id,
+        body.guest_chat,
+        body.site_type,
+        body.expected_learners,
+    )
     return json_response(org, status=201)
 
 
@@ -73,7 +80,12 @@ async def update_org(request: web.Request) -> web.Response:
     accounts, principal = await _caller(request)
     body = await read_json(request, schemas.OrgUpdate)
     org = await accounts.update_org(
-        principal, request.match_info["org_id"], body.name, body.guest_chat
+        principal,
+        request.match_info["org_id"],
+        body.name,
+        body.guest_chat,
+        body.site_type,
+        body.expected_learners,
     )
     return json_response(org)
 

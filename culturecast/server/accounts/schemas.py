@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import msgspec
 
 from culturecast.core.access import Role
+from culturecast.core.sites import MAX_EXPECTED_LEARNERS
+
+type ExpectedLearners = Annotated[
+    int,
+    msgspec.Meta(
+        ge=0,
+        le=MAX_EXPECTED_LEARNERS,
+        description=f"People the site should reach, 0 to {MAX_EXPECTED_LEARNERS} (应学人数).",
+    ),
+]
 
 
 class Strict(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
@@ -20,11 +32,15 @@ class OrgCreate(Strict):
     name: str
     parent_id: str | None = None
     guest_chat: bool = True
+    site_type: str = "other"
+    expected_learners: ExpectedLearners = 0
 
 
 class OrgUpdate(Strict):
     name: str | None = None
     guest_chat: bool | None = None
+    site_type: str | None = None
+    expected_learners: ExpectedLearners | None = None
 
 
 class UserCreate(Strict):
@@ -60,6 +76,8 @@ class Org(msgspec.Struct):
     parent_id: str | None
     ancestors: list[str]
     guest_chat: bool
+    site_type: str
+    expected_learners: int
     created_at: float
 
 

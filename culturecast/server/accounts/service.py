@@ -32,6 +32,7 @@ from culturecast.core.errors import (
     TooManyRequests,
     Unauthorized,
 )
+from culturecast.core.sites import SiteType, parse_expected_learners, parse_site_type
 from culturecast.core.text import clean_text
 from culturecast.server.accounts.model import LEVEL_NAMES, Level
 from culturecast.server.accounts.passwords import MIN_PASSWORD_LENGTH, Passwords
@@ -110,17 +111,30 @@ def public_org(doc: Document) -> Document:
         "parent_id": doc.get("parent_id"),
         "ancestors": doc.get("ancestors", []),
         "guest_chat": bool(doc.get("guest_chat", True)),
+        "site_type": str(site_type_of(doc)),
+        "expected_learners": int(doc.get("expected_learners", 0)),
         "created_at": doc["created_at"],
     }
 
 
+def site_type_of(doc: Document) -> SiteType:
+    """The organization's site type (organizations stored before site types are "other")."""
+    try:
+        return SiteType(doc.get("site_type", SiteType.OTHER))
+    except ValueError:
+        return SiteType.OTHER
+
+
 @dataclass(frozen=True, slots=True)
 class SubtreeOrg:
-    """An organization of a subtree: its id, its parent's and its name."""
+    """An organization of a subtree: its id, its parent's, its name, its site type and its
+    expected learners."""
 
     id: str
     parent_id: str | None
     name: str
+    site_type: SiteType = SiteType.OTHER
+    expected_learners: int = 0
 
 
 class AccountService:
@@ -180,9 +194,17 @@ class AccountService:
         return [public_org(d) for d in docs]
 
     async def create_org(
-        self, principal: Principal, name: str, parent_id: str | None, guest_chat: bool
+        self,
+        principal: Principal,
+        name: str,
+        parent_id: str | None,
+        guest_chat: bool,
+        site_type: str = SiteType.OTHER,
+        expected_learners: int = 0,
     ) -> Document:
         name = _clean_name(name, "name")
+        kind = parse_site_type(site_type)
+        learners = parse_expected_learners(expected_learners)
         if parent_id is None:
             if principal.role is not Role.PLATFORM_ADMIN:
                 raise Forbidden("only platform admins create province-level organizations")
@@ -204,6 +226,8 @@ class AccountService:
             "parent_id": parent_id,
             "ancestors": ancestors,
             "guest_chat": guest_chat,
+            "site_type": str(kind),
+            "expected_learners": learners,
             "created_at": now,
             "updated_at": now,
         }
@@ -211,7 +235,13 @@ class AccountService:
         return public_org(doc)
 
     async def update_org(
-        self, principal: Principal, org_id: str, name: str | None, guest_chat: bool | None
+        self,
+        principal: Principal,
+        org_id: str,
+        name: str | None,
+        guest_chat: bool | None,
+        site_type: str | None = None,
+        expected_learners: int | None = None,
     ) -> Document:
         await self.visible_org(principal, org_id, Action.MANAGE_ORG)
         changes: dict[str, Any] = {"updated_at": self._clock()}
@@ -219,6 +249,10 @@ class AccountService:
             changes["name"] = _clean_name(name, "name")
         if guest_chat is not None:
             changes["guest_chat"] = guest_chat
+        if site_type is not None:
+            changes["site_type"] = str(parse_site_type(site_type))
+        if expected_learners is not None:
+            changes["expected_learners"] = parse_expected_learners(expected_learners)
         doc = await self._orgs.update_one({"_id": org_id}, set=changes)
         if doc is None:
             raise NotFound(ORG_NOT_FOUND)
@@ -242,7 +276,13 @@ class AccountService:
         ``media.views.stats.Organizations``: the caller was authorized for ``org_id``)."""
         docs = await self._orgs.find({"$or": [{"_id": org_id}, {"ancestors": org_id}]})
         return [
-            SubtreeOrg(doc["_id"], doc.get("parent_id"), str(doc.get("name", doc["_id"])))
+            SubtreeOrg(
+                doc["_id"],
+                doc.get("parent_id"),
+                str(doc.get("name", doc["_id"])),
+                site_type_of(doc),
+                int(doc.get("expected_learners", 0)),
+            )
             for doc in docs
         ]
 

@@ -3,8 +3,9 @@
 // and peak viewers, the monthly report, and CSV exports (fetched with the token, then saved:
 // a plain link could not send the Authorization header).
 import { $, config, el, itemsOf, loadScript, t } from "./core.js";
-import { call, callOrShow, clearMessages, fillOrgSelect, formatNumber, getToken, hours, showError } from "./admin-common.js";
+import { call, callOrShow, clearMessages, fillOrgSelect, formatNumber, hours } from "./admin-common.js";
 import { onTab } from "./admin-tabs.js";
+import { loadLiveReport, renderMonthlyExtras, renderOrgSplits, saveCsv, setupDataCenter } from "./admin-datacenter.js";
 
 const COLORS = ["#b3261e", "#1e6b3a", "#1a73e8", "#e37400", "#6b4fbb", "#00838f", "#8d6e63", "#5f6368"];
 const stats = { charts: new Map(), report: null, events: [] };
@@ -122,6 +123,7 @@ async function loadReport(event) {
     ),
   );
   $("#stats-top tbody").replaceChildren(...(topRows.length ? topRows : [el("tr", {}, el("td", { colspan: 5, class: "muted" }, t("stats.none")))]));
+  renderOrgSplits(data);
   document.querySelector("#tab-stats").dataset.loaded = data.org_id;
 }
 
@@ -146,6 +148,7 @@ async function loadLive(event) {
   $("#stats-live-peak").textContent = data.peak_at
     ? t("stats.peak_value", { n: formatNumber(data.peak_viewers), when: new Date(data.peak_at * 1000).toLocaleString(config().lang, { timeZone: "Asia/Shanghai" }) })
     : formatNumber(data.peak_viewers);
+  await loadLiveReport(id);
 }
 
 async function loadMonthly(event) {
@@ -163,6 +166,7 @@ async function loadMonthly(event) {
   set("peak_day", data.peak_day ? t("stats.peak_day_value", { day: data.peak_day.day, n: formatNumber(data.peak_day.active_viewers) }) : "–");
   const rows = (data.districts || []).map((d) => el("tr", {}, el("td", {}, d.name), el("td", {}, formatNumber(d.sites)), el("td", {}, formatNumber(d.plays)), el("td", {}, hours(d.watch_seconds))));
   $("#monthly-districts tbody").replaceChildren(...(rows.length ? rows : [el("tr", {}, el("td", { colspan: 4, class: "muted" }, t("stats.none")))]));
+  renderMonthlyExtras(data);
   $("#monthly-report").hidden = false;
 }
 
@@ -171,33 +175,12 @@ async function downloadCsv(kind) {
   clearMessages();
   if (!orgId()) return;
   const base = `/api/v1/stats/orgs/${encodeURIComponent(orgId())}`;
-  const params = kind === "monthly" ? new URLSearchParams({ month: $("#monthly-month").value }) : query();
+  const monthly = kind === "monthly" || kind === "site_types";
+  const params = monthly ? new URLSearchParams({ month: $("#monthly-month").value }) : query();
   params.set("format", "csv");
-  const path = kind === "ranking" ? `${base}/ranking?${params}` : kind === "monthly" ? `${base}/monthly?${params}` : `${base}?${params}`;
-  let response;
-  try {
-    response = await fetch(path, { headers: { Authorization: `Bearer ${getToken()}` } });
-  } catch (err) {
-    return showError({ code: "network", message: String(err) });
-  }
-  if (!response.ok) {
-    let error = { code: "unknown", message: response.statusText };
-    try {
-      error = (await response.json()).error || error;
-    } catch {
-      // not JSON
-    }
-    return showError(error);
-  }
-  const blob = await response.blob();
-  const name = /filename="?([^";]+)"?/.exec(response.headers.get("Content-Disposition") || "")?.[1] || `${kind}.csv`;
-  const link = el("a", { href: URL.createObjectURL(blob), download: name, class: "visually-hidden" });
-  document.body.append(link);
-  link.click();
-  setTimeout(() => {
-    URL.revokeObjectURL(link.href);
-    link.remove();
-  }, 1000);
+  if (kind === "site_types") params.set("table", "site_types");
+  const path = kind === "ranking" ? `${base}/ranking?${params}` : monthly ? `${base}/monthly?${params}` : `${base}?${params}`;
+  await saveCsv(path, `${kind}.csv`);
 }
 
 export function setupStats(context) {
@@ -209,6 +192,7 @@ export function setupStats(context) {
   $("#stats-form").addEventListener("submit", loadReport);
   $("#stats-live-form").addEventListener("submit", loadLive);
   $("#monthly-form").addEventListener("submit", loadMonthly);
+  setupDataCenter();
   for (const b of document.querySelectorAll("[data-csv]")) b.addEventListener("click", () => downloadCsv(b.dataset.csv));
   window.addEventListener("resize", () => {
     for (const c of stats.charts.values()) c.resize();

@@ -19,6 +19,7 @@ import { setupTabs, showTabs } from "../admin-tabs.js";
 import { setupLive } from "../admin-live.js";
 import { setupResources } from "../admin-resources.js";
 import { setupStats } from "../admin-stats.js";
+import { siteForm, siteLabel } from "../admin-sites.js";
 
 const orgListeners = [];
 
@@ -71,8 +72,10 @@ function orgNode(org, children) {
     { class: "org-node", dataset: { orgId: org.id } },
     el("span", { class: "org-name" }, org.name),
     el("span", { class: "muted" }, levelName(org)),
+    el("span", { class: "muted site-label" }, siteLabel(org)),
     org.level < 5 ? el("button", { type: "button", class: "button small secondary", onclick: () => inlineForm(row, "admin.child_name", "", "admin.create", (name) => createOrg(name, org.id)) }, t("admin.add_child")) : null,
     el("button", { type: "button", class: "button small secondary", onclick: () => inlineForm(row, "admin.new_name", org.name, "admin.save", (name) => renameOrg(org, name)) }, t("admin.rename")),
+    el("button", { type: "button", class: "button small secondary", onclick: () => siteForm(row, org, loadOrgs) }, t("site.edit")),
     el("button", { type: "button", class: "button small secondary", onclick: () => deleteOrg(org) }, t("admin.delete")),
   );
   return el("li", {}, row, children);
