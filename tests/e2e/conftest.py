@@ -8,10 +8,12 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from playwright.async_api import expect
+from playwright.async_api import Browser, expect
 
+from tests.browser.driver import chromium
+from tests.support.api import Api
 from tests.support.engines import S3Endpoint
-from tests.support.product import Distributed, Standalone
+from tests.support.product import ADMIN_PASSWORD, Distributed, Standalone, serving
 
 # Pages wait on real engines (ffmpeg, Socket.IO, the ingest) on a shared 2-core machine:
 # a wait for something to appear gets 15 s unless a test states its own bound (as the
@@ -21,12 +23,22 @@ expect.set_options(timeout=15_000)
 
 @pytest.fixture
 def standalone(tmp_path: Path) -> Iterator[Standalone]:
-    product = Standalone(tmp_path).start()
-    try:
+    with serving(tmp_path) as product:
         yield product
-    finally:
-        if product.process and product.process.popen and product.process.popen.poll() is None:
-            product.stop()
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    """Debian's Chromium (a module may define its own)."""
+    async with chromium() as b:
+        yield b
+
+
+@pytest.fixture
+async def admin(product: Standalone) -> AsyncIterator[Api]:
+    """The platform admin signed in to the module's ``product`` server."""
+    async with aiohttp.ClientSession() as session:
+        yield await Api(session, product.url).login("admin", ADMIN_PASSWORD)
 
 
 @contextmanager

@@ -5,7 +5,7 @@ test-artifacts/screenshots/admin-data-center-*.png (1920 and 375 px)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import aiohttp
@@ -13,27 +13,17 @@ import pytest
 from playwright.async_api import Browser, expect
 
 from culturecast.server.web.i18n import translate
-from tests.browser.driver import chromium, open_page
+from tests.browser.driver import open_page
 from tests.support.api import Api
-from tests.support.product import ADMIN_PASSWORD, Standalone
+from tests.support.product import ADMIN_PASSWORD, Standalone, serving
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
 def product(tmp_path: Path) -> Iterator[Standalone]:
-    server = Standalone(tmp_path).start()
-    try:
+    with serving(tmp_path) as server:
         yield server
-    finally:
-        if server.process and server.process.popen and server.process.popen.poll() is None:
-            server.stop()
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with chromium() as b:
-        yield b
 
 
 async def test_site_types_set_in_the_tree_show_in_the_monthly_table(

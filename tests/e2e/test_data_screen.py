@@ -18,11 +18,11 @@ import pytest
 from playwright.async_api import Browser, expect
 
 from culturecast.server.web.i18n import translate
-from tests.browser.driver import chromium, open_page
+from tests.browser.driver import open_page
 from tests.support.api import Api
 from tests.support.geoip import write_mmdb
 from tests.support.live import Publisher, ffmpeg_publish_command
-from tests.support.product import ADMIN_PASSWORD, Standalone
+from tests.support.product import ADMIN_PASSWORD, Standalone, serving
 
 pytestmark = pytest.mark.e2e
 
@@ -46,19 +46,8 @@ SEEN_WITHIN_S = 10.0
 def product(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Standalone]:
     workdir = tmp_path_factory.mktemp("screen")
     mmdb = write_mmdb(workdir / "cn.mmdb", NETWORKS)
-    server = Standalone(workdir, env={**ENV, "CULTURECAST_GEOIP_DB": str(mmdb)}).start()
-    try:
+    with serving(workdir, {**ENV, "CULTURECAST_GEOIP_DB": str(mmdb)}) as server:
         yield server
-    finally:
-        assert server.process is not None
-        if server.process.popen and server.process.popen.poll() is None:
-            server.stop()
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with chromium() as b:
-        yield b
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import aiohttp
@@ -14,11 +14,11 @@ import pytest
 from playwright.async_api import Browser, expect
 
 from culturecast.server.web.i18n import translate
-from tests.browser.driver import Watched, chromium, open_page
+from tests.browser.driver import Watched, open_page
 from tests.e2e.test_viewer_pages import ENV, _ready, _upload
 from tests.support.api import Api
 from tests.support.media import TusClient, make_mp3
-from tests.support.product import ADMIN_PASSWORD, Standalone
+from tests.support.product import Standalone, serving
 
 pytestmark = pytest.mark.e2e
 
@@ -28,25 +28,8 @@ WAIT = 30_000  # ms: a loaded machine; every wait is for a real event
 
 @pytest.fixture(scope="module")
 def product(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Standalone]:
-    server = Standalone(tmp_path_factory.mktemp("engagement"), env=dict(ENV)).start()
-    try:
+    with serving(tmp_path_factory.mktemp("engagement"), ENV) as server:
         yield server
-    finally:
-        assert server.process is not None
-        if server.process.popen and server.process.popen.poll() is None:
-            server.stop()
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with chromium() as b:
-        yield b
-
-
-@pytest.fixture
-async def admin(product: Standalone) -> AsyncIterator[Api]:
-    async with aiohttp.ClientSession() as session:
-        yield await Api(session, product.url).login("admin", ADMIN_PASSWORD)
 
 
 async def fits(w: Watched) -> None:

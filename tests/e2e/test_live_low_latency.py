@@ -7,37 +7,26 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import aiohttp
 import pytest
 from playwright.async_api import Browser
 
-from tests.browser.driver import chromium, open_page
+from tests.browser.driver import open_page
 from tests.e2e.test_viewer_pages import ENV, playing_past
 from tests.support.api import Api
 from tests.support.live import Publisher, ffmpeg_publish_command
-from tests.support.product import ADMIN_PASSWORD, Standalone
+from tests.support.product import ADMIN_PASSWORD, Standalone, serving
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
 def product(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Standalone]:
-    server = Standalone(tmp_path_factory.mktemp("ll"), env=dict(ENV)).start()
-    try:
+    with serving(tmp_path_factory.mktemp("ll"), ENV) as server:
         yield server
-    finally:
-        assert server.process is not None
-        if server.process.popen and server.process.popen.poll() is None:
-            server.stop()
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with chromium() as b:
-        yield b
 
 
 async def test_a_low_latency_event_plays_in_ll_mode_and_without(

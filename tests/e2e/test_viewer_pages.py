@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +17,11 @@ from playwright.async_api import Browser, Page, expect
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from culturecast.server.web.i18n import translate
-from tests.browser.driver import Watched, chromium, open_page
+from tests.browser.driver import Watched, open_page
 from tests.support.api import Api
 from tests.support.live import Publisher, ffmpeg_publish_command
 from tests.support.media import TusClient, make_mp3, make_video
-from tests.support.product import ADMIN_PASSWORD, Standalone
+from tests.support.product import Standalone, serving
 
 pytestmark = pytest.mark.e2e
 
@@ -37,25 +37,8 @@ ENV = {
 
 @pytest.fixture(scope="module")
 def product(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Standalone]:
-    server = Standalone(tmp_path_factory.mktemp("viewer"), env=dict(ENV)).start()
-    try:
+    with serving(tmp_path_factory.mktemp("viewer"), ENV) as server:
         yield server
-    finally:
-        assert server.process is not None
-        if server.process.popen and server.process.popen.poll() is None:
-            server.stop()
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with chromium() as b:
-        yield b
-
-
-@pytest.fixture
-async def admin(product: Standalone) -> AsyncIterator[Api]:
-    async with aiohttp.ClientSession() as session:
-        yield await Api(session, product.url).login("admin", ADMIN_PASSWORD)
 
 
 async def eventually[T](check: Callable[[], Awaitable[T | None]], within: float, what: str) -> T:

@@ -13,6 +13,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -130,6 +132,18 @@ class Standalone:
     def stop(self) -> int:
         assert self.process is not None
         return self.process.stop()
+
+
+@contextmanager
+def serving(workdir: Path, env: Mapping[str, str] | None = None) -> Iterator[Standalone]:
+    """A started standalone server on ``workdir``, stopped afterwards unless the test stopped
+    it itself."""
+    server = Standalone(workdir, env=dict(env or {})).start()
+    try:
+        yield server
+    finally:
+        if server.process and server.process.popen and server.process.popen.poll() is None:
+            server.stop()
 
 
 @dataclass
