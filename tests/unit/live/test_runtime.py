@@ -237,6 +237,16 @@ async def go_live(world: World, publisher: Publisher, tags: list[Tag]) -> int:
     return stream.run_no
 
 
+async def on_air(world: World, tags: list[Tag]) -> tuple[str, str, Publisher]:
+    """A new event (id, stream key) whose publisher is admitted and has taken it live."""
+    event_id, key = await world.event()
+    publisher = await world.publish(key)
+    assert isinstance(publisher, Publisher)
+    await go_live(world, publisher, tags)
+    assert await world.status() == (event_id, "live")
+    return event_id, key, publisher
+
+
 def write_segment(world: World, event_id: str, run: int, rendition: str, n: int) -> None:
     """What ffmpeg's HLS muxer leaves in the spool for segment ``n`` of a run."""
     folder = world.spool / event_id / f"run-{run}" / rendition
@@ -406,11 +416,7 @@ async def test_a_publisher_back_within_the_grace_continues_the_same_show(
 async def test_stop_from_the_api_ends_the_show_and_drops_the_publisher(
     world: World, tags: list[Tag]
 ) -> None:
-    event_id, key = await world.event()
-    publisher = await world.publish(key)
-    assert isinstance(publisher, Publisher)
-    await go_live(world, publisher, tags)
-    assert await world.status() == (event_id, "live")
+    event_id, _, publisher = await on_air(world, tags)
     await world.runtime.on_control(event_id, "stop")
     assert await world.status() == (event_id, "ended")
     assert [code for code, _ in publisher.disconnects] == ["event_stopped"]
@@ -422,11 +428,7 @@ async def test_stop_from_the_api_ends_the_show_and_drops_the_publisher(
 async def test_stop_through_the_api_returns_once_the_ingest_announces_the_end(
     world: World, tags: list[Tag]
 ) -> None:
-    event_id, key = await world.event()
-    publisher = await world.publish(key)
-    assert isinstance(publisher, Publisher)
-    await go_live(world, publisher, tags)
-    assert await world.status() == (event_id, "live")
+    event_id, _, publisher = await on_air(world, tags)
     # The ingest hears the request on live:control; the API hears "ended" on live:status.
     async with asyncio.timeout(5):
         stopped = await world.service.stop(Staff(), event_id)
@@ -464,11 +466,7 @@ async def test_stop_through_the_api_ends_an_event_no_ingest_holds(world: World) 
 async def test_an_event_ended_elsewhere_drops_its_stream_here(
     world: World, tags: list[Tag]
 ) -> None:
-    event_id, key = await world.event()
-    publisher = await world.publish(key)
-    assert isinstance(publisher, Publisher)
-    await go_live(world, publisher, tags)
-    assert await world.status() == (event_id, "live")
+    event_id, key, publisher = await on_air(world, tags)
     # Another api process gave up waiting and ended the event itself.
     await world.service.events.end_on_air(event_id, {"status": "ended"})
     publisher.stream.left("connection reset", world.clock())
@@ -506,11 +504,7 @@ async def test_an_event_left_on_air_is_adopted_and_ended_at_its_stored_deadline(
 async def test_a_publish_to_an_event_ended_elsewhere_is_refused_and_its_stream_dropped(
     world: World, tags: list[Tag]
 ) -> None:
-    event_id, key = await world.event()
-    publisher = await world.publish(key)
-    assert isinstance(publisher, Publisher)
-    await go_live(world, publisher, tags)
-    assert await world.status() == (event_id, "live")
+    event_id, key, publisher = await on_air(world, tags)
     publisher.stream.left("connection reset", world.clock())
     assert await world.status() == (event_id, "reconnecting")
     # While this ingest waits for the publisher, an api process ends the event itself.
