@@ -39,72 +39,41 @@ class EngagementHandlers:
         self._service = service
 
     def setup_routes(self) -> None:
-        add = self._kit.add_route
+        # Every route is public: a guest is a viewer by its device cookie.
+        item = "/api/v1/{kind}/{{item_type}}/{{item_id}}"
+        routes: list[tuple[str, str, Handler, str, type]] = []
         for item_type, prefix in ((ItemType.RESOURCE, "resources"), (ItemType.LIVE, "live")):
             path = f"/api/v1/{prefix}/{{item_id}}/like"
-            add(
-                "POST",
-                path,
-                self._action(Kind.LIKE, item_type, undo=False),
-                summary=f"Like a {item_type.value} (once per viewer; again changes nothing)",
-                tag=TAG,
-                response=CountsResponse,
-                auth=False,
+            like = f"Like a {item_type.value} (once per viewer; again changes nothing)"
+            routes.append(
+                ("POST", path, self._action(Kind.LIKE, item_type, undo=False), like, CountsResponse)
             )
-            add(
-                "DELETE",
-                path,
-                self._action(Kind.LIKE, item_type, undo=True),
-                summary=f"Take back a like of a {item_type.value}",
-                tag=TAG,
-                response=CountsResponse,
-                auth=False,
+            routes.append(
+                (
+                    "DELETE",
+                    path,
+                    self._action(Kind.LIKE, item_type, undo=True),
+                    f"Take back a like of a {item_type.value}",
+                    CountsResponse,
+                )
             )
-        add(
-            "POST",
-            "/api/v1/favorites/{item_type}/{item_id}",
-            self._action(Kind.FAVORITE, None, undo=False),
-            summary="Add an item to 我的收藏 (once per viewer)",
-            tag=TAG,
-            response=CountsResponse,
-            auth=False,
-        )
-        add(
-            "DELETE",
-            "/api/v1/favorites/{item_type}/{item_id}",
-            self._action(Kind.FAVORITE, None, undo=True),
-            summary="Remove an item from 我的收藏",
-            tag=TAG,
-            response=CountsResponse,
-            auth=False,
-        )
-        add(
-            "GET",
-            "/api/v1/favorites",
-            self.favorites,
-            summary="The viewer's favorites (我的收藏), newest first",
-            tag=TAG,
-            response=FavoritesResponse,
-            auth=False,
-        )
-        add(
-            "POST",
-            "/api/v1/shares/{item_type}/{item_id}",
-            self._action(Kind.SHARE, None, undo=False),
-            summary="Count a share from the share button (once per viewer and item)",
-            tag=TAG,
-            response=CountsResponse,
-            auth=False,
-        )
-        add(
-            "GET",
-            "/api/v1/engagement/{item_type}/{item_id}",
-            self.counts,
-            summary="An item's likes, favorites and shares, and what this viewer did",
-            tag=TAG,
-            response=CountsResponse,
-            auth=False,
-        )
+        favorites = item.format(kind="favorites")
+        routes += [
+            ("POST", favorites, self._action(Kind.FAVORITE, None, undo=False),
+             "Add an item to 我的收藏 (once per viewer)", CountsResponse),
+            ("DELETE", favorites, self._action(Kind.FAVORITE, None, undo=True),
+             "Remove an item from 我的收藏", CountsResponse),
+            ("GET", "/api/v1/favorites", self.favorites,
+             "The viewer's favorites (我的收藏), newest first", FavoritesResponse),
+            ("POST", item.format(kind="shares"), self._action(Kind.SHARE, None, undo=False),
+             "Count a share from the share button (once per viewer and item)", CountsResponse),
+            ("GET", item.format(kind="engagement"), self.counts,
+             "An item's likes, favorites and shares, and what this viewer did", CountsResponse),
+        ]  # fmt: skip
+        for method, path, handler, summary, response in routes:
+            self._kit.add_route(
+                method, path, handler, summary=summary, tag=TAG, response=response, auth=False
+            )
 
     async def _viewer(self, request: web.Request) -> tuple[str, str | None]:
         """The viewer id, and a device id to remember when the request had none."""
