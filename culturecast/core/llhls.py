@@ -28,6 +28,7 @@ TIMEOUT_TARGETS = 3
 FUTURE_LIMIT = 2
 """``_HLS_msn`` more than this past the newest segment is refused (400, RFC 8216bis)."""
 
+_PART_KEY = re.compile(r"(?:^|/)part_([0-9]+)_([0-9]+)\.m4s$")
 _PART_URI = re.compile(r'URI="(?:[^"]*/)?part_([0-9]+)_([0-9]+)\.m4s"')
 _SEGMENT_URI = re.compile(r"(?:^|/)seg_([0-9]+)\.(?:m4s|ts)$")
 
@@ -132,3 +133,29 @@ def blocking_query(query: dict[str, str]) -> tuple[int, int | None] | None:
     if raw_part is not None and (not raw_part.isascii() or not raw_part.isdigit()):
         raise ValueError("_HLS_part must be a non-negative integer")
     return int(raw_msn), (int(raw_part) if raw_part is not None else None)
+
+
+def part_of(key: str) -> tuple[str, int, int] | None:
+    """``(folder, msn, part)`` of a part's object key (``live/<event>/<rendition>/part_…``);
+    None for any other key. The folder ends with ``/``: its playlist is in it."""
+    found = _PART_KEY.search(key)
+    if found is None:
+        return None
+    folder = key[: key.rfind("/") + 1]
+    return folder, int(found.group(1)), int(found.group(2))
+
+
+def part_decision(edge: Edge | None, msn: int, part: int, *, waited_s: float) -> Reload:
+    """A request for a part that is not stored (yet). The one the playlist's
+    EXT-X-PRELOAD-HINT names (the next part of the open segment, or the first of the next
+    segment) is held until it is written, at most three target durations, as RFC 8216bis
+    §6.2.6 asks; any other missing part is answered 404 at once (``TIMEOUT``).
+    ``ANSWER``: the playlist lists it now, so the part is stored: fetch it again."""
+    if edge is None:
+        return Reload.TIMEOUT
+    if (edge.msn, edge.part) >= (msn, part):
+        return Reload.ANSWER
+    hinted = (msn == edge.msn and part == edge.part + 1) or (msn == edge.msn + 1 and part == 0)
+    if edge.ended or not hinted or waited_s >= TIMEOUT_TARGETS * edge.target_s:
+        return Reload.TIMEOUT
+    return Reload.WAIT

@@ -38,6 +38,7 @@ from culturecast.media.blocking import PartWaiter
 from culturecast.storage.errors import InvalidRange, ObjectNotFound
 from culturecast.storage.objects.keys import check_key
 from culturecast.storage.objects.port import ObjectInfo, ObjectStore
+from culturecast.transcode.command import PLAYLIST_NAME
 
 log = logging.getLogger(__name__)
 
@@ -301,7 +302,7 @@ class Delivery:
             try:
                 found = await self._lookup(key)
             except ObjectNotFound:
-                raise web.HTTPNotFound(reason="no such media object") from None
+                found = await self._hinted_part(key)
             if isinstance(found, _Entry):
                 entry = found
             else:
@@ -341,6 +342,35 @@ class Delivery:
         etag = f'"{hashlib.md5(body, usedforsecurity=False).hexdigest()}"'
         entry = _Entry(body, etag, hls.PLAYLIST_TYPE, hls.LIVE_PLAYLIST_CACHE, 0.0)
         return self._from_memory(request, entry, private)
+
+    async def _hinted_part(self, key: str) -> _Entry | ObjectInfo:
+        """A live part that is not stored: the preload-hinted one is held until the
+        packager announces it (then read again); any other is 404."""
+        where = llhls.part_of(key) if self._parts is not None and key.startswith("live/") else None
+        if where is None or self._parts is None:
+            raise web.HTTPNotFound(reason="no such media object")
+        folder, msn, part = where
+        playlist = folder + PLAYLIST_NAME
+        started = time.monotonic()
+        while True:
+            wake = self._parts.next_part(playlist)
+            try:
+                text = (await self._objects.get(playlist)).decode("utf-8", "replace")
+            except ObjectNotFound:
+                raise web.HTTPNotFound(reason="no such media object") from None
+            edge = llhls.edge_of(text)
+            waited = time.monotonic() - started
+            decision = llhls.part_decision(edge, msn, part, waited_s=waited)
+            if decision is llhls.Reload.ANSWER:
+                try:
+                    return await self._lookup(key)
+                except ObjectNotFound:
+                    raise web.HTTPNotFound(reason="no such media object") from None
+            if decision is not llhls.Reload.WAIT or edge is None:
+                raise web.HTTPNotFound(reason="no such media object")
+            left = llhls.TIMEOUT_TARGETS * edge.target_s - waited
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), max(0.01, left))
 
     async def _lookup(self, key: str) -> _Entry | ObjectInfo:
         """The object from the store: a small one as a cached entry, a large one's facts.

@@ -4,13 +4,15 @@ announcement crosses Redis and the reload is answered within a part of it."""
 from __future__ import annotations
 
 import asyncio
+import re
 import time
+from urllib import parse
 from pathlib import Path
 
 import aiohttp
 from aiohttp.test_utils import TestServer
 
-from culturecast.core.llhls import PART_CHANNEL, edge_of, parse_part_message
+from culturecast.core.llhls import PART_CHANNEL, edge_of, parse_part_message, part_of
 from culturecast.server.app import create_app
 from culturecast.storage.counters.redis import RedisCounters
 from tests.integration.server.conftest import ADMIN_PASSWORD, app_settings, start_api
@@ -71,6 +73,29 @@ async def test_blocking_reload_on_the_other_api_process(
                     published = announced.get((key, *got))
                     assert published is not None, (got, sorted(announced)[-5:])
                     assert answered - published <= part_target, answered - published
+                # The part the preload hint names is held until it is written, then sent.
+                async with session.get(url) as response:
+                    text = await response.text()
+                hint = re.search(r'#EXT-X-PRELOAD-HINT:TYPE=PART,URI="([^"]+)"', text)
+                assert hint is not None, text
+                hinted = parse.urljoin(url, hint.group(1))
+                where = part_of(parse.urlsplit(hinted).path.removeprefix("/media/"))
+                assert where is not None, hinted
+                async with session.get(hinted) as response:
+                    assert response.status == 200, response.status
+                    assert len(await response.read()) > 0
+                    answered = time.monotonic()
+                published = announced.get((key, where[1], where[2]))
+                assert published is not None, (where, sorted(announced)[-5:])
+                assert answered - published <= part_target, answered - published
+                # A part beyond the hint is not held: 404 at once.
+                edge = edge_of(text)
+                assert edge is not None
+                beyond = url.replace("index.m3u8", f"part_{edge.msn + 2:06d}_0.m4s")
+                started = time.monotonic()
+                async with session.get(beyond) as response:
+                    assert response.status == 404
+                assert time.monotonic() - started < part_target
     finally:
         listening.cancel()
         await subscription.close()

@@ -5,7 +5,14 @@ from __future__ import annotations
 import m3u8
 import pytest
 
-from culturecast.core.llhls import Reload, blocking_query, edge_of, reload_decision
+from culturecast.core.llhls import (
+    Reload,
+    blocking_query,
+    edge_of,
+    part_decision,
+    part_of,
+    reload_decision,
+)
 from culturecast.live.ll_playlist import OpenSegment, Part, ll_live_playlist
 from culturecast.live.playlist import Segment, parse_media_playlist, segments_from, vod_playlist
 
@@ -85,6 +92,34 @@ def test_edge_of_our_playlist() -> None:
 )
 def test_reload_decision(msn: int, part: int | None, waited: float, expected: Reload) -> None:
     assert reload_decision(edge_of(_show()), msn, part, waited_s=waited) is expected
+
+
+@pytest.mark.parametrize(
+    ("msn", "part", "waited", "expected"),
+    [
+        (3, 0, 0.0, Reload.ANSWER),  # listed: stored, read it again
+        (3, 2, 0.0, Reload.WAIT),  # the preload hint
+        (3, 2, 2.9, Reload.WAIT),
+        (3, 2, 3.0, Reload.TIMEOUT),  # held three target durations: 404
+        (4, 0, 0.0, Reload.WAIT),  # the next segment's first part
+        (3, 3, 0.0, Reload.TIMEOUT),  # beyond the hint: 404 at once
+        (4, 1, 0.0, Reload.TIMEOUT),
+    ],
+)
+def test_part_decision(msn: int, part: int, waited: float, expected: Reload) -> None:
+    assert part_decision(edge_of(_show()), msn, part, waited_s=waited) is expected
+
+
+def test_a_missing_part_of_an_ended_or_empty_playlist_is_not_held() -> None:
+    ended = _show().replace("#EXT-X-PRELOAD", "#EXT-X-ENDLIST\n#X")
+    assert part_decision(edge_of(ended), 3, 2, waited_s=0.0) is Reload.TIMEOUT
+    assert part_decision(None, 0, 0, waited_s=0.0) is Reload.TIMEOUT
+
+
+def test_part_of_a_key() -> None:
+    assert part_of("live/7/360p/part_000012_2.m4s") == ("live/7/360p/", 12, 2)
+    assert part_of("live/7/360p/seg_000012.m4s") is None
+    assert part_of("live/7/360p/part_000012_2.m4s.tmp") is None
 
 
 def test_reload_of_an_ended_playlist_is_answered_at_once() -> None:
