@@ -27,6 +27,9 @@ the rendition the player played:
   fetched   → the player has downloaded it (Resource Timing in the page)
   buffered  → that frame is displayed (the player's distance behind the live edge)
 
+In low-latency mode the same stages are measured per part (``part_<msn>_<i>.m4s``, the unit
+an LL player fetches): closed is ffmpeg listing the fragment that ends where the part ends.
+
 A bench takes about a minute per target; the machine's load average is printed beside the
 figures (a starved transcoder shows as drift and a speed below 1).
 
@@ -317,12 +320,56 @@ def playlist_segments(text: str) -> list[tuple[int, float]]:
     return out
 
 
-class Watcher:
-    """Polls playlists on disk every 20 ms (cheap: a stat, and a read when it changed)."""
+PART_KEY = 100
+"""Low-latency mode: part ``i`` of segment ``msn`` is numbered ``msn * PART_KEY + i``."""
+_PART = re.compile(r'#EXT-X-PART:DURATION=([0-9.]+),URI="part_(\d+)_(\d+)\.m4s"')
+_WHOLE = re.compile(r"seg_(\d+)\.m4s$")
 
-    def __init__(self) -> None:
+
+def playlist_parts(text: str, segment_ends: dict[int, float]) -> list[tuple[int, float]]:
+    """(part number, media seconds at its end) of an LL playlist's parts. ``segment_ends``
+    (msn → media end of the whole segment, kept across reads) is filled from the whole
+    segments listed, and places each segment's parts after the one before it."""
+    match = _SEQUENCE.search(text)
+    msn = int(match.group(1)) if match else 0
+    duration: float | None = None
+    parts: list[tuple[int, int, float]] = []
+    for line in text.splitlines():
+        m = _EXTINF.match(line)
+        found = _PART.match(line)
+        if found:
+            parts.append((int(found.group(2)), int(found.group(3)), float(found.group(1))))
+        elif m:
+            duration = float(m.group(1))
+        elif line and not line.startswith("#") and duration is not None:
+            whole = _WHOLE.search(line)
+            number = int(whole.group(1)) if whole else msn
+            if number == 0 or number - 1 in segment_ends:
+                segment_ends.setdefault(number, segment_ends.get(number - 1, 0.0) + duration)
+            msn, duration = number + 1, None
+    out: list[tuple[int, float]] = []
+    position: dict[int, float] = {}
+    for segment, index, length in parts:
+        if segment != 0 and segment - 1 not in segment_ends:
+            continue
+        end = position.get(segment, segment_ends.get(segment - 1, 0.0)) + length
+        position[segment] = end
+        out.append((segment * PART_KEY + index, end))
+    return out
+
+
+class Watcher:
+    """Polls playlists on disk every 20 ms (cheap: a stat, and a read when it changed).
+    With ``parts`` (low-latency mode) it follows parts: when the viewers' playlist lists
+    each, and when ffmpeg listed the fragment that ends at the same media time."""
+
+    def __init__(self, parts: bool = False) -> None:
         self.timeline = Timeline()
         self._mtimes: dict[tuple[str, Path], int] = {}
+        self._parts = parts
+        self._segment_ends: dict[str, dict[int, float]] = {}
+        self._fragments: dict[str, list[tuple[float, float]]] = {}
+        """rendition → (media end, wall time listed) of ffmpeg's fragments."""
 
     def _read(self, kind: str, path: Path) -> str | None:
         try:
@@ -343,10 +390,35 @@ class Watcher:
             return
         seen = getattr(self.timeline, kind).setdefault(rendition, {})
         ends = self.timeline.ends.setdefault(rendition, {})
+        if self._parts:
+            self._see_parts(kind, rendition, text, now, seen, ends)
+            return
         for sequence, duration in playlist_segments(text):
             seen.setdefault(sequence, now)
             if kind == "closed" and sequence not in ends:
                 ends[sequence] = ends.get(sequence - 1, 0.0) + duration
+
+    def _see_parts(
+        self, kind: str, rendition: str, text: str, now: float,
+        seen: dict[int, float], ends: dict[int, float],
+    ) -> None:  # fmt: skip
+        if kind == "closed":
+            fragments = self._fragments.setdefault(rendition, [])
+            end = 0.0
+            for index, (_, duration) in enumerate(playlist_segments(text)):
+                end += duration
+                if index >= len(fragments):
+                    fragments.append((end, now))
+            return
+        for number, end in playlist_parts(text, self._segment_ends.setdefault(rendition, {})):
+            if number in seen:
+                continue
+            seen[number] = now
+            ends[number] = end
+            # ffmpeg's fragment that ends where this part ends (its playlist rounds durations).
+            near = [t for e, t in self._fragments.get(rendition, []) if abs(e - end) < 0.05]
+            if near:
+                self.timeline.closed.setdefault(rendition, {})[number] = near[0]
 
 
 async def watch(watcher: Watcher, paths: Any, stop: asyncio.Event) -> None:
@@ -529,10 +601,12 @@ async def measure(
     segment_of: SegmentOf,
     args: argparse.Namespace,
     work: Path,
+    *,
+    parts: bool = False,
 ) -> Result:
     """Publish to ``rtmp_url``; after ``args.join`` seconds, viewers join at ``page_url``."""
     stop = asyncio.Event()
-    watcher = Watcher()
+    watcher = Watcher(parts)
     task = asyncio.create_task(watch(watcher, paths, stop))
     per_join = 8 + args.settle + args.seconds
     publisher = Publisher(rtmp_url, work, args.join + args.joins * per_join + 30)
@@ -579,12 +653,17 @@ async def run_ours(mode: str, args: argparse.Namespace, work: Path) -> Result:
             return found
 
         def segment_of(url: str) -> tuple[str, int] | None:
+            if mode == "low":
+                m = re.search(r"/live/[^/]+/([^/]+)/part_(\d+)_(\d+)\.m4s", url)
+                return (m.group(1), int(m.group(2)) * PART_KEY + int(m.group(3))) if m else None
             m = re.search(r"/live/[^/]+/([^/]+)/seg_(\d+)\.ts", url)
             return (m.group(1), int(m.group(2))) if m else None
 
         rtmp_url = f"rtmp://127.0.0.1:{server.rtmp_port}/live/{event['stream_key']}"
         page_url = f"{server.url}/live/{event_id}"
-        result = await measure(f"ours: {mode}", rtmp_url, page_url, paths, segment_of, args, work)
+        result = await measure(
+            f"ours: {mode}", rtmp_url, page_url, paths, segment_of, args, work, parts=mode == "low"
+        )
         async with aiohttp.ClientSession() as http:
             health = await Api(http, server.url, admin.token).ok(
                 "GET", f"/api/v1/live/{event_id}/health"
@@ -724,7 +803,7 @@ def report(results: list[Result], args: argparse.Namespace) -> None:
             f"{r.stalls:8d}{r.stalled_s:9.2f}{r.drift:7.2f}"
             f"{f'{r.speed:.2f}' if r.speed is not None else '-':>7}  {shown:<25} {load}"
         )
-    print("\nwhere the seconds went (medians per segment of the rendition played), s")
+    print("\nwhere the seconds went (medians per segment, per part in LL, of the rendition), s")
     names = ["closed", "listed", "fetched", "buffered"]
     print(f"{'':<24}{'rendition':>10}" + "".join(f"{n:>10}" for n in names))
     for r in results:
