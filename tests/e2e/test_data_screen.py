@@ -40,6 +40,30 @@ ENV = {
     "CULTURECAST_TRUSTED_PROXIES": "127.0.0.1/32",
 }
 SEEN_WITHIN_S = 10.0
+MAP_PROBES = {
+    "江苏": (119.9, 33.0),
+    "广东": (113.3, 23.6),
+    "浙江": (120.2, 29.2),
+    "新疆": (85.0, 41.0),
+    "四川": (103.0, 30.5),
+    "黑龙江": (127.5, 47.5),
+}
+"""A point well inside each province (longitude, latitude): the map's colour is read there."""
+MAP_EMPTY = (232, 234, 237)  # #e8eaed, a province nobody watched from
+MAP_MOST = (179, 38, 30)  # #b3261e, the province with the most plays
+READ_MAP = """([node, probes]) => {
+  const chart = echarts.getInstanceByDom(node);
+  const canvas = node.querySelector("canvas");
+  const ratio = canvas.width / canvas.clientWidth;
+  const context = canvas.getContext("2d");
+  const colours = {};
+  for (const [name, point] of Object.entries(probes)) {
+    const [x, y] = chart.convertToPixel({ seriesIndex: 0 }, point);
+    const pixel = context.getImageData(Math.round(x * ratio), Math.round(y * ratio), 1, 1).data;
+    colours[name] = [pixel[0], pixel[1], pixel[2]];
+  }
+  return colours;
+}"""
 
 
 @pytest.fixture(scope="module")
@@ -174,6 +198,18 @@ async def test_a_province_screen_shows_a_county_show_and_its_viewers(
             "rgba(200, 30, 30, 0.57)",
             "rgba(200, 30, 30, 0.57)",
         ]
+        # The map: the viewers' provinces coloured (the most plays the darkest), others not.
+        china = tv.page.locator("#screen-map")
+        await expect(china).to_have_attribute("data-provinces", "江苏 广东 浙江")
+        handle = await china.element_handle()
+        colours = {
+            k: tuple(v) for k, v in (await tv.page.evaluate(READ_MAP, [handle, MAP_PROBES])).items()
+        }
+        assert colours["江苏"] == MAP_MOST, colours
+        for name in ("广东", "浙江"):
+            assert colours[name] not in (MAP_EMPTY, MAP_MOST), colours
+            assert sum(colours[name]) > sum(MAP_MOST), colours
+        assert [colours[n] for n in ("新疆", "四川", "黑龙江")] == [MAP_EMPTY] * 3, colours
         # The ticker shows who started watching, masked.
         ticker = tv.page.locator("#screen-ticker li")
         await expect(ticker.first).to_contain_text("兴化非遗直播", timeout=15_000)
@@ -185,6 +221,9 @@ async def test_a_province_screen_shows_a_county_show_and_its_viewers(
         phone = await open_page(browser, width=375, height=812)
         await phone.goto(f"{product.url}/screen/{province['id']}#token={staff.token}")
         await expect(phone.page.locator("#screen-live")).to_contain_text(line, timeout=15_000)
+        await expect(phone.page.locator("#screen-map")).to_have_attribute(
+            "data-provinces", "江苏 广东 浙江", timeout=15_000
+        )
         await phone.screenshot("screen-province-375.png")
         assert tv.errors == []
         assert phone.errors == []
