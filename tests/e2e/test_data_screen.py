@@ -38,6 +38,8 @@ ENV = {
     "CULTURECAST_LIVE_PRESET": "ultrafast",
     "CULTURECAST_LIVE_LADDER": "240p:426x240:400,audio:64",
     "CULTURECAST_TRUSTED_PROXIES": "127.0.0.1/32",
+    # The live-show report reads the flushed figures: flush every second, not every minute.
+    "CULTURECAST_VIEWS_FLUSH_INTERVAL": "1",
 }
 SEEN_WITHIN_S = 10.0
 MAP_PROBES = {
@@ -129,6 +131,75 @@ async def keep_watching(viewers: list[Viewer]) -> None:
         await asyncio.sleep(5)
         for viewer in viewers:
             await viewer.beat()
+
+
+def compact(regions: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        p["province"]: (p["plays"], {c["city"]: c["plays"] for c in p["cities"]}) for p in regions
+    }
+
+
+async def check_the_live_report(
+    product: Standalone, browser: Browser, staff: Api, event_id: str
+) -> None:
+    """The show's report equals the hand count of the four viewers (their watch time is wall
+    time, so only its consistency is checked), in the API and on the console's printable
+    report; screenshots at 1920 and 375 px and as printed."""
+    path = f"/api/v1/stats/live/{event_id}/report"
+
+    async def flushed() -> dict[str, Any] | None:
+        got: dict[str, Any] = await staff.ok("GET", path)
+        return got if got["plays"] == len(VIEWERS) else None
+
+    report = await eventually(flushed, 30, "the viewers in the live-show report")
+    assert (report["plays"], report["unique_viewers"], report["peak_viewers"]) == (4, 4, 4)
+    assert (report["comments"], report["likes"], report["effective"]) == (0, 0, 0)
+    assert compact(report["by_region"]) == {
+        "江苏省": (2, {"苏州市": 2}),
+        "广东省": (1, {"广州市": 1}),
+        "浙江省": (1, {"杭州市": 1}),
+    }
+    assert {d: f["plays"] for d, f in report["by_device"].items() if f["plays"]} == {"android": 4}
+    assert {t: f["plays"] for t, f in report["by_terminal"].items() if f["plays"]} == {
+        "mobile_h5": 4
+    }
+    assert report["average_watch_seconds"] == pytest.approx(report["watch_seconds"] / 4, abs=0.01)
+
+    w = await open_page(browser, width=1920, height=1080)
+    page = w.page
+    await w.goto(f"{product.url}/admin#accounts", ready="admin")
+    await page.fill("#login-username", "screenstaff")
+    await page.fill("#login-password", "screen-staff-pass-1")
+    await page.click("#login-form button[type=submit]")
+    await page.get_by_role("tab", name=translate("zh-CN", "admin.tab_stats")).click()
+    await expect(page.locator(f'#stats-live-event option[value="{event_id}"]')).to_have_count(1)
+    await page.select_option("#stats-live-event", event_id)
+    await page.click("#stats-live-form button[type=submit]")
+    box = page.locator("#live-report")
+    await expect(box).to_be_visible()
+    figure = box.locator("[data-live-report]")
+    await expect(box.locator('[data-live-report="plays"]')).to_have_text("4")
+    await expect(box.locator('[data-live-report="unique_viewers"]')).to_have_text("4")
+    await expect(box.locator('[data-live-report="peak"]')).to_contain_text("4（")
+    await expect(box.locator('[data-live-report="comments"]')).to_have_text("0")
+    await expect(box.locator('[data-live-report="likes"]')).to_have_text("0")
+    assert await figure.count() == 8
+    await expect(page.locator("#live-report-regions tbody tr")).to_have_count(6)
+    await box.scroll_into_view_if_needed()
+    await w.screenshot("live-report-1920.png")
+    # Printed, the report stands alone (the print button adds this class, then prints).
+    await page.evaluate("document.body.classList.add('print-live-report')")
+    await page.emulate_media(media="print")
+    await expect(page.locator("#h-stats")).to_be_hidden()
+    await expect(box.locator('[data-live-report="plays"]')).to_be_visible()
+    await w.screenshot("live-report-print.png")
+    await page.emulate_media(media="screen")
+    await page.evaluate("document.body.classList.remove('print-live-report')")
+    await page.set_viewport_size({"width": 375, "height": 812})
+    # No sideways scrolling once the charts have followed the narrower window.
+    await page.wait_for_function("document.scrollingElement.scrollWidth <= 375")
+    await w.screenshot("live-report-375.png")
+    assert w.errors == []
 
 
 async def test_a_province_screen_shows_a_county_show_and_its_viewers(
@@ -227,6 +298,7 @@ async def test_a_province_screen_shows_a_county_show_and_its_viewers(
         await phone.screenshot("screen-province-375.png")
         assert tv.errors == []
         assert phone.errors == []
+        await check_the_live_report(product, browser, staff, event["id"])
     finally:
         if beating is not None:
             beating.cancel()

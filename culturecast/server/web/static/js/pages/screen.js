@@ -32,6 +32,12 @@ const MAP_EMPTY = "#e8eaed";
 const MAP_COLORS = ["#f4b5ae", "#b3261e"];
 let map = null;
 
+// A window can be 0 × 0 for a moment (a TV's browser starting, a tab being laid out).
+function sized() {
+  const node = $("screen-map");
+  return node.clientWidth > 0 && node.clientHeight > 0;
+}
+
 async function chinaMap() {
   await loadScript("../vendor/echarts.min.js"); // relative to core.js
   await loadScript("../vendor/echarts-china.js"); // registers the map "china"
@@ -49,6 +55,7 @@ async function renderMap(provinces) {
     if (name) data.push({ name, value: p.plays });
   }
   const node = $("screen-map");
+  if (!sized()) return; // ECharts cannot lay a map out in no room; the next figures will
   map ??= lib.init(node, null, { renderer: "canvas" });
   map.setOption({
     animation: false,
@@ -163,5 +170,7 @@ async function main() {
   }
 }
 
-window.addEventListener("resize", () => map?.resize());
+window.addEventListener("resize", () => {
+  if (sized()) map?.resize();
+});
 main();
