@@ -8,6 +8,7 @@ counters only, so both agree — with each other and with the hand count:
   today      plays 4, unique viewers 4 (four devices)
   provinces  江苏省 2 (viewers 1, 2), 广东省 1, 浙江省 1; the map colours 江苏 广东 浙江
   devices    android 4; terminals mobile_h5 4
+  ticker     one masked line per viewer on each screen (activity crosses processes)
 
 The show's document is written as the live package writes it once a stream is on air (as in
 test_views_distributed.py): what is under test is the screen, not the ingest."""
@@ -154,6 +155,9 @@ async def test_the_screens_of_two_api_processes_show_the_same_numbers(
         watched = await open_page(browser, width=1920, height=1080)
         await watched.goto(f"{url}/screen/{province['id']}#token={admin.token}")
         await expect(watched.page.locator("#screen-alert")).to_be_hidden()
+        # The first figures arrive once the stream listens for activity too.
+        rows = watched.page.locator("#screen-days tbody tr")
+        await expect(rows).to_have_count(3, timeout=AGREE_WITHIN_MS)
         screens.append(watched)
 
     await watch([Api(viewers_http, url) for url in product.urls], event_id)
@@ -174,6 +178,13 @@ async def test_the_screens_of_two_api_processes_show_the_same_numbers(
         await expect(page.locator("#screen-map")).to_have_attribute(
             "data-provinces", "江苏 广东 浙江", timeout=AGREE_WITHIN_MS
         )
+        # Each screen's ticker has every viewer's line, whichever process the play reached.
+        ticker = page.locator("#screen-ticker li")
+        await expect(ticker).to_have_count(len(VIEWERS), timeout=AGREE_WITHIN_MS)
+        texts = sorted(await ticker.all_text_contents())
+        assert [text.split(" ")[0] for text in texts] == sorted(
+            ["江苏省苏州市", "江苏省苏州市", "广东省广州市", "浙江省杭州市"]
+        ), texts
     # Watch hours are wall time and grow between the two reads; everything else is equal.
     shown = [await figures(w.page) for w in screens]
     hours = translate("zh-CN", "screen.watch_hours")
