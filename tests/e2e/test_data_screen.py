@@ -2,8 +2,10 @@
 published by ffmpeg over RTMP on a county, viewers (``/api/v1/play`` and heartbeats, each from
 an address of its own behind a trusted proxy) from three provinces of an IP database the test
 writes itself. The province's screen shows the show with its viewers within 10 s of them
-starting to watch, colours the provinces they came from, and its ticker gets a line.
-Screenshots go to test-artifacts/screenshots/screen-*.png (1920×1080 and 375 px)."""
+starting to watch, colours the provinces they came from (on the China map, read pixel by
+pixel, and in its heat table), and its ticker gets a line; the show's report then equals the
+hand count, in the API and on the console's printable report. Screenshots go to
+test-artifacts/screenshots/screen-*.png and live-report-*.png (1920×1080, 375 px, printed)."""
 
 from __future__ import annotations
 
