@@ -2,8 +2,10 @@
 published by ffmpeg over RTMP on a county, viewers (``/api/v1/play`` and heartbeats, each from
 an address of its own behind a trusted proxy) from three provinces of an IP database the test
 writes itself. The province's screen shows the show with its viewers within 10 s of them
-starting to watch, colours the provinces they came from, and its ticker gets a line.
-Screenshots go to test-artifacts/screenshots/screen-*.png (1920×1080 and 375 px)."""
+starting to watch, colours the provinces they came from (on the China map, read pixel by
+pixel, and in its heat table), and its ticker gets a line; the show's report then equals the
+hand count, in the API and on the console's printable report. Screenshots go to
+test-artifacts/screenshots/screen-*.png and live-report-*.png (1920×1080, 375 px, printed)."""
 
 from __future__ import annotations
 
@@ -38,8 +40,34 @@ ENV = {
     "CULTURECAST_LIVE_PRESET": "ultrafast",
     "CULTURECAST_LIVE_LADDER": "240p:426x240:400,audio:64",
     "CULTURECAST_TRUSTED_PROXIES": "127.0.0.1/32",
+    # The live-show report reads the flushed figures: flush every second, not every minute.
+    "CULTURECAST_VIEWS_FLUSH_INTERVAL": "1",
 }
 SEEN_WITHIN_S = 10.0
+MAP_PROBES = {
+    "江苏": (119.9, 33.0),
+    "广东": (113.3, 23.6),
+    "浙江": (120.2, 29.2),
+    "新疆": (85.0, 41.0),
+    "四川": (103.0, 30.5),
+    "黑龙江": (127.5, 47.5),
+}
+"""A point well inside each province (longitude, latitude): the map's colour is read there."""
+MAP_EMPTY = (232, 234, 237)  # #e8eaed, a province nobody watched from
+MAP_MOST = (179, 38, 30)  # #b3261e, the province with the most plays
+READ_MAP = """([node, probes]) => {
+  const chart = echarts.getInstanceByDom(node);
+  const canvas = node.querySelector("canvas");
+  const ratio = canvas.width / canvas.clientWidth;
+  const context = canvas.getContext("2d");
+  const colours = {};
+  for (const [name, point] of Object.entries(probes)) {
+    const [x, y] = chart.convertToPixel({ seriesIndex: 0 }, point);
+    const pixel = context.getImageData(Math.round(x * ratio), Math.round(y * ratio), 1, 1).data;
+    colours[name] = [pixel[0], pixel[1], pixel[2]];
+  }
+  return colours;
+}"""
 
 
 @pytest.fixture(scope="module")
@@ -105,6 +133,75 @@ async def keep_watching(viewers: list[Viewer]) -> None:
         await asyncio.sleep(5)
         for viewer in viewers:
             await viewer.beat()
+
+
+def compact(regions: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        p["province"]: (p["plays"], {c["city"]: c["plays"] for c in p["cities"]}) for p in regions
+    }
+
+
+async def check_the_live_report(
+    product: Standalone, browser: Browser, staff: Api, event_id: str
+) -> None:
+    """The show's report equals the hand count of the four viewers (their watch time is wall
+    time, so only its consistency is checked), in the API and on the console's printable
+    report; screenshots at 1920 and 375 px and as printed."""
+    path = f"/api/v1/stats/live/{event_id}/report"
+
+    async def flushed() -> dict[str, Any] | None:
+        got: dict[str, Any] = await staff.ok("GET", path)
+        return got if got["plays"] == len(VIEWERS) else None
+
+    report = await eventually(flushed, 30, "the viewers in the live-show report")
+    assert (report["plays"], report["unique_viewers"], report["peak_viewers"]) == (4, 4, 4)
+    assert (report["comments"], report["likes"], report["effective"]) == (0, 0, 0)
+    assert compact(report["by_region"]) == {
+        "江苏省": (2, {"苏州市": 2}),
+        "广东省": (1, {"广州市": 1}),
+        "浙江省": (1, {"杭州市": 1}),
+    }
+    assert {d: f["plays"] for d, f in report["by_device"].items() if f["plays"]} == {"android": 4}
+    assert {t: f["plays"] for t, f in report["by_terminal"].items() if f["plays"]} == {
+        "mobile_h5": 4
+    }
+    assert report["average_watch_seconds"] == pytest.approx(report["watch_seconds"] / 4, abs=0.01)
+
+    w = await open_page(browser, width=1920, height=1080)
+    page = w.page
+    await w.goto(f"{product.url}/admin#accounts", ready="admin")
+    await page.fill("#login-username", "screenstaff")
+    await page.fill("#login-password", "screen-staff-pass-1")
+    await page.click("#login-form button[type=submit]")
+    await page.get_by_role("tab", name=translate("zh-CN", "admin.tab_stats")).click()
+    await expect(page.locator(f'#stats-live-event option[value="{event_id}"]')).to_have_count(1)
+    await page.select_option("#stats-live-event", event_id)
+    await page.click("#stats-live-form button[type=submit]")
+    box = page.locator("#live-report")
+    await expect(box).to_be_visible()
+    figure = box.locator("[data-live-report]")
+    await expect(box.locator('[data-live-report="plays"]')).to_have_text("4")
+    await expect(box.locator('[data-live-report="unique_viewers"]')).to_have_text("4")
+    await expect(box.locator('[data-live-report="peak"]')).to_contain_text("4（")
+    await expect(box.locator('[data-live-report="comments"]')).to_have_text("0")
+    await expect(box.locator('[data-live-report="likes"]')).to_have_text("0")
+    assert await figure.count() == 8
+    await expect(page.locator("#live-report-regions tbody tr")).to_have_count(6)
+    await box.scroll_into_view_if_needed()
+    await w.screenshot("live-report-1920.png")
+    # Printed, the report stands alone (the print button adds this class, then prints).
+    await page.evaluate("document.body.classList.add('print-live-report')")
+    await page.emulate_media(media="print")
+    await expect(page.locator("#h-stats")).to_be_hidden()
+    await expect(box.locator('[data-live-report="plays"]')).to_be_visible()
+    await w.screenshot("live-report-print.png")
+    await page.emulate_media(media="screen")
+    await page.evaluate("document.body.classList.remove('print-live-report')")
+    await page.set_viewport_size({"width": 375, "height": 812})
+    # No sideways scrolling once the charts have followed the narrower window.
+    await page.wait_for_function("document.scrollingElement.scrollWidth <= 375")
+    await w.screenshot("live-report-375.png")
+    assert w.errors == []
 
 
 async def test_a_province_screen_shows_a_county_show_and_its_viewers(
@@ -174,6 +271,18 @@ async def test_a_province_screen_shows_a_county_show_and_its_viewers(
             "rgba(200, 30, 30, 0.57)",
             "rgba(200, 30, 30, 0.57)",
         ]
+        # The map: the viewers' provinces coloured (the most plays the darkest), others not.
+        china = tv.page.locator("#screen-map")
+        await expect(china).to_have_attribute("data-provinces", "江苏 广东 浙江")
+        handle = await china.element_handle()
+        colours = {
+            k: tuple(v) for k, v in (await tv.page.evaluate(READ_MAP, [handle, MAP_PROBES])).items()
+        }
+        assert colours["江苏"] == MAP_MOST, colours
+        for name in ("广东", "浙江"):
+            assert colours[name] not in (MAP_EMPTY, MAP_MOST), colours
+            assert sum(colours[name]) > sum(MAP_MOST), colours
+        assert [colours[n] for n in ("新疆", "四川", "黑龙江")] == [MAP_EMPTY] * 3, colours
         # The ticker shows who started watching, masked.
         ticker = tv.page.locator("#screen-ticker li")
         await expect(ticker.first).to_contain_text("兴化非遗直播", timeout=15_000)
@@ -185,9 +294,13 @@ async def test_a_province_screen_shows_a_county_show_and_its_viewers(
         phone = await open_page(browser, width=375, height=812)
         await phone.goto(f"{product.url}/screen/{province['id']}#token={staff.token}")
         await expect(phone.page.locator("#screen-live")).to_contain_text(line, timeout=15_000)
+        await expect(phone.page.locator("#screen-map")).to_have_attribute(
+            "data-provinces", "江苏 广东 浙江", timeout=15_000
+        )
         await phone.screenshot("screen-province-375.png")
         assert tv.errors == []
         assert phone.errors == []
+        await check_the_live_report(product, browser, staff, event["id"])
     finally:
         if beating is not None:
             beating.cancel()

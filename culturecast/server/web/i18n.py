@@ -606,6 +606,8 @@ _DATA_CENTER_MESSAGES: Final[dict[str, tuple[str, str]]] = {
     "dc.print": ("打印报告", "Print the report"),
     "dc.csv_live": ("导出直播报告（CSV）", "Export the live report (CSV)"),
     "dc.average_watch": ("平均观看时长（分钟）", "Average watch time (minutes)"),
+    "dc.comments": ("评论数", "Comments"),
+    "dc.likes": ("点赞数", "Likes"),
     "dc.by_region": ("地域分布", "By region"),
     "dc.by_device": ("设备分布", "By device"),
     "dc.region": ("地区", "Region"),

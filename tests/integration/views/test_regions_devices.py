@@ -24,6 +24,7 @@ from tests.integration.views.conftest import (
     start_stack,
 )
 from tests.support.geoip import write_mmdb
+from tests.support.xdb import write_xdb
 
 pytestmark = pytest.mark.integration
 
@@ -123,9 +124,9 @@ def compact(regions: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 async def run(
-    data_dir: Path, clock: FakeClock, mmdb: Path, trusted: str | None
+    data_dir: Path, clock: FakeClock, database: Path, trusted: str | None
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    env = {"CULTURECAST_GEOIP_DB": str(mmdb)}
+    env = {"CULTURECAST_GEOIP_DB": str(database)}
     if trusted is not None:
         env["CULTURECAST_TRUSTED_PROXIES"] = trusted
     async for stack in start_stack(data_dir, clock, **env):
@@ -143,11 +144,14 @@ async def run(
     raise AssertionError("no stack")
 
 
+@pytest.mark.parametrize("suffix", [".mmdb", ".xdb"])
 async def test_viewers_of_three_provinces_per_province_and_city(
-    data_dir: Path, clock: FakeClock, tmp_path: Path
+    data_dir: Path, clock: FakeClock, tmp_path: Path, suffix: str
 ) -> None:
-    mmdb = write_mmdb(tmp_path / "cn.mmdb", NETWORKS)
-    org, item = await run(data_dir, clock, mmdb, trusted="127.0.0.1/32")
+    # The same networks as a MaxMind database and as an ip2region one: the same figures.
+    write = write_mmdb if suffix == ".mmdb" else write_xdb
+    database = write(tmp_path / f"cn{suffix}", NETWORKS)
+    org, item = await run(data_dir, clock, database, trusted="127.0.0.1/32")
     expected = {
         "江苏省": (4, 45.0, {"苏州市": (3, 45.0), "南京市": (1, 0.0)}),
         "广东省": (2, 45.0, {"广州市": (2, 45.0)}),

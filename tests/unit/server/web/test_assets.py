@@ -57,7 +57,13 @@ def test_the_shipped_tree_has_the_vendored_libraries_and_their_licences() -> Non
     from culturecast.server.web.pages import create_pages
 
     paths = create_pages().assets.paths()
-    for name in ("hls.min.js", "socket.io.min.js", "echarts.min.js", "qrcode.esm.js"):
+    for name in (
+        "hls.min.js",
+        "socket.io.min.js",
+        "echarts.min.js",
+        "echarts-china.js",
+        "qrcode.esm.js",
+    ):
         assert f"vendor/{name}" in paths
     licences = [p for p in paths if p.startswith("vendor/") and "LICENSE" in p]
-    assert len(licences) >= 4
+    assert len(licences) >= 5

@@ -39,6 +39,12 @@ export function renderOrgSplits(data) {
   $("#stats-screen-link").href = `/screen/${encodeURIComponent(data.org_id)}#token=${encodeURIComponent(getToken() || "")}`;
 }
 
+/** "峰值 N（when）": the peak concurrent viewers and when, in China Standard Time. */
+export function peakText(viewers, at) {
+  const when = new Date(at * 1000).toLocaleString(config().lang, { timeZone: "Asia/Shanghai" });
+  return t("stats.peak_value", { n: formatNumber(viewers), when });
+}
+
 /** A live show's report below its current and peak viewers. */
 export async function loadLiveReport(eventId) {
   const data = await callOrShow(`/api/v1/stats/live/${encodeURIComponent(eventId)}/report`);
@@ -52,7 +58,9 @@ export async function loadLiveReport(eventId) {
   set("watch_hours", hours(data.watch_seconds));
   set("average_watch", formatNumber(data.average_watch_seconds / 60, 1));
   set("effective", formatNumber(data.effective));
-  set("peak", formatNumber(data.peak_viewers));
+  set("peak", data.peak_at ? peakText(data.peak_viewers, data.peak_at) : formatNumber(data.peak_viewers));
+  set("comments", formatNumber(data.comments));
+  set("likes", formatNumber(data.likes));
   const terminals = Object.entries(data.by_terminal || {}).filter(([, f]) => f.plays > 0);
   rowsOr($("#live-report-terminals tbody"), figureRows(terminals, terminalName), 3);
   const devices = Object.entries(data.by_device || {}).filter(([, f]) => f.plays > 0);

@@ -5,7 +5,7 @@
 import { $, config, el, itemsOf, loadScript, t } from "./core.js";
 import { call, callOrShow, clearMessages, fillOrgSelect, formatNumber, hours } from "./admin-common.js";
 import { onTab } from "./admin-tabs.js";
-import { loadLiveReport, renderMonthlyExtras, renderOrgSplits, saveCsv, setupDataCenter } from "./admin-datacenter.js";
+import { loadLiveReport, peakText, renderMonthlyExtras, renderOrgSplits, saveCsv, setupDataCenter } from "./admin-datacenter.js";
 
 const COLORS = ["#b3261e", "#1e6b3a", "#1a73e8", "#e37400", "#6b4fbb", "#00838f", "#8d6e63", "#5f6368"];
 const stats = { charts: new Map(), report: null, events: [] };
@@ -145,9 +145,7 @@ async function loadLive(event) {
   const data = await callOrShow(`/api/v1/stats/live/${encodeURIComponent(id)}`);
   if (!data) return;
   $("#stats-live-current").textContent = formatNumber(data.current_viewers);
-  $("#stats-live-peak").textContent = data.peak_at
-    ? t("stats.peak_value", { n: formatNumber(data.peak_viewers), when: new Date(data.peak_at * 1000).toLocaleString(config().lang, { timeZone: "Asia/Shanghai" }) })
-    : formatNumber(data.peak_viewers);
+  $("#stats-live-peak").textContent = data.peak_at ? peakText(data.peak_viewers, data.peak_at) : formatNumber(data.peak_viewers);
   await loadLiveReport(id);
 }
 

