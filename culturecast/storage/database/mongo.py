@@ -28,6 +28,7 @@ from culturecast.storage.database.port import (
     Document,
     Filter,
     IndexSpec,
+    Page,
     SortSpec,
 )
 from culturecast.storage.database.query import (
@@ -36,11 +37,11 @@ from culturecast.storage.database.query import (
     check_collection_name,
     check_document,
     check_id,
-    check_page,
     check_sort,
     new_id,
     parse_changes,
     parse_filter,
+    parse_page,
 )
 from culturecast.storage.errors import DuplicateKeyError, EngineUnavailable, StorageError
 
@@ -223,17 +224,10 @@ class _MongoCollection:
         async with _engine_errors():
             return await self._coll.find_one(query, sort=_ID_ORDER)
 
-    async def find(
-        self,
-        flt: Filter | None = None,
-        *,
-        sort: SortSpec = (),
-        skip: int = 0,
-        limit: int | None = None,
-    ) -> list[Document]:
+    async def find(self, flt: Filter | None = None, **page: Unpack[Page]) -> list[Document]:
         query = _mongo_filter(flt)
+        sort, skip, limit = parse_page(page)
         order = _mongo_sort(sort)
-        check_page(skip, limit)
         if limit == 0:
             # MongoDB reads limit 0 as "no limit".
             return []

@@ -24,6 +24,7 @@ from culturecast.storage.database.port import (
     Document,
     Filter,
     IndexSpec,
+    Page,
     SortSpec,
 )
 from culturecast.storage.database.query import (
@@ -34,13 +35,13 @@ from culturecast.storage.database.query import (
     check_collection_name,
     check_document,
     check_id,
-    check_page,
     check_path,
     check_sort,
     is_number,
     new_id,
     parse_changes,
     parse_filter,
+    parse_page,
     upsert_seed,
 )
 from culturecast.storage.errors import DuplicateKeyError, EngineUnavailable
@@ -400,17 +401,10 @@ class _SQLiteCollection:
         docs = await self.find(flt, limit=1)
         return docs[0] if docs else None
 
-    async def find(
-        self,
-        flt: Filter | None = None,
-        *,
-        sort: SortSpec = (),
-        skip: int = 0,
-        limit: int | None = None,
-    ) -> list[Document]:
+    async def find(self, flt: Filter | None = None, **page: Unpack[Page]) -> list[Document]:
         where, params, _ = self._query(flt)
+        sort, skip, limit = parse_page(page)
         order = _order_by(sort)
-        check_page(skip, limit)
 
         def work() -> list[Document]:
             # Decoded on the worker too, so a large page does not stall the event loop.
