@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
-from typing import Any, Self, TypedDict, Unpack
+from typing import Any, Final, Self, TypedDict, Unpack
 
 from culturecast.jobs.port import JobRegistry
 from culturecast.jobs.records import JobRecords
@@ -29,6 +29,8 @@ class QueueOptions(TypedDict, total=False):
 
 class InProcessJobQueue:
     """A :class:`~culturecast.jobs.port.JobQueue` whose workers are asyncio tasks."""
+
+    engine: Final = "inprocess"
 
     def __init__(
         self, registry: JobRegistry, records: JobRecords, **options: Unpack[QueueOptions]
@@ -54,10 +56,6 @@ class InProcessJobQueue:
         queue = cls(registry, records, **options)
         await queue.start()
         return queue
-
-    @property
-    def engine(self) -> str:
-        return "inprocess"
 
     async def start(self) -> None:
         """Re-queue what a previous process left unfinished, then start the workers. A job

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
-from typing import Any, Unpack
+from typing import Any, Final, Unpack
 
 from pymongo import AsyncMongoClient, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
@@ -135,6 +135,8 @@ def _index_name(spec: IndexSpec) -> str:
 class MongoDatabase:
     """The ``Database`` port on one MongoDB database."""
 
+    engine: Final = "mongodb"
+
     def __init__(self, client: AsyncMongoClient[_Doc], db: AsyncDatabase[_Doc]) -> None:
         self._client = client
         self._db = db
@@ -161,10 +163,6 @@ class MongoDatabase:
             await client.close()
             raise ValueError(f"invalid MongoDB database name {db_name!r}: {exc}") from exc
         return cls(client, db)
-
-    @property
-    def engine(self) -> str:
-        return "mongodb"
 
     def collection(self, name: str) -> Collection:
         return _MongoCollection(self._db[check_collection_name(name)])

@@ -16,7 +16,7 @@ import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Unpack
+from typing import Any, Final, Unpack
 
 from culturecast.storage.database.port import (
     Changes,
@@ -188,6 +188,8 @@ def _index_name(spec: IndexSpec) -> str:
 class SQLiteDatabase:
     """The ``Database`` port on one SQLite file."""
 
+    engine: Final = "sqlite"
+
     def __init__(self, conn: sqlite3.Connection, executor: ThreadPoolExecutor) -> None:
         self._conn = conn
         self._executor = executor
@@ -205,10 +207,6 @@ class SQLiteDatabase:
             executor.shutdown(wait=False)
             raise
         return cls(conn, executor)
-
-    @property
-    def engine(self) -> str:
-        return "sqlite"
 
     def collection(self, name: str) -> Collection:
         return _SQLiteCollection(self, check_collection_name(name))
