@@ -28,7 +28,7 @@ import logging
 import os
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
-from typing import Any
+from typing import Any, Final
 
 import celery
 from celery import bootsteps
@@ -192,14 +192,12 @@ def run_worker(
 class CeleryJobQueue:
     """A :class:`~culturecast.jobs.port.JobQueue` publishing to Celery workers."""
 
+    engine: Final = "celery"
+
     def __init__(self, app: celery.Celery, records: JobRecords) -> None:
         self._app = app
         self._records = records
         self._closed = False
-
-    @property
-    def engine(self) -> str:
-        return "celery"
 
     async def enqueue(self, name: str, payload: Mapping[str, Any], job_id: str) -> bool:
         if self._closed:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
-from typing import Any, Self
+from typing import Any, Final, Self, TypedDict, Unpack
 
 from culturecast.jobs.port import JobRegistry
 from culturecast.jobs.records import JobRecords
@@ -18,22 +18,29 @@ from culturecast.storage.errors import EngineUnavailable
 log = logging.getLogger(__name__)
 
 
+class QueueOptions(TypedDict, total=False):
+    """How an in-process queue runs, each part optional."""
+
+    concurrency: int
+    """How many jobs run at once (1 when left out)."""
+    close_timeout: float
+    """Seconds ``close`` waits for running jobs when given no grace (30 when left out)."""
+
+
 class InProcessJobQueue:
     """A :class:`~culturecast.jobs.port.JobQueue` whose workers are asyncio tasks."""
 
+    engine: Final = "inprocess"
+
     def __init__(
-        self,
-        registry: JobRegistry,
-        records: JobRecords,
-        concurrency: int = 1,
-        close_timeout: float = 30.0,
+        self, registry: JobRegistry, records: JobRecords, **options: Unpack[QueueOptions]
     ) -> None:
-        if concurrency < 1:
+        self._concurrency = options.get("concurrency", 1)
+        if self._concurrency < 1:
             raise ValueError("concurrency must be at least 1")
+        self._close_timeout = options.get("close_timeout", 30.0)
         self._registry = registry
         self._records = records
-        self._concurrency = concurrency
-        self._close_timeout = close_timeout
         self._queue: asyncio.Queue[str] = asyncio.Queue()
         # Ids queued or running here: the restart scan and a re-armed claim may both name a
         # job, and it must sit in the queue once.
@@ -43,20 +50,12 @@ class InProcessJobQueue:
 
     @classmethod
     async def open(
-        cls,
-        registry: JobRegistry,
-        records: JobRecords,
-        concurrency: int = 1,
-        close_timeout: float = 30.0,
+        cls, registry: JobRegistry, records: JobRecords, **options: Unpack[QueueOptions]
     ) -> Self:
         """A started queue (see :meth:`start`)."""
-        queue = cls(registry, records, concurrency, close_timeout)
+        queue = cls(registry, records, **options)
         await queue.start()
         return queue
-
-    @property
-    def engine(self) -> str:
-        return "inprocess"
 
     async def start(self) -> None:
         """Re-queue what a previous process left unfinished, then start the workers. A job

@@ -100,33 +100,23 @@ class JobRecords:
         that is queued, running or succeeded. A failed job is claimed again (reset to
         ``queued``, attempts kept): that is how a failed job is retried."""
         now = self._clock()
-        doc: Document = {
-            "_id": job_id,
+        # What a claim sets, on a new record and on a failed one it re-arms alike.
+        queued: Document = {
             "name": name,
             "payload": dict(payload),
             "status": JobStatus.QUEUED.value,
-            "attempts": 0,
             "progress": 0,
             "error": None,
-            "created": now,
             "updated": now,
         }
         try:
-            await self._jobs.insert(doc)
+            await self._jobs.insert({"_id": job_id, **queued, "attempts": 0, "created": now})
         except DuplicateKeyError:
             pass
         else:
             return True
         rearmed = await self._jobs.update_one(
-            {"_id": job_id, "status": JobStatus.FAILED.value},
-            set={
-                "name": name,
-                "payload": dict(payload),
-                "status": JobStatus.QUEUED.value,
-                "progress": 0,
-                "error": None,
-                "updated": now,
-            },
+            {"_id": job_id, "status": JobStatus.FAILED.value}, set=queued
         )
         return rearmed is not None
 

@@ -122,24 +122,23 @@ def _rung(name: str, w: int, h: int, kbps: int, audio: int, profile: Profile) ->
     return Rung(name, w, h, kbps, round(kbps * 1.07), round(kbps * 1.5), audio, profile)
 
 
+# The default rungs: name, width, height, live and VOD video kbit/s, audio kbit/s, profile.
+# VOD runs at slightly lower rates than live, since VOD can spend more CPU per frame.
+_DEFAULT_RUNGS: tuple[tuple[str, int, int, int, int, int, Profile], ...] = (
+    ("1080p", 1920, 1080, 5000, 4500, 128, "high"),
+    ("720p", 1280, 720, 2800, 2500, 128, "high"),
+    ("480p", 854, 480, 1400, 1200, 96, "main"),
+    ("360p", 640, 360, 800, 700, 96, "main"),
+)
+
 DEFAULT_LIVE_LADDER = Ladder(
-    rungs=(
-        _rung("1080p", 1920, 1080, 5000, 128, "high"),
-        _rung("720p", 1280, 720, 2800, 128, "high"),
-        _rung("480p", 854, 480, 1400, 96, "main"),
-        _rung("360p", 640, 360, 800, 96, "main"),
-    ),
+    rungs=tuple(_rung(n, w, h, live, a, p) for n, w, h, live, _, a, p in _DEFAULT_RUNGS),
     audio_only_kbps=64,
 )
 """Live: 1080p/720p/480p/360p and 64 kbit/s audio-only."""
 
 DEFAULT_VOD_LADDER = Ladder(
-    rungs=(
-        _rung("1080p", 1920, 1080, 4500, 128, "high"),
-        _rung("720p", 1280, 720, 2500, 128, "high"),
-        _rung("480p", 854, 480, 1200, 96, "main"),
-        _rung("360p", 640, 360, 700, 96, "main"),
-    ),
+    rungs=tuple(_rung(n, w, h, vod, a, p) for n, w, h, _, vod, a, p in _DEFAULT_RUNGS),
     audio_only_kbps=64,
 )
 """VOD: slightly lower rates than live, since VOD can spend more CPU per frame."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from culturecast.core.access import Action, Principal
+from culturecast.core.kit import Handler
 from culturecast.server.accounts import schemas
 from culturecast.server.accounts.service import AccountService, public_org
 from culturecast.server.api import ApiRoutes
@@ -138,8 +139,7 @@ async def delete_user(request: web.Request) -> web.Response:
 
 def setup_routes(routes: ApiRoutes) -> None:
     tag = "accounts"
-    add = routes.add
-    add(
+    routes.add(
         "POST",
         "/api/v1/auth/login",
         login,
@@ -149,91 +149,36 @@ def setup_routes(routes: ApiRoutes) -> None:
         response=schemas.LoginResponse,
         auth=False,
     )
-    add("POST", "/api/v1/auth/logout", logout, summary="Revoke the token", tag=tag, status=204)
-    add("GET", "/api/v1/auth/me", me, summary="The signed-in user", tag=tag, response=schemas.User)
-    add(
-        "GET",
-        "/api/v1/orgs",
-        list_orgs,
-        summary="Organizations in your subtree (?parent_id= for one level)",
-        tag=tag,
-        response=schemas.OrgList,
-    )
-    add(
-        "POST",
-        "/api/v1/orgs",
-        create_org,
-        summary="Create an organization (one level below its parent)",
-        tag=tag,
-        body=schemas.OrgCreate,
-        response=schemas.Org,
-        status=201,
-    )
-    add(
-        "GET",
-        "/api/v1/orgs/{org_id}",
-        get_org,
-        summary="One organization",
-        tag=tag,
-        response=schemas.Org,
-    )
-    add(
-        "PATCH",
-        "/api/v1/orgs/{org_id}",
-        update_org,
-        summary="Rename or change settings",
-        tag=tag,
-        body=schemas.OrgUpdate,
-        response=schemas.Org,
-    )
-    add(
-        "DELETE",
-        "/api/v1/orgs/{org_id}",
-        delete_org,
-        summary="Delete an empty organization",
-        tag=tag,
-        status=204,
-    )
-    add(
-        "GET",
-        "/api/v1/users",
-        list_users,
-        summary="Users in your subtree (?org_id=)",
-        tag=tag,
-        response=schemas.UserList,
-    )
-    add(
-        "POST",
-        "/api/v1/users",
-        create_user,
-        summary="Create a user",
-        tag=tag,
-        body=schemas.UserCreate,
-        response=schemas.User,
-        status=201,
-    )
-    add(
-        "GET",
-        "/api/v1/users/{user_id}",
-        get_user,
-        summary="One user",
-        tag=tag,
-        response=schemas.User,
-    )
-    add(
-        "PATCH",
-        "/api/v1/users/{user_id}",
-        update_user,
-        summary="Change a user",
-        tag=tag,
-        body=schemas.UserUpdate,
-        response=schemas.User,
-    )
-    add(
-        "DELETE",
-        "/api/v1/users/{user_id}",
-        delete_user,
-        summary="Delete a user",
-        tag=tag,
-        status=204,
-    )
+    org, user = "/api/v1/orgs/{org_id}", "/api/v1/users/{user_id}"
+    # method, path, handler, summary, request body, response body, success status
+    table: list[tuple[str, str, Handler, str, type | None, type | None, int]] = [
+        ("POST", "/api/v1/auth/logout", logout, "Revoke the token", None, None, 204),
+        ("GET", "/api/v1/auth/me", me, "The signed-in user", None, schemas.User, 200),
+        ("GET", "/api/v1/orgs", list_orgs,
+         "Organizations in your subtree (?parent_id= for one level)", None, schemas.OrgList, 200),
+        ("POST", "/api/v1/orgs", create_org,
+         "Create an organization (one level below its parent)", schemas.OrgCreate, schemas.Org,
+         201),
+        ("GET", org, get_org, "One organization", None, schemas.Org, 200),
+        ("PATCH", org, update_org, "Rename or change settings", schemas.OrgUpdate, schemas.Org,
+         200),
+        ("DELETE", org, delete_org, "Delete an empty organization", None, None, 204),
+        ("GET", "/api/v1/users", list_users, "Users in your subtree (?org_id=)", None,
+         schemas.UserList, 200),
+        ("POST", "/api/v1/users", create_user, "Create a user", schemas.UserCreate, schemas.User,
+         201),
+        ("GET", user, get_user, "One user", None, schemas.User, 200),
+        ("PATCH", user, update_user, "Change a user", schemas.UserUpdate, schemas.User, 200),
+        ("DELETE", user, delete_user, "Delete a user", None, None, 204),
+    ]  # fmt: skip
+    for method, path, handler, summary, body, response, status in table:
+        routes.add(
+            method,
+            path,
+            handler,
+            summary=summary,
+            tag=tag,
+            body=body,
+            response=response,
+            status=status,
+        )

@@ -181,13 +181,21 @@ class AccountService:
         authorize(principal, action, [doc["_id"], *doc.get("ancestors", [])], ORG_NOT_FOUND)
         return doc
 
-    async def list_orgs(self, principal: Principal, parent_id: str | None) -> list[Document]:
-        # Visibility before role, everywhere: a foreign org is 404 whoever asks.
+    async def _listing(
+        self, principal: Principal, action: Action, field: str, org_id: str | None
+    ) -> dict[str, Any]:
+        """The filter of a listing that may be narrowed to one organization: ``field`` equal to
+        ``org_id`` when one is named. Visibility before role, everywhere: a foreign org is 404
+        whoever asks; then the caller's role must allow ``action``."""
         flt: dict[str, Any] = {}
-        if parent_id is not None:
-            await self.visible_org(principal, parent_id, Action.READ_ORG)
-            flt["parent_id"] = parent_id
-        require_role(principal, Action.READ_ORG)
+        if org_id is not None:
+            await self.visible_org(principal, org_id, action)
+            flt[field] = org_id
+        require_role(principal, action)
+        return flt
+
+    async def list_orgs(self, principal: Principal, parent_id: str | None) -> list[Document]:
+        flt = await self._listing(principal, Action.READ_ORG, "parent_id", parent_id)
         if principal.role is not Role.PLATFORM_ADMIN:
             flt["$or"] = [{"_id": principal.org_id}, {"ancestors": principal.org_id}]
         docs = await self._orgs.find(flt, sort=[("level", 1), ("name", 1)])
@@ -316,11 +324,7 @@ class AccountService:
         return doc
 
     async def list_users(self, principal: Principal, org_id: str | None) -> list[Document]:
-        flt: dict[str, Any] = {}
-        if org_id is not None:
-            await self.visible_org(principal, org_id, Action.READ_USERS)
-            flt["org_id"] = org_id
-        require_role(principal, Action.READ_USERS)
+        flt = await self._listing(principal, Action.READ_USERS, "org_id", org_id)
         if principal.role is not Role.PLATFORM_ADMIN:
             flt["org_path"] = principal.org_id
         docs = await self._users.find(flt, sort=[("username", 1)])

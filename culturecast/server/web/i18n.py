@@ -14,17 +14,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Final, Literal
+from typing import Final
 
 from culturecast.chat.events import REFUSAL_MESSAGES, RefusalCode
 from culturecast.core.categories import LABELS, Category
-
-type Lang = Literal["zh-CN", "en"]
+from culturecast.core.errors import Lang, parse_lang
 
 LANGS: Final[tuple[Lang, ...]] = ("zh-CN", "en")
 DEFAULT_LANG: Final[Lang] = "zh-CN"
-LANG_COOKIE: Final = "cc_lang"
-"""Remembers a ``?lang=`` choice for later pages (a year, like other site preferences)."""
 
 # Content categories (DESIGN.md § Media resources): the code the resources API stores and
 # filters by (``?category=``), and the catalogue key of its label; the labels are core's, the
@@ -644,19 +641,6 @@ CATALOGUES: Final[Mapping[Lang, Mapping[str, str]]] = MappingProxyType(
     {lang: _build(i) for i, lang in enumerate(LANGS)}
 )
 """Immutable: language → key → text."""
-
-
-def parse_lang(value: str | None) -> Lang | None:
-    """A language from ``?lang=`` or the cookie: ``en``/``en-US`` → en, ``zh``/``zh-CN`` →
-    zh-CN; anything else is ignored (None) rather than an error, so a bad link still works."""
-    if not value:
-        return None
-    value = value.strip().lower()
-    if value == "en" or value.startswith("en-"):
-        return "en"
-    if value == "zh" or value.startswith("zh-"):
-        return "zh-CN"
-    return None
 
 
 def choose_lang(query: str | None, cookie: str | None) -> Lang:

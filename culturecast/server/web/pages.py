@@ -17,6 +17,7 @@ import jinja2
 from aiohttp import web
 
 from culturecast import __version__
+from culturecast.core.errors import LANG_COOKIE, Lang, parse_lang
 from culturecast.media.views.handlers import device_of, remember_device
 from culturecast.server.web import i18n
 from culturecast.server.web.assets import IMMUTABLE, StaticAssets
@@ -26,6 +27,7 @@ _HERE: Final = Path(__file__).parent
 # not-found page without asking the API.
 _ID: Final = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _LANG_COOKIE_AGE: Final = 365 * 24 * 3600
+"""The language cookie remembers a ``?lang=`` choice a year, like other site preferences."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,13 +72,13 @@ def _render(
     status: int = 200,
 ) -> web.Response:
     pages = request.app[WEB]
-    query_lang = i18n.parse_lang(request.query.get("lang"))
-    lang = i18n.choose_lang(request.query.get("lang"), request.cookies.get(i18n.LANG_COOKIE))
+    query_lang = parse_lang(request.query.get("lang"))
+    lang = i18n.choose_lang(request.query.get("lang"), request.cookies.get(LANG_COOKIE))
 
     def t(key: str, **params: object) -> str:
         return i18n.translate(lang, key, **params)
 
-    other: i18n.Lang = "en" if lang == "zh-CN" else "zh-CN"
+    other: Lang = "en" if lang == "zh-CN" else "zh-CN"
     # The page's shareable address (no ?lang=: whoever opens it gets their own language).
     share_url = (pages.public_url or f"{request.scheme}://{request.host}") + request.path
     config = {
@@ -105,9 +107,9 @@ def _render(
     response.headers["Referrer-Policy"] = "same-origin"
     if page == "admin":
         response.headers["X-Frame-Options"] = "DENY"  # clickjacking on the console
-    if query_lang is not None and request.cookies.get(i18n.LANG_COOKIE) != query_lang:
+    if query_lang is not None and request.cookies.get(LANG_COOKIE) != query_lang:
         response.set_cookie(
-            i18n.LANG_COOKIE, query_lang, max_age=_LANG_COOKIE_AGE, path="/", samesite="Lax"
+            LANG_COOKIE, query_lang, max_age=_LANG_COOKIE_AGE, path="/", samesite="Lax"
         )
     return response
 

@@ -15,6 +15,7 @@ import asyncio
 import heapq
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
+from typing import Final
 
 from culturecast.storage.counters.port import Subscription
 from culturecast.storage.errors import EngineUnavailable, StorageError
@@ -125,6 +126,8 @@ class MemorySubscription:
 class MemoryCounters:
     """The counters port in process memory. ``clock`` gives the current Unix time in seconds."""
 
+    engine: Final = "memory"
+
     def __init__(
         self,
         clock: Callable[[], float] = time.time,
@@ -139,10 +142,6 @@ class MemoryCounters:
         self._expiry_heap: list[tuple[float, str]] = []
         self._channels: dict[str, set[MemorySubscription]] = {}
         self._closed = False
-
-    @property
-    def engine(self) -> str:
-        return "memory"
 
     # -- plain counters -------------------------------------------------------------------
 

@@ -28,7 +28,7 @@ import asyncio
 import contextlib
 import hashlib
 from collections.abc import AsyncIterator, Iterator, Mapping
-from typing import Any, Self
+from typing import Any, Final, Self
 
 import redis.asyncio as aioredis
 from redis import exceptions as redis_errors
@@ -135,6 +135,8 @@ class RedisSubscription:
 class RedisCounters:
     """The counters port on one Redis database, every key and channel under ``key_prefix``."""
 
+    engine: Final = "redis"
+
     def __init__(
         self,
         client: aioredis.Redis,
@@ -191,10 +193,6 @@ class RedisCounters:
             await counters.close()
             raise
         return counters
-
-    @property
-    def engine(self) -> str:
-        return "redis"
 
     @property
     def key_prefix(self) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
-from typing import Any, Unpack
+from typing import Any, Final, Unpack
 
 from pymongo import AsyncMongoClient, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
@@ -28,6 +28,7 @@ from culturecast.storage.database.port import (
     Document,
     Filter,
     IndexSpec,
+    Page,
     SortSpec,
 )
 from culturecast.storage.database.query import (
@@ -36,11 +37,11 @@ from culturecast.storage.database.query import (
     check_collection_name,
     check_document,
     check_id,
-    check_page,
     check_sort,
     new_id,
     parse_changes,
     parse_filter,
+    parse_page,
 )
 from culturecast.storage.errors import DuplicateKeyError, EngineUnavailable, StorageError
 
@@ -134,6 +135,8 @@ def _index_name(spec: IndexSpec) -> str:
 class MongoDatabase:
     """The ``Database`` port on one MongoDB database."""
 
+    engine: Final = "mongodb"
+
     def __init__(self, client: AsyncMongoClient[_Doc], db: AsyncDatabase[_Doc]) -> None:
         self._client = client
         self._db = db
@@ -160,10 +163,6 @@ class MongoDatabase:
             await client.close()
             raise ValueError(f"invalid MongoDB database name {db_name!r}: {exc}") from exc
         return cls(client, db)
-
-    @property
-    def engine(self) -> str:
-        return "mongodb"
 
     def collection(self, name: str) -> Collection:
         return _MongoCollection(self._db[check_collection_name(name)])
@@ -223,17 +222,10 @@ class _MongoCollection:
         async with _engine_errors():
             return await self._coll.find_one(query, sort=_ID_ORDER)
 
-    async def find(
-        self,
-        flt: Filter | None = None,
-        *,
-        sort: SortSpec = (),
-        skip: int = 0,
-        limit: int | None = None,
-    ) -> list[Document]:
+    async def find(self, flt: Filter | None = None, **page: Unpack[Page]) -> list[Document]:
         query = _mongo_filter(flt)
+        sort, skip, limit = parse_page(page)
         order = _mongo_sort(sort)
-        check_page(skip, limit)
         if limit == 0:
             # MongoDB reads limit 0 as "no limit".
             return []

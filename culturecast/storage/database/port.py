@@ -56,6 +56,17 @@ class Changes(TypedDict, total=False):
     """Field paths to add numbers to (created at 0)."""
 
 
+class Page(TypedDict, total=False):
+    """Which of the matches ``find`` returns, each part optional."""
+
+    sort: SortSpec
+    """The order (ties broken by ``_id``); ``_id`` order when empty or left out."""
+    skip: int
+    """How many to pass over first (0 when left out)."""
+    limit: int | None
+    """How many at most (all when None or left out)."""
+
+
 class Collection(Protocol):
     """One named collection."""
 
@@ -71,14 +82,7 @@ class Collection(Protocol):
     async def find_one(self, flt: Filter) -> Document | None:
         """The first document matching ``flt`` (in ``_id`` order), or None."""
 
-    async def find(
-        self,
-        flt: Filter | None = None,
-        *,
-        sort: SortSpec = (),
-        skip: int = 0,
-        limit: int | None = None,
-    ) -> list[Document]:
+    async def find(self, flt: Filter | None = None, **page: Unpack[Page]) -> list[Document]:
         """Matching documents, sorted (ties broken by ``_id``), paginated."""
 
     async def count(self, flt: Filter | None = None) -> int:

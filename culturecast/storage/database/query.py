@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from culturecast.storage.database.port import Changes, Document, Filter, SortSpec
+from culturecast.storage.database.port import Changes, Document, Filter, Page, SortSpec
 
 type Scalar = str | int | float | bool | None
 
@@ -194,6 +194,17 @@ def check_page(skip: int, limit: int | None) -> None:
         raise ValueError("skip must be a non-negative integer")
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
         raise ValueError("limit must be a non-negative integer or None")
+
+
+def parse_page(page: Page) -> tuple[SortSpec, int, int | None]:
+    """The ``sort``, ``skip`` and ``limit`` of a ``find``'s ``**page``, defaults filled in;
+    ``ValueError`` for a bad skip or limit, ``TypeError`` for a part ``Page`` does not name."""
+    unknown = sorted(set(page) - set(Page.__annotations__))
+    if unknown:
+        raise TypeError(f"find() got unexpected keyword arguments {unknown}")
+    skip, limit = page.get("skip", 0), page.get("limit")
+    check_page(skip, limit)
+    return page.get("sort", ()), skip, limit
 
 
 def check_document(doc: Document) -> str:

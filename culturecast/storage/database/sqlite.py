@@ -16,7 +16,7 @@ import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Unpack
+from typing import Any, Final, Unpack
 
 from culturecast.storage.database.port import (
     Changes,
@@ -24,6 +24,7 @@ from culturecast.storage.database.port import (
     Document,
     Filter,
     IndexSpec,
+    Page,
     SortSpec,
 )
 from culturecast.storage.database.query import (
@@ -34,13 +35,13 @@ from culturecast.storage.database.query import (
     check_collection_name,
     check_document,
     check_id,
-    check_page,
     check_path,
     check_sort,
     is_number,
     new_id,
     parse_changes,
     parse_filter,
+    parse_page,
     upsert_seed,
 )
 from culturecast.storage.errors import DuplicateKeyError, EngineUnavailable
@@ -187,6 +188,8 @@ def _index_name(spec: IndexSpec) -> str:
 class SQLiteDatabase:
     """The ``Database`` port on one SQLite file."""
 
+    engine: Final = "sqlite"
+
     def __init__(self, conn: sqlite3.Connection, executor: ThreadPoolExecutor) -> None:
         self._conn = conn
         self._executor = executor
@@ -204,10 +207,6 @@ class SQLiteDatabase:
             executor.shutdown(wait=False)
             raise
         return cls(conn, executor)
-
-    @property
-    def engine(self) -> str:
-        return "sqlite"
 
     def collection(self, name: str) -> Collection:
         return _SQLiteCollection(self, check_collection_name(name))
@@ -400,17 +399,10 @@ class _SQLiteCollection:
         docs = await self.find(flt, limit=1)
         return docs[0] if docs else None
 
-    async def find(
-        self,
-        flt: Filter | None = None,
-        *,
-        sort: SortSpec = (),
-        skip: int = 0,
-        limit: int | None = None,
-    ) -> list[Document]:
+    async def find(self, flt: Filter | None = None, **page: Unpack[Page]) -> list[Document]:
         where, params, _ = self._query(flt)
+        sort, skip, limit = parse_page(page)
         order = _order_by(sort)
-        check_page(skip, limit)
 
         def work() -> list[Document]:
             # Decoded on the worker too, so a large page does not stall the event loop.

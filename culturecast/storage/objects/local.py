@@ -37,7 +37,7 @@ import shutil
 import stat as stat_mod
 from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Final
 
 from culturecast.storage.errors import EngineUnavailable, InvalidRange, ObjectNotFound, StorageError
 from culturecast.storage.objects.keys import check_key, check_parts, check_prefix
@@ -59,13 +59,11 @@ _DEFAULT_TYPE = "application/octet-stream"
 class LocalObjectStore:
     """Objects as files under ``root`` (created if missing)."""
 
+    engine: Final = "local"
+
     def __init__(self, root: Path) -> None:
         self._root = root
         root.mkdir(parents=True, exist_ok=True)
-
-    @property
-    def engine(self) -> str:
-        return "local"
 
     @property
     def root(self) -> Path:

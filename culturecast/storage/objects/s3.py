@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import urllib3
 from minio import Minio
@@ -54,6 +54,8 @@ _DEFAULT_TYPE = "application/octet-stream"
 
 class S3ObjectStore:
     """Objects in one bucket of an S3-compatible service."""
+
+    engine: Final = "s3"
 
     def __init__(
         self,
@@ -107,10 +109,6 @@ class S3ObjectStore:
         )
         self._executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="s3")
         self._closed = False
-
-    @property
-    def engine(self) -> str:
-        return "s3"
 
     @property
     def bucket(self) -> str:

@@ -17,6 +17,7 @@ from culturecast.storage.database.query import (
     check_sort,
     new_id,
     parse_filter,
+    parse_page,
     parse_update,
     upsert_seed,
 )
@@ -114,6 +115,16 @@ def test_sort_keeps_pairs_and_refuses_other_directions() -> None:
 def test_bad_page_raises(skip: Any, limit: Any) -> None:
     with pytest.raises(ValueError, match=r"skip|limit"):
         check_page(skip, limit)
+
+
+def test_a_page_fills_in_its_defaults_and_refuses_a_part_it_does_not_name() -> None:
+    assert parse_page({}) == ((), 0, None)
+    assert parse_page({"sort": [("a", -1)], "skip": 2, "limit": 3}) == ([("a", -1)], 2, 3)
+    with pytest.raises(ValueError, match="skip"):
+        parse_page({"skip": -1})
+    page: Any = {"limt": 3}  # a misspelt keyword to find() is a caller's bug, not "no limit"
+    with pytest.raises(TypeError, match="limt"):
+        parse_page(page)
 
 
 def test_documents_need_a_string_id() -> None:

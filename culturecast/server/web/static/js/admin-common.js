@@ -116,6 +116,17 @@ export function button(labelKeyText, onclick, cls = "button small secondary") {
   return el("button", { type: "button", class: cls, onclick }, labelKeyText);
 }
 
+/** A form opened in a row (edit, site type): submitting it runs `onSubmit` instead of loading
+ * a page, after clearing the last messages. `attrs` as for el(). */
+export function rowForm(attrs, onSubmit, ...children) {
+  const submit = async (event) => {
+    event.preventDefault();
+    clearMessages();
+    await onSubmit();
+  };
+  return el("form", { ...attrs, onsubmit: submit }, ...children);
+}
+
 /** A number in the page's language (thousands separators). */
 export function formatNumber(n, digits = 0) {
   return new Intl.NumberFormat(config().lang, { maximumFractionDigits: digits }).format(n || 0);

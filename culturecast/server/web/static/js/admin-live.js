@@ -2,7 +2,7 @@
 // detail panel with stream health every 2 s, the refusal log, push targets (转推: state at a
 // glance, add, remove), key rotation, stop, and chat moderation over Socket.IO (/chat, signed
 // in with the admin's token).
-import { $, config, el, formatWhen, itemsOf, loadScript, t } from "./core.js";
+import { $, config, el, formatWhen, itemsOf, socketIo, t } from "./core.js";
 import {
   button,
   call,
@@ -272,14 +272,13 @@ function messageRow(socket, message) {
 async function connectModeration(eventId) {
   const list = $("#mod-messages");
   const state = $("#mod-state");
-  try {
-    await loadScript("../vendor/socket.io.min.js"); // relative to core.js
-  } catch {
+  const io = await socketIo();
+  if (!io) {
     state.textContent = t("common.load_failed");
     return;
   }
   if (live.current !== eventId) return;
-  const socket = window.io("/chat", { auth: { token: getToken(), lang: config().lang }, transports: ["websocket", "polling"], forceNew: true });
+  const socket = io("/chat", { auth: { token: getToken(), lang: config().lang }, transports: ["websocket", "polling"], forceNew: true });
   live.socket = socket;
   const append = (m) => {
     list.append(messageRow(socket, m));

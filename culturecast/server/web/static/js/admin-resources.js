@@ -14,6 +14,7 @@ import {
   getToken,
   labelOf,
   notify,
+  rowForm,
   showError,
 } from "./admin-common.js";
 import { onTab } from "./admin-tabs.js";
@@ -221,20 +222,16 @@ function editResource(item) {
   const series = el("select", { name: "series_id" });
   fillSeries(series, item.series_id);
   const episode = el("input", { name: "episode", type: "number", min: 1, max: 100000, value: item.episode ?? "" });
-  const form = el(
-    "form",
-    {
-      class: "form edit-form",
-      onsubmit: async (event) => {
-        event.preventDefault();
-        clearMessages();
-        const body = { title: title.value.trim(), performer: performer.value.trim(), category: category.value, series_id: series.value || null, episode: episode.value ? Number(episode.value) : null };
-        const data = await callOrShow(`/api/v1/resources/${encode(item.id)}`, { method: "PATCH", body });
-        if (!data) return;
-        notify(t("res_admin.saved", { name: data.title }));
-        await loadResources();
-      },
-    },
+  const save = async () => {
+    const body = { title: title.value.trim(), performer: performer.value.trim(), category: category.value, series_id: series.value || null, episode: episode.value ? Number(episode.value) : null };
+    const data = await callOrShow(`/api/v1/resources/${encode(item.id)}`, { method: "PATCH", body });
+    if (!data) return;
+    notify(t("res_admin.saved", { name: data.title }));
+    await loadResources();
+  };
+  const form = rowForm(
+    { class: "form edit-form" },
+    save,
     field("res_admin.title", title),
     field("res_admin.performer", performer),
     field("res_admin.category", category),

@@ -1,7 +1,7 @@
 // Admin console: an organization's site type (农村 / 社区 / 机关事业单位 / 其他) and its
 // expected learners, edited inline on its row of the organization tree.
 import { el, t } from "./core.js";
-import { call, clearMessages, notify, showError } from "./admin-common.js";
+import { call, notify, rowForm, showError } from "./admin-common.js";
 
 export const SITE_TYPES = ["rural", "community", "institution", "other"];
 const SITE_KEYS = { rural: "site.rural", community: "site.community", institution: "site.institution", other: "site.other" };
@@ -28,21 +28,17 @@ export function siteForm(row, org, onSaved) {
   );
   select.value = org.site_type || "other";
   const learners = el("input", { name: "expected_learners", type: "number", min: 0, step: 1, value: String(org.expected_learners || 0), "aria-label": t("site.expected_learners"), required: true });
-  const form = el(
-    "form",
-    {
-      class: "site-form",
-      onsubmit: async (event) => {
-        event.preventDefault();
-        clearMessages();
-        const body = { site_type: select.value, expected_learners: Number(learners.value) };
-        const res = await call(`/api/v1/orgs/${encodeURIComponent(org.id)}`, { method: "PATCH", body });
-        if (!res.ok) return showError(res.error);
-        form.remove();
-        await onSaved();
-        notify(t("site.saved", { name: org.name }));
-      },
-    },
+  const save = async () => {
+    const body = { site_type: select.value, expected_learners: Number(learners.value) };
+    const res = await call(`/api/v1/orgs/${encodeURIComponent(org.id)}`, { method: "PATCH", body });
+    if (!res.ok) return showError(res.error);
+    form.remove();
+    await onSaved();
+    notify(t("site.saved", { name: org.name }));
+  };
+  const form = rowForm(
+    { class: "site-form" },
+    save,
     select,
     learners,
     el("button", { type: "submit", class: "button small" }, t("admin.save")),

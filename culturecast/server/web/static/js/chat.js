@@ -3,7 +3,7 @@
 // device; the nickname travels in the connection's auth, so changing it reconnects. The server
 // says when and why it refuses ({code, message} in the language given at connect); outside a
 // live show the form is hidden and the page says 只有直播时才能进行评论.
-import { $, config, el, loadScript, store, t } from "./core.js";
+import { $, config, el, socketIo, store, t } from "./core.js";
 
 const MAX_SHOWN = 200;
 const NICK = "cc:nick";
@@ -58,9 +58,8 @@ function refusalText(refusal) {
 export async function setupChat(eventId, { onLiveChange } = {}) {
   const status = $("#chat-state");
   const retry = $("#chat-retry");
-  try {
-    await loadScript("../vendor/socket.io.min.js"); // relative to core.js
-  } catch {
+  const io = await socketIo();
+  if (!io) {
     // Offline (the client library did not load): say so, and offer to try again now; the
     // page also tries again at its next poll.
     status.textContent = t("chat.offline");
@@ -78,7 +77,7 @@ export async function setupChat(eventId, { onLiveChange } = {}) {
   let lastState = null;
   nick.value = store.get(NICK) || "";
   const auth = () => (token ? { lang: config().lang, token } : { lang: config().lang, guest: nick.value.trim() });
-  const socket = window.io("/chat", { auth: (cb) => cb(auth()), transports: ["websocket", "polling"] });
+  const socket = io("/chat", { auth: (cb) => cb(auth()), transports: ["websocket", "polling"] });
   const append = (message) => {
     list.append(messageItem(message));
     while (list.children.length > MAX_SHOWN) list.firstElementChild.remove();

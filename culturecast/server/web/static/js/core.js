@@ -188,3 +188,13 @@ export function loadScript(relativeUrl) {
   }
   return loading.get(url);
 }
+
+/** The Socket.IO client's `io` (loaded on first use), or null when it could not be loaded. */
+export async function socketIo() {
+  try {
+    await loadScript("../vendor/socket.io.min.js"); // relative to this module
+  } catch {
+    return null;
+  }
+  return window.io;
+}

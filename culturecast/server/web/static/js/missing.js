@@ -16,6 +16,19 @@ export async function suggestProgrammes(container) {
   container.hidden = false;
 }
 
+/**
+ * The item an item page shows, from the API at `path`; null when there is none to show, after
+ * turning the page into the not-found page (`messageKey` says what is missing) on a 404, or
+ * saying it could not load on any other failure.
+ */
+export async function loadItem(path, messageKey) {
+  const res = await api(path);
+  if (res.ok) return res.data;
+  if (res.status === 404) await showMissing(messageKey);
+  else $("#title").textContent = t("common.load_failed");
+  return null;
+}
+
 /** Turn an item page whose item does not exist into a not-found page. */
 export async function showMissing(messageKey) {
   for (const selector of ["#player", "#audio-tools", "#resume-note", ".share", ".chat", "#countdown", "#ended"]) {

@@ -100,29 +100,26 @@ function inlineForm(row, labelKey, value, submitKey, action) {
   input.focus();
 }
 
-async function createOrg(name, parentId) {
+/** Send one change to an organization; on success reload the tree and say `doneKey` of it. */
+async function saveOrg(path, method, body, doneKey) {
   clearMessages();
-  const body = parentId ? { name, parent_id: parentId } : { name };
-  const res = await call("/api/v1/orgs", { method: "POST", body });
+  const res = await call(path, { method, body });
   if (!res.ok) {
     showError(res.error);
     return false;
   }
   await loadOrgs();
-  notify(t("admin.created", { name: res.data.name }));
+  notify(t(doneKey, { name: res.data.name }));
   return true;
 }
 
-async function renameOrg(org, name) {
-  clearMessages();
-  const res = await call(`/api/v1/orgs/${encodeURIComponent(org.id)}`, { method: "PATCH", body: { name } });
-  if (!res.ok) {
-    showError(res.error);
-    return false;
-  }
-  await loadOrgs();
-  notify(t("admin.renamed", { name: res.data.name }));
-  return true;
+function createOrg(name, parentId) {
+  const body = parentId ? { name, parent_id: parentId } : { name };
+  return saveOrg("/api/v1/orgs", "POST", body, "admin.created");
+}
+
+function renameOrg(org, name) {
+  return saveOrg(`/api/v1/orgs/${encodeURIComponent(org.id)}`, "PATCH", { name }, "admin.renamed");
 }
 
 

@@ -5,7 +5,7 @@ import { Playback, SleepTimer } from "../player.js";
 import { setupPrefs } from "../prefs.js";
 import { setupShare } from "../share.js";
 import { EngagementBar } from "../engagement.js";
-import { showMissing } from "../missing.js";
+import { loadItem } from "../missing.js";
 
 const AUTO_NEXT = "cc:auto-next";
 const resourceId = config().resource_id;
@@ -30,14 +30,11 @@ async function main() {
   setupPrefs();
   const engagement = new EngagementBar();
   setupShare(() => engagement.shared());
-  const res = await api(`/api/v1/resources/${encodeURIComponent(resourceId)}`);
-  if (!res.ok) {
+  const resource = await loadItem(`/api/v1/resources/${encodeURIComponent(resourceId)}`, "resource.not_found");
+  if (!resource) {
     say("");
-    if (res.status === 404) await showMissing("resource.not_found");
-    else $("#title").textContent = t("common.load_failed");
     return;
   }
-  const resource = res.data;
   $("#title").textContent = resource.title;
   document.title = `${resource.title} · ${t("site.name")}`;
   const meta = [categoryLabel(resource), resource.performer, resource.duration_s ? formatClock(resource.duration_s) : ""];

@@ -1,11 +1,11 @@
 // /s/<series_id>: a series (专辑) with its episodes in order, "continue where you stopped"
 // (the last episode and position, per device), and auto-next.
-import { $, api, config, el, formatClock, store, t } from "../core.js";
+import { $, config, el, formatClock, store, t } from "../core.js";
 import { Playback, SleepTimer } from "../player.js";
 import { setupPrefs } from "../prefs.js";
 import { setupShare } from "../share.js";
 import { EngagementBar } from "../engagement.js";
-import { showMissing } from "../missing.js";
+import { loadItem } from "../missing.js";
 
 const AUTO_NEXT = "cc:auto-next";
 const seriesId = config().series_id;
@@ -59,14 +59,11 @@ async function main() {
   const autoNext = $("#auto-next");
   autoNext.checked = store.get(AUTO_NEXT) !== false;
   autoNext.addEventListener("change", () => store.set(AUTO_NEXT, autoNext.checked));
-  const res = await api(`/api/v1/series/${encodeURIComponent(seriesId)}`);
-  if (!res.ok) {
+  const series = await loadItem(`/api/v1/series/${encodeURIComponent(seriesId)}`, "series.not_found");
+  if (!series) {
     say("");
-    if (res.status === 404) await showMissing("series.not_found");
-    else $("#title").textContent = t("common.load_failed");
     return;
   }
-  const series = res.data;
   seriesTitle = series.title;
   seriesCover = series.cover_url || series.poster_url || null;
   $("#title").textContent = series.title;
