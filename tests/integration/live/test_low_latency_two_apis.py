@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from urllib import parse
 from pathlib import Path
+from urllib import parse
 
 import aiohttp
 from aiohttp.test_utils import TestServer
