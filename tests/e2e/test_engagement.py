@@ -163,13 +163,18 @@ async def test_a_viewer_likes_favorites_votes_and_finds_by_pinyin(
     await expect(page.locator("#total")).to_have_text(translate("zh-CN", "campaign.total", n=3))
     await other.context.close()
 
-    # The home page's search box finds 三国演义 from its initials.
+    # The home page's search box finds 三国演义 from its initials; its card shows its likes
+    # (one, from a signed-in viewer: the guest took theirs back).
+    await admin.ok("POST", f"/api/v1/resources/{episode}/like")
     await phone.goto(product.url + "/", ready="home")
     await page.fill("#search-q", "sgyy")
     await page.click("#search button[type=submit]")
     results = page.locator('[data-list="search"]')
     await expect(results).to_contain_text("三国演义", timeout=WAIT)
     await expect(results).not_to_contain_text("茉莉花")
+    await expect(results.locator(f'a[href="/r/{episode}"] .card-likes')).to_have_text(
+        translate("zh-CN", "card.likes", n=1), timeout=WAIT
+    )
     assert "q=sgyy" in page.url
     await fits(phone)
     await phone.screenshot("engagement-search-375.png")

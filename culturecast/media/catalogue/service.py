@@ -380,8 +380,7 @@ class CatalogueService:
 
     async def _reindex_series(self, series_id: str) -> None:
         if self._search is not None:
-            for doc in await self._resources.find({"series_id": series_id}):
-                await self._search.put(doc)
+            await self._search.put_many(await self._resources.find({"series_id": series_id}))
 
     async def rebuild_search(self) -> int:
         """Index every resource (at start, when the index is new); returns how many."""
@@ -390,8 +389,7 @@ class CatalogueService:
         done = 0
         while True:
             batch = await self._resources.find(sort=[("_id", 1)], skip=done, limit=500)
-            for doc in batch:
-                await self._search.put(doc)
+            await self._search.put_many(batch)
             done += len(batch)
             if len(batch) < 500:
                 return done

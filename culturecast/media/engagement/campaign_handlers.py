@@ -7,6 +7,7 @@ from collections.abc import Callable
 from aiohttp import web
 
 from culturecast.core.access import Action, authorize
+from culturecast.core.addresses import Network
 from culturecast.core.errors import LANG_COOKIE, InvalidQuery, Lang, Sentence, parse_lang
 from culturecast.core.kit import Kit
 from culturecast.media.engagement.campaigns import (
@@ -40,9 +41,18 @@ def _lang(request: web.Request) -> Lang:
 
 
 class CampaignHandlers:
-    def __init__(self, kit: Kit, service: Callable[[], CampaignService]) -> None:
+    def __init__(
+        self,
+        kit: Kit,
+        service: Callable[[], CampaignService],
+        trusted_proxies: Callable[[], tuple[Network, ...]] = tuple,
+    ) -> None:
         self._kit = kit
         self._service = service
+        # CULTURECAST_TRUSTED_PROXIES: behind them a vote's address is the client's from
+        # X-Forwarded-For (else every viewer behind nginx would share the proxy's address and
+        # its 60 votes a minute).
+        self._trusted = trusted_proxies
 
     def setup_routes(self) -> None:
         add = self._kit.add_route
@@ -165,7 +175,7 @@ class CampaignHandlers:
             body.entry_id,
             viewer,
             caller is not None,
-            client_address(request),
+            client_address(request, self._trusted()),
         )
         response = self._kit.json(self._out(request, doc))
         if new_device is not None:

@@ -13,6 +13,7 @@ Ranking: title before series and performer before description; within a field an
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from dataclasses import dataclass
 from enum import IntEnum
@@ -66,15 +67,21 @@ def _pinyin_forms(text: str) -> tuple[list[str], list[str]]:
     syllables: list[str] = []
     initials: list[str] = []
     for ch in text:
-        if "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf":
-            syllable = lazy_pinyin(ch)[0]
-            initial = lazy_pinyin(ch, style=Style.FIRST_LETTER)[0]
-            syllables.append(fold(syllable) or ch)
-            initials.append(fold(initial)[:1] or ch)
-        else:
-            syllables.append(ch)
-            initials.append(ch)
+        syllable, initial = _char_pinyin(ch)
+        syllables.append(syllable)
+        initials.append(initial)
     return syllables, initials
+
+
+@functools.lru_cache(maxsize=32_768)
+def _char_pinyin(ch: str) -> tuple[str, str]:
+    """One character's syllable and initial (pypinyin is slow per call and a catalogue uses a
+    few thousand distinct characters, so each is looked up once)."""
+    if "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf":
+        syllable = lazy_pinyin(ch)[0]
+        initial = lazy_pinyin(ch, style=Style.FIRST_LETTER)[0]
+        return fold(syllable) or ch, fold(initial)[:1] or ch
+    return ch, ch
 
 
 def field_terms(text: str, field: Field) -> list[Term]:

@@ -50,4 +50,6 @@ def install(app: web.Application, kit: HttpKit) -> None:
 
     app.cleanup_ctx.append(engagement_ctx)
     EngagementHandlers(kit, lambda: app[ENGAGEMENT_SERVICE]).setup_routes()
-    CampaignHandlers(kit, lambda: app[CAMPAIGN_SERVICE]).setup_routes()
+    CampaignHandlers(
+        kit, lambda: app[CAMPAIGN_SERVICE], lambda: app[SERVICES].settings.trusted_proxies
+    ).setup_routes()

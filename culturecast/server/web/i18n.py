@@ -71,6 +71,7 @@ _PAGE_MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "Programmes are on their way; check back soon",
     ),
     "card.plays": ("{n}人次观看", "{n} plays"),
+    "card.likes": ("{n} 赞", "{n} likes"),
     "card.latest": ("更新至：{title}", "Latest: {title}"),
     # Countdown
     "countdown.starts_in": ("距开播还有", "Starts in"),

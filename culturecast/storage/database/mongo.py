@@ -10,10 +10,11 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Final, Unpack
 
-from pymongo import AsyncMongoClient, ReturnDocument
+from pymongo import AsyncMongoClient, ReplaceOne, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import (
+    BulkWriteError,
     ConfigurationError,
     ConnectionFailure,
     InvalidName,
@@ -54,6 +55,7 @@ HEALTH_COLLECTION = "_health"
 """Where readiness probes write (not a collection of the port: names there never start with
 ``_``)."""
 _BAD_REQUEST_CODES = frozenset({2, 14, 28, 40, 66})
+_DUPLICATE_KEY = 11000
 
 # The BSON types a unique index keeps; null and missing fields are left out (see IndexSpec).
 _INDEXED_TYPES = ["number", "string", "bool", "object", "array"]
@@ -69,6 +71,11 @@ async def _engine_errors() -> AsyncIterator[None]:
         yield
     except MongoDuplicateKeyError as exc:
         raise DuplicateKeyError(str(exc)) from exc
+    except BulkWriteError as exc:
+        errors = exc.details.get("writeErrors") or [{}]
+        if errors[0].get("code") == _DUPLICATE_KEY:
+            raise DuplicateKeyError(str(exc)) from exc
+        raise StorageError(f"MongoDB: {exc}") from exc
     except ConnectionFailure as exc:
         # ServerSelectionTimeoutError, AutoReconnect and NetworkTimeout are ConnectionFailures.
         raise EngineUnavailable(f"MongoDB: {exc}") from exc
@@ -211,6 +218,17 @@ class _MongoCollection:
         async with _engine_errors():
             # A copy: insert_one writes into the dict it is given.
             await self._coll.insert_one(dict(doc))
+
+    async def put_many(self, docs: Sequence[Document]) -> None:
+        requests = [
+            ReplaceOne({"_id": check_document(doc)}, dict(doc), upsert=True) for doc in docs
+        ]
+        if not requests:
+            return
+        async with _engine_errors():
+            # Ordered: a repeated _id in the batch ends as its last document, as on SQLite.
+            # PyMongo splits the batch into messages the server accepts (maxMessageSizeBytes).
+            await self._coll.bulk_write(requests, ordered=True)
 
     async def get(self, doc_id: str) -> Document | None:
         check_id(doc_id)

@@ -76,6 +76,13 @@ class Collection(Protocol):
     async def insert(self, doc: Document) -> None:
         """Insert one document; ``DuplicateKeyError`` if ``_id`` or a unique index clashes."""
 
+    async def put_many(self, docs: Sequence[Document]) -> None:
+        """Insert each document, or replace the one with its ``_id`` (an upsert by ``_id``),
+        in one round trip to the engine: what a bulk load or an index rebuild uses instead of
+        one call per document. ``DuplicateKeyError`` if a unique index (other than ``_id``)
+        clashes; the batch is then not guaranteed to be applied in part or in whole. Two
+        documents with the same ``_id`` in one batch: the last one is kept."""
+
     async def get(self, doc_id: str) -> Document | None:
         """The document with this ``_id``, or None."""
 

@@ -390,6 +390,26 @@ class _SQLiteCollection:
 
         await self._db._run(work)
 
+    async def put_many(self, docs: Sequence[Document]) -> None:
+        rows = [(check_document(doc), _encode(doc)) for doc in docs]
+        if not rows:
+            return
+
+        def work() -> None:
+            self._db._ensure_table(self._name)
+            # One transaction and one prepared statement for the batch: the cost per row is
+            # the B-tree insert, not a commit. ON CONFLICT(_id) rather than INSERT OR REPLACE,
+            # which would silently delete a row clashing on another unique index.
+            self._db._write(
+                lambda: self._db._conn.executemany(
+                    f"INSERT INTO {self._table} (_id, doc) VALUES (?, ?) "
+                    "ON CONFLICT(_id) DO UPDATE SET doc = excluded.doc",
+                    rows,
+                )
+            )
+
+        await self._db._run(work)
+
     async def get(self, doc_id: str) -> Document | None:
         check_id(doc_id)
         docs = await self.find({"_id": doc_id}, limit=1)

@@ -560,6 +560,29 @@ async def test_replace_of_a_missing_document_is_false(coll: Collection) -> None:
     assert await coll.get("ghost") is None
 
 
+async def test_put_many_inserts_and_replaces_by_id(coll: Collection) -> None:
+    await coll.insert({"_id": "x", "a": 1, "b": 2})
+    await coll.put_many([{"_id": "x", "c": 3}, {"_id": "y", "v": 1}, {"_id": "y", "v": 2}])
+    assert await coll.find() == [{"_id": "x", "c": 3}, {"_id": "y", "v": 2}]
+    await coll.put_many([])
+    docs = [{"_id": f"t{n:05d}", "n": n, "text": "三国演义" * 4} for n in range(300)]
+    await coll.put_many(docs)
+    assert await coll.count({"n": {"$gte": 0}}) == 300
+    assert await coll.get("t00299") == docs[-1]
+
+
+async def test_put_many_needs_string_ids_and_keeps_unique_indexes(db: Database) -> None:
+    users = db.collection("users")
+    with pytest.raises(ValueError, match="_id"):
+        await users.put_many([{"_id": "u0"}, {"v": 1}])
+    assert await users.count() == 0
+    await db.ensure_indexes([USERNAME])
+    await users.insert({"_id": "u1", "username": "li"})
+    with pytest.raises(DuplicateKeyError):
+        await users.put_many([{"_id": "u2", "username": "li"}])
+    assert ids(await users.find()) == ["u1"]
+
+
 async def test_delete_one_removes_the_first_match(people: Collection) -> None:
     assert await people.delete_one({"age": 25}) is True
     assert await matching(people, {"age": 25}) == ["e"]

@@ -73,9 +73,19 @@ function card(href, item, badge, ...meta) {
   );
 }
 
+/** The card's 点赞 count (issue 17), filled in when GET /api/v1/engagement answers; a card
+ * whose count cannot be read simply has none. */
+function withLikes(node, itemType, id) {
+  api(`/api/v1/engagement/${itemType}/${encodeURIComponent(id)}`).then((res) => {
+    if (!res.ok || typeof res.data?.likes !== "number") return;
+    node.querySelector(".card-body").append(el("p", { class: "card-meta card-likes" }, t("card.likes", { n: res.data.likes })));
+  });
+  return node;
+}
+
 function eventCard(event) {
   const live = LIVE_STATES.includes(event.status);
-  return card(`/live/${encodeURIComponent(event.id)}`, event, live ? t("badge.live") : t("badge.replay"), facts(event));
+  return withLikes(card(`/live/${encodeURIComponent(event.id)}`, event, live ? t("badge.live") : t("badge.replay"), facts(event)), "live", event.id);
 }
 
 function startOf(event) {
@@ -105,7 +115,7 @@ function categoryLabel(resource) {
 
 function resourceCard(resource) {
   if (resource.episodes) return episodesCard(resource);
-  return card(`/r/${encodeURIComponent(resource.id)}`, resource, resource.kind === "audio" ? t("badge.audio") : null, categoryLabel(resource), facts(resource));
+  return withLikes(card(`/r/${encodeURIComponent(resource.id)}`, resource, resource.kind === "audio" ? t("badge.audio") : null, categoryLabel(resource), facts(resource)), "resource", resource.id);
 }
 
 /** A series among the resources: one card for its episodes ("共3集", the latest one). */
