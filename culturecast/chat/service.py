@@ -393,8 +393,8 @@ class ChatService:
         return None
 
     async def _join(self, session: Session, data: object) -> dict[str, Any]:
-        request = payloads.parse_join(data)
-        event = await self.events.get(request.event_id)
+        event_id = payloads.parse_join(data)
+        event = await self.events.get(event_id)
         if event is None or not self.events.may_see(session.caller, event):
             # A draft answers exactly as an unknown id: nobody learns that it exists.
             return await self.refuse(session, RefusalCode.NOT_FOUND, request="join")
@@ -461,7 +461,7 @@ class ChatService:
         room = self._joined(session)
         if room is None:
             return await self.refuse(session, RefusalCode.NOT_JOINED, request="send")
-        request = payloads.parse_send(data)
+        text = payloads.parse_send(data)
         event = await self.events.get(room.event.id)
         if event is None or not self.events.may_see(session.caller, event):
             # Gone, or unpublished since the join: as for an unknown room.
@@ -483,7 +483,7 @@ class ChatService:
             and room.event.live
             and await self.counters.get_flag(slow_key(event.id, user.id)) is not None
         )
-        verdict = self.policy.check(user, room.state, request.text, now, slowed=slowed)
+        verdict = self.policy.check(user, room.state, text, now, slowed=slowed)
         if isinstance(verdict, Refused):
             return await self.refuse(
                 session, verdict.code, request="send", retry_after=verdict.retry_after
@@ -544,14 +544,14 @@ class ChatService:
         room = await self._moderated(session, "delete")
         if isinstance(room, dict):
             return room
-        request = payloads.parse_delete(data)
+        message_id = payloads.parse_delete(data)
         now = self.clock()
         event_id = room.event.id
         who = self._who(session)
-        if await self.store.soft_delete(event_id, request.message_id, who["id"], now):
-            await self.store.audit(event_id, "delete", who, now, target=request.message_id)
+        if await self.store.soft_delete(event_id, message_id, who["id"], now):
+            await self.store.audit(event_id, "delete", who, now, target=message_id)
             await self.out.emit(
-                ServerEvent.DELETED, {"message_id": request.message_id}, to=room_name(event_id)
+                ServerEvent.DELETED, {"message_id": message_id}, to=room_name(event_id)
             )
         # Deleting twice, or a message of another room, changes nothing: still "ok".
         return {"ok": True}
@@ -594,7 +594,7 @@ class ChatService:
         room = await self._moderated(session, "pin")
         if isinstance(room, dict):
             return room
-        text = normalize(payloads.parse_pin(data).text)
+        text = normalize(payloads.parse_pin(data))
         if text_length(text) > self.policy.config.max_length:
             return await self.refuse(session, RefusalCode.TOO_LONG, request="pin")
         now = self.clock()
@@ -629,7 +629,7 @@ class ChatService:
         return await self._set_room(session, "open", closed=False)
 
     async def _slow(self, session: Session, data: object) -> dict[str, Any]:
-        seconds = payloads.parse_slow_mode(data).seconds
+        seconds = payloads.parse_slow_mode(data)
         return await self._set_room(session, "slow", slow_mode=seconds)
 
     # -- periodic pushes -----------------------------------------------------------
