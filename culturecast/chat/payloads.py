@@ -3,9 +3,10 @@
 Socket.IO delivers whatever JSON (or binary attachments) a client chose to send, so
 every event's payload is checked here for shape, types and sizes and turned into a
 typed value (a one-field payload is just its value), or refused with ``bad_payload``
-(``too_long`` for an over-long text, so the person knows what to change). Unknown keys are refused like unknown fields of the
-REST API, so a typo never passes silently. ``bool`` is not accepted where a number is
-expected (in Python it is an ``int``; on the wire it is a mistake).
+(``too_long`` for an over-long text, so the person knows what to change). Unknown keys
+are refused like unknown fields of the REST API, so a typo never passes silently.
+``bool`` is not accepted where a number is expected (in Python it is an ``int``; on the
+wire it is a mistake).
 
 The engine refuses frames over ``max_http_buffer_size`` before this module sees them.
 """
