@@ -2,10 +2,11 @@
 
 Socket.IO delivers whatever JSON (or binary attachments) a client chose to send, so
 every event's payload is checked here for shape, types and sizes and turned into a
-typed request, or refused with ``bad_payload`` (``too_long`` for an over-long text, so
-the person knows what to change). Unknown keys are refused like unknown fields of the
-REST API, so a typo never passes silently. ``bool`` is not accepted where a number is
-expected (in Python it is an ``int``; on the wire it is a mistake).
+typed value (a one-field payload is just its value), or refused with ``bad_payload``
+(``too_long`` for an over-long text, so the person knows what to change). Unknown keys
+are refused like unknown fields of the REST API, so a typo never passes silently.
+``bool`` is not accepted where a number is expected (in Python it is an ``int``; on the
+wire it is a mistake).
 
 The engine refuses frames over ``max_http_buffer_size`` before this module sees them.
 """
@@ -40,23 +41,8 @@ class PayloadError(Exception):
 
 
 @dataclass(frozen=True, slots=True)
-class Join:
-    event_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class Send:
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
 class Like:
     count: int
-
-
-@dataclass(frozen=True, slots=True)
-class Delete:
-    message_id: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,16 +51,6 @@ class Sanction:
 
     user_id: str
     seconds: float | None
-
-
-@dataclass(frozen=True, slots=True)
-class Pin:
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
-class SlowMode:
-    seconds: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,12 +99,14 @@ def _number(value: object, low: float, high: float) -> float:
     return float(value)
 
 
-def parse_join(data: object) -> Join:
-    return Join(_ident(_fields(data, {"event_id"})["event_id"]))
+def parse_join(data: object) -> str:
+    """The event id of the room to join."""
+    return _ident(_fields(data, {"event_id"})["event_id"])
 
 
-def parse_send(data: object) -> Send:
-    return Send(_text(_fields(data, {"text"})["text"]))
+def parse_send(data: object) -> str:
+    """The raw text of a comment."""
+    return _text(_fields(data, {"text"})["text"])
 
 
 def parse_like(data: object) -> Like:
@@ -138,8 +116,9 @@ def parse_like(data: object) -> Like:
     return Like(int(_number(fields["count"], 1, MAX_LIKES_PER_EVENT)))
 
 
-def parse_delete(data: object) -> Delete:
-    return Delete(_ident(_fields(data, {"message_id"})["message_id"]))
+def parse_delete(data: object) -> str:
+    """The id of the message to delete."""
+    return _ident(_fields(data, {"message_id"})["message_id"])
 
 
 def parse_mute(data: object) -> Sanction:
@@ -155,8 +134,9 @@ def parse_ban(data: object) -> Sanction:
     return Sanction(_ident(fields["user_id"]), _number(seconds, 0, MAX_BAN_SECONDS))
 
 
-def parse_pin(data: object) -> Pin:
-    return Pin(_text(_fields(data, {"text"})["text"]))
+def parse_pin(data: object) -> str:
+    """The raw text of the notice to pin (the same rules as a comment's)."""
+    return parse_send(data)
 
 
 def parse_nothing(data: object) -> None:
@@ -164,11 +144,12 @@ def parse_nothing(data: object) -> None:
     _fields(data, set())
 
 
-def parse_slow_mode(data: object) -> SlowMode:
+def parse_slow_mode(data: object) -> int:
+    """Whole seconds between two comments of a member (0 lifts slow mode)."""
     seconds = _number(_fields(data, {"seconds"})["seconds"], 0, MAX_SLOW_MODE_SECONDS)
     if seconds != int(seconds):
         raise PayloadError()
-    return SlowMode(int(seconds))
+    return int(seconds)
 
 
 def parse_auth(data: object) -> Auth:

@@ -12,16 +12,9 @@ Where state lives (several api processes share rooms, DESIGN.md § Processes):
   database, read again on every ``send`` (so a moderator's action on any process holds at
   once), and cached per process for the rest, reloaded when any process publishes a
   change on the counters port's ``chat:rooms`` channel;
-- likes: a counter per room on the counters port (Redis in distributed mode). Each
-  process adds its clients' likes once a second and pushes the room total to its own
-  clients when it changed, so every client sees at most one ``likes`` a second;
-- viewers: a counters hash per room, one field per api process holding its number of
-  sockets in the room (+1 on join, -1 on leave, so a viewer who leaves is counted out at
-  once), and a liveness flag per process refreshed every ``viewers_interval`` and
-  expiring after ``presence_ttl``, so the sockets of a process that died stop counting.
-  Each process pushes the total to its own clients. (A presence set with one member per
-  socket cannot forget a member before it times out, and costs a round trip per socket
-  per interval.);
+- likes and viewers: counters per room on the counters port (Redis in distributed mode),
+  each process adding its own clients' share and pushing totals to them
+  (``chat/counts.py``);
 - slow mode: enforced across processes with a counters flag per (room, user) expiring
   after the interval — it is a promise moderators make to the room;
 - the per-user token bucket, the duplicate window and the room cap stay per process (the
@@ -32,61 +25,51 @@ Where state lives (several api processes share rooms, DESIGN.md § Processes):
   moment ago refuses at once) and every ``viewers_interval`` for each room, pushing
   ``chat_state`` when it changed; with a status listener wired (:meth:`on_status`) the
   change is pushed the moment it happens.
+
+The moderators' requests are ``chat/moderation.py``; a socket's session and identity
+``chat/sessions.py``; a local room and the names of its keys ``chat/rooms.py``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import collections
 import contextlib
-import hashlib
 import logging
 import math
-import secrets
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import Any, Final
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from culturecast.chat import payloads
 from culturecast.chat.access import EventView, is_moderator
+from culturecast.chat.counts import RoomCounts
 from culturecast.chat.events import ClientEvent, RefusalCode, ServerEvent, refusal_message
 from culturecast.chat.limits import TokenBuckets
+from culturecast.chat.moderation import Handler, Moderation
 from culturecast.chat.names import DEFAULT_RESERVED_NAMES, ReservedNames
 from culturecast.chat.normalize import normalize, text_length
-from culturecast.chat.policy import DEFAULT_GUEST_NAME, ChatUser, CommentPolicy, Refused, RoomState
+from culturecast.chat.policy import DEFAULT_GUEST_NAME, ChatUser, CommentPolicy, Refused
 from culturecast.chat.ports import Emitter, Identities, LiveEvents, UserNames
-from culturecast.chat.store import ChatStore, RoomSettings, new_id, wire_message
+from culturecast.chat.rooms import ROOMS_CHANNEL, LocalRoom, likes_key, room_name, slow_key
+from culturecast.chat.sessions import ConnectRefused, Session, guest_id, wire_user
+from culturecast.chat.store import ChatStore, new_id, wire_message
 from culturecast.core.access import Caller
-from culturecast.core.device import is_device_id
 from culturecast.core.periodic import Periodic, Sleep
 from culturecast.storage.counters.port import Counters
 
+# What callers import from here; the rooms' and sessions' other names live in their modules.
+__all__ = [
+    "ChatConfig",
+    "ChatService",
+    "ConnectRefused",
+    "Session",
+    "guest_id",
+    "likes_key",
+    "room_name",
+]
+
 log = logging.getLogger("culturecast.chat")
-
-ROOMS_CHANNEL: Final = "chat:rooms"
-"""Counters pub/sub channel: an event id whose room settings changed."""
-
-
-def room_name(event_id: str) -> str:
-    """The Socket.IO room of one live event."""
-    return f"event:{event_id}"
-
-
-def likes_key(event_id: str) -> str:
-    return f"chat:likes:{event_id}"
-
-
-def viewers_key(event_id: str) -> str:
-    return f"chat:viewers:{event_id}"
-
-
-def alive_key(process_id: str) -> str:
-    return f"chat:alive:{process_id}"
-
-
-def slow_key(event_id: str, user_id: str) -> str:
-    return f"chat:slow:{event_id}:{user_id}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,67 +103,6 @@ class ChatConfig:
     """Most comments one replay request returns."""
 
 
-def guest_id(device: str | None, sid: str) -> str:
-    """A guest's user id: from the device cookie when there is a well-formed one — hashed, so
-    the id every client sees does not give away the cookie — else from the connection."""
-    if device is not None and is_device_id(device):
-        digest = hashlib.sha256(b"culturecast-guest:" + device.encode()).digest()
-        return "guest-" + base64.urlsafe_b64encode(digest[:12]).decode()
-    return f"guest-{sid}"
-
-
-def wire_user(user: ChatUser) -> dict[str, Any]:
-    """Who sent a message, as every client sees it: ``{id, name, guest}``, plus ``staff:
-    true`` for the room's moderators (pages mark guests and staff, so neither passes for the
-    other)."""
-    body: dict[str, Any] = {"id": user.id, "name": user.name, "guest": user.is_guest}
-    if user.is_moderator:
-        body["staff"] = True
-    return body
-
-
-class ConnectRefused(Exception):
-    """The connection is refused; ``payload`` is the ``{code, message}`` the client gets."""
-
-    def __init__(self, code: RefusalCode, lang: str = "zh-CN") -> None:
-        super().__init__(code.value)
-        self.code = code
-        self.payload = {"code": code.value, "message": refusal_message(code, lang)}
-
-
-@dataclass(slots=True)
-class Session:
-    """One connected socket."""
-
-    sid: str
-    caller: Caller | None
-    """The signed-in user, or None for guests and anonymous readers."""
-    guest_name: str | None
-    """A guest's nickname (None: not a guest)."""
-    lang: str
-    guest_id: str = ""
-    """The id a guest posts as (see :func:`guest_id`)."""
-    event_id: str | None = None
-    """The joined room's event."""
-    user: ChatUser | None = None
-    """The identity comments are sent with in the joined room (None: may not comment)."""
-    moderator: bool = False
-    likes: TokenBuckets | None = None
-
-
-@dataclass(slots=True)
-class LocalRoom:
-    """This process's view of one room with at least one local member."""
-
-    event: EventView
-    state: RoomState
-    settings: RoomSettings
-    guests_allowed: bool
-    members: set[str] = field(default_factory=set)
-    likes_pending: int = 0
-    likes_sent: int = -1
-
-
 class ChatService:
     """Everything the chat does, one instance per process."""
 
@@ -208,28 +130,21 @@ class ChatService:
         self.user_names = user_names
         """The accounts' user names (None: only the reserved list is refused)."""
         self.reserved = ReservedNames(config.reserved_names)
-        self.process_id = secrets.token_hex(8)
-        """This process's field in the viewer hashes."""
         self.sessions: dict[str, Session] = {}
         self.rooms: dict[str, LocalRoom] = {}
+        self.counts = RoomCounts(counters, emitter, self.rooms, config.presence_ttl)
         self.messages_sent = 0
         """Comments this process accepted and broadcast (for /metrics)."""
         self.refusals: collections.Counter[str] = collections.Counter()
         """Refused requests by code (for /metrics): floods, filters, sanctions at a glance."""
         self._room_lock = asyncio.Lock()
         self._connects = TokenBuckets(config.connect_rate, config.connect_burst)
-        self._handlers: dict[ClientEvent, Callable[[Session, object], Awaitable[dict[str, Any]]]]
-        self._handlers = {
+        self.moderation = Moderation(self)
+        self._handlers: dict[ClientEvent, Handler] = {
             ClientEvent.JOIN: self._join,
             ClientEvent.SEND: self._send,
             ClientEvent.LIKE: self._like,
-            ClientEvent.DELETE: self._delete,
-            ClientEvent.MUTE: self._mute,
-            ClientEvent.BAN: self._ban,
-            ClientEvent.PIN: self._pin,
-            ClientEvent.CLOSE: self._close,
-            ClientEvent.OPEN: self._open,
-            ClientEvent.SLOW: self._slow,
+            **self.moderation.handlers(),
         }
 
     # -- connections ---------------------------------------------------------------
@@ -334,27 +249,9 @@ class ChatService:
             guests = await self.identities.guest_chat(event.org_id)
             state = self.policy.new_room(event.id, live=event.live)
             room = LocalRoom(event, state, settings, guests)
-            self._apply(room)
+            room.apply_settings()
             self.rooms[event.id] = room
             return room
-
-    @staticmethod
-    def _apply(room: LocalRoom) -> None:
-        state, settings = room.state, room.settings
-        state.live = room.event.live
-        state.open = not settings.closed
-        state.slow_mode_seconds = float(settings.slow_mode)
-        state.muted = dict(settings.muted)
-        state.banned = dict(settings.banned)
-
-    def chat_state(self, room: LocalRoom) -> dict[str, Any]:
-        return {
-            "open": room.event.live and not room.settings.closed,
-            "live": room.event.live,
-            "closed": room.settings.closed,
-            "slow_mode": room.settings.slow_mode,
-            "guests": room.guests_allowed,
-        }
 
     async def reload_room(self, event_id: str) -> None:
         """Another process (or this one) changed the room's settings: read them again."""
@@ -362,7 +259,7 @@ class ChatService:
         if room is None:
             return
         room.settings = await self.store.load_room(event_id, self.clock())
-        self._apply(room)
+        room.apply_settings()
 
     async def on_status(self, event_id: str, status: str) -> None:
         """The live package reports a status change: push ``chat_state`` to local clients."""
@@ -379,7 +276,7 @@ class ChatService:
         room.state.live = event.live
         if event.live != was_live:
             await self.out.emit(
-                ServerEvent.CHAT_STATE, self.chat_state(room), to=room_name(event.id), local=True
+                ServerEvent.CHAT_STATE, room.chat_state(), to=room_name(event.id), local=True
             )
 
     def _identity(self, session: Session, room: LocalRoom) -> ChatUser | None:
@@ -393,8 +290,8 @@ class ChatService:
         return None
 
     async def _join(self, session: Session, data: object) -> dict[str, Any]:
-        request = payloads.parse_join(data)
-        event = await self.events.get(request.event_id)
+        event_id = payloads.parse_join(data)
+        event = await self.events.get(event_id)
         if event is None or not self.events.may_see(session.caller, event):
             # A draft answers exactly as an unknown id: nobody learns that it exists.
             return await self.refuse(session, RefusalCode.NOT_FOUND, request="join")
@@ -409,17 +306,13 @@ class ChatService:
         session.moderator = is_moderator(session.caller, event)
         room.members.add(session.sid)
         await self.out.enter_room(session.sid, room_name(event.id))
-        await self.counters.hincr(viewers_key(event.id), self.process_id, 1)
+        await self.counts.enter(event.id)
         history = await self.store.history(event.id, self.config.history_size)
-        likes = await self.counters.get_int(likes_key(event.id)) + room.likes_pending
-        if room.likes_sent < 0 and not room.likes_pending:
-            # The room's first member: what it is told now is what the room has been sent, so
-            # the first push is the first change, not this count again.
-            room.likes_sent = likes
-        viewers = await self.viewer_count(event.id, {self.process_id: True})
+        likes = await self.counts.likes_for_new_member(room)
+        viewers = await self.counts.viewer_count(event.id, {self.counts.process_id: True})
         to = session.sid
         await self.out.emit(ServerEvent.HISTORY, history, to=to)
-        await self.out.emit(ServerEvent.CHAT_STATE, self.chat_state(room), to=to)
+        await self.out.emit(ServerEvent.CHAT_STATE, room.chat_state(), to=to)
         await self.out.emit(ServerEvent.PINNED, {"text": room.settings.pinned}, to=to)
         await self.out.emit(ServerEvent.LIKES, {"count": likes}, to=to)
         await self.out.emit(ServerEvent.VIEWERS, {"count": viewers}, to=to)
@@ -438,7 +331,7 @@ class ChatService:
         session.moderator = False
         if event_id is None:
             return
-        await self.counters.hincr(viewers_key(event_id), self.process_id, -1)
+        await self.counts.leave(event_id)
         with contextlib.suppress(KeyError, ValueError):
             await self.out.leave_room(session.sid, room_name(event_id))
         room = self.rooms.get(event_id)
@@ -447,10 +340,10 @@ class ChatService:
         room.members.discard(session.sid)
         if not room.members:
             del self.rooms[event_id]
-            if room.likes_pending:
-                await self.counters.incr(likes_key(event_id), room.likes_pending)
+            await self.counts.closed(room)
 
-    def _joined(self, session: Session) -> LocalRoom | None:
+    def joined(self, session: Session) -> LocalRoom | None:
+        """The room the session has joined (None: none)."""
         if session.event_id is None:
             return None
         return self.rooms.get(session.event_id)
@@ -458,10 +351,10 @@ class ChatService:
     # -- comments ------------------------------------------------------------------
 
     async def _send(self, session: Session, data: object) -> dict[str, Any]:
-        room = self._joined(session)
+        room = self.joined(session)
         if room is None:
             return await self.refuse(session, RefusalCode.NOT_JOINED, request="send")
-        request = payloads.parse_send(data)
+        text = payloads.parse_send(data)
         event = await self.events.get(room.event.id)
         if event is None or not self.events.may_see(session.caller, event):
             # Gone, or unpublished since the join: as for an unknown room.
@@ -470,7 +363,7 @@ class ChatService:
         # Fresh settings and sanctions too: a moderator on another process may have acted a
         # moment ago, and its notice on the rooms channel may still be on its way.
         room.settings = await self.store.load_room(event.id, self.clock())
-        self._apply(room)
+        room.apply_settings()
         user = session.user
         now = self.clock()
         slow = room.settings.slow_mode
@@ -483,7 +376,7 @@ class ChatService:
             and room.event.live
             and await self.counters.get_flag(slow_key(event.id, user.id)) is not None
         )
-        verdict = self.policy.check(user, room.state, request.text, now, slowed=slowed)
+        verdict = self.policy.check(user, room.state, text, now, slowed=slowed)
         if isinstance(verdict, Refused):
             return await self.refuse(
                 session, verdict.code, request="send", retry_after=verdict.retry_after
@@ -507,7 +400,7 @@ class ChatService:
         return {"ok": True, "id": doc["_id"], "masked": verdict.masked}
 
     async def _like(self, session: Session, data: object) -> dict[str, Any]:
-        room = self._joined(session)
+        room = self.joined(session)
         if room is None:
             return await self.refuse(session, RefusalCode.NOT_JOINED, request="like")
         request = payloads.parse_like(data)
@@ -522,160 +415,21 @@ class ChatService:
         room.likes_pending += request.count
         return {"ok": True}
 
-    # -- moderation ----------------------------------------------------------------
-
-    async def _moderated(self, session: Session, request: str) -> LocalRoom | dict[str, Any]:
-        room = self._joined(session)
-        if room is None:
-            return await self.refuse(session, RefusalCode.NOT_JOINED, request=request)
-        if not session.moderator:
-            return await self.refuse(session, RefusalCode.NOT_ALLOWED, request=request)
-        return room
-
-    def _who(self, session: Session) -> dict[str, str]:
-        assert session.caller is not None  # moderators are signed in
-        return {"id": session.caller.user_id, "name": session.caller.username}
-
-    async def _changed(self, room: LocalRoom) -> None:
-        self._apply(room)
-        await self.counters.publish(ROOMS_CHANNEL, room.event.id.encode())
-
-    async def _delete(self, session: Session, data: object) -> dict[str, Any]:
-        room = await self._moderated(session, "delete")
-        if isinstance(room, dict):
-            return room
-        request = payloads.parse_delete(data)
-        now = self.clock()
-        event_id = room.event.id
-        who = self._who(session)
-        if await self.store.soft_delete(event_id, request.message_id, who["id"], now):
-            await self.store.audit(event_id, "delete", who, now, target=request.message_id)
-            await self.out.emit(
-                ServerEvent.DELETED, {"message_id": request.message_id}, to=room_name(event_id)
-            )
-        # Deleting twice, or a message of another room, changes nothing: still "ok".
-        return {"ok": True}
-
-    async def _sanction(
-        self, session: Session, kind: str, request: payloads.Sanction
-    ) -> dict[str, Any]:
-        room = await self._moderated(session, kind)
-        if isinstance(room, dict):
-            return room
-        now = self.clock()
-        until = None if request.seconds is None else now + request.seconds
-        event_id = room.event.id
-        await self.store.set_sanction(event_id, request.user_id, kind, until)
-        await self.store.audit(
-            event_id,
-            kind,
-            self._who(session),
-            now,
-            target=request.user_id,
-            detail={"seconds": request.seconds},
-        )
-        table = room.settings.banned if kind == "ban" else room.settings.muted
-        if until is None:
-            table[request.user_id] = math.inf
-        elif until > now:
-            table[request.user_id] = until
-        else:
-            table.pop(request.user_id, None)
-        await self._changed(room)
-        return {"ok": True, "until": until}
-
-    async def _mute(self, session: Session, data: object) -> dict[str, Any]:
-        return await self._sanction(session, "mute", payloads.parse_mute(data))
-
-    async def _ban(self, session: Session, data: object) -> dict[str, Any]:
-        return await self._sanction(session, "ban", payloads.parse_ban(data))
-
-    async def _pin(self, session: Session, data: object) -> dict[str, Any]:
-        room = await self._moderated(session, "pin")
-        if isinstance(room, dict):
-            return room
-        text = normalize(payloads.parse_pin(data).text)
-        if text_length(text) > self.policy.config.max_length:
-            return await self.refuse(session, RefusalCode.TOO_LONG, request="pin")
-        now = self.clock()
-        event_id = room.event.id
-        await self.store.update_room(event_id, pinned=text)
-        await self.store.audit(event_id, "pin", self._who(session), now, detail={"text": text})
-        room.settings.pinned = text
-        await self._changed(room)
-        await self.out.emit(ServerEvent.PINNED, {"text": text}, to=room_name(event_id))
-        return {"ok": True}
-
-    async def _set_room(self, session: Session, action: str, **changes: Any) -> dict[str, Any]:
-        room = await self._moderated(session, action)
-        if isinstance(room, dict):
-            return room
-        now = self.clock()
-        event_id = room.event.id
-        await self.store.update_room(event_id, **changes)
-        await self.store.audit(event_id, action, self._who(session), now, detail=changes)
-        for key, value in changes.items():
-            setattr(room.settings, key, value)
-        await self._changed(room)
-        await self.out.emit(ServerEvent.CHAT_STATE, self.chat_state(room), to=room_name(event_id))
-        return {"ok": True}
-
-    async def _close(self, session: Session, data: object) -> dict[str, Any]:
-        payloads.parse_nothing(data)
-        return await self._set_room(session, "close", closed=True)
-
-    async def _open(self, session: Session, data: object) -> dict[str, Any]:
-        payloads.parse_nothing(data)
-        return await self._set_room(session, "open", closed=False)
-
-    async def _slow(self, session: Session, data: object) -> dict[str, Any]:
-        seconds = payloads.parse_slow_mode(data).seconds
-        return await self._set_room(session, "slow", slow_mode=seconds)
-
     # -- periodic pushes -----------------------------------------------------------
 
     async def flush_likes(self) -> None:
         """Add pending likes to the shared counters; push each changed total to local clients."""
-        for event_id, room in list(self.rooms.items()):
-            pending, room.likes_pending = room.likes_pending, 0
-            if pending:
-                total = await self.counters.incr(likes_key(event_id), pending)
-            else:
-                total = await self.counters.get_int(likes_key(event_id))
-            if total != room.likes_sent:
-                room.likes_sent = total
-                await self.out.emit(
-                    ServerEvent.LIKES, {"count": total}, to=room_name(event_id), local=True
-                )
+        await self.counts.flush_likes()
 
     async def viewer_count(self, event_id: str, alive: dict[str, bool]) -> int:
         """Sockets in the room across the processes still alive (``alive`` caches flags)."""
-        total = 0
-        for process_id, count in (await self.counters.hgetall(viewers_key(event_id))).items():
-            if process_id not in alive:
-                flag = await self.counters.get_flag(alive_key(process_id))
-                alive[process_id] = flag is not None
-            if alive[process_id]:
-                total += int(count)
-        return max(0, total)
+        return await self.counts.viewer_count(event_id, alive)
 
     async def push_viewers(self) -> None:
         """Report this process alive, push each room's viewer count, check event status."""
-        ttl = self.config.presence_ttl
-        key = alive_key(self.process_id)
-        if not await self.counters.set_flag(key, ttl):
-            await self.counters.expire(key, ttl)
-        alive = {self.process_id: True}
+        alive = await self.counts.report_alive()
         for event_id, room in list(self.rooms.items()):
-            # Heal the own field should an increment have been lost (an engine hiccup).
-            key = viewers_key(event_id)
-            mine = int((await self.counters.hgetall(key)).get(self.process_id, 0))
-            if mine != len(room.members):
-                await self.counters.hincr(key, self.process_id, len(room.members) - mine)
-            count = await self.viewer_count(event_id, alive)
-            await self.out.emit(
-                ServerEvent.VIEWERS, {"count": count}, to=room_name(event_id), local=True
-            )
+            await self.counts.push_viewers(room, alive)
             event = await self.events.get(event_id)
             if event is not None and event_id in self.rooms:
                 await self._set_event(room, event)
@@ -693,11 +447,11 @@ class ChatService:
 
     async def stop(self) -> None:
         """This process no longer reports viewers (its sockets are gone)."""
-        await self.counters.delete(alive_key(self.process_id))
+        await self.counts.stop()
 
     async def run(self, sleep: Sleep = asyncio.sleep) -> None:
         """The periodic pushes, until cancelled (``sleep`` is injectable for tests)."""
-        await self.counters.set_flag(alive_key(self.process_id), self.config.presence_ttl)
+        await self.counts.start()
         every = max(1, round(self.config.viewers_interval / self.config.likes_interval))
         tick = 0
 

@@ -30,6 +30,15 @@ def _boxes(data: bytes, start: int = 0, end: int | None = None) -> Iterator[tupl
         at += size
 
 
+def _named(
+    data: bytes, name: bytes, start: int = 0, end: int | None = None
+) -> Iterator[tuple[int, int]]:
+    """``(payload start, box end)`` of the ``name`` boxes in ``data[start:end]``."""
+    for kind, body, box_end in _boxes(data, start, end):
+        if kind == name:
+            yield body, box_end
+
+
 def _first_sample_sync(data: bytes, traf: int, end: int) -> bool | None:
     default: int | None = None
     for kind, body, box_end in _boxes(data, traf, end):
@@ -66,20 +75,14 @@ def starts_with_keyframe(data: bytes, video_track: int | None = None) -> bool:
     """Whether the fragment's first video sample (the first track run of ``video_track``, or
     of the first track fragment) is a sync sample; True for audio-only fragments (every AAC
     frame is one), False when it cannot tell."""
-    for kind, body, end in _boxes(data):
-        if kind != b"moof":
+    moof = next(_named(data, b"moof"), None)
+    if moof is None:
+        return False
+    for traf_body, traf_end in _named(data, b"traf", *moof):
+        if video_track is not None and _track_id(data, traf_body, traf_end) != video_track:
             continue
-        for inner, traf_body, traf_end in _boxes(data, body, end):
-            if inner != b"traf":
-                continue
-            if video_track is not None:
-                track = _track_id(data, traf_body, traf_end)
-                if track != video_track:
-                    continue
-            sync = _first_sample_sync(data, traf_body, traf_end)
-            return bool(sync)
-        return video_track is not None
-    return False
+        return bool(_first_sample_sync(data, traf_body, traf_end))
+    return video_track is not None
 
 
 def _track_id(data: bytes, start: int, end: int) -> int | None:
@@ -92,12 +95,8 @@ def _track_id(data: bytes, start: int, end: int) -> int | None:
 def video_track_id(init: bytes) -> int | None:
     """The track ID of the video track of an initialization section (``moov/trak``), None
     when it has none (audio only)."""
-    for kind, body, end in _boxes(init):
-        if kind != b"moov":
-            continue
-        for inner, trak_body, trak_end in _boxes(init, body, end):
-            if inner != b"trak":
-                continue
+    for moov in _named(init, b"moov"):
+        for trak_body, trak_end in _named(init, b"trak", *moov):
             track: int | None = None
             for box, b_body, b_end in _boxes(init, trak_body, trak_end):
                 if box == b"tkhd" and b_body + 16 <= b_end:
@@ -105,8 +104,8 @@ def video_track_id(init: bytes) -> int | None:
                     at = b_body + (4 + 16 if version == 1 else 4 + 8)
                     track = int(struct.unpack_from(">I", init, at)[0])
                 elif box == b"mdia" and track is not None:
-                    for m, m_body, m_end in _boxes(init, b_body, b_end):
+                    for m_body, m_end in _named(init, b"hdlr", b_body, b_end):
                         handler = init[m_body + 8 : m_body + 12] if m_body + 12 <= m_end else b""
-                        if m == b"hdlr" and handler == b"vide":
+                        if handler == b"vide":
                             return track
     return None

@@ -13,6 +13,7 @@ from aiohttp import web
 
 from culturecast.core.kit import Kit
 from culturecast.core.numbers import MAX_OFFSET, query_int
+from culturecast.core.routes import Route, add_routes
 from culturecast.live import schemas
 from culturecast.live.service import LiveService
 
@@ -89,82 +90,30 @@ def setup_routes(kit: Kit, service_of: Callable[[web.Request], LiveService]) -> 
 
     base = "/api/v1/live"
     item = base + "/{event_id}"
-    kit.add_route(
-        "POST",
-        base,
-        create,
-        summary="Create a live event; returns its stream key and OBS settings once",
-        tag=TAG,
-        body=schemas.EventCreate,
-        response=schemas.EventCreated,
-        status=201,
-    )
-    kit.add_route(
-        "GET",
-        base,
-        list_events,
-        summary="List live events (public: published; staff: their subtree incl. drafts)",
-        tag=TAG,
-        response=schemas.EventList,
-        auth=False,
-    )
-    kit.add_route(
-        "GET",
-        base + "/refusals",
-        unmatched_refusals,
-        summary="Refused publishes no event could be named for (unknown keys; platform admins)",
-        tag=TAG,
-        response=schemas.RefusalList,
-    )
-    kit.add_route(
-        "GET", item, get, summary="One live event", tag=TAG, response=schemas.Event, auth=False
-    )
-    kit.add_route(
-        "PATCH",
-        item,
-        update,
-        summary="Change a live event (disabling one on air ends it)",
-        tag=TAG,
-        body=schemas.EventUpdate,
-        response=schemas.Event,
-    )
-    kit.add_route(
-        "DELETE",
-        item,
-        delete,
-        summary="Delete a live event that is not on air",
-        tag=TAG,
-        status=204,
-    )
-    kit.add_route(
-        "POST",
-        item + "/key",
-        rotate_key,
-        summary="Replace the stream key (shown once); the old key stops working",
-        tag=TAG,
-        response=schemas.StreamKey,
-    )
-    kit.add_route(
-        "POST",
-        item + "/stop",
-        stop,
-        summary="End the event now: playlists close and the replay is made",
-        tag=TAG,
-        response=schemas.Event,
-    )
-    kit.add_route(
-        "GET",
-        item + "/health",
-        health,
-        summary="Stream health: bit rate, fps, keyframe interval, resolution, codecs, speed",
-        tag=TAG,
-        response=schemas.Health,
-    )
-    kit.add_route(
-        "GET",
-        item + "/refusals",
-        refusals,
-        summary="Recent refused publishes of the event, with the reason",
-        tag=TAG,
-        response=schemas.RefusalList,
-    )
+    add_routes(kit, TAG, [
+        Route("POST", base, create,
+              "Create a live event; returns its stream key and OBS settings once",
+              body=schemas.EventCreate, response=schemas.EventCreated, status=201),
+        Route("GET", base, list_events,
+              "List live events (public: published; staff: their subtree incl. drafts)",
+              response=schemas.EventList, auth=False),
+        Route("GET", base + "/refusals", unmatched_refusals,
+              "Refused publishes no event could be named for (unknown keys; platform admins)",
+              response=schemas.RefusalList),
+        Route("GET", item, get, "One live event", response=schemas.Event, auth=False),
+        Route("PATCH", item, update, "Change a live event (disabling one on air ends it)",
+              body=schemas.EventUpdate, response=schemas.Event),
+        Route("DELETE", item, delete, "Delete a live event that is not on air", status=204),
+        Route("POST", item + "/key", rotate_key,
+              "Replace the stream key (shown once); the old key stops working",
+              response=schemas.StreamKey),
+        Route("POST", item + "/stop", stop,
+              "End the event now: playlists close and the replay is made",
+              response=schemas.Event),
+        Route("GET", item + "/health", health,
+              "Stream health: bit rate, fps, keyframe interval, resolution, codecs, speed",
+              response=schemas.Health),
+        Route("GET", item + "/refusals", refusals,
+              "Recent refused publishes of the event, with the reason",
+              response=schemas.RefusalList),
+    ])  # fmt: skip

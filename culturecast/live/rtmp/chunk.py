@@ -330,17 +330,16 @@ class ChunkDemuxer:
                 st.received = 0
 
 
+@dataclass(slots=True)
 class _OutStream:
-    __slots__ = ("delta", "length", "stream_id", "timestamp", "type_id")
+    """Header state of one outgoing chunk stream: what the last message's header said, so
+    the next header can leave out what is unchanged (RTMP 1.0 §5.3.1.2)."""
 
-    def __init__(
-        self, timestamp: int, delta: int, length: int, type_id: int, stream_id: int
-    ) -> None:
-        self.timestamp = timestamp
-        self.delta = delta
-        self.length = length
-        self.type_id = type_id
-        self.stream_id = stream_id
+    timestamp: int
+    delta: int
+    length: int
+    type_id: int
+    stream_id: int
 
 
 def basic_header(fmt: int, csid: int) -> bytes:

@@ -119,15 +119,7 @@ class SourceFeed:
             log.warning("live: %s: pull refused: %s", self.label, refused.sentence.en)
             return None
         pinned = pull.pinned(parsed, addresses[0])
-        return [
-            self.sup.ffmpeg,
-            "-hide_banner",
-            "-nostdin",
-            "-loglevel",
-            "warning",
-            *pull.pull_input_args(parsed, pinned),
-            *_OUTPUT,
-        ]
+        return self._ffmpeg(pull.pull_input_args(parsed, pinned))
 
     async def _next(
         self, doc: Document, after: int | None, round_: int, *, quiet: bool = False
@@ -160,17 +152,12 @@ class SourceFeed:
         if where is None:
             log.warning("live: %s: playout item %s cannot be read", self.label, resource_id)
             return None
-        return [
-            self.sup.ffmpeg,
-            "-hide_banner",
-            "-nostdin",
-            "-loglevel",
-            "warning",
-            "-re",
-            "-i",
-            where,
-            *_OUTPUT,
-        ]
+        return self._ffmpeg(["-re", "-i", where])
+
+    def _ffmpeg(self, input_args: Sequence[str]) -> list[str]:
+        """An ffmpeg that reads ``input_args`` and copies its first video and audio to FLV on
+        its stdout."""
+        return [self.sup.ffmpeg, *_QUIET, *input_args, *_OUTPUT]
 
     async def _end(self) -> None:
         stream = self.sup.runtime.streams.get(self.event_id)
@@ -303,6 +290,8 @@ class SourceFeed:
             await asyncio.sleep(0.05)
 
 
+_QUIET = ["-hide_banner", "-nostdin", "-loglevel", "warning"]
+"""No banner, no keyboard, only warnings on stderr (the feed keeps its tail)."""
 _OUTPUT = ["-map", "0:v:0?", "-map", "0:a:0?", "-c", "copy", "-f", "flv", "-"]
 """A copy into FLV on stdout (the ladder re-encodes; the codec check is the ingest's)."""
 

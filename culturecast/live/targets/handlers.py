@@ -7,6 +7,7 @@ from collections.abc import Callable
 from aiohttp import web
 
 from culturecast.core.kit import Kit
+from culturecast.core.routes import Route, add_routes
 from culturecast.live.handlers import TAG
 from culturecast.live.targets import schemas
 from culturecast.live.targets.store import TargetStore
@@ -34,29 +35,13 @@ def setup_routes(kit: Kit, store_of: Callable[[web.Request], TargetStore]) -> No
         return web.Response(status=204)
 
     path = "/api/v1/live/{event_id}/targets"
-    kit.add_route(
-        "GET",
-        path,
-        list_targets,
-        summary="The event's push targets (转推) with their state; keys are never shown",
-        tag=TAG,
-        response=schemas.TargetList,
-    )
-    kit.add_route(
-        "POST",
-        path,
-        add,
-        summary="Add a push target {name, url, key}: rtmp://, rtmps:// or srt://",
-        tag=TAG,
-        body=schemas.TargetCreate,
-        response=schemas.Target,
-        status=201,
-    )
-    kit.add_route(
-        "DELETE",
-        path + "/{target_id}",
-        remove,
-        summary="Remove a push target (a running push stops)",
-        tag=TAG,
-        status=204,
-    )
+    add_routes(kit, TAG, [
+        Route("GET", path, list_targets,
+              "The event's push targets (转推) with their state; keys are never shown",
+              response=schemas.TargetList),
+        Route("POST", path, add,
+              "Add a push target {name, url, key}: rtmp://, rtmps:// or srt://",
+              body=schemas.TargetCreate, response=schemas.Target, status=201),
+        Route("DELETE", path + "/{target_id}", remove,
+              "Remove a push target (a running push stops)", status=204),
+    ])  # fmt: skip

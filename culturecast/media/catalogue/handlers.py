@@ -12,6 +12,7 @@ from culturecast.core.access import Action, Caller, is_staff
 from culturecast.core.categories import categories
 from culturecast.core.errors import BadRequest, ClientError
 from culturecast.core.kit import Kit
+from culturecast.core.routes import Route, add_routes
 from culturecast.media.catalogue import query as q
 from culturecast.media.catalogue.service import (
     MAX_EPISODE,
@@ -262,110 +263,39 @@ class CatalogueHandlers:
         return web.Response(status=204)
 
     def setup(self) -> None:
-        add = self._kit.add_route
-        tag = "resources"
-        add(
-            "GET",
-            "/api/v1/categories",
-            self.list_categories,
-            summary="Resource categories with zh-CN and en labels",
-            tag=tag,
-            auth=False,
-        )
-        add(
-            "POST",
-            "/api/v1/resources",
-            self.create,
-            summary="Create a resource from a finished upload and queue its processing",
-            tag=tag,
-            body=NewResource,
-            status=201,
-        )
-        add(
-            "GET",
-            "/api/v1/resources",
-            self.list,
-            summary="List resources: q, category, kind, org_id, series_id, tag, performer, "
-            "status/published (staff), sort (newest|oldest|title|episode), limit, offset",
-            tag=tag,
-            auth=False,
-        )
         one = "/api/v1/resources/{resource_id}"
-        add("GET", one, self.get, summary="One resource", tag=tag, auth=False)
-        add(
-            "PATCH",
-            one,
-            self.update,
-            summary="Change a resource's descriptive fields, series, episode or published flag",
-            tag=tag,
-            body=ResourceChanges,
-        )
-        add(
-            "DELETE",
-            one,
-            self.delete,
-            summary="Delete a resource with its renditions and original",
-            tag=tag,
-            status=204,
-        )
-        add(
-            "POST",
-            one + "/retry",
-            self.retry,
-            summary="Queue a failed resource's processing again",
-            tag=tag,
-            status=202,
-        )
-        add("POST", one + "/publish", self.publish, summary="Publish a resource", tag=tag)
-        add("POST", one + "/unpublish", self.unpublish, summary="Unpublish a resource", tag=tag)
-        tag = "series"
-        add(
-            "POST",
-            "/api/v1/series",
-            self.create_series,
-            summary="Create a series (专辑)",
-            tag=tag,
-            body=NewSeries,
-            status=201,
-        )
-        add(
-            "GET",
-            "/api/v1/series",
-            self.list_series,
-            summary="List series: q, org_id, limit, offset",
-            tag=tag,
-            auth=False,
-        )
+        add_routes(self._kit, "resources", [
+            Route("GET", "/api/v1/categories", self.list_categories,
+                  "Resource categories with zh-CN and en labels", auth=False),
+            Route("POST", "/api/v1/resources", self.create,
+                  "Create a resource from a finished upload and queue its processing",
+                  body=NewResource, status=201),
+            Route("GET", "/api/v1/resources", self.list,
+                  "List resources: q, category, kind, org_id, series_id, tag, performer, "
+                  "status/published (staff), sort (newest|oldest|title|episode), limit, offset",
+                  auth=False),
+            Route("GET", one, self.get, "One resource", auth=False),
+            Route("PATCH", one, self.update,
+                  "Change a resource's descriptive fields, series, episode or published flag",
+                  body=ResourceChanges),
+            Route("DELETE", one, self.delete, "Delete a resource with its renditions and original",
+                  status=204),
+            Route("POST", one + "/retry", self.retry, "Queue a failed resource's processing again",
+                  status=202),
+            Route("POST", one + "/publish", self.publish, "Publish a resource"),
+            Route("POST", one + "/unpublish", self.unpublish, "Unpublish a resource"),
+        ])  # fmt: skip
         one = "/api/v1/series/{series_id}"
-        add(
-            "GET",
-            one,
-            self.get_series,
-            summary="A series with its episodes in order (each with next_episode_id)",
-            tag=tag,
-            auth=False,
-        )
-        add(
-            "GET",
-            one + "/next",
-            self.next_episode,
-            summary="The episode after ?after=<resource_id> (continue listening)",
-            tag=tag,
-            auth=False,
-        )
-        add(
-            "PATCH",
-            one,
-            self.update_series,
-            summary="Change a series",
-            tag=tag,
-            body=SeriesChanges,
-        )
-        add(
-            "DELETE",
-            one,
-            self.delete_series,
-            summary="Delete a series (its episodes stay)",
-            tag=tag,
-            status=204,
-        )
+        add_routes(self._kit, "series", [
+            Route("POST", "/api/v1/series", self.create_series, "Create a series (专辑)",
+                  body=NewSeries, status=201),
+            Route("GET", "/api/v1/series", self.list_series,
+                  "List series: q, org_id, limit, offset", auth=False),
+            Route("GET", one, self.get_series,
+                  "A series with its episodes in order (each with next_episode_id)", auth=False),
+            Route("GET", one + "/next", self.next_episode,
+                  "The episode after ?after=<resource_id> (continue listening)", auth=False),
+            Route("PATCH", one, self.update_series, "Change a series", body=SeriesChanges),
+            Route("DELETE", one, self.delete_series, "Delete a series (its episodes stay)",
+                  status=204),
+        ])  # fmt: skip

@@ -10,6 +10,7 @@ from culturecast.core.access import Action, authorize
 from culturecast.core.addresses import Network
 from culturecast.core.errors import LANG_COOKIE, InvalidQuery, Lang, Sentence, parse_lang
 from culturecast.core.kit import Kit
+from culturecast.core.routes import Route, add_routes
 from culturecast.media.engagement.campaigns import (
     CampaignService,
     NewCampaign,
@@ -55,45 +56,21 @@ class CampaignHandlers:
         self._trusted = trusted_proxies
 
     def setup_routes(self) -> None:
-        add = self._kit.add_route
-        add(
-            "POST",
-            "/api/v1/campaigns",
-            self.create,
-            summary="Create a vote campaign (staff of the organization)",
-            tag=TAG,
-            body=CampaignRequest,
-            response=CampaignResponse,
-            status=201,
-        )
-        add(
-            "GET",
-            "/api/v1/campaigns",
-            self.list,
-            summary="Vote campaigns, newest first (?org_id= for an organization's subtree)",
-            tag=TAG,
-            response=CampaignsResponse,
-            auth=False,
-        )
-        add(
-            "GET",
-            "/api/v1/campaigns/{campaign_id}",
-            self.get,
-            summary="A campaign with its leaderboard (?format=csv: the results, for its staff)",
-            tag=TAG,
-            response=CampaignResponse,
-            auth=False,
-        )
-        add(
-            "POST",
-            "/api/v1/campaigns/{campaign_id}/votes",
-            self.vote,
-            summary="Vote for an entry; refused vote_limit past the campaign's rule",
-            tag=TAG,
-            body=VoteRequest,
-            response=CampaignResponse,
-            auth=False,
-        )
+        base = "/api/v1/campaigns"
+        one = base + "/{campaign_id}"
+        add_routes(self._kit, TAG, [
+            Route("POST", base, self.create, "Create a vote campaign (staff of the organization)",
+                  body=CampaignRequest, response=CampaignResponse, status=201),
+            Route("GET", base, self.list,
+                  "Vote campaigns, newest first (?org_id= for an organization's subtree)",
+                  response=CampaignsResponse, auth=False),
+            Route("GET", one, self.get,
+                  "A campaign with its leaderboard (?format=csv: the results, for its staff)",
+                  response=CampaignResponse, auth=False),
+            Route("POST", one + "/votes", self.vote,
+                  "Vote for an entry; refused vote_limit past the campaign's rule",
+                  body=VoteRequest, response=CampaignResponse, auth=False),
+        ])  # fmt: skip
 
     def _out(self, request: web.Request, doc: Document) -> CampaignResponse:
         service = self._service()

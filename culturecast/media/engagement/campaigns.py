@@ -15,7 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -28,10 +28,9 @@ from culturecast.core.errors import (
     Unauthorized,
 )
 from culturecast.media.engagement.votes import KEY_TTL_S, Rule, checks, refusal
-from culturecast.media.views.items import ItemResolver
+from culturecast.media.views.items import ItemStores
 from culturecast.media.views.policy import ItemType
-from culturecast.storage.counters.port import Counters
-from culturecast.storage.database.port import Database, Document, IndexSpec
+from culturecast.storage.database.port import Document, IndexSpec
 
 COLLECTION: Final = "campaigns"
 INDEXES: Final = (IndexSpec(COLLECTION, (("org_path", 1), ("starts_at", -1))),)
@@ -110,17 +109,11 @@ def _bad(zh: str, en: str) -> InvalidBody:
 class CampaignService:
     """Creates campaigns, takes votes, reads the leaderboard."""
 
-    def __init__(
-        self,
-        database: Database,
-        counters: Counters,
-        resolver: ItemResolver,
-        clock: Callable[[], float],
-    ) -> None:
-        self._campaigns = database.collection(COLLECTION)
-        self._counters = counters
-        self._resolver = resolver
-        self._clock = clock
+    def __init__(self, stores: ItemStores) -> None:
+        self._campaigns = stores.database.collection(COLLECTION)
+        self._counters = stores.counters
+        self._resolver = stores.resolver
+        self._clock = stores.clock
         self._fixed: dict[str, Document] = {}
         """Campaigns as created: all but the tallies never change, so votes read them once."""
 

@@ -22,10 +22,9 @@ from culturecast.media.engagement.policy import (
     record_id,
 )
 from culturecast.media.views.errors import UnknownItem
-from culturecast.media.views.items import ItemResolver, PlayableItem
+from culturecast.media.views.items import ItemStores, PlayableItem
 from culturecast.media.views.policy import ItemType
-from culturecast.storage.counters.port import Counters
-from culturecast.storage.database.port import Database, IndexSpec
+from culturecast.storage.database.port import IndexSpec
 from culturecast.storage.errors import DuplicateKeyError
 
 INDEXES: Final = (
@@ -60,18 +59,11 @@ class Favorite:
 class EngagementService:
     """The one owner of ``engagements``."""
 
-    def __init__(
-        self,
-        database: Database,
-        counters: Counters,
-        resolver: ItemResolver,
-        clock: Callable[[], float],
-        live_like_key: Callable[[str], str],
-    ) -> None:
-        self._records = database.collection(COLLECTION)
-        self._counters = counters
-        self._resolver = resolver
-        self._clock = clock
+    def __init__(self, stores: ItemStores, live_like_key: Callable[[str], str]) -> None:
+        self._records = stores.database.collection(COLLECTION)
+        self._counters = stores.counters
+        self._resolver = stores.resolver
+        self._clock = stores.clock
         self._live_like_key = live_like_key
 
     async def item(self, item_type: ItemType, item_id: str) -> PlayableItem:

@@ -12,6 +12,7 @@ from aiohttp import web
 from culturecast.core.access import Action, is_platform_admin
 from culturecast.core.errors import BadRequest, UnsupportedMediaType
 from culturecast.core.kit import Kit
+from culturecast.core.routes import Route, add_routes
 from culturecast.media.uploads import tus
 from culturecast.media.uploads.service import UploadService, UploadView, view
 
@@ -120,51 +121,20 @@ class UploadHandlers:
         return web.Response(status=204, headers={"Tus-Resumable": tus.TUS_VERSION})
 
     def setup(self) -> None:
-        add = self._kit.add_route
-        tag = "uploads"
-        add(
-            "OPTIONS",
-            "/api/v1/uploads",
-            self.options,
-            summary="tus 1.0: supported version, extensions and maximum size",
-            tag=tag,
-            status=204,
-            auth=False,
-        )
-        add(
-            "POST",
-            "/api/v1/uploads",
-            self.create,
-            summary="tus creation: Upload-Length and Upload-Metadata (filename, filetype, "
-            "org_id); answers 201 with Location",
-            tag=tag,
-            status=201,
-        )
         path = "/api/v1/uploads/{upload_id}"
-        add(
-            "HEAD",
-            path,
-            self.head,
-            summary="tus: the upload's Upload-Offset and Upload-Length",
-            tag=tag,
-        )
-        add(
-            "PATCH",
-            path,
-            self.patch,
-            summary="tus: append application/offset+octet-stream at Upload-Offset "
-            "(409 on a mismatch)",
-            tag=tag,
-            status=204,
-        )
-        add(
-            "DELETE",
-            path,
-            self.delete,
-            summary="tus termination: remove the upload",
-            tag=tag,
-            status=204,
-        )
+        add_routes(self._kit, "uploads", [
+            Route("OPTIONS", "/api/v1/uploads", self.options,
+                  "tus 1.0: supported version, extensions and maximum size",
+                  status=204, auth=False),
+            Route("POST", "/api/v1/uploads", self.create,
+                  "tus creation: Upload-Length and Upload-Metadata (filename, filetype, "
+                  "org_id); answers 201 with Location", status=201),
+            Route("HEAD", path, self.head, "tus: the upload's Upload-Offset and Upload-Length"),
+            Route("PATCH", path, self.patch,
+                  "tus: append application/offset+octet-stream at Upload-Offset "
+                  "(409 on a mismatch)", status=204),
+            Route("DELETE", path, self.delete, "tus termination: remove the upload", status=204),
+        ])  # fmt: skip
 
 
 async def _body(request: web.Request) -> AsyncIterator[bytes]:

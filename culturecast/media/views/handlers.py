@@ -18,6 +18,7 @@ from culturecast.core.device import DEVICE_COOKIE, DEVICE_COOKIE_MAX_AGE_S, devi
 from culturecast.core.errors import InvalidBody, InvalidQuery, Sentence
 from culturecast.core.kit import Kit
 from culturecast.core.numbers import query_int
+from culturecast.core.routes import Route, add_routes
 from culturecast.media.views.audience import device_from_user_agent, region_key
 from culturecast.media.views.errors import (
     ShowEnded,
@@ -162,27 +163,14 @@ class ViewsHandlers:
         return self._parts().resolver
 
     def setup_routes(self) -> None:
-        add = self._kit.add_route
-        add(
-            "POST",
-            "/api/v1/play",
-            self.play,
-            summary="Start a playback session (sets the cc_did device cookie)",
-            tag=TAG_PLAY,
-            body=PlayRequest,
-            response=PlayResponse,
-            auth=False,
-        )
-        add(
-            "POST",
-            "/api/v1/views/heartbeat",
-            self.heartbeat,
-            summary="Heartbeat(s) of playback sessions; JSON or text/plain (sendBeacon)",
-            tag=TAG_PLAY,
-            body=HeartbeatRequest,
-            status=204,
-            auth=False,
-        )
+        add_routes(self._kit, TAG_PLAY, [
+            Route("POST", "/api/v1/play", self.play,
+                  "Start a playback session (sets the cc_did device cookie)",
+                  body=PlayRequest, response=PlayResponse, auth=False),
+            Route("POST", "/api/v1/views/heartbeat", self.heartbeat,
+                  "Heartbeat(s) of playback sessions; JSON or text/plain (sendBeacon)",
+                  body=HeartbeatRequest, status=204, auth=False),
+        ])  # fmt: skip
         routes: Sequence[
             tuple[str, Callable[[web.Request], Awaitable[web.StreamResponse]], str]
         ] = (
@@ -232,8 +220,7 @@ class ViewsHandlers:
                 "&table=site_types for the site-type table alone)",
             ),
         )
-        for path, handler, summary in routes:
-            add("GET", path, handler, summary=summary, tag=TAG_STATS)
+        add_routes(self._kit, TAG_STATS, (Route("GET", *route) for route in routes))
 
     # -- playback ---------------------------------------------------------------------------
 

@@ -6,12 +6,15 @@ Packages), so the composition root hands the service an ``ItemResolver`` built f
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
 from culturecast.core.errors import Sentence
 from culturecast.media.views.policy import ItemType
+from culturecast.storage.counters.port import Counters
+from culturecast.storage.database.port import Database
 
 
 class Unavailable(StrEnum):
@@ -77,3 +80,15 @@ class ItemResolver(Protocol):
     """Finds the playable facts of an item; None when there is no such item."""
 
     async def resolve(self, item_type: ItemType, item_id: str) -> PlayableItem | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ItemStores:
+    """What every service over playable items works with (statistics, engagement, campaigns):
+    built once by the composition root and handed to each."""
+
+    database: Database
+    counters: Counters
+    resolver: ItemResolver
+    clock: Callable[[], float]
+    """Epoch seconds."""

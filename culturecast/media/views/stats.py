@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any, Protocol
 
@@ -20,7 +20,7 @@ from culturecast.core.calendar import cst_day, cst_day_start, days_of_month
 from culturecast.core.errors import InvalidQuery, Sentence
 from culturecast.core.sites import SiteType
 from culturecast.media.views.flush import PEAKS, STATS
-from culturecast.media.views.items import ItemResolver
+from culturecast.media.views.items import ItemStores
 from culturecast.media.views.policy import (
     ItemType,
     PeakTracker,
@@ -45,8 +45,7 @@ from culturecast.media.views.shows import shows_per_org
 from culturecast.media.views.sites import site_type_table
 from culturecast.media.views.splits import devices_json, figures_of, regions_json
 from culturecast.media.views.state import decode_peak, peak_key, presence_key
-from culturecast.storage.counters.port import Counters
-from culturecast.storage.database.port import Database, Document
+from culturecast.storage.database.port import Document
 
 MAX_RANGE_DAYS = 366
 
@@ -168,21 +167,13 @@ def rows_of(docs: Iterable[Document]) -> list[ItemDay]:
 class StatsReader:
     """Queries over ``view_stats_daily`` (and live figures from the counters)."""
 
-    def __init__(
-        self,
-        database: Database,
-        counters: Counters,
-        resolver: ItemResolver,
-        clock: Callable[[], float],
-        rules: ViewRules,
-        orgs: Organizations,
-    ) -> None:
-        self._stats = database.collection(STATS)
-        self._peaks = database.collection(PEAKS)
+    def __init__(self, stores: ItemStores, rules: ViewRules, orgs: Organizations) -> None:
+        self._stats = stores.database.collection(STATS)
+        self._peaks = stores.database.collection(PEAKS)
         self._orgs = orgs
-        self._counters = counters
-        self._resolver = resolver
-        self._clock = clock
+        self._counters = stores.counters
+        self._resolver = stores.resolver
+        self._clock = stores.clock
         self._rules = rules
 
     def now(self) -> float:

@@ -18,6 +18,7 @@ from culturecast.media.engagement.campaigns import INDEXES as CAMPAIGN_INDEXES
 from culturecast.media.engagement.campaigns import CampaignService
 from culturecast.media.engagement.handlers import EngagementHandlers
 from culturecast.media.engagement.service import INDEXES, EngagementService
+from culturecast.media.views.items import ItemStores
 from culturecast.server.context import ROLE, SERVICES
 from culturecast.server.features.views import FeatureItemResolver
 from culturecast.server.kit import HttpKit
@@ -35,17 +36,11 @@ def install(app: web.Application, kit: HttpKit) -> None:
         services = app[SERVICES]
         engines = services.engines
         await engines.database.ensure_indexes([*INDEXES, *CAMPAIGN_INDEXES])
-        resolver = FeatureItemResolver(app)
-        app[ENGAGEMENT_SERVICE] = EngagementService(
-            engines.database,
-            engines.counters,
-            resolver,
-            services.clock,
-            likes_key,
+        stores = ItemStores(
+            engines.database, engines.counters, FeatureItemResolver(app), services.clock
         )
-        app[CAMPAIGN_SERVICE] = CampaignService(
-            engines.database, engines.counters, resolver, services.clock
-        )
+        app[ENGAGEMENT_SERVICE] = EngagementService(stores, likes_key)
+        app[CAMPAIGN_SERVICE] = CampaignService(stores)
         yield
 
     app.cleanup_ctx.append(engagement_ctx)

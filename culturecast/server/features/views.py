@@ -37,7 +37,7 @@ from culturecast.media.views.geoip import open_geoip
 from culturecast.media.views.handlers import ViewsHandlers, ViewsParts
 from culturecast.media.views.hotwords import INDEXES as HOTWORD_INDEXES
 from culturecast.media.views.hotwords import SearchTerms
-from culturecast.media.views.items import PlayableItem, Unavailable
+from culturecast.media.views.items import ItemStores, PlayableItem, Unavailable
 from culturecast.media.views.policy import ItemType
 from culturecast.media.views.service import ViewsConfig, ViewsService
 from culturecast.media.views.stats import StatsReader
@@ -184,9 +184,8 @@ def install(app: web.Application, kit: HttpKit) -> None:
         await engines.database.ensure_indexes(list(INDEXES))
         resolver = FeatureItemResolver(app)
         views = ViewsService(engines.counters, resolver, clock, config)
-        stats = StatsReader(
-            engines.database, engines.counters, resolver, clock, config.rules, services.accounts
-        )
+        stores = ItemStores(engines.database, engines.counters, resolver, clock)
+        stats = StatsReader(stores, config.rules, services.accounts)
         app[VIEWS_SERVICE] = views
         app[METRICS].add_collector(ViewsCollector(views))
         app[STATS_READER] = stats

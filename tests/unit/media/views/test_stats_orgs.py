@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from culturecast.media.views.items import ItemStores
 from culturecast.media.views.policy import ViewRules
 from culturecast.media.views.stats import OrgNode, StatsReader
 from culturecast.storage.counters.memory import MemoryCounters
@@ -46,9 +47,8 @@ class Organizations:
 async def reader(tmp_path: Path) -> AsyncIterator[tuple[StatsReader, Organizations]]:
     database = await SQLiteDatabase.open(tmp_path / "db.sqlite")
     orgs = Organizations()
-    reader = StatsReader(
-        database, MemoryCounters(), resolver=None, clock=lambda: 0.0, rules=ViewRules(), orgs=orgs
-    )
+    stores = ItemStores(database, MemoryCounters(), resolver=None, clock=lambda: 0.0)
+    reader = StatsReader(stores, rules=ViewRules(), orgs=orgs)
     try:
         yield reader, orgs
     finally:
