@@ -133,6 +133,9 @@ class Settings:
     pull_allow: tuple[Network, ...] = ()
     """CULTURECAST_PULL_ALLOW: comma-separated networks pull sources may reach although they
     are loopback, private or link-local (unset: only public addresses are pulled)."""
+    pull_attempts: int = 8
+    """CULTURECAST_PULL_ATTEMPTS: failed attempts in a row (1, 2, 4 … 60 s apart) after which
+    a pull source that never went on air gives up and ends its event."""
 
     @property
     def sqlite_path(self) -> Path:
@@ -318,6 +321,7 @@ def _networks(name: str, raw: str) -> tuple[Network, ...]:
 _PARSERS["GEOIP_DB"] = ("geoip_db", _geoip_db)
 _PARSERS["TRUSTED_PROXIES"] = ("trusted_proxies", _networks)
 _PARSERS["PULL_ALLOW"] = ("pull_allow", _networks)
+_PARSERS["PULL_ATTEMPTS"] = ("pull_attempts", _positive_int)
 _S3_KEYS = ("S3_URL", "S3_ACCESS_KEY", "S3_SECRET_KEY", "S3_BUCKET", "S3_REGION")
 _IGNORED_PREFIXES = ("CULTURECAST_TEST_",)
 

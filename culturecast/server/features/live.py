@@ -187,6 +187,7 @@ def playout_and_pull(
         resources=catalogue.docs_of,
         media_input=media_input,
         ffmpeg=ffmpeg,
+        pull_attempts=settings.pull_attempts,
     )
 
 
