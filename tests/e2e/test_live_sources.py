@@ -186,3 +186,62 @@ async def test_a_playout_airs_two_resources_back_to_back_and_ends(
     except BaseException:
         print(_log(standalone))
         raise
+
+
+async def test_a_looping_channel_stays_live_across_items_and_skips_a_deleted_one(
+    standalone: Standalone, http: aiohttp.ClientSession, tmp_path: Path
+) -> None:
+    admin = await Api(http, standalone.url).login("admin", ADMIN_PASSWORD)
+    store = StoreReader(objects_dir=standalone.workdir / "data" / "objects")
+    org = await admin.ok("POST", "/api/v1/orgs", {"name": "桐乡市文化馆"}, expect=201)
+    tus = TusClient(http, standalone.url, str(admin.token))
+    ids = []
+    for n in (1, 2, 3):
+        video = await asyncio.to_thread(make_video, tmp_path / f"loop{n}.mp4", 3)
+        upload_id = await tus.upload(video, org_id=org["id"])
+        body = {"upload_id": upload_id, "title": f"轮播{n}", "category": "film", "published": True}
+        created = await admin.ok("POST", "/api/v1/resources", body, expect=201)
+        ids.append(created["id"])
+    for rid in ids:
+        assert (await wait_ready(admin, rid))["status"] == "ready"
+    deleted = ids[1]
+    await admin.ok("DELETE", f"/api/v1/resources/{deleted}", expect=204)
+    try:
+        show = Show(admin, admin, store, standalone.rtmp_port)
+        show.event = await admin.ok(
+            "POST",
+            "/api/v1/live",
+            {
+                "org_id": org["id"],
+                "title": "24小时轮播",
+                "published": True,
+                "source": {"type": "playout", "items": ids, "loop": True},
+            },
+            expect=201,
+        )
+        await eventually(lambda: show.status_is("live"), 90, "the channel on air")
+        seen: list[str] = []
+
+        async def wrapped() -> dict[str, Any] | None:
+            event = await show.get()
+            seen.append(event["status"])
+            item = (event.get("source_status") or {}).get("item") or {}
+            return event if item.get("round", 0) >= 1 else None
+
+        event = await eventually(wrapped, 120, "the list wrapped around")
+        # Live all along: no reconnecting between items, nor after the list wrapped.
+        assert set(seen) == {"live"}, seen
+        await asyncio.sleep(1)
+        assert (await show.get())["status"] == "live"
+        skipped = event["source_status"]["skipped"]
+        assert skipped, event["source_status"]
+        assert {s["resource_id"] for s in skipped} == {deleted}
+        assert skipped[0]["code"] == "playout_item_missing"
+        assert deleted in skipped[0]["message"]
+        assert "已删除" in skipped[0]["zh"]
+        assert "deleted" in skipped[0]["en"]
+        ended = await admin.ok("POST", f"/api/v1/live/{show.id}/stop")
+        assert ended["status"] == "ended"
+    except BaseException:
+        print(_log(standalone))
+        raise
