@@ -245,3 +245,86 @@ async def test_a_looping_channel_stays_live_across_items_and_skips_a_deleted_one
     except BaseException:
         print(_log(standalone))
         raise
+
+
+@pytest.fixture
+def county(tmp_path: Path) -> Iterator[Standalone]:
+    """A second CultureCast whose show the first one relays."""
+    (tmp_path / "county").mkdir()
+    product = Standalone(tmp_path / "county").start()
+    try:
+        yield product
+    finally:
+        if product.process and product.process.popen and product.process.popen.poll() is None:
+            product.stop()
+
+
+async def test_an_event_relays_another_culturecasts_hls_with_a_play_token(
+    allowing: Standalone, county: Standalone, http: aiohttp.ClientSession
+) -> None:
+    publisher: Publisher | None = None
+    try:
+        # The county's show: a draft, so its HLS is served only through a staff play token.
+        c_admin = await Api(http, county.url).login("admin", ADMIN_PASSWORD)
+        c_org = await c_admin.ok("POST", "/api/v1/orgs", {"name": "安吉县文化馆"}, expect=201)
+        body = {"org_id": c_org["id"], "title": "村晚", "published": False}
+        c_event = await c_admin.ok("POST", "/api/v1/live", body, expect=201)
+        url = f"rtmp://127.0.0.1:{county.rtmp_port}/live/{c_event['stream_key']}"
+        publisher = Publisher(ffmpeg_publish_command(url)).start()
+        c_store = StoreReader(objects_dir=county.workdir / "data" / "objects")
+        c_show = Show(c_admin, c_admin, c_store, county.rtmp_port)
+        c_show.event = c_event
+        await eventually(lambda: c_show.status_is("live"), 90, "the county's show on air")
+        play = await c_admin.ok(
+            "POST", "/api/v1/play", {"item_type": "live", "item_id": c_event["id"]}, expect=201
+        )
+        shared = county.url.rstrip("/") + play["master_url"]
+        assert "/media/t/" in shared
+        plain = f"{county.url.rstrip('/')}/media/live/{c_event['id']}/master.m3u8"
+        async with http.get(plain) as anonymous:
+            assert anonymous.status == 404  # without the token the draft is not served
+
+        # The province relays it by that URL.
+        admin = await Api(http, allowing.url).login("admin", ADMIN_PASSWORD)
+        store = StoreReader(objects_dir=allowing.workdir / "data" / "objects")
+        show = Show(admin, admin, store, allowing.rtmp_port)
+        org = await admin.ok("POST", "/api/v1/orgs", {"name": "浙江省文化馆"}, expect=201)
+        show.event = await admin.ok(
+            "POST",
+            "/api/v1/live",
+            {
+                "org_id": org["id"],
+                "title": "共享直播",
+                "published": True,
+                "reconnect_grace_s": GRACE_S,
+                "source": {"type": "pull", "url": shared},
+            },
+            expect=201,
+        )
+
+        async def all_listed() -> list[str] | None:
+            names = show.variants()
+            ok = names and all(show.segments(n, "index.m3u8") for n in names)
+            return names if ok else None
+
+        names = await eventually(all_listed, 120, "the relayed show's ladder")
+        assert names == ["360p", "240p", "audio"]
+        assert (await show.get())["status"] == "live"
+
+        # The county's show ends: the relay ends after its grace, into a replay.
+        publisher.stop()
+        await c_admin.ok("POST", f"/api/v1/live/{c_event['id']}/stop")
+        await eventually(lambda: show.status_is("ended"), 120, "the relay ended")
+
+        async def replay_ready() -> dict[str, Any] | None:
+            event = await show.get()
+            return event if event["replay"] else None
+
+        event = await eventually(replay_ready, 120, "the relay's replay")
+        assert store.text(event["replay"]["master_key"])
+    except BaseException:
+        print(_log(allowing))
+        raise
+    finally:
+        if publisher is not None:
+            publisher.kill()
