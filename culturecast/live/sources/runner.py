@@ -68,6 +68,8 @@ class SourceFeed:
         self.ts_base = 0
         self.ts_last = -1
         self.delivered = False
+        self.stdin = asyncio.subprocess.DEVNULL
+        """What ffmpeg reads on its stdin (the SRT ingest writes the caller's stream there)."""
         self.refused = False
         """This attempt was refused by the policy (its reason is the status's error)."""
 
@@ -182,9 +184,9 @@ class SourceFeed:
                 on_refused=self._gate_refused,
             )
             local = await gate.start()
-            return [*head, *gate_input_args(local), *_OUTPUT], gate
+            return [*head, *gate_input_args(local), *FLV_OUTPUT], gate
         pinned = pull.pinned(parsed, addresses[0])
-        return [*head, *pull.pull_input_args(parsed, pinned), *_OUTPUT], None
+        return [*head, *pull.pull_input_args(parsed, pinned), *FLV_OUTPUT], None
 
     def _gate_refused(self, refused: pull.PullRefused) -> None:
         self.status.fail(refused.code, refused.sentence, self.sup.runtime.clock())
@@ -269,7 +271,7 @@ class SourceFeed:
             "-re",
             "-i",
             where,
-            *_OUTPUT,
+            *FLV_OUTPUT,
         ]
 
     async def _end(self) -> None:
@@ -321,7 +323,7 @@ class SourceFeed:
         try:
             proc = self.proc = await asyncio.create_subprocess_exec(
                 *command,
-                stdin=asyncio.subprocess.DEVNULL,
+                stdin=self.stdin,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.PIPE,
             )
@@ -416,7 +418,7 @@ class SourceFeed:
             await asyncio.sleep(0.05)
 
 
-_OUTPUT = ["-map", "0:v:0?", "-map", "0:a:0?", "-c", "copy", "-f", "flv", "-"]
+FLV_OUTPUT = ["-map", "0:v:0?", "-map", "0:a:0?", "-c", "copy", "-f", "flv", "-"]
 """A copy into FLV on stdout (the ladder re-encodes; the codec check is the ingest's)."""
 
 
