@@ -278,7 +278,8 @@ class SourceFeed:
         stream = self.sup.runtime.streams.get(self.event_id)
         if stream is not None:
             await stream.apply(stream.session.stop(self.sup.runtime.clock(), StopReason.STOPPED))
-        else:
+        elif await self.sup.runtime.service.end_unaired(self.event_id) is None:
+            # Not scheduled any more: on air with no stream here (a crashed feed).
             await self.sup.runtime.service.end_orphan(self.event_id, StopReason.STOPPED)
         self.ended = True
 
