@@ -23,6 +23,7 @@ import pytest
 from tests.e2e.test_live import Show, eventually
 from tests.e2e.test_vod import wait_ready
 from tests.support.api import Api
+from tests.support.chat import ChatClient
 from tests.support.live import Publisher, StoreReader, ffmpeg_publish_command
 from tests.support.media import TusClient, make_video
 from tests.support.nginx_rtmp import RTMP_MODULE, NginxRtmp
@@ -240,6 +241,30 @@ async def test_a_looping_channel_stays_live_across_items_and_skips_a_deleted_one
         assert deleted in skipped[0]["message"]
         assert "已删除" in skipped[0]["zh"]
         assert "deleted" in skipped[0]["en"]
+
+        # Viewers of the channel are counted as live, and its chat is open.
+        viewer = Api(http, standalone.url)
+        play = await viewer.ok(
+            "POST", "/api/v1/play", {"item_type": "live", "item_id": show.id}, expect=201
+        )
+        assert play["is_live"] is True
+        beat = {"session_id": play["session_id"], "state": "playing", "seq": 1}
+        status, answer = await viewer.call("POST", "/api/v1/views/heartbeat", beat)
+        assert status == 204, answer
+
+        async def counted() -> dict[str, Any] | None:
+            body: dict[str, Any] = await admin.ok("GET", f"/api/v1/stats/live/{show.id}")
+            return body if body["current_viewers"] >= 1 else None
+
+        await eventually(counted, 30, "the viewer counted")
+        chat = await ChatClient().connect(standalone.url, {"guest": "轮播观众"})
+        try:
+            await chat.join(show.id)
+            sent = await chat.send("轮播真好看")
+            assert sent["ok"], sent
+        finally:
+            await chat.close()
+
         ended = await admin.ok("POST", f"/api/v1/live/{show.id}/stop")
         assert ended["status"] == "ended"
     except BaseException:
