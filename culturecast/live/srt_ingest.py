@@ -30,6 +30,8 @@ from culturecast.live.sources.runner import FLV_OUTPUT, SourceFeed, SourceSuperv
 log = logging.getLogger("culturecast.live.srt")
 
 ADMIT_TIMEOUT_S = 5.0
+MAX_BUFFERED = 8 * 1024 * 1024
+"""Bytes of a caller's stream waiting for ffmpeg at most."""
 
 
 def available() -> bool:
@@ -89,9 +91,16 @@ class SrtFeed(SourceFeed):
                 await self._leave(self.stream, "the srt caller left")
 
     def write(self, data: bytes) -> None:
+        """Bytes before ffmpeg runs, or beyond ``MAX_BUFFERED`` while it lags, are dropped
+        (MPEG-TS resynchronises at the next packet)."""
         proc = self.proc
-        if proc is not None and proc.stdin is not None and not proc.stdin.is_closing():
-            proc.stdin.write(data)
+        if proc is None or proc.stdin is None or proc.stdin.is_closing():
+            return
+        if proc.stdin.transport.get_write_buffer_size() > MAX_BUFFERED:
+            if self.stream is not None:
+                self.stream.health.on_dropped()
+            return
+        proc.stdin.write(data)
 
     def close_input(self) -> None:
         proc = self.proc
@@ -194,8 +203,8 @@ class SrtIngest:
     # ------------------------------------------------------------ the loop
 
     async def _admit(self, stream_id: str, remote: str) -> bool:
-        busy = self.current is not None and self.current.task is not None
-        if busy and self.current is not None and not self.current.task.done():  # type: ignore[union-attr]
+        current = self.current
+        if current is not None and current.task is not None and not current.task.done():
             log.warning("live: srt caller from %s refused: srt_busy", remote)
             return False
         key = stream_id.removeprefix("#!::r=").split(",", 1)[0]  # SRT access control form
