@@ -77,8 +77,13 @@ class HlsGate:
         allow: Sequence[pull.Network],
         on_refused: Callable[[pull.PullRefused], None],
         timeout_s: float = 10.0,
+        resuming: bool = False,
     ) -> None:
         self.resolve = resolve
+        self.resuming = resuming
+        """A retry of a source that was on air: an ended playlist is not aired again."""
+        self.ended = False
+        """A media playlist said ``#EXT-X-ENDLIST``: the source's show is over."""
         self.allow = tuple(allow)
         self.on_refused = on_refused
         self.timeout_s = timeout_s
@@ -174,7 +179,12 @@ class HlsGate:
         head = await answer.content.read(CHUNK)
         if hls_rewrite.is_playlist(head.decode("utf-8", "replace")):
             body = head + await answer.content.read(hls_rewrite.MAX_PLAYLIST - len(head))
-            text = hls_rewrite.rewrite(body.decode("utf-8", "replace"), url, self.local)
+            decoded = body.decode("utf-8", "replace")
+            if hls_rewrite.has_ended(decoded):
+                self.ended = True
+                if self.resuming:
+                    return web.Response(status=410)
+            text = hls_rewrite.rewrite(decoded, url, self.local)
             return web.Response(text=text, content_type="application/vnd.apple.mpegurl")
         response = web.StreamResponse(status=answer.status)
         for name in ("Content-Type", "Content-Range"):
@@ -193,6 +203,7 @@ def gate_input_args(local_url: str, *, timeout_s: float = 10.0) -> list[str]:
     """ffmpeg's input through the gate: plain http to 127.0.0.1 only."""
     micro = str(int(timeout_s * 1_000_000))
     return [
+        "-re",  # an ended (VOD) playlist airs in real time, not as fast as it downloads
         "-protocol_whitelist",
         "http,tcp,hls,crypto",
         "-rw_timeout",

@@ -24,6 +24,11 @@ def is_playlist(text: str) -> bool:
     return text.lstrip("\ufeff").lstrip().startswith("#EXTM3U")
 
 
+def has_ended(text: str) -> bool:
+    """A media playlist that will not grow (``#EXT-X-ENDLIST``: the show is over)."""
+    return any(line.strip() == "#EXT-X-ENDLIST" for line in text.splitlines())
+
+
 def rewrite(text: str, base_url: str, local: Callable[[str], str]) -> str:
     """The playlist with each URL it names (resolved against ``base_url``, the URL it was
     fetched from after redirects) replaced by ``local(absolute_url)``."""

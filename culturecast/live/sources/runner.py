@@ -130,9 +130,15 @@ class SourceFeed:
         gate: HlsGate | None = None
         self.delivered = self.refused = False
         try:
-            command, gate = await self._pull_command(url)
+            resuming = doc.get("status") != Status.SCHEDULED.value
+            command, gate = await self._pull_command(url, resuming=resuming)
             if command is not None:
                 await self._feed(command)
+                if gate is not None and gate.ended and not self.stopping and not self.ended:
+                    # The HLS source's show is over: so is the relay (no retry, no grace).
+                    log.info("live: %s: the pulled HLS ended; ending the event", self.label)
+                    await self._end()
+                    return
                 if self.stream is not None:
                     await self._leave(self.stream, "the source ended")
         finally:
@@ -164,7 +170,9 @@ class SourceFeed:
         pause = min(self.sup.retry_s * 2 ** max(0, self.status.attempts - 1), MAX_RETRY_S)
         await asyncio.sleep(pause)
 
-    async def _pull_command(self, url: str) -> tuple[list[str] | None, HlsGate | None]:
+    async def _pull_command(
+        self, url: str, *, resuming: bool = False
+    ) -> tuple[list[str] | None, HlsGate | None]:
         """Resolved and checked again right before connecting (DNS may have changed since
         the event was created), then pinned to the checked address; an http(s) source is
         read through a gate that checks every URL its playlists name."""
@@ -182,6 +190,7 @@ class SourceFeed:
                 resolve=self.sup.resolve,
                 allow=self.sup.allow,
                 on_refused=self._gate_refused,
+                resuming=resuming,
             )
             local = await gate.start()
             return [*head, *gate_input_args(local), *FLV_OUTPUT], gate

@@ -166,3 +166,13 @@ async def test_an_hls_source_is_relayed_through_the_gate_and_goes_live(
     await eventually(live, 90, "the relayed HLS on air")
     assert "/ok/v/index.m3u8" in origin.hits
     assert any(hit.endswith(".ts") for hit in origin.hits)
+
+    # The source's playlist is complete (#EXT-X-ENDLIST): once aired, the relay ends too,
+    # without waiting out a grace period or pulling it again.
+    async def ended() -> dict[str, Any] | None:
+        doc = await allowing.admin.ok("GET", f"/api/v1/live/{event['id']}")
+        return doc if doc["status"] == "ended" else None
+
+    doc = await eventually(ended, 60, "the relay ended with its source")
+    assert doc["stop_reason"] == "stopped"
+    assert origin.hits.count("/ok/master.m3u8") == 1

@@ -46,3 +46,8 @@ def test_every_uri_of_a_master_and_a_media_playlist_is_resolved_and_rewritten() 
 def test_only_an_extm3u_body_is_a_playlist() -> None:
     assert hls_rewrite.is_playlist("\ufeff #EXTM3U\n")
     assert not hls_rewrite.is_playlist("\x47\x40\x11")  # a TS packet
+
+
+def test_a_playlist_with_endlist_has_ended() -> None:
+    assert hls_rewrite.has_ended("#EXTM3U\n#EXTINF:2,\na.ts\n#EXT-X-ENDLIST\n")
+    assert not hls_rewrite.has_ended("#EXTM3U\n#EXTINF:2,\na.ts\n")
