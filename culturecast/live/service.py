@@ -64,6 +64,7 @@ from culturecast.live.sessions import (
     StopReason,
 )
 from culturecast.live.sources import pull
+from culturecast.live.sources import status as source_status
 from culturecast.live.sources.spec import checked_source
 from culturecast.live.store import INDEXES as EVENT_INDEXES
 from culturecast.live.store import EventStore, EventSummary
@@ -279,6 +280,7 @@ class LiveService:
                 "rtmp_server": self.rtmp_url,
                 "health": doc.get("health"),
                 "source": doc.get("source") or {"type": "push"},
+                "source_status": source_status.view(doc.get("source_status")),
             }
         )
         return view
@@ -534,6 +536,14 @@ class LiveService:
                     if _status_notice(raw) == (event_id, Status.ENDED.value):
                         return True
         return False
+
+    async def end_unaired(self, event_id: str) -> Document | None:
+        """End an event that never went on air (a pull source that gave up); None when it
+        went on air meanwhile."""
+        decisions = Session.resume(event_id, Status.SCHEDULED).stop(
+            self.clock(), StopReason.STOPPED
+        )
+        return await self._perform_end(event_id, decisions, self.events.end_scheduled)
 
     async def end_orphan(self, event_id: str, reason: StopReason) -> Document:
         """End an on-air event that no ingest holds, and queue its replay."""

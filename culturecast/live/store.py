@@ -171,6 +171,10 @@ class EventStore:
             {"_id": event_id}, set={"health": dict(health), "health_at": at}
         )
 
+    async def save_source_status(self, event_id: str, status: Mapping[str, Any]) -> None:
+        """What the event's pull or playout source did (``live/sources/status.py``)."""
+        await self._events.update_one({"_id": event_id}, set={"source_status": dict(status)})
+
     async def save_media_duration(self, event_id: str, seconds: float) -> None:
         """How much media the recording holds once its playlists are closed."""
         await self._events.update_one({"_id": event_id}, set={"media_duration": round(seconds, 3)})

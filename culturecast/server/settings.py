@@ -133,6 +133,14 @@ class Settings:
     pull_allow: tuple[Network, ...] = ()
     """CULTURECAST_PULL_ALLOW: comma-separated networks pull sources may reach although they
     are loopback, private or link-local (unset: only public addresses are pulled)."""
+    srt_port: int | None = None
+    """CULTURECAST_SRT_PORT: the SRT ingest (``srt://HOST:PORT?streamid=<stream key>``);
+    unset: no SRT. Needs PyGObject and GStreamer's ``srtsrc`` (the ``srt`` extra)."""
+    srt_passphrase: str | None = None
+    """CULTURECAST_SRT_PASSPHRASE: encrypt SRT (AES); callers must give the same one."""
+    pull_attempts: int = 8
+    """CULTURECAST_PULL_ATTEMPTS: failed attempts in a row (1, 2, 4 … 60 s apart) after which
+    a pull source that never went on air gives up and ends its event."""
 
     @property
     def sqlite_path(self) -> Path:
@@ -318,6 +326,17 @@ def _networks(name: str, raw: str) -> tuple[Network, ...]:
 _PARSERS["GEOIP_DB"] = ("geoip_db", _geoip_db)
 _PARSERS["TRUSTED_PROXIES"] = ("trusted_proxies", _networks)
 _PARSERS["PULL_ALLOW"] = ("pull_allow", _networks)
+_PARSERS["PULL_ATTEMPTS"] = ("pull_attempts", _positive_int)
+_PARSERS["SRT_PORT"] = ("srt_port", _port)
+
+
+def _srt_passphrase(name: str, raw: str) -> str:
+    if not 10 <= len(raw) <= 79:
+        raise SettingsError(name, "must be 10 to 79 characters (SRT's passphrase rule)")
+    return raw
+
+
+_PARSERS["SRT_PASSPHRASE"] = ("srt_passphrase", _srt_passphrase)
 _S3_KEYS = ("S3_URL", "S3_ACCESS_KEY", "S3_SECRET_KEY", "S3_BUCKET", "S3_REGION")
 _IGNORED_PREFIXES = ("CULTURECAST_TEST_",)
 

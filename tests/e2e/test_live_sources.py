@@ -23,6 +23,7 @@ import pytest
 from tests.e2e.test_live import Show, eventually
 from tests.e2e.test_vod import wait_ready
 from tests.support.api import Api
+from tests.support.chat import ChatClient
 from tests.support.live import Publisher, StoreReader, ffmpeg_publish_command
 from tests.support.media import TusClient, make_video
 from tests.support.nginx_rtmp import RTMP_MODULE, NginxRtmp
@@ -186,3 +187,169 @@ async def test_a_playout_airs_two_resources_back_to_back_and_ends(
     except BaseException:
         print(_log(standalone))
         raise
+
+
+async def test_a_looping_channel_stays_live_across_items_and_skips_a_deleted_one(
+    standalone: Standalone, http: aiohttp.ClientSession, tmp_path: Path
+) -> None:
+    admin = await Api(http, standalone.url).login("admin", ADMIN_PASSWORD)
+    store = StoreReader(objects_dir=standalone.workdir / "data" / "objects")
+    org = await admin.ok("POST", "/api/v1/orgs", {"name": "桐乡市文化馆"}, expect=201)
+    tus = TusClient(http, standalone.url, str(admin.token))
+    ids = []
+    for n in (1, 2, 3):
+        video = await asyncio.to_thread(make_video, tmp_path / f"loop{n}.mp4", 3)
+        upload_id = await tus.upload(video, org_id=org["id"])
+        body = {"upload_id": upload_id, "title": f"轮播{n}", "category": "film", "published": True}
+        created = await admin.ok("POST", "/api/v1/resources", body, expect=201)
+        ids.append(created["id"])
+    for rid in ids:
+        assert (await wait_ready(admin, rid))["status"] == "ready"
+    deleted = ids[1]
+    await admin.ok("DELETE", f"/api/v1/resources/{deleted}", expect=204)
+    try:
+        show = Show(admin, admin, store, standalone.rtmp_port)
+        show.event = await admin.ok(
+            "POST",
+            "/api/v1/live",
+            {
+                "org_id": org["id"],
+                "title": "24小时轮播",
+                "published": True,
+                "source": {"type": "playout", "items": ids, "loop": True},
+            },
+            expect=201,
+        )
+        await eventually(lambda: show.status_is("live"), 90, "the channel on air")
+        seen: list[str] = []
+
+        async def wrapped() -> dict[str, Any] | None:
+            event = await show.get()
+            seen.append(event["status"])
+            item = (event.get("source_status") or {}).get("item") or {}
+            return event if item.get("round", 0) >= 1 else None
+
+        event = await eventually(wrapped, 120, "the list wrapped around")
+        # Live all along: no reconnecting between items, nor after the list wrapped.
+        assert set(seen) == {"live"}, seen
+        await asyncio.sleep(1)
+        assert (await show.get())["status"] == "live"
+        skipped = event["source_status"]["skipped"]
+        assert skipped, event["source_status"]
+        assert {s["resource_id"] for s in skipped} == {deleted}
+        assert skipped[0]["code"] == "playout_item_missing"
+        assert deleted in skipped[0]["message"]
+        assert "已删除" in skipped[0]["zh"]
+        assert "deleted" in skipped[0]["en"]
+
+        # Viewers of the channel are counted as live, and its chat is open.
+        viewer = Api(http, standalone.url)
+        play = await viewer.ok(
+            "POST", "/api/v1/play", {"item_type": "live", "item_id": show.id}, expect=201
+        )
+        assert play["is_live"] is True
+        beat = {"session_id": play["session_id"], "state": "playing", "seq": 1}
+        status, answer = await viewer.call("POST", "/api/v1/views/heartbeat", beat)
+        assert status == 204, answer
+
+        async def counted() -> dict[str, Any] | None:
+            body: dict[str, Any] = await admin.ok("GET", f"/api/v1/stats/live/{show.id}")
+            return body if body["current_viewers"] >= 1 else None
+
+        await eventually(counted, 30, "the viewer counted")
+        chat = await ChatClient().connect(standalone.url, {"guest": "轮播观众"})
+        try:
+            await chat.join(show.id)
+            sent = await chat.send("轮播真好看")
+            assert sent["ok"], sent
+        finally:
+            await chat.close()
+
+        ended = await admin.ok("POST", f"/api/v1/live/{show.id}/stop")
+        assert ended["status"] == "ended"
+    except BaseException:
+        print(_log(standalone))
+        raise
+
+
+@pytest.fixture
+def county(tmp_path: Path) -> Iterator[Standalone]:
+    """A second CultureCast whose show the first one relays."""
+    (tmp_path / "county").mkdir()
+    product = Standalone(tmp_path / "county").start()
+    try:
+        yield product
+    finally:
+        if product.process and product.process.popen and product.process.popen.poll() is None:
+            product.stop()
+
+
+async def test_an_event_relays_another_culturecasts_hls_with_a_play_token(
+    allowing: Standalone, county: Standalone, http: aiohttp.ClientSession
+) -> None:
+    publisher: Publisher | None = None
+    try:
+        # The county's show: a draft, so its HLS is served only through a staff play token.
+        c_admin = await Api(http, county.url).login("admin", ADMIN_PASSWORD)
+        c_org = await c_admin.ok("POST", "/api/v1/orgs", {"name": "安吉县文化馆"}, expect=201)
+        body = {"org_id": c_org["id"], "title": "村晚", "published": False}
+        c_event = await c_admin.ok("POST", "/api/v1/live", body, expect=201)
+        url = f"rtmp://127.0.0.1:{county.rtmp_port}/live/{c_event['stream_key']}"
+        publisher = Publisher(ffmpeg_publish_command(url)).start()
+        c_store = StoreReader(objects_dir=county.workdir / "data" / "objects")
+        c_show = Show(c_admin, c_admin, c_store, county.rtmp_port)
+        c_show.event = c_event
+        await eventually(lambda: c_show.status_is("live"), 90, "the county's show on air")
+        play = await c_admin.ok(
+            "POST", "/api/v1/play", {"item_type": "live", "item_id": c_event["id"]}, expect=201
+        )
+        shared = county.url.rstrip("/") + play["master_url"]
+        assert "/media/t/" in shared
+        plain = f"{county.url.rstrip('/')}/media/live/{c_event['id']}/master.m3u8"
+        async with http.get(plain) as anonymous:
+            assert anonymous.status == 404  # without the token the draft is not served
+
+        # The province relays it by that URL.
+        admin = await Api(http, allowing.url).login("admin", ADMIN_PASSWORD)
+        store = StoreReader(objects_dir=allowing.workdir / "data" / "objects")
+        show = Show(admin, admin, store, allowing.rtmp_port)
+        org = await admin.ok("POST", "/api/v1/orgs", {"name": "浙江省文化馆"}, expect=201)
+        show.event = await admin.ok(
+            "POST",
+            "/api/v1/live",
+            {
+                "org_id": org["id"],
+                "title": "共享直播",
+                "published": True,
+                "reconnect_grace_s": GRACE_S,
+                "source": {"type": "pull", "url": shared},
+            },
+            expect=201,
+        )
+
+        async def all_listed() -> list[str] | None:
+            names = show.variants()
+            ok = names and all(show.segments(n, "index.m3u8") for n in names)
+            return names if ok else None
+
+        names = await eventually(all_listed, 120, "the relayed show's ladder")
+        assert names == ["360p", "240p", "audio"]
+        assert (await show.get())["status"] == "live"
+
+        # The county's show ends: the relay ends after its grace, into a replay.
+        publisher.stop()
+        await c_admin.ok("POST", f"/api/v1/live/{c_event['id']}/stop")
+        await eventually(lambda: show.status_is("ended"), 120, "the relay ended")
+
+        async def replay_ready() -> dict[str, Any] | None:
+            event = await show.get()
+            return event if event["replay"] else None
+
+        event = await eventually(replay_ready, 120, "the relay's replay")
+        assert store.text(event["replay"]["master_key"])
+    except BaseException:
+        print(_log(allowing))
+        raise
+    finally:
+        if publisher is not None:
+            publisher.kill()

@@ -102,6 +102,27 @@ def check_url(url: str) -> PullUrl:
     return PullUrl(url, scheme, host, port or DEFAULT_PORTS[scheme])
 
 
+def check_fetch_url(url: str) -> PullUrl:
+    """A URL an HLS source's playlist names (a variant, a segment, a key, a redirect's
+    ``Location``): only ``http(s)`` with a host; its addresses are checked like the source's."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        port, parts = None, urlsplit("")
+    scheme = parts.scheme.lower()
+    host = parts.hostname or ""
+    if scheme not in ("http", "https") or not host or any(c in host for c in " \t|;"):
+        raise PullRefused(
+            "hls_url_refused",
+            Sentence(
+                f"播放列表中的地址 {url[:200]} 不是 http(s) 地址，已拒绝拉取。",
+                f"The playlist names {url[:200]}, which is not an http(s) URL; not fetched.",
+            ),
+        )
+    return PullUrl(url, scheme, host, port or DEFAULT_PORTS[scheme])
+
+
 def literal(host: str) -> Address | None:
     """The address a host names by itself, including the forms ``inet_aton`` accepts
     (``2130706433``, ``0x7f000001``, ``127.1``, ``0177.0.0.1``); None for a DNS name."""

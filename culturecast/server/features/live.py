@@ -18,13 +18,14 @@ from aiohttp import web
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from culturecast.jobs.port import JobRegistry
-from culturecast.live import handlers, visibility
+from culturecast.live import handlers, srt_ingest, visibility
 from culturecast.live.ingest import IngestLimits, RtmpIngest
 from culturecast.live.ladders import LIVE_LADDER
 from culturecast.live.replay import ReplayPackager
 from culturecast.live.runtime import LiveRuntime, RuntimeConfig
 from culturecast.live.service import INDEXES, REPLAY_JOB, LiveService
 from culturecast.live.sources.runner import SourceSupervisor
+from culturecast.live.srt_ingest import SrtIngest
 from culturecast.live.targets import handlers as target_handlers
 from culturecast.live.targets.runner import TargetSupervisor
 from culturecast.live.targets.store import INDEXES as TARGET_INDEXES
@@ -91,6 +92,7 @@ def install(
         runtime: LiveRuntime | None = None
         supervisor: TargetSupervisor | None = None
         sources: SourceSupervisor | None = None
+        srt: SrtIngest | None = None
         try:
             if role in ("standalone", "ingest"):
                 config = (
@@ -105,6 +107,7 @@ def install(
                 await runtime.recover()
                 sources = playout_and_pull(runtime, engines, settings, config.encoder.ffmpeg)
                 sources.start()
+                srt = await srt_listener(sources, settings)
                 limits = ingest_limits or IngestLimits(
                     max_connections=settings.live_max_connections,
                     max_connections_per_address=settings.live_max_connections_per_address,
@@ -118,6 +121,8 @@ def install(
         finally:
             if ingest is not None:
                 await ingest.close()
+            if srt is not None:
+                await srt.close()
             if sources is not None:
                 await sources.close()
             if supervisor is not None:
@@ -187,7 +192,28 @@ def playout_and_pull(
         resources=catalogue.docs_of,
         media_input=media_input,
         ffmpeg=ffmpeg,
+        pull_attempts=settings.pull_attempts,
     )
+
+
+async def srt_listener(sources: SourceSupervisor, settings: Settings) -> SrtIngest | None:
+    """The SRT ingest when CULTURECAST_SRT_PORT is set (``live/srt_ingest.py``)."""
+    if settings.srt_port is None:
+        return None
+    if not srt_ingest.available():
+        log.error(
+            "live: CULTURECAST_SRT_PORT is set but PyGObject with GStreamer's srtsrc is not "
+            "installed (pip install 'culturecast[srt]', gstreamer1.0-plugins-bad); no SRT"
+        )
+        return None
+    ingest = SrtIngest(
+        sources,
+        host=settings.http_host,
+        port=settings.srt_port,
+        passphrase=settings.srt_passphrase,
+    )
+    await ingest.start()
+    return ingest
 
 
 def replay_follows_event(engines: Engines, clock: Callable[[], float]) -> ReplayReady:

@@ -253,6 +253,21 @@ _PAGE_MESSAGES: Final[dict[str, tuple[str, str]]] = {
     "live_admin.health": ("推流状态（每 2 秒刷新）", "Stream health (every 2 s)"),
     "live_admin.refusals": ("被拒绝的推流", "Refused publishes"),
     "live_admin.no_refusals": ("没有被拒绝的推流", "No refused publishes"),
+    # Pull and playout sources (live/sources): the create form and the detail's status.
+    "live_admin.source": ("直播来源", "Source"),
+    "live_admin.source_push": ("编码器推流（OBS 等）", "An encoder publishes (OBS …)"),
+    "live_admin.source_pull": ("拉流（共享直播）", "Pull a URL (shared live)"),
+    "live_admin.source_playout": ("录播 / 轮播", "Scheduled playout"),
+    "live_admin.pull_url": ("拉流地址", "URL to pull"),
+    "live_admin.playout_items": (
+        "节目编号（每行一个，按顺序播出）",
+        "Resource ids (one a line, aired in order)",
+    ),
+    "live_admin.loop": ("循环播出（24 小时频道）", "Loop (a 24/7 channel)"),
+    "live_admin.source_status": ("来源状态", "Source status"),
+    "live_admin.source_ok": ("来源正常", "The source is fine"),
+    "live_admin.source_on_air": ("正在播出第 {n} 个节目（{id}）", "Airing item {n} ({id})"),
+    "live_admin.skipped": ("已跳过的节目", "Skipped items"),
     "targets.title": ("转推", "Push targets"),
     "targets.hint": (
         "直播开始后，推流会原样转发到这些平台（抖音、快手、视频号、B站或其他文化云）。推流码保存后不再显示。",

@@ -150,3 +150,13 @@ def test_pinned_url_connects_to_the_checked_address() -> None:
     assert "file" not in whitelist.split(",")
     assert "concat" not in whitelist.split(",")
     assert "-rw_timeout" in args
+
+
+def test_a_url_a_playlist_names_is_http_or_https_with_a_host() -> None:
+    assert pull.check_fetch_url("https://cdn.example/a/seg1.ts").port == 443
+    assert pull.check_fetch_url("http://2130706433:81/x.ts").host == "2130706433"
+    for url in ("file:///etc/passwd", "data:text/plain,x", "skd://key", "http:///x.ts", "x.ts"):
+        with pytest.raises(PullRefused) as refused:
+            pull.check_fetch_url(url)
+        assert refused.value.code == "hls_url_refused"
+        assert "http(s)" in refused.value.sentence.zh

@@ -63,13 +63,19 @@ async function createEvent(event) {
     category: form.get("category"),
     published: form.get("published") === "on",
   };
+  const kind = form.get("source_type");
+  if (kind === "pull") body.source = { type: "pull", url: String(form.get("pull_url") || "").trim() };
+  if (kind === "playout") {
+    const items = String(form.get("playout_items") || "").split(/[\s,，]+/).filter(Boolean);
+    body.source = { type: "playout", items, loop: form.get("loop") === "on" };
+  }
   const when = form.get("scheduled_at");
   // The form's time is China Standard Time (UTC+8, no daylight saving), like every time the
   // console shows, whatever zone the admin's computer is set to.
   if (when) body.scheduled_at = Date.parse(`${when}:00+08:00`) / 1000;
   const data = await callOrShow("/api/v1/live", { method: "POST", body });
   if (!data) return;
-  showObs(data.obs);
+  if (!body.source) showObs(data.obs);
   notify(t("admin.created", { name: data.title }));
   event.target.reset();
   fillOrgSelect($("#live-org"));
@@ -156,10 +162,38 @@ async function refresh() {
     );
     $("#live-refusals").replaceChildren(...(items.length ? items : [el("li", { class: "muted" }, t("live_admin.no_refusals"))]));
   }
+  renderSource(event.data);
   if (targets.ok) renderTargets(itemsOf(targets.data));
   if (viewers.ok) setFigure("viewers", t("health.viewers_value", { current: formatNumber(viewers.data.current_viewers), peak: formatNumber(viewers.data.peak_viewers) }));
   const row = document.querySelector(`#live-table tr[data-event-id="${CSS.escape(id)}"] td:nth-child(2)`);
   row?.replaceChildren(statusBadge(event.data.status));
+}
+
+/** A pull or playout event's source status: the last error and the skipped items, each
+ * in the page's language (the API gives zh and en). */
+function renderSource(event) {
+  const kind = (event.source || {}).type || "push";
+  $("#live-source-box").hidden = kind === "push";
+  if (kind === "push") return;
+  const status = event.source_status || {};
+  const say = (n) => (config().lang === "en" ? n.en : n.zh);
+  const state = $("#live-source-state");
+  state.className = status.error ? "alert" : "muted";
+  if (status.error) state.textContent = say(status.error);
+  else if (status.item) state.textContent = t("live_admin.source_on_air", { n: status.item.position + 1, id: status.item.resource_id });
+  else state.textContent = t("live_admin.source_ok");
+  const skipped = (status.skipped || []).slice().reverse().map((s) =>
+    el("li", { dataset: { code: s.code } }, el("time", {}, formatWhen(s.at)), " ", say(s)),
+  );
+  $("#live-skipped").replaceChildren(...(skipped.length ? skipped : [el("li", { class: "muted" }, "–")]));
+}
+
+function showSourceFields() {
+  const kind = $("#live-source").value;
+  $("#live-source-pull").hidden = kind !== "pull";
+  $("#live-source-playout").hidden = kind !== "playout";
+  $("#live-pull-url").required = kind === "pull";
+  $("#live-playout-items").required = kind === "playout";
 }
 
 /** A publish refusal's sentence in the page's language: the stored message is the Chinese
@@ -228,7 +262,7 @@ async function rotateKey() {
   if (!(await confirmAction(t("live_admin.confirm_rotate")))) return;
   const data = await callOrShow(`/api/v1/live/${encodeURIComponent(live.current)}/key`, { method: "POST" });
   if (!data) return;
-  showObs(data.obs);
+  if (!body.source) showObs(data.obs);
   notify(t("live_admin.rotated"));
 }
 
@@ -317,6 +351,8 @@ export function setupLive(context) {
     loadEvents();
   });
   $("#live-form").addEventListener("submit", createEvent);
+  $("#live-source").addEventListener("change", showSourceFields);
+  $("#live-form").addEventListener("reset", () => setTimeout(showSourceFields));
   for (const b of document.querySelectorAll("#obs-box [data-copy]")) {
     b.addEventListener("click", () => {
       const input = $(`#${b.dataset.copy}`);
