@@ -42,6 +42,9 @@ class PayloadError(Exception):
 @dataclass(frozen=True, slots=True)
 class Join:
     event_id: str
+    watching: bool = True
+    """False: a moderation console, which follows the room without being one of its viewers
+    (not counted in 在看)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +127,11 @@ def _number(value: object, low: float, high: float) -> float:
 
 
 def parse_join(data: object) -> Join:
-    return Join(_ident(_fields(data, {"event_id"})["event_id"]))
+    fields = _fields(data, {"event_id"}, {"watching"})
+    watching = fields.get("watching", True)
+    if not isinstance(watching, bool):
+        raise PayloadError()
+    return Join(_ident(fields["event_id"]), watching)
 
 
 def parse_send(data: object) -> Send:

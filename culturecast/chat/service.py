@@ -16,7 +16,9 @@ Where state lives (several api processes share rooms, DESIGN.md § Processes):
   process adds its clients' likes once a second and pushes the room total to its own
   clients when it changed, so every client sees at most one ``likes`` a second;
 - viewers: a counters hash per room, one field per api process holding its number of
-  sockets in the room (+1 on join, -1 on leave, so a viewer who leaves is counted out at
+  viewers' sockets in the room (a moderation console joins with ``watching: false`` and
+  is not one of them, so the page's 在看 and the console's 在线 count the same people;
+  +1 on join, -1 on leave, so a viewer who leaves is counted out at
   once), and a liveness flag per process refreshed every ``viewers_interval`` and
   expiring after ``presence_ttl``, so the sockets of a process that died stop counting.
   Each process pushes the total to its own clients. (A presence set with one member per
@@ -55,14 +57,18 @@ from culturecast.chat.limits import TokenBuckets
 from culturecast.chat.names import DEFAULT_RESERVED_NAMES, ReservedNames
 from culturecast.chat.normalize import normalize, text_length
 from culturecast.chat.policy import DEFAULT_GUEST_NAME, ChatUser, CommentPolicy, Refused, RoomState
-from culturecast.chat.ports import Emitter, Identities, LiveEvents, UserNames
+from culturecast.chat.ports import Emitter, Identities, LiveEvents, MediaTimelines, UserNames
 from culturecast.chat.store import ChatStore, RoomSettings, new_id, wire_message
 from culturecast.core.access import Caller
 from culturecast.core.device import is_device_id
+from culturecast.core.mediatime import media_at, wall_at, with_start
 from culturecast.core.periodic import Periodic, Sleep
 from culturecast.storage.counters.port import Counters
 
 log = logging.getLogger("culturecast.chat")
+
+_FOREVER_S: Final = 10.0**9
+"""A wall-clock offset past every show's end (the store's window takes finite bounds)."""
 
 ROOMS_CHANNEL: Final = "chat:rooms"
 """Counters pub/sub channel: an event id whose room settings changed."""
@@ -177,6 +183,8 @@ class LocalRoom:
     settings: RoomSettings
     guests_allowed: bool
     members: set[str] = field(default_factory=set)
+    watchers: set[str] = field(default_factory=set)
+    """The members counted as viewers (not a moderation console's connection)."""
     likes_pending: int = 0
     likes_sent: int = -1
 
@@ -196,6 +204,7 @@ class ChatService:
         clock: Callable[[], float],
         config: ChatConfig = ChatConfig(),
         user_names: UserNames | None = None,
+        timelines: MediaTimelines | None = None,
     ) -> None:
         self.store = store
         self.events = events
@@ -206,6 +215,7 @@ class ChatService:
         self.clock = clock
         self.config = config
         self.user_names = user_names
+        self.timelines = timelines
         """The accounts' user names (None: only the reserved list is refused)."""
         self.reserved = ReservedNames(config.reserved_names)
         self.process_id = secrets.token_hex(8)
@@ -409,7 +419,9 @@ class ChatService:
         session.moderator = is_moderator(session.caller, event)
         room.members.add(session.sid)
         await self.out.enter_room(session.sid, room_name(event.id))
-        await self.counters.hincr(viewers_key(event.id), self.process_id, 1)
+        if request.watching:
+            room.watchers.add(session.sid)
+            await self.counters.hincr(viewers_key(event.id), self.process_id, 1)
         history = await self.store.history(event.id, self.config.history_size)
         likes = await self.counters.get_int(likes_key(event.id)) + room.likes_pending
         if room.likes_sent < 0 and not room.likes_pending:
@@ -438,13 +450,15 @@ class ChatService:
         session.moderator = False
         if event_id is None:
             return
-        await self.counters.hincr(viewers_key(event_id), self.process_id, -1)
+        room = self.rooms.get(event_id)
+        if room is None or session.sid in room.watchers:
+            await self.counters.hincr(viewers_key(event_id), self.process_id, -1)
         with contextlib.suppress(KeyError, ValueError):
             await self.out.leave_room(session.sid, room_name(event_id))
-        room = self.rooms.get(event_id)
         if room is None:
             return
         room.members.discard(session.sid)
+        room.watchers.discard(session.sid)
         if not room.members:
             del self.rooms[event_id]
             if room.likes_pending:
@@ -670,8 +684,8 @@ class ChatService:
             # Heal the own field should an increment have been lost (an engine hiccup).
             key = viewers_key(event_id)
             mine = int((await self.counters.hgetall(key)).get(self.process_id, 0))
-            if mine != len(room.members):
-                await self.counters.hincr(key, self.process_id, len(room.members) - mine)
+            if mine != len(room.watchers):
+                await self.counters.hincr(key, self.process_id, len(room.watchers) - mine)
             count = await self.viewer_count(event_id, alive)
             await self.out.emit(
                 ServerEvent.VIEWERS, {"count": count}, to=room_name(event_id), local=True
@@ -724,5 +738,22 @@ class ChatService:
             await subscription.close()
 
     async def replay(self, event_id: str, start: float, end: float) -> list[dict[str, Any]]:
-        """Comments whose offset from the show's start is in ``[start, end)``."""
-        return await self.store.window(event_id, start, end, self.config.replay_limit)
+        """Comments whose moment in the replay's media is in ``[start, end)``, ``offset_s``
+        that moment. A comment is stored with its wall-clock offset from the show's start;
+        with the show's media timeline (the encoder may have run slower than real time) that
+        offset becomes the media time the show had reached when the comment was sent, so no
+        comment falls past the end of the replay. Without one, the wall-clock offset."""
+        limit = self.config.replay_limit
+        timeline = None if self.timelines is None else await self.timelines.media_timeline(event_id)
+        event = await self.events.get(event_id) if timeline else None
+        if not timeline or event is None or event.started_at is None:
+            return await self.store.window(event_id, start, end, limit)
+        started = event.started_at
+        points = with_start(timeline, started)
+        # The wall-clock window of the comments sent while the show was in [start, end).
+        first = wall_at(points, start) - started
+        last = min(wall_at(points, end), started + _FOREVER_S) - started
+        found = await self.store.window(event_id, first, last, limit)
+        for comment in found:
+            comment["offset_s"] = round(media_at(points, started + comment["offset_s"]), 3)
+        return found
