@@ -499,12 +499,17 @@ class ChatService:
         )
         verdict = self.policy.check(user, room.state, request.text, now, slowed=slowed)
         if isinstance(verdict, Refused):
-            return await self.refuse(
-                session, verdict.code, request="send", retry_after=verdict.retry_after
-            )
+            retry_after = verdict.retry_after
+            if retry_after is None and slowed and user is not None:
+                # The flag holds when it was set: the sender is told how long is left.
+                since = await self.counters.get_flag(slow_key(event.id, user.id))
+                with contextlib.suppress(TypeError, ValueError):
+                    left = float(since or "") + slow - now
+                    retry_after = left if 0 < left <= slow else None
+            return await self.refuse(session, verdict.code, request="send", retry_after=retry_after)
         assert user is not None  # the policy refuses anonymous senders
         if slow > 0 and not user.is_moderator:
-            await self.counters.set_flag(slow_key(event.id, user.id), slow)
+            await self.counters.set_flag(slow_key(event.id, user.id), slow, f"{now:.3f}")
         doc = {
             "_id": new_id(now),
             "event_id": event.id,

@@ -7,6 +7,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from culturecast.core.errors import ClientError
+from culturecast.live import visibility
 from culturecast.server.features.live import LIVE_SERVICE
 from culturecast.server.features.media import MEDIA_SERVICE
 from culturecast.server.web.cards import ShareCard
@@ -25,19 +26,21 @@ class FeatureShareCards:
         app = self._app
         try:
             if page == "live" and LIVE_SERVICE in app:
-                event = await app[LIVE_SERVICE].get(None, item_id)
-                return ShareCard(str(event["title"]), image=event.get("cover") or None)
+                event = await app[LIVE_SERVICE].events.get(item_id)
+                if event is None or not visibility.is_public(event):
+                    return None
+                return ShareCard(str(event.get("title") or ""), image=event.get("cover") or None)
             if page == "resource" and MEDIA_SERVICE in app:
                 doc = await app[MEDIA_SERVICE].get(None, item_id)
                 about = str(doc.get("description") or doc.get("performer") or "")
-                return ShareCard(str(doc["title"]), about, _poster(doc))
+                return ShareCard(str(doc.get("title") or ""), about, _poster(doc))
             if page == "series" and MEDIA_SERVICE in app:
                 media = app[MEDIA_SERVICE]
                 series = await media.get_series(None, item_id)
                 about = str(series.get("description") or series.get("performer") or "")
                 posters = [_poster(d) for d in await media.episodes(None, item_id)]
                 image = next((p for p in posters if p), None)
-                return ShareCard(str(series["title"]), about, image)
+                return ShareCard(str(series.get("title") or ""), about, image)
         except ClientError:
             return None
         return None

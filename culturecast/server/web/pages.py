@@ -96,7 +96,11 @@ def _render(
         lang=lang,
         t=t,
         page=page,
-        title=card.title if card is not None else t(title_key) if title_key else None,
+        title=card.title
+        if card is not None and card.title
+        else t(title_key)
+        if title_key
+        else None,
         og_description=card.description if card is not None and card.description else None,
         og_image=image,
         other_lang=other,
