@@ -9,15 +9,15 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from playwright.async_api import Browser, Page, WebSocket, expect
-from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from culturecast.server.web.i18n import translate
 from tests.browser.driver import Watched, open_page
+from tests.e2e.test_viewer_pages import eventually, playing_past
 from tests.support.api import Api
 from tests.support.live import Publisher, ffmpeg_publish_command
 from tests.support.product import ADMIN_PASSWORD, Standalone, serving
@@ -38,32 +38,6 @@ ENV = {
 def product(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Standalone]:
     with serving(tmp_path_factory.mktemp("figures"), ENV) as server:
         yield server
-
-
-async def eventually[T](check: Callable[[], Awaitable[T | None]], within: float, what: str) -> T:
-    deadline = time.monotonic() + within
-    while True:
-        result = await check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} not within {within} s")
-        await asyncio.sleep(0.5)
-
-
-async def playing_past(page: Page, seconds: float, timeout_ms: int = 90_000) -> None:
-    try:
-        await page.wait_for_function(
-            f"document.querySelector('#media')?.currentTime > {seconds}", timeout=timeout_ms
-        )
-    except PlaywrightTimeout:
-        said = await page.evaluate(
-            "[document.querySelector('#player-message')?.textContent,"
-            " document.querySelector('#status-badge')?.textContent,"
-            " document.querySelector('#media')?.currentTime,"
-            " document.querySelector('#media')?.readyState]"
-        )
-        raise AssertionError(f"{page.url} did not play: {said}") from None
 
 
 def viewer_pushes(page: Page) -> asyncio.Queue[str]:
@@ -130,8 +104,8 @@ async def test_the_page_and_the_console_count_the_same_viewers(
     publisher = Publisher(ffmpeg_publish_command(rtmp, size="640x360")).start()
     try:
         # The open countdown pages start playing by themselves.
-        await playing_past(phone.page, 0.5)
-        await playing_past(other.page, 0.5)
+        await playing_past(phone.page, 0.5, 90_000)
+        await playing_past(other.page, 0.5, 90_000)
         two = translate("zh-CN", "chat.viewers", n=2)
         await expect(phone.page.locator("#viewers")).to_have_text(two, timeout=30_000)
         await expect(desk.page.locator("#health-viewers")).to_have_text(
@@ -265,7 +239,7 @@ async def test_replay_comments_come_at_their_moment_of_a_slow_encoders_media(
 
     late = await open_page(browser, width=PHONE, height=812)
     await late.goto(live_url, ready="live")
-    await playing_past(late.page, 0.5)
+    await playing_past(late.page, 0.5, 90_000)
     for n in range(1, 7):
         await expect(late.page.locator("#chat-messages")).to_contain_text(
             f"第{n}条：好听！", timeout=max(60_000, int(duration * 3_000))
