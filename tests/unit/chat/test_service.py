@@ -440,3 +440,17 @@ async def test_replay_comments_are_placed_at_the_media_time_of_a_slow_encoder(
     assert [c["offset_s"] for c in await plain.replay(EVENT, 0, 3600)] == [
         4.0 * n for n in range(1, 6)
     ]
+
+
+async def test_slow_mode_tells_the_sender_how_many_seconds_are_left(world: World) -> None:
+    world.identities.tokens["mod"] = User("u-mod", "馆员", "platform_admin", None)
+    service, out = world.service()
+    await service.connect("m", "203.0.113.9", {"token": "mod"})
+    assert (await service.handle("m", "join", {"event_id": EVENT, "watching": False}))["ok"]
+    assert (await service.handle("m", "slow", {"seconds": 30}))["ok"]
+    await guest(service, "a")
+    assert (await service.handle("a", "send", {"text": "讲得好"}))["ok"]
+    world.clock.advance(10)
+    refused = await service.handle("a", "send", {"text": "再来一段"})
+    assert (refused["code"], refused["retry_after"]) == ("slow_mode", 20.0)
+    assert out.to_socket("refused", "a")[-1]["retry_after"] == 20.0
