@@ -24,7 +24,7 @@ const HEALTH_EVERY_MS = 2000;
 const MUTE_SECONDS = 600;
 // room: the viewers the chat room counts (what the public page shows as 在看), pushed to the
 // moderation socket; peak: the statistics' peak.
-const live = { events: [], current: null, timer: null, socket: null, room: null, peak: null };
+const live = { events: [], current: null, timer: null, socket: null, room: null, peak: null, ended: false };
 
 function statusBadge(status) {
   return el("span", { class: `badge status-${status}`, dataset: { status } }, t(`live.status.${status}`));
@@ -89,6 +89,7 @@ function closeDetail() {
   live.current = null;
   live.room = null;
   live.peak = null;
+  live.ended = false;
   $("#live-detail").hidden = true;
 }
 
@@ -179,9 +180,11 @@ async function refresh() {
     $("#live-refusals").replaceChildren(...(items.length ? items : [el("li", { class: "muted" }, t("live_admin.no_refusals"))]));
   }
   if (targets.ok) renderTargets(itemsOf(targets.data));
+  live.ended = ended;
   if (viewers.ok) {
     live.peak = viewers.data.peak_viewers;
-    if (live.room === null) live.room = viewers.data.current_viewers;
+    // Off air nobody is watching the show (the room may still hold its ended pages).
+    if (live.room === null || ended) live.room = viewers.data.current_viewers;
     showViewers();
   }
   const row = document.querySelector(`#live-table tr[data-event-id="${CSS.escape(id)}"] td:nth-child(2)`);
@@ -302,8 +305,8 @@ function sanctioned(key, user) {
   return (ack) => {
     if (ack && ack.ok) notify(t(key, { name: user.name || "" }));
     else if (ack) {
-      const key = `chat.refused.${ack.code}`;
-      notify(key in config().strings ? t(key) : t("error.unknown"));
+      const refusal = `chat.refused.${ack.code}`;
+      notify(refusal in config().strings ? t(refusal) : t("error.unknown"));
     }
   };
 }
@@ -331,7 +334,7 @@ async function connectModeration(eventId) {
     for (const m of messages || []) append(m);
   });
   socket.on("viewers", ({ count }) => {
-    if (live.current !== eventId) return;
+    if (live.current !== eventId || live.ended) return;
     live.room = count;
     showViewers();
   });
