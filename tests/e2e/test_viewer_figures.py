@@ -7,9 +7,12 @@ Screenshots go to test-artifacts/screenshots/figures-*.png."""
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import re
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -183,6 +186,16 @@ async def test_the_statistics_tab_speaks_a_managers_units_on_a_phone(
     await expect(page.locator('[data-monthly="average_daily_active"]')).to_have_text("不足1人")
     await expect(page.locator('[data-monthly="watch_hours"]')).to_contain_text("分钟")
     await w.screenshot("figures-stats-375.png")
+    # The ranking's CSV, as a manager sends it upward: names, Chinese, minutes, percentages.
+    async with page.expect_download() as info:
+        await page.click('[data-csv="ranking"]')
+    saved = await (await info.value).path()
+    text = await asyncio.to_thread(Path(saved).read_text, "utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    show = next(r for r in rows if "长兴百叶龙" in r)
+    assert show[:5] == ["1", "直播", "长兴百叶龙", "长兴县文化馆", "展演"], rows
+    assert show[10] == "不适用"
+    assert float(show[7]) == round(report["totals"]["watch_seconds"] / 60, 1)
     assert w.errors == []
     await w.context.close()
 
