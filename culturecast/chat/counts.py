@@ -5,11 +5,11 @@ processes on the counters port and pushed to this process's own clients.
   the room total to its own clients when it changed, so every client sees at most one
   ``likes`` a second;
 - viewers: a counters hash per room, one field per api process holding its number of
-  sockets in the room (+1 on join, -1 on leave, so a viewer who leaves is counted out at
-  once), and a liveness flag per process refreshed every ``viewers_interval`` and expiring
-  after ``presence_ttl``, so the sockets of a process that died stop counting. (A presence
-  set with one member per socket cannot forget a member before it times out, and costs a
-  round trip per socket per interval.)
+  viewers' sockets in the room, not a moderation console's (+1 on join, -1 on leave, so a
+  viewer who leaves is counted out at once), and a liveness flag per process refreshed
+  every ``viewers_interval`` and expiring after ``presence_ttl``, so the sockets of a
+  process that died stop counting. (A presence set with one member per socket cannot forget
+  a member before it times out, and costs a round trip per socket per interval.)
 """
 
 from __future__ import annotations
@@ -96,8 +96,8 @@ class RoomCounts:
         event_id = room.event.id
         key = viewers_key(event_id)
         mine = int((await self.counters.hgetall(key)).get(self.process_id, 0))
-        if mine != len(room.members):
-            await self.counters.hincr(key, self.process_id, len(room.members) - mine)
+        if mine != len(room.watchers):
+            await self.counters.hincr(key, self.process_id, len(room.watchers) - mine)
         count = await self.viewer_count(event_id, alive)
         await self.out.emit(
             ServerEvent.VIEWERS, {"count": count}, to=room_name(event_id), local=True

@@ -22,7 +22,8 @@ class ClientEvent(StrEnum):
     """Events a client emits to the server."""
 
     JOIN = "join"
-    """``{event_id}``: enter the room of one live event; answered with ``history``."""
+    """``{event_id, watching?}``: enter the room of one live event; answered with ``history``.
+    ``watching: false`` (a moderation console) is not counted among the viewers."""
     SEND = "send"
     """``{text}``: post a comment to the joined room."""
     LIKE = "like"

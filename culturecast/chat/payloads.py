@@ -41,6 +41,14 @@ class PayloadError(Exception):
 
 
 @dataclass(frozen=True, slots=True)
+class Join:
+    event_id: str
+    watching: bool = True
+    """False: a moderation console, which follows the room without being one of its viewers
+    (not counted in 在看)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Like:
     count: int
 
@@ -99,9 +107,12 @@ def _number(value: object, low: float, high: float) -> float:
     return float(value)
 
 
-def parse_join(data: object) -> str:
-    """The event id of the room to join."""
-    return _ident(_fields(data, {"event_id"})["event_id"])
+def parse_join(data: object) -> Join:
+    fields = _fields(data, {"event_id"}, {"watching"})
+    watching = fields.get("watching", True)
+    if not isinstance(watching, bool):
+        raise PayloadError()
+    return Join(_ident(fields["event_id"]), watching)
 
 
 def parse_send(data: object) -> str:

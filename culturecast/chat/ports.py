@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 from culturecast.chat.access import EventView
 from culturecast.core.access import Caller
+from culturecast.core.mediatime import Timeline
 
 
 class LiveEvents(Protocol):
@@ -21,6 +22,14 @@ class LiveEvents(Protocol):
     def may_see(self, caller: Caller | None, event: EventView) -> bool:
         """Whether ``caller`` (None: a guest or an anonymous reader) may see the event — its
         room, history, messages and replay comments — by the live package's rule."""
+
+
+class MediaTimelines(Protocol):
+    """How far each show's media had got by each moment (``core/mediatime.py``), recorded by
+    the live package while it was on air."""
+
+    async def media_timeline(self, event_id: str) -> Timeline | None:
+        """The show's ``(wall, media)`` points, or None when it has none (yet)."""
 
 
 class Identities(Protocol):

@@ -44,6 +44,8 @@ class LocalRoom:
     settings: RoomSettings
     guests_allowed: bool
     members: set[str] = field(default_factory=set)
+    watchers: set[str] = field(default_factory=set)
+    """The members counted as viewers (not a moderation console's connection)."""
     likes_pending: int = 0
     likes_sent: int = -1
 

@@ -14,7 +14,8 @@ Where state lives (several api processes share rooms, DESIGN.md § Processes):
   change on the counters port's ``chat:rooms`` channel;
 - likes and viewers: counters per room on the counters port (Redis in distributed mode),
   each process adding its own clients' share and pushing totals to them
-  (``chat/counts.py``);
+  (``chat/counts.py``); a moderation console joins with ``watching: false`` and is not one
+  of the viewers, so the page's 在看 and the console's 在线 count the same people;
 - slow mode: enforced across processes with a counters flag per (room, user) expiring
   after the interval — it is a promise moderators make to the room;
 - the per-user token bucket, the duplicate window and the room cap stay per process (the
@@ -39,7 +40,7 @@ import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from culturecast.chat import payloads
 from culturecast.chat.access import EventView, is_moderator
@@ -50,11 +51,12 @@ from culturecast.chat.moderation import Handler, Moderation
 from culturecast.chat.names import DEFAULT_RESERVED_NAMES, ReservedNames
 from culturecast.chat.normalize import normalize, text_length
 from culturecast.chat.policy import DEFAULT_GUEST_NAME, ChatUser, CommentPolicy, Refused
-from culturecast.chat.ports import Emitter, Identities, LiveEvents, UserNames
+from culturecast.chat.ports import Emitter, Identities, LiveEvents, MediaTimelines, UserNames
 from culturecast.chat.rooms import ROOMS_CHANNEL, LocalRoom, likes_key, room_name, slow_key
 from culturecast.chat.sessions import ConnectRefused, Session, guest_id, wire_user
 from culturecast.chat.store import ChatStore, new_id, wire_message
 from culturecast.core.access import Caller
+from culturecast.core.mediatime import media_at, wall_at, with_start
 from culturecast.core.periodic import Periodic, Sleep
 from culturecast.storage.counters.port import Counters
 
@@ -70,6 +72,9 @@ __all__ = [
 ]
 
 log = logging.getLogger("culturecast.chat")
+
+_FOREVER_S: Final = 10.0**9
+"""A wall-clock offset past every show's end (the store's window takes finite bounds)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +123,7 @@ class ChatService:
         clock: Callable[[], float],
         config: ChatConfig = ChatConfig(),
         user_names: UserNames | None = None,
+        timelines: MediaTimelines | None = None,
     ) -> None:
         self.store = store
         self.events = events
@@ -128,6 +134,7 @@ class ChatService:
         self.clock = clock
         self.config = config
         self.user_names = user_names
+        self.timelines = timelines
         """The accounts' user names (None: only the reserved list is refused)."""
         self.reserved = ReservedNames(config.reserved_names)
         self.sessions: dict[str, Session] = {}
@@ -290,8 +297,8 @@ class ChatService:
         return None
 
     async def _join(self, session: Session, data: object) -> dict[str, Any]:
-        event_id = payloads.parse_join(data)
-        event = await self.events.get(event_id)
+        request = payloads.parse_join(data)
+        event = await self.events.get(request.event_id)
         if event is None or not self.events.may_see(session.caller, event):
             # A draft answers exactly as an unknown id: nobody learns that it exists.
             return await self.refuse(session, RefusalCode.NOT_FOUND, request="join")
@@ -306,7 +313,9 @@ class ChatService:
         session.moderator = is_moderator(session.caller, event)
         room.members.add(session.sid)
         await self.out.enter_room(session.sid, room_name(event.id))
-        await self.counts.enter(event.id)
+        if request.watching:
+            room.watchers.add(session.sid)
+            await self.counts.enter(event.id)
         history = await self.store.history(event.id, self.config.history_size)
         likes = await self.counts.likes_for_new_member(room)
         viewers = await self.counts.viewer_count(event.id, {self.counts.process_id: True})
@@ -331,13 +340,15 @@ class ChatService:
         session.moderator = False
         if event_id is None:
             return
-        await self.counts.leave(event_id)
+        room = self.rooms.get(event_id)
+        if room is None or session.sid in room.watchers:
+            await self.counts.leave(event_id)
         with contextlib.suppress(KeyError, ValueError):
             await self.out.leave_room(session.sid, room_name(event_id))
-        room = self.rooms.get(event_id)
         if room is None:
             return
         room.members.discard(session.sid)
+        room.watchers.discard(session.sid)
         if not room.members:
             del self.rooms[event_id]
             await self.counts.closed(room)
@@ -378,12 +389,17 @@ class ChatService:
         )
         verdict = self.policy.check(user, room.state, text, now, slowed=slowed)
         if isinstance(verdict, Refused):
-            return await self.refuse(
-                session, verdict.code, request="send", retry_after=verdict.retry_after
-            )
+            retry_after = verdict.retry_after
+            if retry_after is None and slowed and user is not None:
+                # The flag holds when it was set: the sender is told how long is left.
+                since = await self.counters.get_flag(slow_key(event.id, user.id))
+                with contextlib.suppress(TypeError, ValueError):
+                    left = float(since or "") + slow - now
+                    retry_after = left if 0 < left <= slow else None
+            return await self.refuse(session, verdict.code, request="send", retry_after=retry_after)
         assert user is not None  # the policy refuses anonymous senders
         if slow > 0 and not user.is_moderator:
-            await self.counters.set_flag(slow_key(event.id, user.id), slow)
+            await self.counters.set_flag(slow_key(event.id, user.id), slow, f"{now:.3f}")
         doc = {
             "_id": new_id(now),
             "event_id": event.id,
@@ -478,5 +494,22 @@ class ChatService:
             await subscription.close()
 
     async def replay(self, event_id: str, start: float, end: float) -> list[dict[str, Any]]:
-        """Comments whose offset from the show's start is in ``[start, end)``."""
-        return await self.store.window(event_id, start, end, self.config.replay_limit)
+        """Comments whose moment in the replay's media is in ``[start, end)``, ``offset_s``
+        that moment. A comment is stored with its wall-clock offset from the show's start;
+        with the show's media timeline (the encoder may have run slower than real time) that
+        offset becomes the media time the show had reached when the comment was sent, so no
+        comment falls past the end of the replay. Without one, the wall-clock offset."""
+        limit = self.config.replay_limit
+        timeline = None if self.timelines is None else await self.timelines.media_timeline(event_id)
+        event = await self.events.get(event_id) if timeline else None
+        if not timeline or event is None or event.started_at is None:
+            return await self.store.window(event_id, start, end, limit)
+        started = event.started_at
+        points = with_start(timeline, started)
+        # The wall-clock window of the comments sent while the show was in [start, end).
+        first = wall_at(points, start) - started
+        last = min(wall_at(points, end), started + _FOREVER_S) - started
+        found = await self.store.window(event_id, first, last, limit)
+        for comment in found:
+            comment["offset_s"] = round(media_at(points, started + comment["offset_s"]), 3)
+        return found

@@ -283,6 +283,9 @@ class Stream:
         self._disconnect: Callable[[str, str], None] | None = None
         self._grace: asyncio.Task[None] | None = None
         self._health_task: asyncio.Task[None] | None = None
+        self.timeline: list[tuple[float, float]] = []
+        """``(wall, media)`` at each listed segment that added media (``core/mediatime.py``):
+        saved with the recording so its replay places comments by media time."""
         self._reset_publisher_state()
 
     async def _announce_part(self, playlist_key: str, msn: int, part: int) -> None:
@@ -425,6 +428,7 @@ class Stream:
         elif isinstance(d, sessions.EndPlaylists):
             await self.packager.finish()
             await service.events.save_media_duration(self.event_id, self.packager.media_duration())
+            await service.events.save_media_timeline(self.event_id, self.timeline)
         elif isinstance(d, sessions.QueueReplay):
             await service.queue_replay(self.event_id)
         elif isinstance(d, sessions.Notify):
@@ -597,6 +601,9 @@ class Stream:
             await transcoder.stop()
 
     def _segment_listed(self, rendition: str, segment: Segment, listed_at: float) -> None:
+        media = self.packager.media_duration()
+        if not self.timeline or media > self.timeline[-1][1]:
+            self.timeline.append((round(listed_at, 3), round(media, 3)))
         hook = self.runtime.on_segment
         if hook is not None:
             hook(self.event_id, rendition, segment, listed_at)

@@ -221,6 +221,10 @@ class LiveService:
         """What another feature (chat) needs of an event, or None if there is none."""
         return await self.events.summary(event_id)
 
+    async def media_timeline(self, event_id: str) -> list[tuple[float, float]] | None:
+        """How far the show's media had got by each moment (for its replay's comments)."""
+        return await self.events.media_timeline(event_id)
+
     async def _on_status(self, message: dict[str, Any]) -> None:
         event_id, status = message.get("event_id"), message.get("status")
         if not isinstance(event_id, str) or not isinstance(status, str):

@@ -12,7 +12,7 @@ event: the ingest writes its session's decisions unless the event has ended mean
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -178,6 +178,27 @@ class EventStore:
     async def save_media_duration(self, event_id: str, seconds: float) -> None:
         """How much media the recording holds once its playlists are closed."""
         await self._events.update_one({"_id": event_id}, set={"media_duration": round(seconds, 3)})
+
+    async def save_media_timeline(
+        self, event_id: str, points: Sequence[tuple[float, float]]
+    ) -> None:
+        """Add the ``(wall, media)`` points of this ingest's part of the show to those an
+        earlier ingest process saved (``core/mediatime.py``)."""
+        doc = await self._events.get(event_id)
+        if doc is None:
+            return
+        stored = [(float(w), float(m)) for w, m in doc.get("media_timeline") or []]
+        last = stored[-1][0] if stored else float("-inf")
+        merged = stored + [(w, m) for w, m in points if w > last]
+        await self._events.update_one(
+            {"_id": event_id}, set={"media_timeline": [[w, m] for w, m in merged]}
+        )
+
+    async def media_timeline(self, event_id: str) -> list[tuple[float, float]] | None:
+        """The show's saved ``(wall, media)`` points, or None."""
+        doc = await self._events.get(event_id)
+        points = None if doc is None else doc.get("media_timeline")
+        return [(float(w), float(m)) for w, m in points] if points else None
 
     # ------------------------------------------------------------ replay writes
 

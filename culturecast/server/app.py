@@ -20,6 +20,7 @@ from culturecast.server.api import ApiRoutes
 from culturecast.server.context import METRICS, ROLE, ROUTES, SERVICES, SETTINGS, Services
 from culturecast.server.engines import open_engines
 from culturecast.server.features import chat, engagement, live, media, views
+from culturecast.server.features.share_cards import FeatureShareCards
 from culturecast.server.jobs import JobDeps, account_service, build_registry, open_job_queue
 from culturecast.server.jsonapi import error_middleware
 from culturecast.server.kit import HttpKit
@@ -27,6 +28,7 @@ from culturecast.server.maintenance import maintenance_ctx
 from culturecast.server.metrics import Metrics
 from culturecast.server.settings import Settings
 from culturecast.server.web import pages
+from culturecast.server.web.cards import SHARE_CARDS
 
 log = logging.getLogger("culturecast.server")
 
@@ -85,6 +87,8 @@ def create_app(
     kit = HttpKit(app, routes)
     for feature in (live, media, views, chat, engagement):
         feature.install(app, kit)
+    if role != "ingest":
+        app[SHARE_CARDS] = FeatureShareCards(app)
     return app
 
 

@@ -40,6 +40,12 @@ from culturecast.media.views.policy import (
     ItemType,
     terminal_from_user_agent,
 )
+from culturecast.media.views.report_csv import (
+    RANKING_HEADER,
+    REPORT_HEADER,
+    ranking_rows,
+    report_cells,
+)
 from culturecast.media.views.schemas import (
     MAX_BATCH,
     Beat,
@@ -420,8 +426,8 @@ class ViewsHandlers:
         top = _int_query(request, "top", 10, 0, 100)
         report = await self._stats.org_report(org_id, first, last, top)
         if csv_wanted:
-            rows = [[d["day"], d["unique_viewers"], *figure_cells(d)] for d in report["daily"]]
-            header = ["日期 day", "观看人数 unique_viewers", *FIGURE_HEADER]
+            rows = [[d["day"], d["unique_viewers"], *report_cells(d)] for d in report["daily"]]
+            header = ["日期 day", "观看人数 unique_viewers", *REPORT_HEADER]
             return _csv_response(to_csv(header, rows), f"org-{org_id}-{first}-{last}.csv")
         return self._kit.json(report)
 
@@ -438,27 +444,8 @@ class ViewsHandlers:
         await self._kit.org_path(caller, org_id, Action.READ_STATS)
         places = await self._stats.ranking(org_id, first, last, by, limit, min_plays)
         if csv_wanted:
-            header = [
-                "排行 rank",
-                "类型 item_type",
-                "编号 item_id",
-                "标题 title",
-                "单位 org_id",
-                "类别 category",
-                *FIGURE_HEADER,
-            ]
-            rows = [
-                [
-                    p["rank"],
-                    p["item_type"],
-                    p["item_id"],
-                    p["title"],
-                    p["org_id"],
-                    p["category"],
-                    *figure_cells(p),
-                ]
-                for p in places
-            ]
+            _, names = await self._stats.org_tree(org_id)
+            header, rows = RANKING_HEADER, ranking_rows(places, names)
             return _csv_response(to_csv(header, rows), f"ranking-{org_id}-{by}-{first}-{last}.csv")
         return self._kit.json(
             {"org_id": org_id, "by": str(by), "from": first, "to": last, "items": places}

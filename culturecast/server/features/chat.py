@@ -49,6 +49,8 @@ class EventSummaries(Protocol):
 
     async def summary(self, event_id: str) -> EventSummary | None: ...
 
+    async def media_timeline(self, event_id: str) -> list[tuple[float, float]] | None: ...
+
 
 class LiveEventsReader:
     """Chat's read-only view of live events, through the live package, and the live
@@ -63,6 +65,9 @@ class LiveEventsReader:
 
     def may_see(self, caller: Caller | None, event: EventView) -> bool:
         return visibility.may_see(caller, event.org_path, public=event.public)
+
+    async def media_timeline(self, event_id: str) -> list[tuple[float, float]] | None:
+        return await self._events.media_timeline(event_id)
 
 
 def event_view(summary: EventSummary) -> EventView:
@@ -152,9 +157,10 @@ def install(app: web.Application, kit: HttpKit) -> None:
         config = ChatConfig(device_cookie=DEVICE_COOKIE)
         if settings.chat_reserved_names is not None:
             config = replace(config, reserved_names=settings.chat_reserved_names)
+        events = LiveEventsReader(app[LIVE_SERVICE])
         service = ChatService(
             store=ChatStore(engines.database),
-            events=LiveEventsReader(app[LIVE_SERVICE]),
+            events=events,
             identities=identities,
             counters=engines.counters,
             policy=policy,
@@ -162,6 +168,7 @@ def install(app: web.Application, kit: HttpKit) -> None:
             clock=app[SERVICES].clock,
             config=config,
             user_names=identities,
+            timelines=events,
         )
         app[CHAT] = service
         app[METRICS].add_collector(ChatCollector(service, sio.manager))

@@ -21,6 +21,7 @@ from culturecast.core.errors import LANG_COOKIE, Lang, parse_lang
 from culturecast.media.views.handlers import device_of, remember_device
 from culturecast.server.web import i18n
 from culturecast.server.web.assets import IMMUTABLE, StaticAssets
+from culturecast.server.web.cards import SHARE_CARDS, ShareCard
 
 _HERE: Final = Path(__file__).parent
 # Ids of our objects are URL-safe tokens; anything else cannot name one, so it gets the
@@ -70,6 +71,7 @@ def _render(
     title_key: str | None = None,
     data: Mapping[str, Any] | None = None,
     status: int = 200,
+    card: ShareCard | None = None,
 ) -> web.Response:
     pages = request.app[WEB]
     query_lang = parse_lang(request.query.get("lang"))
@@ -80,7 +82,11 @@ def _render(
 
     other: Lang = "en" if lang == "zh-CN" else "zh-CN"
     # The page's shareable address (no ?lang=: whoever opens it gets their own language).
-    share_url = (pages.public_url or f"{request.scheme}://{request.host}") + request.path
+    site = pages.public_url or f"{request.scheme}://{request.host}"
+    share_url = site + request.path
+    image = None
+    if card is not None and card.image:
+        image = card.image if "://" in card.image else site + card.image
     config = {
         "page": page,
         "lang": lang,
@@ -92,7 +98,13 @@ def _render(
         lang=lang,
         t=t,
         page=page,
-        title=t(title_key) if title_key else None,
+        title=card.title
+        if card is not None and card.title
+        else t(title_key)
+        if title_key
+        else None,
+        og_description=card.description if card is not None and card.description else None,
+        og_image=image,
         other_lang=other,
         other_lang_url=request.rel_url.update_query(lang=other),
         config=config,
@@ -146,7 +158,9 @@ def _item_page(template: str, page: str, key: str, not_found: str) -> Any:
         item_id = request.match_info[key]
         if not _ID.fullmatch(item_id):
             return _not_found(request, not_found)
-        response = _render(request, template, page=page, data={key: item_id})
+        cards = request.app.get(SHARE_CARDS)
+        card = None if cards is None else await cards.card(page, item_id)
+        response = _render(request, template, page=page, data={key: item_id}, card=card)
         # The device cookie before anything else: the chat knows a guest by it (so a ban
         # outlasts a reconnect), and the views count the device's plays under it.
         device, new_device = device_of(request)

@@ -114,6 +114,16 @@ class Recorder:
 
 
 @dataclass
+class Timelines:
+    """The live package's media timelines (``core/mediatime.py``), as a table."""
+
+    table: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
+
+    async def media_timeline(self, event_id: str) -> list[tuple[float, float]] | None:
+        return self.table.get(event_id)
+
+
+@dataclass
 class World:
     clock: Clock
     counters: MemoryCounters
@@ -121,7 +131,9 @@ class World:
     events: Events
     identities: Identities
 
-    def service(self, config: ChatConfig | None = None) -> tuple[ChatService, Recorder]:
+    def service(
+        self, config: ChatConfig | None = None, timelines: Timelines | None = None
+    ) -> tuple[ChatService, Recorder]:
         """One api process's chat (several share the counters, as processes share Redis)."""
         emitter = Recorder()
         service = ChatService(
@@ -133,6 +145,7 @@ class World:
             emitter=emitter,
             clock=self.clock,
             config=config or ChatConfig(),
+            timelines=timelines,
         )
         return service, emitter
 
@@ -383,3 +396,61 @@ async def test_likes_each_second_and_viewers_every_fifth_second(world: World) ->
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
+
+
+async def test_a_moderation_console_is_not_counted_among_the_viewers(world: World) -> None:
+    world.identities.tokens["mod"] = User("u-mod", "馆员", "platform_admin", None)
+    service, out = world.service()
+    for sid in ("a", "b"):
+        await guest(service, sid)
+    await service.connect("console", "203.0.113.9", {"token": "mod"})
+    ack = await service.handle("console", "join", {"event_id": EVENT, "watching": False})
+    assert ack["ok"], ack
+    assert out.to_socket("viewers", "console") == [{"count": 2}]
+    await service.push_viewers()
+    assert out.to_room("viewers") == [{"count": 2}]
+    await service.disconnect("console")
+    await service.disconnect("a")
+    out.clear()
+    await service.push_viewers()
+    assert out.to_room("viewers") == [{"count": 1}]
+    assert (await service.handle("b", "join", {"event_id": EVENT, "watching": 1}))["ok"] is False
+
+
+async def test_replay_comments_are_placed_at_the_media_time_of_a_slow_encoder(
+    world: World,
+) -> None:
+    """Half speed: 2 s of media every 4 s of clock. A comment sent 16 s into the show is at
+    8 s of the replay, and the replay's window [0, 6) holds those sent in the first 12 s."""
+    world.events.table[EVENT] = replace(world.events.table[EVENT], started_at=world.clock.now)
+    start = world.clock.now
+    timelines = Timelines({EVENT: [(start + 4 * n, 2.0 * n) for n in range(1, 6)]})
+    service, _ = world.service(timelines=timelines)
+    await guest(service, "a")
+    for n in range(1, 6):
+        world.clock.advance(4)
+        assert (await service.handle("a", "send", {"text": f"第{n}条"}))["ok"]
+    everything = await service.replay(EVENT, 0, 3600)
+    assert [(c["text"], c["offset_s"]) for c in everything] == [
+        (f"第{n}条", 2.0 * n) for n in range(1, 6)
+    ]
+    assert [c["text"] for c in await service.replay(EVENT, 0, 6)] == ["第1条", "第2条"]
+    # Without a timeline: the clock's offsets, as before.
+    plain, _ = world.service()
+    assert [c["offset_s"] for c in await plain.replay(EVENT, 0, 3600)] == [
+        4.0 * n for n in range(1, 6)
+    ]
+
+
+async def test_slow_mode_tells_the_sender_how_many_seconds_are_left(world: World) -> None:
+    world.identities.tokens["mod"] = User("u-mod", "馆员", "platform_admin", None)
+    service, out = world.service()
+    await service.connect("m", "203.0.113.9", {"token": "mod"})
+    assert (await service.handle("m", "join", {"event_id": EVENT, "watching": False}))["ok"]
+    assert (await service.handle("m", "slow", {"seconds": 30}))["ok"]
+    await guest(service, "a")
+    assert (await service.handle("a", "send", {"text": "讲得好"}))["ok"]
+    world.clock.advance(10)
+    refused = await service.handle("a", "send", {"text": "再来一段"})
+    assert (refused["code"], refused["retry_after"]) == ("slow_mode", 20.0)
+    assert out.to_socket("refused", "a")[-1]["retry_after"] == 20.0

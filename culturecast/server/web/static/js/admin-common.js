@@ -132,9 +132,13 @@ export function formatNumber(n, digits = 0) {
   return new Intl.NumberFormat(config().lang, { maximumFractionDigits: digits }).format(n || 0);
 }
 
-/** Seconds as hours with one decimal ("12.5"), the unit statistics reports use. */
-export function hours(seconds) {
-  return formatNumber((seconds || 0) / 3600, 1);
+/** Watch time as a manager reports it, with its unit: hours with one decimal from an hour
+ * on ("12.5小时"), else minutes ("25分钟", "2.5分钟" under ten), so a small item never reads "0". */
+export function watchTime(seconds) {
+  const s = seconds || 0;
+  if (s >= 3600) return t("stats.hours_value", { n: formatNumber(s / 3600, 1) });
+  const minutes = s / 60;
+  return t("stats.minutes_value", { n: formatNumber(minutes, minutes < 10 ? 1 : 0) });
 }
 
 /** The text of a resource/category label object {zh, en} in the page's language. */

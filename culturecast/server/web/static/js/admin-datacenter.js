@@ -2,7 +2,7 @@
 // organization, a live show's report (printable, CSV), the monthly report's 场次 / 场均观看,
 // site-type table and 学习热词, and the link to the data screen.
 import { $, config, el, t } from "./core.js";
-import { callOrShow, formatNumber, getToken, hours, showError } from "./admin-common.js";
+import { callOrShow, formatNumber, getToken, watchTime, showError } from "./admin-common.js";
 import { SITE_TYPES } from "./admin-sites.js";
 
 function rowsOr(tbody, rows, colspan) {
@@ -19,14 +19,14 @@ function terminalName(code) {
 }
 
 function figureRows(entries, name) {
-  return entries.map(([code, f]) => el("tr", { dataset: { key: code } }, el("td", {}, name(code)), el("td", { class: "plays" }, formatNumber(f.plays)), el("td", {}, hours(f.watch_seconds))));
+  return entries.map(([code, f]) => el("tr", { dataset: { key: code } }, el("td", {}, name(code)), el("td", { class: "plays" }, formatNumber(f.plays)), el("td", {}, watchTime(f.watch_seconds))));
 }
 
 function regionRows(regions) {
   const rows = [];
   for (const p of regions) {
-    rows.push(el("tr", { dataset: { key: p.province } }, el("td", {}, p.province), el("td", { class: "plays" }, formatNumber(p.plays)), el("td", {}, hours(p.watch_seconds))));
-    for (const c of p.cities || []) rows.push(el("tr", { dataset: { key: `${p.province}/${c.city}` } }, el("td", {}, `　${c.city}`), el("td", { class: "plays" }, formatNumber(c.plays)), el("td", {}, hours(c.watch_seconds))));
+    rows.push(el("tr", { dataset: { key: p.province } }, el("td", {}, p.province), el("td", { class: "plays" }, formatNumber(p.plays)), el("td", {}, watchTime(p.watch_seconds))));
+    for (const c of p.cities || []) rows.push(el("tr", { dataset: { key: `${p.province}/${c.city}` } }, el("td", {}, `　${c.city}`), el("td", { class: "plays" }, formatNumber(c.plays)), el("td", {}, watchTime(c.watch_seconds))));
   }
   return rows;
 }
@@ -55,7 +55,7 @@ export async function loadLiveReport(eventId) {
   const set = (name, text) => (box.querySelector(`[data-live-report="${name}"]`).textContent = text);
   set("plays", formatNumber(data.plays));
   set("unique_viewers", formatNumber(data.unique_viewers));
-  set("watch_hours", hours(data.watch_seconds));
+  set("watch_hours", watchTime(data.watch_seconds));
   set("average_watch", formatNumber(data.average_watch_seconds / 60, 1));
   set("effective", formatNumber(data.effective));
   set("peak", data.peak_at ? peakText(data.peak_viewers, data.peak_at) : formatNumber(data.peak_viewers));

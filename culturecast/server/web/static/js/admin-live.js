@@ -22,7 +22,9 @@ import { senderMark } from "./chat.js";
 
 const HEALTH_EVERY_MS = 2000;
 const MUTE_SECONDS = 600;
-const live = { events: [], current: null, timer: null, socket: null };
+// room: the viewers the chat room counts (what the public page shows as 在看), pushed to the
+// moderation socket; peak: the statistics' peak.
+const live = { events: [], current: null, timer: null, socket: null, room: null, peak: null, ended: false };
 
 function statusBadge(status) {
   return el("span", { class: `badge status-${status}`, dataset: { status } }, t(`live.status.${status}`));
@@ -91,6 +93,9 @@ function closeDetail() {
   live.socket?.disconnect();
   live.socket = null;
   live.current = null;
+  live.room = null;
+  live.peak = null;
+  live.ended = false;
   $("#live-detail").hidden = true;
 }
 
@@ -107,7 +112,8 @@ async function openDetail(eventId, { keepObs = false } = {}) {
   await refresh();
   live.timer = setInterval(refresh, HEALTH_EVERY_MS);
   connectModeration(eventId);
-  section.scrollIntoView({ block: "start" });
+  // Just created: the one-time OBS key stays in view (it is shown only this once).
+  (keepObs && !$("#obs-box").hidden ? $("#obs-box") : section).scrollIntoView({ block: "start" });
 }
 
 function setFigure(name, text) {
@@ -135,6 +141,14 @@ function renderHealth(report) {
   setFigure("drops", t("health.drops_value", { frames: formatNumber(h.transcoder_dropped_frames), tags: formatNumber(h.dropped_tags) }));
 }
 
+/** 在线 is the chat room's count, the very number the public page shows; the peak is the
+ * statistics' (never below what is watching now). */
+function showViewers() {
+  if (live.room === null) return;
+  const peak = Math.max(live.peak ?? 0, live.room);
+  setFigure("viewers", t("health.viewers_value", { current: formatNumber(live.room), peak: formatNumber(peak) }));
+}
+
 async function refresh() {
   const id = live.current;
   if (!id) return;
@@ -155,7 +169,16 @@ async function refresh() {
   $("#live-detail-status").replaceWith(Object.assign(statusBadge(event.data.status), { id: "live-detail-status" }));
   $("#live-stop").disabled = event.data.status === "ended";
   $("#live-rotate").disabled = event.data.status === "ended";
-  if (health.ok) renderHealth(health.data);
+  const ended = event.data.status === "ended";
+  if (health.ok && !ended) renderHealth(health.data);
+  if (ended) {
+    // Off air: no stale encoder figures, and the way to the replay once it exists.
+    for (const dd of document.querySelectorAll("#live-health dd:not(#health-viewers)")) dd.textContent = "–";
+    $("#health-note").textContent = t("live_admin.ended_health");
+  }
+  const replay = $("#live-replay-link");
+  replay.hidden = !(ended && event.data.master_url);
+  replay.href = `/live/${encodeURIComponent(id)}`;
   if (refusals.ok) {
     const items = itemsOf(refusals.data).map((r) =>
       el("li", { dataset: { code: r.code } }, el("time", {}, formatWhen(r.at)), " ", refusalSentence(r.message)),
@@ -164,7 +187,13 @@ async function refresh() {
   }
   renderSource(event.data);
   if (targets.ok) renderTargets(itemsOf(targets.data));
-  if (viewers.ok) setFigure("viewers", t("health.viewers_value", { current: formatNumber(viewers.data.current_viewers), peak: formatNumber(viewers.data.peak_viewers) }));
+  live.ended = ended;
+  if (viewers.ok) {
+    live.peak = viewers.data.peak_viewers;
+    // Off air nobody is watching the show (the room may still hold its ended pages).
+    if (live.room === null || ended) live.room = viewers.data.current_viewers;
+    showViewers();
+  }
   const row = document.querySelector(`#live-table tr[data-event-id="${CSS.escape(id)}"] td:nth-child(2)`);
   row?.replaceChildren(statusBadge(event.data.status));
 }
@@ -299,8 +328,21 @@ function messageRow(socket, message) {
     el("span", { class: "text" }, message.text),
     " ",
     button(t("mod.delete"), () => socket.emit("delete", { message_id: message.id })),
-    user.id ? button(t("mod.mute"), () => socket.emit("mute", { user_id: user.id, seconds: MUTE_SECONDS })) : null,
+    // Each sanction says it took hold (or why not), in the console's status line.
+    user.id ? button(t("mod.mute"), () => socket.emit("mute", { user_id: user.id, seconds: MUTE_SECONDS }, sanctioned("mod.muted_done", user))) : null,
+    user.id ? button(t("mod.ban"), () => socket.emit("ban", { user_id: user.id }, sanctioned("mod.banned_done", user))) : null,
   );
+}
+
+/** The acknowledgement of a mute or ban: a confirmation naming the user, or the refusal. */
+function sanctioned(key, user) {
+  return (ack) => {
+    if (ack && ack.ok) notify(t(key, { name: user.name || "" }));
+    else if (ack) {
+      const refusal = `chat.refused.${ack.code}`;
+      notify(refusal in config().strings ? t(refusal) : t("error.unknown"));
+    }
+  };
 }
 
 async function connectModeration(eventId) {
@@ -318,10 +360,16 @@ async function connectModeration(eventId) {
     list.append(messageRow(socket, m));
     while (list.children.length > 200) list.firstElementChild.remove();
   };
-  socket.on("connect", () => socket.emit("join", { event_id: eventId }));
+  // The console follows the room without being one of its viewers (not counted in 在看).
+  socket.on("connect", () => socket.emit("join", { event_id: eventId, watching: false }));
   socket.on("history", (messages) => {
     list.replaceChildren();
     for (const m of messages || []) append(m);
+  });
+  socket.on("viewers", ({ count }) => {
+    if (live.current !== eventId || live.ended) return;
+    live.room = count;
+    showViewers();
   });
   socket.on("message", append);
   socket.on("deleted", ({ message_id }) => list.querySelector(`[data-id="${CSS.escape(String(message_id))}"]`)?.remove());

@@ -3,7 +3,7 @@
 // and peak viewers, the monthly report, and CSV exports (fetched with the token, then saved:
 // a plain link could not send the Authorization header).
 import { $, config, el, itemsOf, loadScript, t } from "./core.js";
-import { call, callOrShow, clearMessages, fillOrgSelect, formatNumber, hours } from "./admin-common.js";
+import { call, callOrShow, clearMessages, fillOrgSelect, formatNumber, watchTime } from "./admin-common.js";
 import { onTab } from "./admin-tabs.js";
 import { loadLiveReport, peakText, renderMonthlyExtras, renderOrgSplits, saveCsv, setupDataCenter } from "./admin-datacenter.js";
 
@@ -45,6 +45,25 @@ async function chart(id, option) {
   return instance;
 }
 
+/** The report's days from `first` to `last` (YYYY-MM-DD, inclusive), each with its figures
+ * from `daily` or zeros. */
+export function everyDay(first, last, daily) {
+  const known = new Map(daily.map((d) => [d.day, d]));
+  const out = [];
+  const end = Date.parse(`${last}T00:00:00Z`);
+  for (let at = Date.parse(`${first}T00:00:00Z`); at <= end && out.length < 400; at += 86400_000) {
+    const day = new Date(at).toISOString().slice(0, 10);
+    out.push(known.get(day) || { day, plays: 0, unique_viewers: 0, watch_seconds: 0 });
+  }
+  return out.length ? out : daily;
+}
+
+/** An average number of people as a whole number; "不足1人" for a fraction of one. */
+function averagePeople(n) {
+  if (n > 0 && n < 1) return t("stats.under_one");
+  return formatNumber(Math.round(n || 0));
+}
+
 function terminalName(code) {
   const key = `terminal.${code}`;
   return key in config().strings ? t(key) : code;
@@ -70,13 +89,16 @@ async function loadReport(event) {
     dd.dataset.value = String(raw);
   };
   set("plays", formatNumber(data.totals.plays), data.totals.plays);
-  set("watch_hours", hours(data.totals.watch_seconds), data.totals.watch_seconds);
+  set("watch_hours", watchTime(data.totals.watch_seconds), data.totals.watch_seconds);
   set("effective", formatNumber(data.totals.effective), data.totals.effective);
   set("completion_rate", `${formatNumber(data.totals.completion_rate * 100, 1)}%`, data.totals.completion_rate);
   set("unique_viewers", formatNumber(uniques), uniques);
   $("#stats-totals").dataset.org = data.org_id;
 
-  const days = data.daily.map((d) => d.day);
+  // Every day of the range, those without a play as zero: a trend that skipped them would
+  // draw a quiet week as a straight line between its neighbours.
+  const daily = everyDay(data.from, data.to, data.daily);
+  const days = daily.map((d) => d.day);
   await chart("chart-trend", {
     tooltip: { trigger: "axis" },
     legend: { top: 0 },
@@ -87,9 +109,9 @@ async function loadReport(event) {
       { type: "value", name: t("stats.hours_axis") },
     ],
     series: [
-      { name: t("stats.plays"), type: "line", data: data.daily.map((d) => d.plays) },
-      { name: t("stats.unique_viewers"), type: "line", data: data.daily.map((d) => d.unique_viewers || 0) },
-      { name: t("stats.watch_hours"), type: "bar", yAxisIndex: 1, data: data.daily.map((d) => +(d.watch_seconds / 3600).toFixed(2)) },
+      { name: t("stats.plays"), type: "line", data: daily.map((d) => d.plays) },
+      { name: t("stats.unique_viewers"), type: "line", data: daily.map((d) => d.unique_viewers || 0) },
+      { name: t("stats.watch_hours"), type: "bar", yAxisIndex: 1, data: daily.map((d) => +(d.watch_seconds / 3600).toFixed(2)) },
     ],
   });
   const terminals = Object.entries(data.by_terminal).filter(([, f]) => f.plays > 0);
@@ -109,7 +131,7 @@ async function loadReport(event) {
   $("#chart-terminal").dataset.values = JSON.stringify(Object.fromEntries(terminals.map(([c, f]) => [c, f.plays])));
   $("#chart-category").dataset.values = JSON.stringify(Object.fromEntries(categories.map(([c, f]) => [c, f.plays])));
 
-  const childRows = data.children.map((c) => el("tr", { dataset: { orgId: c.org_id } }, el("td", {}, c.name), el("td", {}, formatNumber(c.plays)), el("td", {}, hours(c.watch_seconds)), el("td", {}, formatNumber(c.effective))));
+  const childRows = data.children.map((c) => el("tr", { dataset: { orgId: c.org_id } }, el("td", {}, c.name), el("td", {}, formatNumber(c.plays)), el("td", {}, watchTime(c.watch_seconds)), el("td", {}, formatNumber(c.effective))));
   $("#stats-children tbody").replaceChildren(...(childRows.length ? childRows : [el("tr", {}, el("td", { colspan: 4, class: "muted" }, t("stats.none")))]));
   const topRows = data.top_items.map((item) =>
     el(
@@ -118,8 +140,9 @@ async function loadReport(event) {
       el("td", {}, String(item.rank)),
       el("td", {}, el("a", { href: item.item_type === "live" ? `/live/${encodeURIComponent(item.item_id)}` : `/r/${encodeURIComponent(item.item_id)}` }, item.title || item.item_id)),
       el("td", { class: "plays" }, formatNumber(item.plays)),
-      el("td", {}, hours(item.watch_seconds)),
-      el("td", {}, `${formatNumber(item.completion_rate * 100, 1)}%`),
+      el("td", {}, watchTime(item.watch_seconds)),
+      // 播完率 means nothing for a live show (it has no end to reach while on air).
+      el("td", { class: "completion" }, item.item_type === "live" ? t("stats.not_applicable") : `${formatNumber(item.completion_rate * 100, 1)}%`),
     ),
   );
   $("#stats-top tbody").replaceChildren(...(topRows.length ? topRows : [el("tr", {}, el("td", { colspan: 5, class: "muted" }, t("stats.none")))]));
@@ -158,11 +181,11 @@ async function loadMonthly(event) {
   if (!data) return;
   const set = (name, text) => (document.querySelector(`[data-monthly="${name}"]`).textContent = text);
   set("plays", formatNumber(data.totals.plays));
-  set("watch_hours", hours(data.totals.watch_seconds));
+  set("watch_hours", watchTime(data.totals.watch_seconds));
   set("cumulative_plays", formatNumber(data.cumulative.plays));
-  set("average_daily_active", formatNumber(data.average_daily_active, 1));
+  set("average_daily_active", averagePeople(data.average_daily_active));
   set("peak_day", data.peak_day ? t("stats.peak_day_value", { day: data.peak_day.day, n: formatNumber(data.peak_day.active_viewers) }) : "–");
-  const rows = (data.districts || []).map((d) => el("tr", {}, el("td", {}, d.name), el("td", {}, formatNumber(d.sites)), el("td", {}, formatNumber(d.plays)), el("td", {}, hours(d.watch_seconds))));
+  const rows = (data.districts || []).map((d) => el("tr", {}, el("td", {}, d.name), el("td", {}, formatNumber(d.sites)), el("td", {}, formatNumber(d.plays)), el("td", {}, watchTime(d.watch_seconds))));
   $("#monthly-districts tbody").replaceChildren(...(rows.length ? rows : [el("tr", {}, el("td", { colspan: 4, class: "muted" }, t("stats.none")))]));
   renderMonthlyExtras(data);
   $("#monthly-report").hidden = false;

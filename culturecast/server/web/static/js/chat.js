@@ -46,6 +46,10 @@ export function messageItem(message) {
 /** A refusal in the page's language: our catalogue first, else the server's own sentence
  * (which it wrote in the language the client connected with). */
 function refusalText(refusal) {
+  // Slow mode says how long to wait (the server's retry_after, in whole seconds).
+  if (refusal.code === "slow_mode" && Number.isFinite(refusal.retry_after)) {
+    return t("chat.slow_wait", { n: Math.max(1, Math.ceil(refusal.retry_after)) });
+  }
   const key = `chat.refused.${refusal.code}`;
   return key in config().strings ? t(key) : refusal.message || t("error.unknown");
 }
@@ -85,6 +89,7 @@ export async function setupChat(eventId, { onLiveChange } = {}) {
   };
   const showState = (state) => {
     lastState = state;
+    showViewers();
     form.hidden = !state.open;
     likeButton.hidden = !state.live;
     $("#chat-guest").hidden = Boolean(token) || !state.open;
@@ -120,7 +125,14 @@ export async function setupChat(eventId, { onLiveChange } = {}) {
     el.textContent = t(key, { n: count });
   };
   socket.on("likes", ({ count }) => counted($("#likes"), "chat.likes", count));
-  socket.on("viewers", ({ count }) => counted($("#viewers"), "chat.viewers", count));
+  // 在看 counts the people watching the show: nothing before it is on air, and the count
+  // stays as it was once it ends (the server pushes every 5 s regardless).
+  let viewers = null;
+  const showViewers = () => lastState && lastState.live && viewers !== null && counted($("#viewers"), "chat.viewers", viewers);
+  socket.on("viewers", ({ count }) => {
+    viewers = count;
+    showViewers();
+  });
   socket.on("pinned", ({ text }) => {
     const pinned = $("#chat-pinned");
     pinned.textContent = text ? t("chat.pinned", { text }) : "";

@@ -23,6 +23,12 @@ export class ReplayComments {
     this.list = $("#chat-messages");
     this.lane = 0;
     media.addEventListener("timeupdate", () => this.tick());
+    // The last comments may be placed at the very end of the media, a frame past the last
+    // timeupdate: the end shows whatever is still due.
+    media.addEventListener("ended", () => {
+      for (const comment of this.loaded.filter((c) => c.offset_s > this.shownAt)) this.show(comment);
+      this.shownAt = media.currentTime;
+    });
     media.addEventListener("seeked", () => {
       this.shownAt = media.currentTime - 0.5;
       this.list.replaceChildren(...this.loaded.filter((c) => c.offset_s <= media.currentTime).map(messageItem));

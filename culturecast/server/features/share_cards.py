@@ -1,0 +1,46 @@
+"""The share cards of item pages (``server/web/cards.py``), from the live and media
+services: what anyone may see of a public show, resource or series — its title, its
+description (or performer), its cover or poster. A draft or an unknown id has no card."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from culturecast.core.errors import ClientError
+from culturecast.live import visibility
+from culturecast.server.features.live import LIVE_SERVICE
+from culturecast.server.features.media import MEDIA_SERVICE
+from culturecast.server.web.cards import ShareCard
+
+
+def _poster(doc: dict[str, object]) -> str | None:
+    key = doc.get("poster_key")
+    return f"/media/{key}" if doc.get("status") == "ready" and isinstance(key, str) else None
+
+
+class FeatureShareCards:
+    def __init__(self, app: web.Application) -> None:
+        self._app = app
+
+    async def card(self, page: str, item_id: str) -> ShareCard | None:
+        app = self._app
+        try:
+            if page == "live" and LIVE_SERVICE in app:
+                event = await app[LIVE_SERVICE].events.get(item_id)
+                if event is None or not visibility.is_public(event):
+                    return None
+                return ShareCard(str(event.get("title") or ""), image=event.get("cover") or None)
+            if page == "resource" and MEDIA_SERVICE in app:
+                doc = await app[MEDIA_SERVICE].get(None, item_id)
+                about = str(doc.get("description") or doc.get("performer") or "")
+                return ShareCard(str(doc.get("title") or ""), about, _poster(doc))
+            if page == "series" and MEDIA_SERVICE in app:
+                media = app[MEDIA_SERVICE]
+                series = await media.get_series(None, item_id)
+                about = str(series.get("description") or series.get("performer") or "")
+                posters = [_poster(d) for d in await media.episodes(None, item_id)]
+                image = next((p for p in posters if p), None)
+                return ShareCard(str(series.get("title") or ""), about, image)
+        except ClientError:
+            return None
+        return None
