@@ -71,6 +71,9 @@ MEDIA_TOKEN_VIEWERS = web.AppKey("media_token_viewers", list[TokenViewer])
 
 UPLOAD_SWEEP_INTERVAL_S = 600.0
 """How often abandoned uploads are looked for."""
+EDGE_TOKEN_WINDOW_S = 10
+"""How long the nginx edge keeps the api's yes to a playback token: the api then counts that
+viewer once per window (a heartbeat counts at most every 5 s), not per playlist and segment."""
 
 __all__ = [
     "MEDIA_REQUEST_CALLBACKS",
@@ -284,20 +287,31 @@ def install(app: web.Application, kit: HttpKit) -> None:
         return media_signing.Found(list(resource.org_path), resource.master_key, resource.published)
 
     async def edge_auth(request: web.Request) -> web.StreamResponse:
-        # The nginx edge's auth_request for /media/t/<token>/<key> (deploy/nginx/): 204 when
-        # the token is a known playback session allowed the key, counted as its heartbeat;
-        # 403 otherwise. nginx caches the answer per token for the heartbeat window.
+        # The nginx edge's auth_request for every /media request (deploy/nginx/): 204 when
+        # the item may be seen — with a token, when it is a known playback session allowed
+        # the key, counted as its heartbeat —, 403 otherwise. X-Accel-Expires tells nginx
+        # how long to keep the answer: a token's for the heartbeat window, an item's for as
+        # long as the gate itself remembers (unpublishing reaches the edge that fast).
         token = request.headers.get("X-CultureCast-Token", "")
         key = request.headers.get("X-CultureCast-Key", "")
+        refused = web.Response(
+            status=403, headers={"Cache-Control": "no-store", "X-Accel-Expires": "1"}
+        )
+        if not servable(key):
+            return refused
+        if not token:
+            if await gate(key, None) is Access.DENIED:
+                return refused
+            return web.Response(status=204, headers={"X-Accel-Expires": "1"})
         viewer = None
         for ask in app[MEDIA_TOKEN_VIEWERS]:
             viewer = await ask(token)
             if viewer is not None:
                 break
-        if viewer is None or not servable(key) or await gate(key, token) is Access.DENIED:
-            return web.Response(status=403, headers={"Cache-Control": "no-store"})
+        if viewer is None or await gate(key, token) is Access.DENIED:
+            return refused
         holder["delivery"].report(token, key)
-        return web.Response(status=204)
+        return web.Response(status=204, headers={"X-Accel-Expires": str(EDGE_TOKEN_WINDOW_S)})
 
     app.router.add_get("/internal/edge/media-auth", edge_auth)
     media_signing.setup(
