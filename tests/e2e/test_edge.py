@@ -269,12 +269,16 @@ async def test_viewers_through_the_edge_are_counted_as_without_it(
 
 
 async def wait_status(
-    http: aiohttp.ClientSession, url: str, status: int, within: float
+    http: aiohttp.ClientSession,
+    url: str,
+    status: int,
+    within: float,
+    headers: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Poll ``url`` until it answers ``status`` (at most ``within`` s); the body."""
     started = time.monotonic()
     while True:
-        async with http.get(url) as resp:
+        async with http.get(url, headers=headers) as resp:
             if resp.status == status:
                 body = await resp.json(content_type=None)
                 assert isinstance(body, dict), body
@@ -335,6 +339,20 @@ async def test_the_edge_refuses_unknown_and_revoked_tokens_and_unsigned_drafts(
     body = await wait_status(viewers_http, f"{base}/360p/index.m3u8", 410, within=10)
     assert body["error"]["code"] == "link_expired"
     assert time.time() >= signed["expires_at"] - 1
+
+    # 防盗链: once the organization lists the sites that may embed its media, a page elsewhere
+    # is refused at the edge (with its own code); a listed site and no Referer still play.
+    await admin.ok("PATCH", f"/api/v1/orgs/{org['id']}", {"referer_allow": ["culture.example.cn"]})
+    listed = {"Referer": "https://www.culture.example.cn/live"}
+    hotlink = f"{edge.url}/media/vod/{public}/360p/00000002.ts"
+    async with viewers_http.get(hotlink, headers=listed) as resp:
+        assert resp.status == 200
+    body = await wait_status(
+        viewers_http, hotlink, 403, within=5, headers={"Referer": "https://elsewhere.example.com/"}
+    )
+    assert body["error"]["code"] == "referer_refused"
+    async with viewers_http.get(hotlink, headers=listed) as resp:
+        assert resp.status == 200
 
     # Revoked: the resource is unpublished. Its objects stay in the edge's cache, yet the edge
     # refuses them — by plain URL within the gate's second, by token once the window it kept
