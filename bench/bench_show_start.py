@@ -141,6 +141,7 @@ class Tally:
         self.latency: dict[str, list[float]] = {k: [] for k in KINDS}
         self.errors: dict[str, int] = dict.fromkeys(KINDS, 0)
         self.lag: list[float] = []
+        self.refusals: list[str] = []
 
     def took(self, kind: str, started: float, ok: bool) -> None:
         self.latency[kind].append(time.monotonic() - started)
@@ -160,19 +161,27 @@ async def _get(session: aiohttp.ClientSession, tally: Tally, kind: str, url: str
         return b""
 
 
-async def _chat(session: aiohttp.ClientSession, base: str, tally: Tally) -> Any:
+async def _chat(
+    session: aiohttp.ClientSession, base: str, tally: Tally, address: dict[str, str]
+) -> Any:
     started = time.monotonic()
     try:
         ws = await session.ws_connect(
             base.replace("http", "ws", 1) + "/socket.io/?EIO=4&transport=websocket",
             heartbeat=None,
+            headers=address,
         )
         await ws.receive_str()
-        await ws.send_str('40/chat,{"guest":"v"}')
+        await ws.send_str(f'40/chat,{{"guest":"{secrets.token_urlsafe(12)}"}}')
         await ws.receive_str()
         await ws.send_str(f'42/chat,["join",{{"event_id":"{EVENT}"}}]')
-        while not (await ws.receive_str()).startswith('42/chat,["history"'):
-            pass
+        while not (frame := await ws.receive_str(timeout=TIMEOUT_S)).startswith(
+            '42/chat,["history"'
+        ):
+            if frame == "2":
+                await ws.send_str("3")
+            elif frame.startswith('42/chat,["refused"'):
+                tally.refusals.append(frame[:160])
     except (aiohttp.ClientError, TimeoutError, TypeError):
         tally.took("chat", started, False)
         return None
@@ -186,7 +195,12 @@ async def _chat(session: aiohttp.ClientSession, base: str, tally: Tally) -> Any:
     return asyncio.ensure_future(reader()), ws
 
 
-async def viewer(session: aiohttp.ClientSession, base: str, tally: Tally, arrive_at: float) -> None:
+async def viewer(
+    session: aiohttp.ClientSession, base: str, tally: Tally, arrive_at: float, n: int
+) -> None:
+    # Each viewer its own address (X-Forwarded-For, believed from CULTURECAST_TRUSTED_PROXIES
+    # = loopback): the per-address limits on plays and heartbeats see a crowd, not one host.
+    address = {"X-Forwarded-For": f"10.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255}"}
     await asyncio.sleep(max(0.0, arrive_at - time.monotonic()))
     tally.lag.append(time.monotonic() - arrive_at)
     started = time.monotonic()
@@ -194,7 +208,7 @@ async def viewer(session: aiohttp.ClientSession, base: str, tally: Tally, arrive
         async with session.post(
             base + "/api/v1/play",
             json={"item_type": "live", "item_id": EVENT, "terminal": "web"},
-            headers={"Cookie": f"cc_did={secrets.token_urlsafe(16)}"},
+            headers={"Cookie": f"cc_did={secrets.token_urlsafe(16)}", **address},
         ) as resp:
             answer = await resp.json(content_type=None) if resp.status == 201 else None
             tally.took("play", started, resp.status == 201)
@@ -203,7 +217,8 @@ async def viewer(session: aiohttp.ClientSession, base: str, tally: Tally, arrive
         return
     if not answer:
         return
-    chat = await _chat(session, base, tally)
+    # The page joins the chat while the player starts.
+    chat_task = asyncio.ensure_future(_chat(session, base, tally, address))
     master = base + answer["master_url"]
     prefix = master.rsplit("/", 1)[0]
     await _get(session, tally, "master", master)
@@ -225,6 +240,7 @@ async def viewer(session: aiohttp.ClientSession, base: str, tally: Tally, arrive
                 async with session.post(
                     base + "/api/v1/views/heartbeat",
                     json={"session_id": answer["session_id"], "state": "playing", "seq": seq},
+                    headers=address,
                 ) as resp:
                     await resp.read()
                     tally.took("heartbeat", beat_started, resp.status == 204)
@@ -232,13 +248,14 @@ async def viewer(session: aiohttp.ClientSession, base: str, tally: Tally, arrive
                 tally.took("heartbeat", beat_started, False)
         tick += SEGMENT_S
         await asyncio.sleep(max(0.0, tick - time.monotonic()))
+    chat = await chat_task
     if chat is not None:
         task, ws = chat
         await ws.close()
         task.cancel()
 
 
-def client(base: str, arrivals: list[float], start_wall: float, out: Any) -> None:
+def client(base: str, arrivals: list[tuple[int, float]], start_wall: float, out: Any) -> None:
     async def run() -> Tally:
         tally = Tally()
         offset = time.monotonic() - (time.time() - start_wall)
@@ -247,11 +264,13 @@ def client(base: str, arrivals: list[float], start_wall: float, out: Any) -> Non
         async with aiohttp.ClientSession(
             connector=connector, timeout=timeout, cookie_jar=aiohttp.DummyCookieJar()
         ) as session:
-            await asyncio.gather(*(viewer(session, base, tally, offset + a) for a in arrivals))
+            await asyncio.gather(
+                *(viewer(session, base, tally, offset + a, n) for n, a in arrivals)
+            )
         return tally
 
     tally = asyncio.run(run())
-    out.put((tally.latency, tally.errors, tally.lag))
+    out.put((tally.latency, tally.errors, tally.lag, tally.refusals[:3]))
 
 
 # -- runs -------------------------------------------------------------------------------
@@ -259,7 +278,7 @@ def client(base: str, arrivals: list[float], start_wall: float, out: Any) -> Non
 
 @contextmanager
 def standalone(work: Path) -> Iterator[tuple[str, dict[str, str]]]:
-    server = Standalone(work)
+    server = Standalone(work, env={"CULTURECAST_TRUSTED_PROXIES": "127.0.0.0/8"})
     Path(server.env["CULTURECAST_DATA_DIR"]).mkdir(parents=True)
     asyncio.run(seed(server.env))
     server.start()
@@ -277,6 +296,7 @@ def edge(work: Path) -> Iterator[tuple[str, dict[str, str]]]:
         mongo = stack.enter_context(test_engines.mongo_server(work / "mongo"))
         product = Distributed(work, redis, mongo, s3)
         product.env["CULTURECAST_SIGNING_SECRET"] = SECRET
+        product.env["CULTURECAST_TRUSTED_PROXIES"] = "127.0.0.0/8"
         asyncio.run(seed(product.env))
         product.start()
         stack.callback(product.stop)
@@ -289,7 +309,7 @@ def edge(work: Path) -> Iterator[tuple[str, dict[str, str]]]:
 def measure(base: str, env: dict[str, str], viewers: int, clients: int) -> dict[str, Any]:
     spawn = multiprocessing.get_context("spawn")
     out = spawn.Queue()
-    arrivals = sorted(random.uniform(0, ARRIVAL_S) for _ in range(viewers))
+    arrivals = list(enumerate(sorted(random.uniform(0, ARRIVAL_S) for _ in range(viewers))))
     start_wall = time.time() + 3.0
     procs = [
         spawn.Process(target=client, args=(base, arrivals[i::clients], start_wall, out))
@@ -305,7 +325,8 @@ def measure(base: str, env: dict[str, str], viewers: int, clients: int) -> dict[
         errors = dict.fromkeys(KINDS, 0)
         lag: list[float] = []
         for _ in procs:
-            lat, err, lg = await asyncio.to_thread(out.get)
+            lat, err, lg, refusals = await asyncio.to_thread(out.get)
+            result.setdefault("refusals", []).extend(refusals)
             for k in KINDS:
                 latency[k] += lat[k]
                 errors[k] += err[k]
@@ -345,6 +366,8 @@ def report(mode: str, viewers: int, result: dict[str, Any]) -> None:
             f"  {kind:10s} {len(lat):9d} {share:7.2f}% {pct(lat, 0.5) * 1000:8.0f} "
             f"{p99 * 1000:8.0f} {max(lat, default=0) * 1000:8.0f}"
         )
+    for refusal in result.get("refusals", [])[:2]:
+        print(f"  chat refusal: {refusal}")
     lag = result["lag"]
     print(
         f"  viewers' own lag p50 {pct(lag, 0.5) * 1000:.0f} ms, p99 {pct(lag, 0.99) * 1000:.0f} ms"
