@@ -300,7 +300,9 @@ def edge(work: Path) -> Iterator[tuple[str, dict[str, str]]]:
         asyncio.run(seed(product.env))
         product.start()
         stack.callback(product.stop)
-        nginx = NginxEdge(work / "edge", [f"127.0.0.1:{p}" for p in product.api_ports], SECRET)
+        upstreams = [f"127.0.0.1:{p}" for p in product.api_ports]
+        # Each viewer holds a websocket through nginx: two connections (viewer, api).
+        nginx = NginxEdge(work / "edge", upstreams, SECRET, connections=8192)
         nginx.start()
         stack.callback(nginx.stop)
         yield nginx.url, product.env

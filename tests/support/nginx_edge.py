@@ -45,7 +45,10 @@ def render(upstreams: list[str], listen: str, cache_dir: Path, secret: str) -> s
 class NginxEdge:
     """nginx with the rendered edge configuration, in front of ``upstreams`` (host:port)."""
 
-    def __init__(self, workdir: Path, upstreams: list[str], secret: str) -> None:
+    def __init__(
+        self, workdir: Path, upstreams: list[str], secret: str, connections: int = 1024
+    ) -> None:
+        """``connections``: nginx's worker_connections; a websocket viewer holds two."""
         self.dir = workdir
         self.dir.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
@@ -65,7 +68,8 @@ daemon off;
 master_process off;
 pid {workdir}/nginx.pid;
 error_log {workdir}/error.log warn;
-events {{ worker_connections 1024; }}
+worker_rlimit_nofile {2 * connections + 64};
+events {{ worker_connections {connections}; }}
 http {{
     access_log {workdir}/access.log;
 {temp}
