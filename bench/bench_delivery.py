@@ -1,17 +1,20 @@
 """Media delivery requests per second, in one run: nginx serving the files from disk, a bare
-aiohttp handler serving the same bytes from memory, and CultureCast's ``/media/…`` and
+aiohttp handler serving the same bytes from memory, CultureCast's ``/media/…`` and
 ``/media/t/<token>/…`` paths (the real application: ``create_app`` with its middleware,
-metrics, gate and view counting), for a live playlist (839 bytes), a 29 KB live segment and a
-2 MB VOD segment (DESIGN.md § Delivery; issue 15's goal: ``/media`` at least 85 % of bare
-aiohttp for playlists and small segments).
+metrics, gate and view counting), and the media edge (``deploy/nginx/culturecast.conf.template``
+rendered as README.md says, nginx in front of that application: its cache, every request
+checked by ``auth_request`` whose answers it keeps per token/item) on both URL forms, for a
+live playlist (839 bytes), a 29 KB live segment and a 2 MB VOD segment (DESIGN.md § Delivery;
+issue 15's goals: ``/media`` at least 85 % of bare aiohttp for playlists and small segments,
+the edge at least 80 % of bare nginx).
 
 Fairness. Each server is one process with one event loop (nginx: one worker); the load comes
 from ``wrk`` (Debian package ``wrk``: one thread, CONNECTIONS keep-alive connections) in
 another process. All servers run for the whole bench; for each object the subjects are
 measured in turn, ROUNDS times (neighbours in time, so under the same outside load), each
-after a warm-up; a subject's share is its rate over bare aiohttp's rate of the same round,
-the median over the rounds reported. The load average before and after is printed: on a
-shared machine the absolute rates move, the shares much less.
+after a warm-up; a subject's shares are its rate over bare aiohttp's and over nginx's rate of
+the same round, the medians over the rounds reported. The load average before and after is
+printed: on a shared machine the absolute rates move, the shares much less.
 
     .venv/bin/python bench/bench_delivery.py [seconds] [rounds]
 """
@@ -43,6 +46,7 @@ RESOURCE = "benchvod"
 PLAYLIST_KEY = f"live/{EVENT}/360p/index.m3u8"
 SEGMENT_KEY = f"live/{EVENT}/360p/00000007.ts"
 BIG_KEY = f"vod/{RESOURCE}/720p/00000001.ts"
+SECRET = "bench-signing-secret-0123456789"
 
 
 def _playlist() -> bytes:
@@ -103,6 +107,7 @@ def _our_app(data_dir: str) -> web.Application:
         "CULTURECAST_HTTP_HOST": "127.0.0.1",
         "CULTURECAST_RTMP_PORT": str(free_port()),
         "CULTURECAST_LOG_LEVEL": "WARNING",
+        "CULTURECAST_SIGNING_SECRET": SECRET,
     }
     app = create_app(load_settings(env), "standalone")
 
@@ -165,34 +170,54 @@ def serve(kind: str, port: int, data_dir: str) -> None:
         )
 
 
-def _nginx(root: Path, port: int, tmp: Path) -> subprocess.Popen[bytes]:
-    conf = tmp / "nginx.conf"
+def _nginx(
+    root: Path, port: int, tmp: Path, name: str = "nginx", include: str = ""
+) -> subprocess.Popen[bytes]:
+    conf = tmp / f"{name}.conf"
+    work = tmp / name
+    work.mkdir(exist_ok=True)
+    server = (
+        f"""  server {{
+    listen 127.0.0.1:{port};
+    root {root};
+    location = /healthz {{ return 200 "ok"; }}
+  }}"""
+        if not include
+        else f"  include {include};"
+    )
     conf.write_text(
         f"""
 worker_processes 1;
 daemon off;
-pid {tmp}/nginx.pid;
-error_log {tmp}/nginx-error.log;
+pid {work}/nginx.pid;
+error_log {work}/nginx-error.log;
 events {{ worker_connections 1024; }}
 http {{
   access_log off;
   sendfile on;
   tcp_nopush on;
-  client_body_temp_path {tmp}/body;
-  proxy_temp_path {tmp}/proxy;
-  fastcgi_temp_path {tmp}/fcgi;
-  uwsgi_temp_path {tmp}/uwsgi;
-  scgi_temp_path {tmp}/scgi;
+  client_body_temp_path {work}/body;
+  proxy_temp_path {work}/proxy;
+  fastcgi_temp_path {work}/fcgi;
+  uwsgi_temp_path {work}/uwsgi;
+  scgi_temp_path {work}/scgi;
   types {{ application/vnd.apple.mpegurl m3u8; video/mp2t ts; }}
-  server {{
-    listen 127.0.0.1:{port};
-    root {root};
-    location = /healthz {{ return 200 "ok"; }}
-  }}
+{server}
 }}
 """
     )
-    return subprocess.Popen(["nginx", "-c", str(conf), "-p", str(tmp)])
+    return subprocess.Popen(["nginx", "-c", str(conf), "-p", str(work)])
+
+
+def _edge(upstream: int, port: int, tmp: Path) -> subprocess.Popen[bytes]:
+    """The project's edge configuration in front of the api on ``upstream``."""
+    from tests.support.nginx_edge import render
+
+    cache = tmp / "edge-cache"
+    cache.mkdir()
+    rendered = tmp / "culturecast-edge.conf"
+    rendered.write_text(render([f"127.0.0.1:{upstream}"], f"127.0.0.1:{port}", cache, SECRET))
+    return _nginx(tmp, port, tmp, "edge", include=str(rendered))
 
 
 # -- load -----------------------------------------------------------------------------------
@@ -256,10 +281,16 @@ def main() -> None:
             path.write_bytes(body)
         for d in (root, *root.rglob("*")):
             os.chmod(d, 0o755 if d.is_dir() else 0o644)
-        ports = {"nginx": free_port(), "bare": free_port(), "ours": free_port()}
+        ports = {
+            "nginx": free_port(),
+            "bare": free_port(),
+            "ours": free_port(),
+            "edge": free_port(),
+        }
         data_dir = tmp / "data"
         data_dir.mkdir()
         nginx = _nginx(root, ports["nginx"], tmp)
+        edge = _edge(ports["ours"], ports["edge"], tmp)
         procs = [
             spawn.Process(target=serve, args=(kind, ports[kind], str(data_dir)), daemon=True)
             for kind in ("bare", "ours")
@@ -271,7 +302,14 @@ def main() -> None:
             for url in base.values():
                 asyncio.run(_wait_up(url))
             token = asyncio.run(_token(base["ours"]))
-            subjects = ("nginx (disk)", "bare aiohttp (memory)", "/media/", "/media/t/<token>/")
+            subjects = (
+                "nginx (disk)",
+                "bare aiohttp (memory)",
+                "/media/",
+                "/media/t/<token>/",
+                "edge /media/",
+                "edge /media/t/<token>/",
+            )
             table: dict[tuple[str, str], list[tuple[float, float]]] = {}
             for name, (key, _, _) in OBJECTS.items():
                 urls = {
@@ -279,6 +317,8 @@ def main() -> None:
                     "bare aiohttp (memory)": f"{base['bare']}/{key}",
                     "/media/": f"{base['ours']}/media/{key}",
                     "/media/t/<token>/": f"{base['ours']}/media/t/{token}/{key}",
+                    "edge /media/": f"{base['edge']}/media/{key}",
+                    "edge /media/t/<token>/": f"{base['edge']}/media/t/{token}/{key}",
                 }
                 for _ in range(rounds_n):
                     rates: dict[str, tuple[float, int]] = {}
@@ -286,17 +326,21 @@ def main() -> None:
                         _wrk(urls[subject], WARMUP_S)
                         rates[subject] = _wrk(urls[subject], seconds)
                     ref = rates["bare aiohttp (memory)"][0]
+                    ref_nginx = rates["nginx (disk)"][0]
                     for subject in subjects:
                         rate, errors = rates[subject]
-                        table.setdefault((name, subject), []).append((rate, rate / ref * 100))
+                        table.setdefault((name, subject), []).append(
+                            (rate, rate / ref * 100, rate / ref_nginx * 100)
+                        )
                         if errors:
                             print(f"  ! {name} {subject}: {errors} errors", file=sys.stderr)
         finally:
             for proc in procs:
                 proc.terminate()
                 proc.join(10)
-            nginx.terminate()
-            nginx.wait(10)
+            for server in (nginx, edge):
+                server.terminate()
+                server.wait(10)
     load_after = os.getloadavg()
     print(
         f"media delivery, wrk -t1 -c{CONNECTIONS}, {rounds_n} rounds of {seconds:g} s per "
@@ -306,13 +350,17 @@ def main() -> None:
         f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f} "
         f"({os.cpu_count()} CPUs)"
     )
-    print(f"  {'object':22s} {'subject':24s} {'req/s':>8s} {'share':>8s}   rounds")
+    print(
+        f"  {'object':22s} {'subject':24s} {'req/s':>8s} {'÷aiohttp':>9s} {'÷nginx':>8s}   rounds"
+    )
     for (name, subject), rows in table.items():
-        rates_sorted = sorted(r for r, _ in rows)
-        shares = sorted(s for _, s in rows)
+        mid = len(rows) // 2
+        rates_sorted = sorted(r for r, _, _ in rows)
+        shares = sorted(s for _, s, _ in rows)
+        of_nginx = sorted(n for _, _, n in rows)
         print(
-            f"  {name:22s} {subject:24s} {rates_sorted[len(rows) // 2]:8.0f} "
-            f"{shares[len(rows) // 2]:7.1f} %   " + ", ".join(f"{r:.0f}" for r, _ in rows)
+            f"  {name:22s} {subject:24s} {rates_sorted[mid]:8.0f} {shares[mid]:8.1f} % "
+            f"{of_nginx[mid]:6.1f} %   " + ", ".join(f"{r:.0f}" for r, _, _ in rows)
         )
 
 

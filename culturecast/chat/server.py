@@ -38,6 +38,7 @@ from socketio import packet as sio_packet
 from culturecast.chat.events import NAMESPACE, RefusalCode, ServerEvent, refusal_message
 from culturecast.chat.fanout import FanoutManager, FanoutRedisManager, use_plain_websockets
 from culturecast.chat.service import ChatService, ConnectRefused
+from culturecast.core.addresses import Network, client_ip
 
 log = logging.getLogger("culturecast.chat")
 
@@ -107,13 +108,20 @@ class ChatSocketServer(socketio.AsyncServer):  # type: ignore[misc]
 class ChatNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     """``/chat``: connection admission and event dispatch to the service."""
 
-    def __init__(self, service: ChatService) -> None:
+    def __init__(self, service: ChatService, trusted_proxies: tuple[Network, ...] = ()) -> None:
         super().__init__(NAMESPACE)
         self.service = service
+        self.trusted = trusted_proxies
+        """Our reverse proxies (the nginx edge): behind them the viewer's address is taken
+        from ``X-Forwarded-For``, so the per-address connect limit sees viewers, not the edge."""
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         request = environ.get("aiohttp.request")
-        ip = (request.remote if request is not None else None) or "unknown"
+        ip = (
+            client_ip(request.remote, request.headers.get("X-Forwarded-For"), self.trusted)
+            if request is not None
+            else "unknown"
+        )
         cookie = self.service.config.device_cookie
         device = request.cookies.get(cookie) if request is not None and cookie else None
         try:
@@ -194,11 +202,13 @@ def attach(sio: socketio.AsyncServer, app: web.Application) -> None:
 
 
 @contextlib.asynccontextmanager
-async def running(sio: socketio.AsyncServer, service: ChatService) -> AsyncIterator[None]:
+async def running(
+    sio: socketio.AsyncServer, service: ChatService, trusted_proxies: tuple[Network, ...] = ()
+) -> AsyncIterator[None]:
     """Serve ``/chat`` with ``service`` and run its periodic pushes; on exit disconnect
     every client (so the web server's shutdown does not wait on open websockets), stop
     the tasks and release the Redis manager."""
-    sio.register_namespace(ChatNamespace(service))
+    sio.register_namespace(ChatNamespace(service, trusted_proxies))
     if not sio.manager_initialized:
         # Listen to other processes from the start, not from the first local connection.
         sio.manager_initialized = True

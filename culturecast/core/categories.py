@@ -63,8 +63,10 @@ def unknown_category(value: str) -> Sentence:
 
 
 def label(category: str) -> dict[str, str]:
-    """``{"zh": ..., "en": ...}`` for a stored category code."""
-    zh, en = LABELS.get(Category(category), ("", "")) if category in _BY_NAME else ("", "")
+    """``{"zh": ..., "en": ...}`` for a stored category (its code, or a label stored before
+    codes were: ``"评书"``); empty labels for anything else."""
+    found = _BY_NAME.get(category)
+    zh, en = LABELS[found] if found is not None else ("", "")
     return {"zh": zh, "en": en}
 
 

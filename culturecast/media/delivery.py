@@ -33,6 +33,7 @@ from enum import Enum
 from aiohttp import web
 
 from culturecast.core import hls, llhls
+from culturecast.core.referer import REFUSED, RefererRefused
 from culturecast.media import signing
 from culturecast.media.blocking import PartWaiter
 from culturecast.storage.errors import InvalidRange, ObjectNotFound
@@ -73,6 +74,9 @@ class Access(Enum):
     PRIVATE = "private"
     """Served to the requester only (:data:`culturecast.core.hls.PRIVATE_CACHE`)."""
 
+
+type RefererCheck = Callable[[str, str, str | None], Awaitable[bool]]
+"""``check(key, referer, host)``: may a page at ``referer`` play object ``key`` (防盗链)?"""
 
 type Gate = Callable[[str, str | None], Awaitable[Access]]
 """``gate(key, token)``: may this request (``token`` of ``/media/t/<token>/…``, or None) have
@@ -205,6 +209,7 @@ class Delivery:
         parts: PartWaiter | None = None,
         signing_secret: str | None = None,
         wall_clock: Callable[[], float] = time.time,
+        referer_check: RefererCheck | None = None,
     ) -> None:
         self._objects = objects
         self._parts = parts
@@ -219,6 +224,7 @@ class Delivery:
         self._clock = clock
         self._secret = signing_secret
         self._wall = wall_clock
+        self._referer_check = referer_check
         self._tasks: set[asyncio.Future[None]] = set()
         self._pending: dict[str, str] = {}
         self._reporter: asyncio.Future[None] | None = None
@@ -290,6 +296,13 @@ class Delivery:
             access = Access.PRIVATE
         if access is Access.DENIED:
             raise web.HTTPNotFound(reason="no such media object")
+        referer = request.headers.get("Referer")
+        if (
+            referer
+            and self._referer_check is not None
+            and not await self._referer_check(key, referer, request.host)
+        ):
+            raise RefererRefused(REFUSED)
         private = access is Access.PRIVATE
         if self._parts is not None and key.startswith("live/") and key.endswith(".m3u8"):
             try:

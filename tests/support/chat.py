@@ -87,9 +87,12 @@ class ChatClient(ChatUser):
         auth: dict[str, Any] | None = None,
         transport: str = "websocket",
         device: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> ChatClient:
         """Connect; ``device`` is the ``cc_did`` cookie a browser that opened a page sends."""
-        headers = {"Cookie": f"cc_did={device}"} if device is not None else {}
+        headers = dict(headers or {})
+        if device is not None:
+            headers["Cookie"] = f"cc_did={device}"
         await self.sio.connect(
             url,
             auth=auth,

@@ -87,6 +87,7 @@ async def update_org(request: web.Request) -> web.Response:
         body.guest_chat,
         body.site_type,
         body.expected_learners,
+        body.referer_allow,
     )
     return json_response(org)
 

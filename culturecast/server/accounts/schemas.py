@@ -7,6 +7,7 @@ from typing import Annotated
 import msgspec
 
 from culturecast.core.access import Role
+from culturecast.core.referer import MAX_ENTRIES, MAX_HOST_LENGTH
 from culturecast.core.sites import MAX_EXPECTED_LEARNERS
 
 type ExpectedLearners = Annotated[
@@ -41,6 +42,14 @@ class OrgUpdate(Strict):
     guest_chat: bool | None = None
     site_type: str | None = None
     expected_learners: ExpectedLearners | None = None
+    referer_allow: (
+        Annotated[
+            list[Annotated[str, msgspec.Meta(max_length=MAX_HOST_LENGTH)]],
+            msgspec.Meta(max_length=MAX_ENTRIES),
+        ]
+        | None
+    ) = None
+    """防盗链: the sites whose pages may embed this organization's media (empty: any)."""
 
 
 class UserCreate(Strict):
@@ -79,6 +88,7 @@ class Org(msgspec.Struct):
     site_type: str
     expected_learners: int
     created_at: float
+    referer_allow: list[str] = []
 
 
 class LoginResponse(msgspec.Struct):

@@ -32,6 +32,7 @@ from culturecast.core.errors import (
     TooManyRequests,
     Unauthorized,
 )
+from culturecast.core.referer import parse_allow_list
 from culturecast.core.sites import SiteType, parse_expected_learners, parse_site_type
 from culturecast.core.text import clean_text
 from culturecast.server.accounts.model import LEVEL_NAMES, Level
@@ -114,6 +115,7 @@ def public_org(doc: Document) -> Document:
         "site_type": str(site_type_of(doc)),
         "expected_learners": int(doc.get("expected_learners", 0)),
         "created_at": doc["created_at"],
+        "referer_allow": list(doc.get("referer_allow", [])),
     }
 
 
@@ -250,6 +252,7 @@ class AccountService:
         guest_chat: bool | None,
         site_type: str | None = None,
         expected_learners: int | None = None,
+        referer_allow: list[str] | None = None,
     ) -> Document:
         await self.visible_org(principal, org_id, Action.MANAGE_ORG)
         changes: dict[str, Any] = {"updated_at": self._clock()}
@@ -261,6 +264,18 @@ class AccountService:
             changes["site_type"] = str(parse_site_type(site_type))
         if expected_learners is not None:
             changes["expected_learners"] = parse_expected_learners(expected_learners)
+        if referer_allow is not None:
+            try:
+                changes["referer_allow"] = parse_allow_list(referer_allow)
+            except ValueError as exc:
+                raise BadRequest(
+                    Sentence(
+                        "防盗链名单只能填写网站域名，例如 www.example.cn，最多 32 个。",
+                        "The referer allow-list takes site host names such as www.example.cn, "
+                        "at most 32.",
+                    ),
+                    code="bad_referer_allow",
+                ) from exc
         doc = await self._orgs.update_one({"_id": org_id}, set=changes)
         if doc is None:
             raise NotFound(ORG_NOT_FOUND)

@@ -176,7 +176,7 @@ def install(app: web.Application, kit: HttpKit) -> None:
             # Status changes reach every process; chat pushes chat_state the moment a show
             # goes live or ends (sends read the status anyway, so nothing depends on it).
             app[LIVE_SERVICE].add_listener(service.on_status)
-        async with running(sio, service):
+        async with running(sio, service, app[SETTINGS].trusted_proxies):
             yield
 
     async def goodbye(app: web.Application) -> None:

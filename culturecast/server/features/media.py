@@ -25,7 +25,9 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from culturecast.core.access import Principal
+from culturecast.core.errors import ClientError
 from culturecast.core.periodic import Periodic
+from culturecast.core.referer import allowed as referer_allowed
 from culturecast.jobs.port import JobRegistry
 from culturecast.live import visibility
 from culturecast.media.blocking import PartWaiter
@@ -71,6 +73,11 @@ MEDIA_TOKEN_VIEWERS = web.AppKey("media_token_viewers", list[TokenViewer])
 
 UPLOAD_SWEEP_INTERVAL_S = 600.0
 """How often abandoned uploads are looked for."""
+EDGE_TOKEN_WINDOW_S = 10
+"""How long the nginx edge keeps the api's yes to a playback token: the api then counts that
+viewer once per window (a heartbeat counts at most every 5 s), not per playlist and segment."""
+REFERER_REFUSAL = {"X-CultureCast-Refusal": "referer_refused"}
+"""Tells the edge a 403 of its auth_request is the 防盗链 one (its body then says so)."""
 
 __all__ = [
     "MEDIA_REQUEST_CALLBACKS",
@@ -86,6 +93,8 @@ __all__ = [
 class _Item:
     org_path: Sequence[str]
     public: bool
+    referer_allow: Sequence[str] = ()
+    """The item's organization's 防盗链 list (empty: any site)."""
 
 
 class _Recent[K, V]:
@@ -163,11 +172,27 @@ class MediaAccess:
     async def _look_up(self, kind: str, item_id: str) -> _Item | None:
         if kind == "live":
             event = await self._app[LIVE_SERVICE].playable(item_id)
-            return None if event is None else _Item(event.org_path, event.public)
-        resource = await self._app[MEDIA_SERVICE].playable(item_id)
-        if resource is None:
-            return None
-        return _Item(resource.org_path, resource.published and resource.ready)
+            if event is None:
+                return None
+            org_path, public = event.org_path, event.public
+        else:
+            resource = await self._app[MEDIA_SERVICE].playable(item_id)
+            if resource is None:
+                return None
+            org_path, public = resource.org_path, resource.published and resource.ready
+        allow: Sequence[str] = ()
+        if org_path:
+            try:
+                org = await self._app[SERVICES].accounts.get_org_doc(org_path[0])
+                allow = tuple(org.get("referer_allow", ()))
+            except ClientError:
+                pass
+        return _Item(org_path, public, allow)
+
+    async def referer_ok(self, key: str, referer: str, host: str | None) -> bool:
+        """防盗链 (``core/referer.py``): may a page at ``referer`` play ``key``?"""
+        item = await self._item(key)
+        return item is None or referer_allowed(referer, host, item.referer_allow)
 
     async def _holder(self, token: str) -> Principal | None:
         now = self._clock()
@@ -244,6 +269,7 @@ def install(app: web.Application, kit: HttpKit) -> None:
             parts=parts,
             signing_secret=settings.signing_secret,
             wall_clock=services.clock,
+            referer_check=gate.referer_ok,
         )
         sweeper = Periodic(
             "media-upload-sweeper", UPLOAD_SWEEP_INTERVAL_S, lambda: _sweep(uploads), first_now=True
@@ -284,20 +310,37 @@ def install(app: web.Application, kit: HttpKit) -> None:
         return media_signing.Found(list(resource.org_path), resource.master_key, resource.published)
 
     async def edge_auth(request: web.Request) -> web.StreamResponse:
-        # The nginx edge's auth_request for /media/t/<token>/<key> (deploy/nginx/): 204 when
-        # the token is a known playback session allowed the key, counted as its heartbeat;
-        # 403 otherwise. nginx caches the answer per token for the heartbeat window.
+        # The nginx edge's auth_request for every /media request (deploy/nginx/): 204 when
+        # the item may be seen — with a token, when it is a known playback session allowed
+        # the key, counted as its heartbeat —, 403 otherwise. X-Accel-Expires tells nginx
+        # how long to keep the answer: a token's for the heartbeat window, an item's for as
+        # long as the gate itself remembers (unpublishing reaches the edge that fast).
         token = request.headers.get("X-CultureCast-Token", "")
         key = request.headers.get("X-CultureCast-Key", "")
+        refused = web.Response(
+            status=403, headers={"Cache-Control": "no-store", "X-Accel-Expires": "1"}
+        )
+        if not servable(key):
+            return refused
+        referer = request.headers.get("Referer")
+        if referer and not await gate.referer_ok(key, referer, request.host):
+            return web.Response(status=403, headers={**refused.headers, **REFERER_REFUSAL})
+        if not token:
+            if await gate(key, None) is Access.DENIED:
+                return refused
+            return web.Response(status=204, headers={"X-Accel-Expires": "1"})
         viewer = None
         for ask in app[MEDIA_TOKEN_VIEWERS]:
             viewer = await ask(token)
             if viewer is not None:
                 break
-        if viewer is None or not servable(key) or await gate(key, token) is Access.DENIED:
-            return web.Response(status=403, headers={"Cache-Control": "no-store"})
+        if viewer is None or await gate(key, token) is Access.DENIED:
+            return refused
+        referer = request.headers.get("Referer")
+        if referer and not await gate.referer_ok(key, referer, request.host):
+            return web.Response(status=403, headers={**refused.headers, **REFERER_REFUSAL})
         holder["delivery"].report(token, key)
-        return web.Response(status=204)
+        return web.Response(status=204, headers={"X-Accel-Expires": str(EDGE_TOKEN_WINDOW_S)})
 
     app.router.add_get("/internal/edge/media-auth", edge_auth)
     media_signing.setup(
