@@ -30,7 +30,6 @@ from typing import Any
 from mongoeco.engines.sqlite import SQLiteEngine
 from mongoeco.wire.proxy import AsyncMongoEcoProxyServer
 
-
 _STRING_KEYS = (repr((str, "")).split(",")[0] + ",", repr((str, "")).split(",")[0] + "-")
 """The range of storage keys of string ids: from ``(<class 'str'>,`` to just past it."""
 
