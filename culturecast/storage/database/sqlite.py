@@ -69,10 +69,15 @@ def _encode(doc: Any) -> str:
 
 
 class _Sql:
-    """Builds one WHERE clause with named parameters (a value may be referenced twice)."""
+    """Builds one WHERE clause with named parameters (a value may be referenced twice).
 
-    def __init__(self) -> None:
+    ``indexed`` names the fields of ``table`` that lead an index (``ensure_indexes``): an
+    equality on one of them is written so that SQLite's planner searches that index."""
+
+    def __init__(self, table: str = "", indexed: frozenset[str] = frozenset()) -> None:
         self.params: dict[str, Any] = {}
+        self.table = table
+        self.indexed = indexed
 
     def bind(self, value: Any) -> str:
         name = f"p{len(self.params)}"
@@ -108,6 +113,10 @@ class _Sql:
     def condition(self, c: Condition) -> str:
         p = _json_path(c.path)
         match c.op:
+            case "eq" | "in" if c.path in self.indexed and (
+                indexed := self.indexed_equals(p, (c.value,) if c.op == "eq" else c.value)
+            ):
+                return indexed
             case "eq":
                 return self.text_hint((c.value,)) + self.equals_any(p, (c.value,))
             case "ne":
@@ -123,6 +132,26 @@ class _Sql:
                 value = self.bind(c.value)
                 kinds = _NUMERIC if is_number(c.value) else "('text')"
                 return self.any_element(p, lambda t, x: f"{t} IN {kinds} AND {x} {op} {value}")
+
+    def indexed_equals(self, p: str, values: Sequence[Any]) -> str:
+        """``equals_any`` for all-string or all-number values, as two index searches: the
+        rows whose field is one of the values (the expression index on ``json_extract``) and
+        the rows whose field is a list holding one (the partial index of rows holding a list
+        there, usually empty). "" for other values (None, booleans, a mix): ``equals_any``."""
+        if values and all(isinstance(v, str) for v in values):
+            kinds = "('text')"
+        elif values and all(is_number(v) for v in values):
+            kinds = _NUMERIC
+        else:
+            return ""
+        listed = ", ".join(self.bind(v) for v in values)
+        return (
+            f"rowid IN (SELECT rowid FROM {self.table} WHERE json_extract(doc, {p}) IN ({listed})"
+            f" AND json_type(doc, {p}) IN {kinds}"
+            f" UNION ALL SELECT rowid FROM {self.table} WHERE json_type(doc, {p}) = 'array'"
+            f" AND EXISTS (SELECT 1 FROM json_each(doc, {p})"
+            f" WHERE type IN {kinds} AND value IN ({listed})))"
+        )
 
     def text_hint(self, values: Sequence[Any]) -> str:
         """A cheap pre-check for string equality: the stored JSON text must contain the value's
@@ -185,6 +214,15 @@ def _index_name(spec: IndexSpec) -> str:
     return f"ix_{spec.collection}__{keys}{'__unique' if spec.unique else ''}"
 
 
+def _lists_index(table: str, path: str) -> str:
+    """The partial index of the rows of ``table`` whose ``path`` holds a list: with the
+    expression index on ``path`` it lets an equality search both (``_Sql.indexed_equals``)."""
+    return (
+        f'CREATE INDEX IF NOT EXISTS "ix_{table}__{path.replace(".", "_")}__lists" '
+        f"ON \"{table}\" (_id) WHERE json_type(doc, {_json_path(path)}) = 'array'"
+    )
+
+
 class SQLiteDatabase:
     """The ``Database`` port on one SQLite file."""
 
@@ -194,6 +232,8 @@ class SQLiteDatabase:
         self._conn = conn
         self._executor = executor
         self._tables: set[str] = set()  # touched only on the worker thread
+        self._indexed: dict[str, frozenset[str]] = {}
+        """Per table, the fields leading an index with its list index (``_lists_index``)."""
         self._closed = False
 
     @classmethod
@@ -213,6 +253,7 @@ class SQLiteDatabase:
 
     async def ensure_indexes(self, specs: Sequence[IndexSpec]) -> None:
         statements: list[tuple[str, str]] = []
+        leads: dict[str, set[str]] = {}
         for spec in specs:
             table = check_collection_name(spec.collection)
             if not spec.keys:
@@ -236,6 +277,10 @@ class SQLiteDatabase:
                 if present:
                     sql += " WHERE " + " AND ".join(present)
             statements.append((table, sql))
+            lead = spec.keys[0][0]
+            if lead != "_id":
+                statements.append((table, _lists_index(table, lead)))
+                leads.setdefault(table, set()).add(lead)
 
         def work() -> None:
             for table, sql in statements:
@@ -243,6 +288,8 @@ class SQLiteDatabase:
                 self._conn.execute(sql)
 
         await self._run(work)
+        for table, paths in leads.items():
+            self._indexed[table] = self._indexed.get(table, frozenset()) | paths
 
     async def ping(self) -> None:
         """Return when the database takes a write (readiness: a database that still reads but
@@ -362,7 +409,7 @@ class _SQLiteCollection:
 
     def _query(self, flt: Filter | None) -> tuple[str, dict[str, Any], list[Node]]:
         nodes = list(parse_filter(flt))
-        sql = _Sql()
+        sql = _Sql(self._table, self._db._indexed.get(self._name, frozenset()))
         return sql.where(nodes), sql.params, nodes
 
     def _select(
