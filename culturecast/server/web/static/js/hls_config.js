@@ -6,12 +6,14 @@ export const HLS_CONFIG = Object.freeze({
   enableWorker: true,
   lowLatencyMode: false,
   backBufferLength: 30,
-  // Start two segments (2 s at the live default of 1 s segments) behind the live edge:
-  // segments are listed within about a second of their last frame, so two hold the next
-  // one's arrival with margin (bench/bench_glass_to_glass.py: no stalls), where hls.js's
-  // default three added a second for nothing. A viewer whose network cannot keep up stalls
-  // once and hls.js moves its target a second further back (liveSyncOnStallIncrease).
-  liveSyncDurationCount: 2,
+  // Start a segment and a half (1.5 s at the live default of 1 s segments) behind the live
+  // edge: segments are listed within about a second of their last frame and fetched in well
+  // under half a second, so that holds the next one's arrival (bench/bench_glass_to_glass.py on
+  // a quiet machine: no stalls, 4.7 s glass to glass where two segments gave 5.8 s). hls.js
+  // multiplies the count by the target duration, so a fraction is fine, and the distance
+  // grows with a longer segment. A viewer whose network cannot keep up stalls once and hls.js
+  // moves its target further back (liveSyncOnStallIncrease).
+  liveSyncDurationCount: 1.5,
   // Behind that (joined while the playlist was about to change, or after a stall): play up
   // to 10 % faster until back at it, instead of staying late for the rest of the show.
   maxLiveSyncPlaybackRate: 1.1,
