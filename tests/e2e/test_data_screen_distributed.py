@@ -25,8 +25,6 @@ from playwright.async_api import Browser, Page, expect
 
 from culturecast.core.calendar import cst_day, cst_day_start
 from culturecast.server.web.i18n import translate
-from culturecast.storage.database.mongo import MongoDatabase
-from culturecast.storage.objects.s3 import S3ObjectStore
 from tests.browser.driver import open_page
 from tests.e2e.conftest import running_distributed
 from tests.support.api import Api
@@ -70,16 +68,8 @@ async def viewers_http() -> AsyncIterator[aiohttp.ClientSession]:
 
 
 async def put_live_show(product: Distributed, event_id: str, path: list[str]) -> None:
-    store = S3ObjectStore(
-        product.s3.url,
-        product.s3.access_key,
-        product.s3.secret_key,
-        product.env["CULTURECAST_S3_BUCKET"],
-        product.s3.region,
-    )
-    db = await MongoDatabase.open(
-        product.env["CULTURECAST_MONGO_URL"], product.env["CULTURECAST_MONGO_DB"]
-    )
+    store = product.object_store()
+    db = await product.database()
     try:
         key = f"live/{event_id}/master.m3u8"
         await store.put(key, PLAYLIST, "application/vnd.apple.mpegurl")

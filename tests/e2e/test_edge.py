@@ -39,8 +39,6 @@ import pytest
 from culturecast.core.calendar import cst_day, cst_day_start
 from culturecast.media.signing import signature
 from culturecast.server.features.media import EDGE_TOKEN_WINDOW_S
-from culturecast.storage.database.mongo import MongoDatabase
-from culturecast.storage.objects.s3 import S3ObjectStore
 from tests.e2e.conftest import running_distributed
 from tests.e2e.test_views_distributed import (
     ROUNDING_S,
@@ -112,16 +110,8 @@ async def viewers_http() -> AsyncIterator[aiohttp.ClientSession]:
 
 async def seed(product: Distributed, org_path: list[str], resources: dict[str, bool]) -> None:
     """Resources as the media package leaves them once processed (``{id: published}``)."""
-    store = S3ObjectStore(
-        product.s3.url,
-        product.s3.access_key,
-        product.s3.secret_key,
-        product.env["CULTURECAST_S3_BUCKET"],
-        product.s3.region,
-    )
-    db = await MongoDatabase.open(
-        product.env["CULTURECAST_MONGO_URL"], product.env["CULTURECAST_MONGO_DB"]
-    )
+    store = product.object_store()
+    db = await product.database()
     try:
         for rid, published in resources.items():
             playlist = "application/vnd.apple.mpegurl"

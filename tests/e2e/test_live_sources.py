@@ -57,6 +57,48 @@ def _log(product: Standalone) -> str:
     return product.process.log[-6000:] if product.process is not None else ""
 
 
+async def pull_show(
+    http: aiohttp.ClientSession, server: Standalone, url: str
+) -> tuple[Show, StoreReader]:
+    """A published event of a new organization pulling ``url``, and the server's store."""
+    admin = await Api(http, server.url).login("admin", ADMIN_PASSWORD)
+    store = StoreReader(objects_dir=server.workdir / "data" / "objects")
+    show = Show(admin, admin, store, server.rtmp_port)
+    org = await admin.ok("POST", "/api/v1/orgs", {"name": "浙江省文化馆"}, expect=201)
+    body = {
+        "org_id": org["id"],
+        "title": "共享直播",
+        "published": True,
+        "reconnect_grace_s": GRACE_S,
+        "source": {"type": "pull", "url": url},
+    }
+    show.event = await admin.ok("POST", "/api/v1/live", body, expect=201)
+    return show, store
+
+
+async def ladder_of(show: Show, what: str) -> list[str]:
+    """The renditions of the show once every one of them lists segments."""
+
+    async def all_listed() -> list[str] | None:
+        names = show.variants()
+        ok = names and all(show.segments(n, "index.m3u8") for n in names)
+        return names if ok else None
+
+    names: list[str] = await eventually(all_listed, 120, what)
+    return names
+
+
+async def replay_master(show: Show, what: str) -> str:
+    """The master playlist key of the show's replay, once it has one."""
+
+    async def replay_ready() -> dict[str, Any] | None:
+        event = await show.get()
+        return event if event["replay"] else None
+
+    event = await eventually(replay_ready, 120, what)
+    return str(event["replay"]["master_key"])
+
+
 @pytest.mark.skipif(not RTMP_MODULE.exists(), reason="nginx with libnginx-mod-rtmp")
 async def test_an_event_pulls_from_nginx_rtmp_goes_live_and_ends_into_a_replay(
     allowing: Standalone, nginx: NginxRtmp, http: aiohttp.ClientSession
@@ -65,34 +107,13 @@ async def test_an_event_pulls_from_nginx_rtmp_goes_live_and_ends_into_a_replay(
         ffmpeg_publish_command(f"rtmp://127.0.0.1:{nginx.port}/live/county")
     ).start()
     try:
-        admin = await Api(http, allowing.url).login("admin", ADMIN_PASSWORD)
-        store = StoreReader(objects_dir=allowing.workdir / "data" / "objects")
-        show = Show(admin, admin, store, allowing.rtmp_port)
-        org = await admin.ok("POST", "/api/v1/orgs", {"name": "浙江省文化馆"}, expect=201)
         url = f"rtmp://127.0.0.1:{nginx.port}/live/county"
-        show.event = await admin.ok(
-            "POST",
-            "/api/v1/live",
-            {
-                "org_id": org["id"],
-                "title": "共享直播",
-                "published": True,
-                "reconnect_grace_s": GRACE_S,
-                "source": {"type": "pull", "url": url},
-            },
-            expect=201,
-        )
+        show, store = await pull_show(http, allowing, url)
         assert show.event["source"] == {"type": "pull", "url": url}
         public = await Api(http, allowing.url).ok("GET", f"/api/v1/live/{show.id}")
         assert "source" not in public  # the pull URL is for staff only
 
-        async def all_listed() -> list[str] | None:
-            names = show.variants()
-            ok = names and all(show.segments(n, "index.m3u8") for n in names)
-            return names if ok else None
-
-        names = await eventually(all_listed, 90, "the pulled show's ladder")
-        assert names == ["360p", "240p", "audio"]
+        assert await ladder_of(show, "the pulled show's ladder") == ["360p", "240p", "audio"]
         assert (await show.get())["status"] == "live"
 
         # The source goes away: the pull retries within the grace, then the event ends.
@@ -100,12 +121,7 @@ async def test_an_event_pulls_from_nginx_rtmp_goes_live_and_ends_into_a_replay(
         ended = await eventually(lambda: show.status_is("ended"), 90, "the event ended")
         assert ended["ended_at"]
 
-        async def replay_ready() -> dict[str, Any] | None:
-            event = await show.get()
-            return event if event["replay"] else None
-
-        event = await eventually(replay_ready, 120, "the replay")
-        assert store.text(event["replay"]["master_key"])
+        assert store.text(await replay_master(show, "the replay"))
     except BaseException:
         print(_log(allowing))
         raise
@@ -310,30 +326,9 @@ async def test_an_event_relays_another_culturecasts_hls_with_a_play_token(
             assert anonymous.status == 404  # without the token the draft is not served
 
         # The province relays it by that URL.
-        admin = await Api(http, allowing.url).login("admin", ADMIN_PASSWORD)
-        store = StoreReader(objects_dir=allowing.workdir / "data" / "objects")
-        show = Show(admin, admin, store, allowing.rtmp_port)
-        org = await admin.ok("POST", "/api/v1/orgs", {"name": "浙江省文化馆"}, expect=201)
-        show.event = await admin.ok(
-            "POST",
-            "/api/v1/live",
-            {
-                "org_id": org["id"],
-                "title": "共享直播",
-                "published": True,
-                "reconnect_grace_s": GRACE_S,
-                "source": {"type": "pull", "url": shared},
-            },
-            expect=201,
-        )
+        show, store = await pull_show(http, allowing, shared)
 
-        async def all_listed() -> list[str] | None:
-            names = show.variants()
-            ok = names and all(show.segments(n, "index.m3u8") for n in names)
-            return names if ok else None
-
-        names = await eventually(all_listed, 120, "the relayed show's ladder")
-        assert names == ["360p", "240p", "audio"]
+        assert await ladder_of(show, "the relayed show's ladder") == ["360p", "240p", "audio"]
         assert (await show.get())["status"] == "live"
 
         # The county's show ends: the relay ends after its grace, into a replay.
@@ -341,12 +336,7 @@ async def test_an_event_relays_another_culturecasts_hls_with_a_play_token(
         await c_admin.ok("POST", f"/api/v1/live/{c_event['id']}/stop")
         await eventually(lambda: show.status_is("ended"), 120, "the relay ended")
 
-        async def replay_ready() -> dict[str, Any] | None:
-            event = await show.get()
-            return event if event["replay"] else None
-
-        event = await eventually(replay_ready, 120, "the relay's replay")
-        assert store.text(event["replay"]["master_key"])
+        assert store.text(await replay_master(show, "the relay's replay"))
     except BaseException:
         print(_log(allowing))
         raise

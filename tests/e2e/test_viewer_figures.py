@@ -23,18 +23,12 @@ from tests.browser.driver import Watched, open_page
 from tests.e2e.test_viewer_pages import eventually, playing_past
 from tests.support.api import Api
 from tests.support.live import Publisher, ffmpeg_publish_command
-from tests.support.product import ADMIN_PASSWORD, Standalone, serving
+from tests.support.product import ADMIN_PASSWORD, SMALL_LADDERS, Standalone, serving
 
 pytestmark = pytest.mark.e2e
 
 PHONE = 375
-ENV = {
-    "CULTURECAST_LIVE_PRESET": "ultrafast",
-    "CULTURECAST_VOD_PRESET": "ultrafast",
-    "CULTURECAST_LIVE_LADDER": "360p:640x360:800,240p:426x240:400,audio:64",
-    "CULTURECAST_VOD_LADDER": "360p:640x360:800,audio:64",
-    "CULTURECAST_VIEWS_FLUSH_INTERVAL": "2",
-}
+ENV = {**SMALL_LADDERS, "CULTURECAST_VIEWS_FLUSH_INTERVAL": "2"}
 
 
 @pytest.fixture(scope="module")

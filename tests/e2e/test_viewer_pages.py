@@ -21,18 +21,12 @@ from tests.browser.driver import Watched, open_page
 from tests.support.api import Api
 from tests.support.live import Publisher, ffmpeg_publish_command
 from tests.support.media import TusClient, make_mp3, make_video
-from tests.support.product import Standalone, serving
+from tests.support.product import SMALL_LADDERS, Standalone, serving
 
 pytestmark = pytest.mark.e2e
 
 PHONE = 375
-# Small ladders and the fastest presets: two CPU cores are shared by everyone's tests.
-ENV = {
-    "CULTURECAST_LIVE_PRESET": "ultrafast",
-    "CULTURECAST_VOD_PRESET": "ultrafast",
-    "CULTURECAST_LIVE_LADDER": "360p:640x360:800,240p:426x240:400,audio:64",
-    "CULTURECAST_VOD_LADDER": "360p:640x360:800,audio:64",
-}
+ENV = SMALL_LADDERS
 
 
 @pytest.fixture(scope="module")

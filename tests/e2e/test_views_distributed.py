@@ -64,8 +64,6 @@ import pytest
 
 from culturecast.core.calendar import cst_day, cst_day_start
 from culturecast.media.views.flush import FLUSH_JOB
-from culturecast.storage.database.mongo import MongoDatabase
-from culturecast.storage.objects.s3 import S3ObjectStore
 from tests.e2e.conftest import running_distributed
 from tests.support.api import Api
 from tests.support.engines import S3Endpoint
@@ -262,16 +260,8 @@ async def test_two_api_processes_count_the_same_sessions_and_answer_the_same_fig
     # once a resource is processed and published, and once a stream is on air.
     tag = uuid.uuid4().hex[:8]
     r1, r2, live = f"r1-{tag}", f"r2-{tag}", f"live-{tag}"
-    store = S3ObjectStore(
-        product.s3.url,
-        product.s3.access_key,
-        product.s3.secret_key,
-        product.env["CULTURECAST_S3_BUCKET"],
-        product.s3.region,
-    )
-    db = await MongoDatabase.open(
-        product.env["CULTURECAST_MONGO_URL"], product.env["CULTURECAST_MONGO_DB"]
-    )
+    store = product.object_store()
+    db = await product.database()
     try:
         for rid, title, category in (
             (r1, "评书《三国演义》第一回", "评书"),

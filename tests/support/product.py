@@ -18,6 +18,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from culturecast.storage.database.mongo import MongoDatabase
+from culturecast.storage.objects.s3 import S3ObjectStore
 from tests.support.engines import S3Endpoint, free_port
 
 ADMIN_PASSWORD = "e2e-admin-pass"
@@ -90,6 +92,16 @@ def wait_ready(url: str, proc: Process, timeout: float = 40) -> None:
             pass
         time.sleep(0.1)
     raise AssertionError(f"{proc.name} not ready after {timeout}s:\n{proc.log[-3000:]}")
+
+
+SMALL_LADDERS: Mapping[str, str] = {
+    # Small ladders and the fastest presets: two CPU cores are shared by everyone's tests.
+    "CULTURECAST_LIVE_PRESET": "ultrafast",
+    "CULTURECAST_VOD_PRESET": "ultrafast",
+    "CULTURECAST_LIVE_LADDER": "360p:640x360:800,240p:426x240:400,audio:64",
+    "CULTURECAST_VOD_LADDER": "360p:640x360:800,audio:64",
+}
+"""Settings of an e2e server that transcodes as little as a test needs."""
 
 
 def base_env() -> dict[str, str]:
@@ -205,6 +217,22 @@ class Distributed:
         wait_ready(self.ingest_url, self.ingest)
         self.worker.wait_for_log("ready.", timeout=60)
         return self
+
+    def object_store(self) -> S3ObjectStore:
+        """The processes' object store, for a test to put or read objects directly."""
+        return S3ObjectStore(
+            self.s3.url,
+            self.s3.access_key,
+            self.s3.secret_key,
+            self.env["CULTURECAST_S3_BUCKET"],
+            self.s3.region,
+        )
+
+    async def database(self) -> MongoDatabase:
+        """The processes' database, for a test to write or read documents directly."""
+        return await MongoDatabase.open(
+            self.env["CULTURECAST_MONGO_URL"], self.env["CULTURECAST_MONGO_DB"]
+        )
 
     def processes(self) -> list[Process]:
         return [p for p in [*self.apis, self.ingest, self.worker] if p is not None]
