@@ -180,6 +180,8 @@ async def test_a_playout_airs_two_resources_back_to_back_and_ends(
         assert (await wait_ready(admin, rid))["status"] == "ready"
     try:
         show = Show(admin, admin, store, standalone.rtmp_port)
+        # Aired at a scheduled time: not before it, and at it without anyone starting it.
+        scheduled_at = time.time() + 8
         show.event = await admin.ok(
             "POST",
             "/api/v1/live",
@@ -187,13 +189,17 @@ async def test_a_playout_airs_two_resources_back_to_back_and_ends(
                 "org_id": org["id"],
                 "title": "周末展播",
                 "published": True,
+                "scheduled_at": scheduled_at,
                 "reconnect_grace_s": 30,
                 "source": {"type": "playout", "items": ids},
             },
             expect=201,
         )
-        started = time.monotonic()
+        await asyncio.sleep(4)
+        assert (await show.get())["status"] != "live"
         await eventually(lambda: show.status_is("live"), 90, "the playout on air")
+        assert time.time() >= scheduled_at
+        started = time.monotonic()
         ended = await eventually(lambda: show.status_is("ended"), 120, "the playout ended")
         aired = time.monotonic() - started
         # Two items of 4 s each, in real time, then the end (not the 30 s grace).
