@@ -267,19 +267,18 @@ async def test_live_show_distributed(
     a, b = (Api(http, url) for url in distributed.urls)
     admin = await a.login("admin", ADMIN_PASSWORD)
     env = distributed.env
-    store = StoreReader(
-        s3=(
-            env["CULTURECAST_S3_URL"],
-            env["CULTURECAST_S3_ACCESS_KEY"],
-            env["CULTURECAST_S3_SECRET_KEY"],
-            env["CULTURECAST_S3_BUCKET"],
-            env["CULTURECAST_S3_REGION"],
+    s3 = (
+        env["CULTURECAST_S3_URL"],
+        env["CULTURECAST_S3_ACCESS_KEY"],
+        env["CULTURECAST_S3_SECRET_KEY"],
+        env["CULTURECAST_S3_BUCKET"],
+        env["CULTURECAST_S3_REGION"],
+    )
+    with StoreReader(s3=s3) as store:
+        # Created through one api process, read through the other: nothing is process-local.
+        await run_show(
+            Show(admin, b.as_user(admin.token), store, distributed.rtmp_port), tmp_path, publishers
         )
-    )
-    # Created through one api process, read through the other: nothing is process-local.
-    await run_show(
-        Show(admin, b.as_user(admin.token), store, distributed.rtmp_port), tmp_path, publishers
-    )
 
 
 async def test_garbage_rtmp_streams_do_not_disturb_a_good_one(

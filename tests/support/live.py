@@ -8,6 +8,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import urllib3
+
 
 def ffmpeg_publish_command(
     url: str,
@@ -120,6 +122,9 @@ class StoreReader:
         self.http_base = http_base
         self._minio = None
         self._bucket = ""
+        # Our own pool, so close() can drop its sockets: a pool left to the garbage collector
+        # leaves them unclosed, and their ResourceWarning fails whichever test is running then.
+        self._http = urllib3.PoolManager()
         if s3 is not None:
             from urllib.parse import urlsplit
 
@@ -128,9 +133,24 @@ class StoreReader:
             url, access, secret, bucket, region = s3
             parts = urlsplit(url)
             self._minio = minio.Minio(
-                parts.netloc, access, secret, secure=parts.scheme == "https", region=region
+                parts.netloc,
+                access,
+                secret,
+                secure=parts.scheme == "https",
+                region=region,
+                http_client=self._http,
             )
             self._bucket = bucket
+
+    def __enter__(self) -> StoreReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the S3 client's pooled connections."""
+        self._http.clear()
 
     def get(self, key: str) -> bytes | None:
         import urllib.error
