@@ -286,8 +286,11 @@ async def test_a_province_screen_shows_a_county_show_and_its_viewers(
         # The ticker shows who started watching, masked.
         ticker = tv.page.locator("#screen-ticker li")
         await expect(ticker.first).to_contain_text("兴化非遗直播", timeout=15_000)
+        # It scrolls like a feed: each viewer's line enters on top and pushes the earlier
+        # ones down, so the lines read newest first (viewers 1, 2 江苏, 3 广东, 4 浙江).
+        await expect(ticker).to_have_count(len(viewers), timeout=15_000)
         texts = await ticker.all_text_contents()
-        assert any("江苏省" in text for text in texts), texts
+        assert [text[:3] for text in texts] == ["浙江省", "广东省", "江苏省", "江苏省"], texts
         assert not any("screenviewer" in text for text in texts), texts
         await tv.screenshot("screen-province-1920.png")
 

@@ -162,6 +162,33 @@ async def test_a_pull_from_loopback_is_refused_without_the_allow_setting(
         listener.close()
 
 
+async def watched_live_with_chat_open(
+    standalone: Standalone, http: aiohttp.ClientSession, show: Show, comment: str
+) -> None:
+    """A viewer of the playout is counted as live, and its chat takes a comment."""
+    viewer = Api(http, standalone.url)
+    play = await viewer.ok(
+        "POST", "/api/v1/play", {"item_type": "live", "item_id": show.id}, expect=201
+    )
+    assert play["is_live"] is True
+    beat = {"session_id": play["session_id"], "state": "playing", "seq": 1}
+    status, answer = await viewer.call("POST", "/api/v1/views/heartbeat", beat)
+    assert status == 204, answer
+
+    async def counted() -> dict[str, Any] | None:
+        body: dict[str, Any] = await show.admin.ok("GET", f"/api/v1/stats/live/{show.id}")
+        return body if body["current_viewers"] >= 1 else None
+
+    await eventually(counted, 30, "the viewer counted")
+    chat = await ChatClient().connect(standalone.url, {"guest": "展播观众"})
+    try:
+        await chat.join(show.id)
+        sent = await chat.send(comment)
+        assert sent["ok"], sent
+    finally:
+        await chat.close()
+
+
 async def test_a_playout_airs_two_resources_back_to_back_and_ends(
     standalone: Standalone, http: aiohttp.ClientSession, tmp_path: Path
 ) -> None:
@@ -171,7 +198,7 @@ async def test_a_playout_airs_two_resources_back_to_back_and_ends(
     tus = TusClient(http, standalone.url, str(admin.token))
     ids = []
     for n in (1, 2):
-        video = await asyncio.to_thread(make_video, tmp_path / f"item{n}.mp4", 4)
+        video = await asyncio.to_thread(make_video, tmp_path / f"item{n}.mp4", 6)
         upload_id = await tus.upload(video, org_id=org["id"])
         body = {"upload_id": upload_id, "title": f"展播{n}", "category": "film", "published": True}
         created = await admin.ok("POST", "/api/v1/resources", body, expect=201)
@@ -200,12 +227,29 @@ async def test_a_playout_airs_two_resources_back_to_back_and_ends(
         await eventually(lambda: show.status_is("live"), 90, "the playout on air")
         assert time.time() >= scheduled_at
         started = time.monotonic()
-        ended = await eventually(lambda: show.status_is("ended"), 120, "the playout ended")
+        on_air: list[str] = []  # the items in the order they aired
+
+        async def finished() -> dict[str, Any] | None:
+            event = await show.get()
+            item = (event.get("source_status") or {}).get("item") or {}
+            if item.get("resource_id") and item["resource_id"] not in on_air[-1:]:
+                on_air.append(item["resource_id"])
+            return event if event["status"] == "ended" else None
+
+        until_ended = asyncio.create_task(eventually(finished, 120, "the playout ended"))
+        try:
+            await watched_live_with_chat_open(standalone, http, show, "展播真精彩")
+        except BaseException:
+            until_ended.cancel()
+            raise
+        ended = await until_ended
         aired = time.monotonic() - started
-        # Two items of 4 s each, in real time, then the end (not the 30 s grace).
-        assert 6 < aired < 30 + 6, aired
+        # Two items of 6 s each, in real time, one after the other, then the end (not the
+        # 30 s grace).
+        assert on_air == ids, on_air
+        assert 10 < aired < 30 + 12, aired
         assert ended["stop_reason"] == "stopped"
-        assert show.media_s("audio") > 6
+        assert show.media_s("audio") > 10
     except BaseException:
         print(_log(standalone))
         raise
@@ -264,28 +308,7 @@ async def test_a_looping_channel_stays_live_across_items_and_skips_a_deleted_one
         assert "已删除" in skipped[0]["zh"]
         assert "deleted" in skipped[0]["en"]
 
-        # Viewers of the channel are counted as live, and its chat is open.
-        viewer = Api(http, standalone.url)
-        play = await viewer.ok(
-            "POST", "/api/v1/play", {"item_type": "live", "item_id": show.id}, expect=201
-        )
-        assert play["is_live"] is True
-        beat = {"session_id": play["session_id"], "state": "playing", "seq": 1}
-        status, answer = await viewer.call("POST", "/api/v1/views/heartbeat", beat)
-        assert status == 204, answer
-
-        async def counted() -> dict[str, Any] | None:
-            body: dict[str, Any] = await admin.ok("GET", f"/api/v1/stats/live/{show.id}")
-            return body if body["current_viewers"] >= 1 else None
-
-        await eventually(counted, 30, "the viewer counted")
-        chat = await ChatClient().connect(standalone.url, {"guest": "轮播观众"})
-        try:
-            await chat.join(show.id)
-            sent = await chat.send("轮播真好看")
-            assert sent["ok"], sent
-        finally:
-            await chat.close()
+        await watched_live_with_chat_open(standalone, http, show, "轮播真好看")
 
         ended = await admin.ok("POST", f"/api/v1/live/{show.id}/stop")
         assert ended["status"] == "ended"
