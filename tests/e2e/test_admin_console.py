@@ -403,3 +403,61 @@ async def test_push_targets_in_the_live_panel_add_show_state_and_remove(
     finally:
         publisher.stop()
     assert w.errors_except(400) == []  # the refused URL
+
+
+async def test_resources_on_a_phone_edit_description_and_tags_and_a_failed_one_is_not_publishable(
+    product: Standalone, browser: Browser, admin_api: Api, tmp_path: Path
+) -> None:
+    from tests.support.media import TusClient
+
+    org_id = await make_org(admin_api, "宁波市文化馆")
+    not_media = tmp_path / "节目单.mp4"
+    not_media.write_text("这不是视频文件")
+    upload_id = await TusClient(admin_api.session, product.url, str(admin_api.token)).upload(
+        not_media, org_id=org_id
+    )
+    body = {"upload_id": upload_id, "title": "越剧《梁祝》选段（失败）", "category": "opera"}
+    created = await admin_api.ok("POST", "/api/v1/resources", body, expect=201)
+    rid = created["id"]
+
+    w = await signed_in(browser, product, "resources", width=PHONE, height=812)
+    page = w.page
+    row = page.locator(f'#resources-table tr[data-resource-id="{rid}"]')
+    await expect(row).to_have_attribute("data-status", "failed", timeout=60_000)
+    publish = row.get_by_role("button", name=translate("zh-CN", "res_admin.publish"))
+    await expect(publish).to_be_disabled()
+    await expect(row.locator(".publish-reason")).to_have_text(
+        translate("zh-CN", "res_admin.publish_failed")
+    )
+    assert (await admin_api.ok("GET", f"/api/v1/resources/{rid}"))["published"] is False
+
+    # Description and tags (typed with 、 and a comma) are saved and read back from the API.
+    await row.get_by_role("button", name=translate("zh-CN", "res_admin.edit")).click()
+    form = page.locator("#resources-table tr.edit-row form")
+    await form.locator("textarea[name=description]").fill("梁山伯与祝英台，十八相送。")
+    await form.locator("input[name=tags]").fill("越剧、经典, 戏曲")
+    await form.locator("button[type=submit]").click()
+    await expect(page.locator("#admin-status")).to_have_text(
+        translate("zh-CN", "res_admin.saved", name="越剧《梁祝》选段（失败）")
+    )
+    saved = await admin_api.ok("GET", f"/api/v1/resources/{rid}")
+    assert saved["description"] == "梁山伯与祝英台，十八相送。"
+    assert saved["tags"] == ["越剧", "经典", "戏曲"]
+    await row.get_by_role("button", name=translate("zh-CN", "res_admin.edit")).click()
+    await expect(form.locator("input[name=tags]")).to_have_value("越剧、经典、戏曲")
+    await form.get_by_role("button", name=translate("zh-CN", "admin.cancel")).click()
+
+    # 375 px: no sideways scrolling, and the row is a compact card.
+    assert await fits(page) <= PHONE
+    box = await row.bounding_box()
+    assert box is not None
+    assert box["height"] < 200, box
+    await w.screenshot("admin-resources-failed-375.png")
+    # The same in English.
+    await w.goto(f"{product.url}/admin?lang=en#resources", ready="admin")
+    await expect(row.locator(".publish-reason")).to_have_text(
+        translate("en", "res_admin.publish_failed")
+    )
+    await expect(row.get_by_role("button", name="Publish")).to_be_disabled()
+    assert await fits(page) <= PHONE
+    assert w.errors == []

@@ -36,7 +36,7 @@ from culturecast.core.categories import label, parse_category, unknown_category
 from culturecast.core.errors import BadRequest, Conflict, NotFound, Sentence
 from culturecast.core.text import clean_text
 from culturecast.media.catalogue import query as q
-from culturecast.media.catalogue.lifecycle import ResourceLifecycle
+from culturecast.media.catalogue.lifecycle import ResourceLifecycle, ResourceStatus
 from culturecast.media.search.service import SearchIndex
 from culturecast.media.uploads.service import UploadService
 from culturecast.storage.database.port import Database, Document, IndexSpec
@@ -349,6 +349,17 @@ class CatalogueService:
             fields["episode"] = _episode(changes["episode"])
         if "published" in changes:
             fields["published"] = bool(changes["published"])
+            if fields["published"] and doc.get("status") == ResourceStatus.FAILED:
+                # Published while processing means "public once ready" (query.PUBLIC); a
+                # failed resource never gets there, so publishing it would only mislead.
+                raise Conflict(
+                    Sentence(
+                        "处理失败的资源不能发布，请重新处理或重新上传。",
+                        "A resource whose processing failed cannot be published; "
+                        "retry its processing or upload it again.",
+                    ),
+                    code="resource_failed",
+                )
             if doc.get("live_event_id") and fields["published"] != bool(doc.get("published")):
                 raise Conflict(
                     "回看随直播一起发布：请发布或撤下直播本身。The replay follows its live "

@@ -388,6 +388,17 @@ _PAGE_MESSAGES: Final[dict[str, tuple[str, str]]] = {
     "res_admin.retry": ("重新处理", "Retry"),
     "res_admin.retrying": ("“{name}”已重新开始处理", "Processing “{name}” again"),
     "res_admin.saved": ("已保存“{name}”", "Saved “{name}”"),
+    "res_admin.description": ("简介", "Description"),
+    "res_admin.tags": ("标签", "Tags"),
+    "res_admin.tags_hint": (
+        "用逗号或顿号分隔，如：越剧、经典",
+        "Separated by commas, e.g. opera, classic",
+    ),
+    "res_admin.publish_failed": (
+        "处理失败，不能发布：请重新处理或重新上传",
+        "Processing failed, so it cannot be published: retry or upload it again",
+    ),
+    "res_admin.publish_wait": ("处理完成后才能发布", "Can be published once processing is done"),
     "res_status.uploaded": ("等待处理", "Waiting"),
     "res_status.processing": ("处理中", "Processing"),
     "res_status.ready": ("可播放", "Ready"),

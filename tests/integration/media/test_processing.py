@@ -129,3 +129,27 @@ async def test_failed_resource_can_be_retried(cast: Cast, tmp_path: Path) -> Non
     status, _ = await cast.editor_b.call("POST", f"/api/v1/resources/{rid}/retry")
     assert status == 404
     _ = aiohttp
+
+
+async def test_a_failed_resource_cannot_be_published(cast: Cast, tmp_path: Path) -> None:
+    bad = tmp_path / "notes.mp4"
+    bad.write_text("not a video")
+    rid = await upload_resource(cast, bad)
+    assert (await wait_status(cast.editor_a, rid, {"failed", "ready"}))["status"] == "failed"
+    for method, path, body in (
+        ("POST", f"/api/v1/resources/{rid}/publish", None),
+        ("PATCH", f"/api/v1/resources/{rid}", {"published": True}),
+    ):
+        status, got = await cast.editor_a.call(method, path + "?lang=en", body)
+        assert (status, got["error"]["code"]) == (409, "resource_failed"), got
+        assert got["error"]["message"] == (
+            "A resource whose processing failed cannot be published; "
+            "retry its processing or upload it again."
+        )
+    status, got = await cast.editor_a.call("POST", f"/api/v1/resources/{rid}/publish?lang=zh-CN")
+    assert got["error"]["message"] == "处理失败的资源不能发布，请重新处理或重新上传。"
+    assert (await cast.editor_a.ok("GET", f"/api/v1/resources/{rid}"))["published"] is False
+    # Its other fields still change, and unpublishing stays allowed.
+    changed = await cast.editor_a.ok("PATCH", f"/api/v1/resources/{rid}", {"tags": ["越剧"]})
+    assert changed["tags"] == ["越剧"]
+    await cast.editor_a.ok("POST", f"/api/v1/resources/{rid}/unpublish")

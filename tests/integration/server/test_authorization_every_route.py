@@ -102,7 +102,7 @@ GET     /api/v1/resources/{resource_id}            200/200   200/200   200/200  
 PATCH   /api/v1/resources/{resource_id}            401/401   403/404   200/404   200/404   200/200
 DELETE  /api/v1/resources/{resource_id}            401/401   404/404   204/404   204/404   204/204
 POST    /api/v1/resources/{resource_id}/retry      401/401   404/404   202/404   202/404   202/202
-POST    /api/v1/resources/{resource_id}/publish    401/401   404/404   200/404   200/404   200/200
+POST    /api/v1/resources/{resource_id}/publish    401/401   404/404   409/404   409/404   409/409
 POST    /api/v1/resources/{resource_id}/unpublish  401/401   404/404   200/404   200/404   200/200
 POST    /api/v1/series                             401/401   403/404   201/404   201/404   201/201
 GET     /api/v1/series                             200/200   200/200   200/200   200/200   200/200
@@ -617,7 +617,11 @@ CALLS: dict[tuple[str, str], Call] = {
     ("POST", "/api/v1/resources/{resource_id}/retry"): on_fresh_resource(
         "POST", "/retry", failed=True
     ),
-    ("POST", "/api/v1/resources/{resource_id}/publish"): on_fresh_resource("POST", "/publish"),
+    # A fresh resource (an empty upload) fails, and a failed one is not publishable: the
+    # 409 comes only after the caller was found allowed to manage it.
+    ("POST", "/api/v1/resources/{resource_id}/publish"): on_fresh_resource(
+        "POST", "/publish", failed=True
+    ),
     ("POST", "/api/v1/resources/{resource_id}/unpublish"): on_fresh_resource("POST", "/unpublish"),
     ("POST", "/api/v1/series"): simple(
         "POST", "/api/v1/series", lambda w, s: {"org_id": w.sides[s].org_id, "title": "新专辑"}

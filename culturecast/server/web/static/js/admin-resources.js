@@ -149,22 +149,35 @@ function statusCell(item) {
   return cell;
 }
 
+/** The publish button; a resource that failed or is still processing cannot be published
+ * (the API refuses a failed one), so the button is disabled with the reason beside it. */
+function publishControl(item) {
+  if (item.published) return [button(t("res_admin.unpublish"), () => setPublished(item, false))];
+  const publish = button(t("res_admin.publish"), () => setPublished(item, true));
+  const why = item.status === "failed" ? "res_admin.publish_failed" : BUSY.has(item.status) ? "res_admin.publish_wait" : null;
+  if (!why) return [publish];
+  publish.disabled = true;
+  const reasonId = `publish-reason-${item.id}`;
+  publish.setAttribute("aria-describedby", reasonId);
+  return [publish, el("span", { class: "publish-reason muted", id: reasonId }, t(why))];
+}
+
 function resourceRow(item) {
   const actions = el(
     "td",
     { class: "actions" },
     button(t("res_admin.edit"), () => editResource(item)),
-    item.published ? button(t("res_admin.unpublish"), () => setPublished(item, false)) : button(t("res_admin.publish"), () => setPublished(item, true)),
+    ...publishControl(item),
     item.status === "failed" ? button(t("res_admin.retry"), () => retry(item)) : null,
     button(t("admin.delete"), () => deleteResource(item)),
   );
   return el(
     "tr",
     { dataset: { resourceId: item.id, status: item.status } },
-    el("td", {}, el("a", { href: `/r/${encode(item.id)}` }, item.title)),
+    el("td", { class: "title-cell" }, el("a", { href: `/r/${encode(item.id)}` }, item.title)),
     statusCell(item),
-    el("td", {}, item.published ? t("res_admin.yes") : t("res_admin.no")),
-    el("td", {}, item.series_title ? `${item.series_title}${item.episode ? ` · ${t("series.episode", { n: item.episode })}` : ""}` : "–"),
+    el("td", { class: "published-cell", dataset: { label: t("res_admin.published") } }, item.published ? t("res_admin.yes") : t("res_admin.no")),
+    el("td", { class: "series-cell", dataset: { label: t("res_admin.series") } }, item.series_title ? `${item.series_title}${item.episode ? ` · ${t("series.episode", { n: item.episode })}` : ""}` : "–"),
     actions,
   );
 }
@@ -211,19 +224,27 @@ async function deleteResource(item) {
   await loadResources();
 }
 
+/** Tags as typed: separated by commas (either width) or the enumeration comma 、. */
+function splitTags(text) {
+  return [...new Set(text.split(/[,，、]/).map((tag) => tag.trim()).filter(Boolean))];
+}
+
 function editResource(item) {
   const row = document.querySelector(`#resources-table tr[data-resource-id="${CSS.escape(item.id)}"]`);
   document.querySelector("#resources-table tr.edit-row")?.remove();
   const field = (key, input) => [el("label", {}, t(key), input)];
   const title = el("input", { name: "title", value: item.title, maxlength: 200, required: true });
   const performer = el("input", { name: "performer", value: item.performer || "", maxlength: 100 });
+  const description = el("textarea", { name: "description", maxlength: 5000, rows: 3 });
+  description.value = item.description || "";
+  const tags = el("input", { name: "tags", value: (item.tags || []).join(config().lang === "en" ? ", " : "、"), placeholder: t("res_admin.tags_hint") });
   const category = el("select", { name: "category" });
   fillCategories(category, item.category);
   const series = el("select", { name: "series_id" });
   fillSeries(series, item.series_id);
   const episode = el("input", { name: "episode", type: "number", min: 1, max: 100000, value: item.episode ?? "" });
   const save = async () => {
-    const body = { title: title.value.trim(), performer: performer.value.trim(), category: category.value, series_id: series.value || null, episode: episode.value ? Number(episode.value) : null };
+    const body = { title: title.value.trim(), description: description.value.trim(), tags: splitTags(tags.value), performer: performer.value.trim(), category: category.value, series_id: series.value || null, episode: episode.value ? Number(episode.value) : null };
     const data = await callOrShow(`/api/v1/resources/${encode(item.id)}`, { method: "PATCH", body });
     if (!data) return;
     notify(t("res_admin.saved", { name: data.title }));
@@ -234,6 +255,8 @@ function editResource(item) {
     save,
     field("res_admin.title", title),
     field("res_admin.performer", performer),
+    field("res_admin.description", description),
+    field("res_admin.tags", tags),
     field("res_admin.category", category),
     field("res_admin.series", series),
     field("res_admin.episode", episode),
