@@ -642,6 +642,16 @@ _DATA_CENTER_MESSAGES: Final[dict[str, tuple[str, str]]] = {
     "site.type": ("站点类型", "Site type"),
     "site.expected_learners": ("应学人数", "Expected learners"),
     "site.saved": ("已保存“{name}”的站点设置", "Saved the site of “{name}”"),
+    "site.referer_allow": ("防盗链：允许嵌入播放的网站", "Sites allowed to embed its media"),
+    "site.referer_placeholder": (
+        "防盗链网站，如 www.example.cn（留空不限制）",
+        "Allowed sites, e.g. www.example.cn (empty: any site)",
+    ),
+    "site.referer_hint": (
+        "填写网站域名，多个用逗号或顿号分隔；留空则任何网站都可嵌入播放。",
+        "Host names, separated by commas; empty lets any site embed the media.",
+    ),
+    "site.referer_count": ("防盗链 {n} 个网站", "allowed sites: {n}"),
     "dc.live_report": ("直播报告", "Live show report"),
     "dc.print": ("打印报告", "Print the report"),
     "dc.csv_live": ("导出直播报告（CSV）", "Export the live report (CSV)"),
