@@ -43,6 +43,10 @@ class ClientEvent(StrEnum):
     """Moderators: reopen the chat of the room."""
     SLOW = "slow"
     """Moderators: ``{seconds}``; slow mode, one message per user per N seconds (0 = off)."""
+    SANCTIONS = "sanctions"
+    """Moderators, no payload: the ack is ``{ok, sanctions: [{user_id, nickname, kind, until}]}``,
+    the mutes (``kind: "mute"``) and bans (``"ban"``) in force, ``until`` ISO 8601 or null
+    for ever. Lift one with ``mute``/``ban`` and ``seconds: 0``."""
 
 
 class ServerEvent(StrEnum):
@@ -67,6 +71,9 @@ class ServerEvent(StrEnum):
     comments now (the show is live and moderators left it open); ``closed`` whether a
     moderator closed it; ``slow_mode`` seconds (0 = off); ``guests`` whether guests may
     comment."""
+    SANCTIONS = "sanctions"
+    """Moderators only: ``[{user_id, nickname, kind, until}]``, the room's mutes and bans in
+    force, pushed whenever a moderator mutes, bans or lifts (as the ``sanctions`` ack)."""
     REFUSED = "refused"
     """``{code, message}``: why the last request was not accepted."""
 

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 from culturecast.chat import payloads
 from culturecast.chat.events import ClientEvent, RefusalCode, ServerEvent
 from culturecast.chat.normalize import normalize, text_length
-from culturecast.chat.rooms import ROOMS_CHANNEL, LocalRoom, room_name
+from culturecast.chat.rooms import ROOMS_CHANNEL, LocalRoom, moderators_room, room_name
+from culturecast.chat.sanctions import in_force
 from culturecast.chat.sessions import Session
 
 if TYPE_CHECKING:
@@ -39,6 +40,7 @@ class Moderation:
             ClientEvent.CLOSE: self.close,
             ClientEvent.OPEN: self.open,
             ClientEvent.SLOW: self.slow,
+            ClientEvent.SANCTIONS: self.sanctions,
         }
 
     async def _moderated(self, session: Session, request: str) -> LocalRoom | dict[str, Any]:
@@ -101,7 +103,19 @@ class Moderation:
         else:
             table.pop(request.user_id, None)
         await self._changed(room)
+        listed = await self._in_force(event_id)
+        await self.chat.out.emit(ServerEvent.SANCTIONS, listed, to=moderators_room(event_id))
         return {"ok": True, "until": until}
+
+    async def _in_force(self, event_id: str) -> list[dict[str, Any]]:
+        return in_force(await self.chat.store.sanctions(event_id), self.chat.clock())
+
+    async def sanctions(self, session: Session, data: object) -> dict[str, Any]:
+        room = await self._moderated(session, "sanctions")
+        if isinstance(room, dict):
+            return room
+        payloads.parse_nothing(data)
+        return {"ok": True, "sanctions": await self._in_force(room.event.id)}
 
     async def mute(self, session: Session, data: object) -> dict[str, Any]:
         return await self._sanction(session, "mute", payloads.parse_mute(data))

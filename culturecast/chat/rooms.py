@@ -19,6 +19,11 @@ def room_name(event_id: str) -> str:
     return f"event:{event_id}"
 
 
+def moderators_room(event_id: str) -> str:
+    """The Socket.IO room of one live event's moderators (they hear ``sanctions``)."""
+    return f"moderators:{event_id}"
+
+
 def likes_key(event_id: str) -> str:
     return f"chat:likes:{event_id}"
 

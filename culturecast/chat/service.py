@@ -52,7 +52,14 @@ from culturecast.chat.names import DEFAULT_RESERVED_NAMES, ReservedNames
 from culturecast.chat.normalize import normalize, text_length
 from culturecast.chat.policy import DEFAULT_GUEST_NAME, ChatUser, CommentPolicy, Refused
 from culturecast.chat.ports import Emitter, Identities, LiveEvents, MediaTimelines, UserNames
-from culturecast.chat.rooms import ROOMS_CHANNEL, LocalRoom, likes_key, room_name, slow_key
+from culturecast.chat.rooms import (
+    ROOMS_CHANNEL,
+    LocalRoom,
+    likes_key,
+    moderators_room,
+    room_name,
+    slow_key,
+)
 from culturecast.chat.sessions import ConnectRefused, Session, guest_id, wire_user
 from culturecast.chat.store import ChatStore, new_id, wire_message
 from culturecast.core.access import Caller
@@ -313,6 +320,8 @@ class ChatService:
         session.moderator = is_moderator(session.caller, event)
         room.members.add(session.sid)
         await self.out.enter_room(session.sid, room_name(event.id))
+        if session.moderator:
+            await self.out.enter_room(session.sid, moderators_room(event.id))
         if request.watching:
             room.watchers.add(session.sid)
             await self.counts.enter(event.id)
@@ -345,6 +354,8 @@ class ChatService:
             await self.counts.leave(event_id)
         with contextlib.suppress(KeyError, ValueError):
             await self.out.leave_room(session.sid, room_name(event_id))
+        with contextlib.suppress(KeyError, ValueError):
+            await self.out.leave_room(session.sid, moderators_room(event_id))
         if room is None:
             return
         room.members.discard(session.sid)

@@ -8,8 +8,8 @@ Collections:
   comments stay (soft delete, for the audit) but are never shown again.
 - ``chat_rooms`` ``{_id: event_id, closed, slow_mode, pinned}``: what moderators set.
   Every api process reads it, so a setting made on one holds on all.
-- ``chat_sanctions`` ``{_id: "event:user", event_id, user_id, kind, until}``: mutes and
-  bans, one document each so two moderators acting at once never overwrite each other.
+- ``chat_sanctions`` ``{_id: "event:kind:user", event_id, user_id, nickname, kind, until}``:
+  mutes and bans, one document each so two moderators acting at once never overwrite each other.
   ``until`` null means for ever.
 - ``chat_audit`` ``{_id, event_id, action, by {id, name}, target, detail, at}``: every
   moderator action.
@@ -123,12 +123,31 @@ class ChatStore:
     async def set_sanction(
         self, event_id: str, user_id: str, kind: str, until: float | None
     ) -> None:
-        """Mute or ban ``user_id`` until ``until`` (None: for ever); a later one replaces it."""
+        """Mute or ban ``user_id`` until ``until`` (None: for ever); a later one replaces it.
+        The nickname is the one of the user's last comment in the room, as typed."""
+        nickname = await self.nickname(event_id, user_id)
         await self._sanctions.update_one(
             {"_id": f"{event_id}:{kind}:{user_id}"},
-            set={"event_id": event_id, "user_id": user_id, "kind": kind, "until": until},
+            set={
+                "event_id": event_id,
+                "user_id": user_id,
+                "nickname": nickname,
+                "kind": kind,
+                "until": until,
+            },
             upsert=True,
         )
+
+    async def nickname(self, event_id: str, user_id: str) -> str | None:
+        """The name shown on ``user_id``'s last comment in the room (None: never commented)."""
+        docs = await self._messages.find(
+            {"event_id": event_id, "user.id": user_id}, sort=[("at", -1)], limit=1
+        )
+        return str(docs[0]["user"]["name"]) if docs else None
+
+    async def sanctions(self, event_id: str) -> list[Document]:
+        """Every stored mute and ban of the room, lifted and expired ones too."""
+        return await self._sanctions.find({"event_id": event_id})
 
     async def audit(
         self,

@@ -21,6 +21,7 @@ from playwright.async_api import Browser, Page, Route, expect
 from culturecast.server.web.i18n import translate
 from tests.browser.driver import Watched, chromium, open_page
 from tests.support.api import Api
+from tests.support.chat import ChatClient
 from tests.support.live import Publisher, ffmpeg_publish_command
 from tests.support.product import ADMIN_PASSWORD, Standalone
 
@@ -461,3 +462,55 @@ async def test_resources_on_a_phone_edit_description_and_tags_and_a_failed_one_i
     await expect(row.get_by_role("button", name="Publish")).to_be_disabled()
     assert await fits(page) <= PHONE
     assert w.errors == []
+
+
+async def test_a_muted_viewer_is_listed_and_unmuted_from_the_live_panel(
+    product: Standalone, browser: Browser, admin_api: Api
+) -> None:
+    org_id = await make_org(admin_api, "嘉兴市文化馆")
+    body = {"org_id": org_id, "title": "评弹专场", "published": True}
+    event = await admin_api.ok("POST", "/api/v1/live", body, expect=201)
+    w = await signed_in(browser, product, "live")
+    page = w.page
+    await page.locator("#live-table tbody tr", has_text="评弹专场").get_by_role("button").click()
+    sanctions = page.locator("#mod-sanctions li")
+    await expect(page.locator("#mod-sanctions-empty")).to_be_visible()
+    publisher = Publisher(
+        ffmpeg_publish_command(f"rtmp://127.0.0.1:{product.rtmp_port}/live/{event['stream_key']}")
+    ).start()
+    viewer = await ChatClient().connect(product.url, {"guest": "李大爷"})
+    try:
+        await expect(page.locator("#live-detail-status")).to_have_text(
+            translate("zh-CN", "live.status.live"), timeout=30_000
+        )
+        await viewer.join(event["id"])
+        assert (await viewer.send("讲得好"))["ok"]
+        row = page.locator("#mod-messages li", has_text="讲得好")
+        await row.get_by_role("button", name=translate("zh-CN", "mod.mute")).click()
+        await expect(page.locator("#admin-status")).to_have_text("已禁言“李大爷”10分钟")
+        await expect(sanctions).to_have_count(1)
+        await expect(sanctions).to_contain_text("李大爷")
+        await expect(sanctions).to_contain_text(translate("zh-CN", "mod.kind_mute"))
+        await expect(sanctions).to_contain_text("剩余 10 分钟")
+        await expect(page.locator("#mod-sanctions-empty")).to_be_hidden()
+        assert (await viewer.send("还能说吗"))["code"] == "muted"
+        lift = sanctions.get_by_role("button", name=translate("zh-CN", "mod.unmute"))
+        box = await lift.bounding_box()
+        assert box is not None
+        assert box["height"] >= 44
+        await w.screenshot("admin-live-sanctions.png")
+        await lift.click()
+        await expect(page.locator("#admin-status")).to_have_text("已解除“李大爷”的禁言")
+        await expect(sanctions).to_have_count(0)
+        await expect(page.locator("#mod-sanctions-empty")).to_be_visible()
+        assert (await viewer.send("又能说了"))["ok"]
+        # A ban is listed as permanent and lifted the same way.
+        await row.get_by_role("button", name=translate("zh-CN", "mod.ban")).click()
+        await expect(sanctions).to_contain_text(translate("zh-CN", "mod.forever"))
+        await sanctions.get_by_role("button", name=translate("zh-CN", "mod.unban")).click()
+        await expect(page.locator("#admin-status")).to_have_text("已解除“李大爷”的封禁")
+        await expect(sanctions).to_have_count(0)
+        assert (await viewer.send("谢谢"))["ok"]
+    finally:
+        await viewer.close()
+        publisher.stop()

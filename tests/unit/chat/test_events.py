@@ -15,10 +15,12 @@ from culturecast.chat.events import (
 def test_wire_names_match_the_design() -> None:
     assert NAMESPACE == "/chat"
     assert {e.value for e in ClientEvent} == {
-        "join", "send", "like", "delete", "mute", "ban", "pin", "close", "open", "slow"
+        "join", "send", "like", "delete", "mute", "ban", "pin", "close", "open", "slow",
+        "sanctions",
     }  # fmt: skip
     assert {e.value for e in ServerEvent} == {
-        "history", "message", "deleted", "likes", "viewers", "pinned", "chat_state", "refused"
+        "history", "message", "deleted", "likes", "viewers", "pinned", "chat_state", "refused",
+        "sanctions",
     }  # fmt: skip
 
 

@@ -24,7 +24,7 @@ const HEALTH_EVERY_MS = 2000;
 const MUTE_SECONDS = 600;
 // room: the viewers the chat room counts (what the public page shows as 在看), pushed to the
 // moderation socket; peak: the statistics' peak.
-const live = { events: [], current: null, timer: null, socket: null, room: null, peak: null, ended: false };
+const live = { events: [], current: null, timer: null, socket: null, room: null, peak: null, ended: false, sanctions: [] };
 
 function statusBadge(status) {
   return el("span", { class: `badge status-${status}`, dataset: { status } }, t(`live.status.${status}`));
@@ -96,6 +96,7 @@ function closeDetail() {
   live.room = null;
   live.peak = null;
   live.ended = false;
+  live.sanctions = [];
   $("#live-detail").hidden = true;
 }
 
@@ -345,6 +346,29 @@ function sanctioned(key, user) {
   };
 }
 
+/** The room's mutes and bans in force, each with the time left and a button that lifts it. */
+function showSanctions(socket) {
+  const now = Date.now();
+  const rows = live.sanctions
+    .filter((s) => s.until === null || Date.parse(s.until) > now)
+    .map((s) => {
+      const left = s.until === null ? t("mod.forever") : t("mod.left_minutes", { n: Math.max(1, Math.ceil((Date.parse(s.until) - now) / 60000)) });
+      const user = { name: s.nickname };
+      const banned = s.kind === "ban";
+      const lift = banned ? ["mod.unban", "mod.unbanned_done"] : ["mod.unmute", "mod.unmuted_done"];
+      return el(
+        "li",
+        { dataset: { userId: s.user_id, kind: s.kind } },
+        el("strong", {}, s.nickname),
+        el("span", { class: "badge" }, banned ? t("mod.kind_ban") : t("mod.kind_mute")),
+        el("span", { class: "muted" }, left),
+        button(t(lift[0]), () => socket.emit(s.kind, { user_id: s.user_id, seconds: 0 }, sanctioned(lift[1], user))),
+      );
+    });
+  $("#mod-sanctions").replaceChildren(...rows);
+  $("#mod-sanctions-empty").hidden = rows.length > 0;
+}
+
 async function connectModeration(eventId) {
   const list = $("#mod-messages");
   const state = $("#mod-state");
@@ -354,6 +378,9 @@ async function connectModeration(eventId) {
     return;
   }
   if (live.current !== eventId) return;
+  live.sanctions = [];
+  $("#mod-sanctions").replaceChildren();
+  $("#mod-sanctions-empty").hidden = false;
   const socket = io("/chat", { auth: { token: getToken(), lang: config().lang }, transports: ["websocket", "polling"], forceNew: true });
   live.socket = socket;
   const append = (m) => {
@@ -361,7 +388,21 @@ async function connectModeration(eventId) {
     while (list.children.length > 200) list.firstElementChild.remove();
   };
   // The console follows the room without being one of its viewers (not counted in 在看).
-  socket.on("connect", () => socket.emit("join", { event_id: eventId, watching: false }));
+  socket.on("connect", () =>
+    socket.emit("join", { event_id: eventId, watching: false }, (ack) => {
+      if (!ack || !ack.moderator) return;
+      socket.emit("sanctions", {}, (listed) => {
+        if (live.current !== eventId || !listed || !listed.ok) return;
+        live.sanctions = listed.sanctions;
+        showSanctions(socket);
+      });
+    }),
+  );
+  socket.on("sanctions", (listed) => {
+    if (live.current !== eventId) return;
+    live.sanctions = listed || [];
+    showSanctions(socket);
+  });
   socket.on("history", (messages) => {
     list.replaceChildren();
     for (const m of messages || []) append(m);
@@ -370,6 +411,7 @@ async function connectModeration(eventId) {
     if (live.current !== eventId || live.ended) return;
     live.room = count;
     showViewers();
+    showSanctions(socket); // the time left counts down with each push (every 5 s)
   });
   socket.on("message", append);
   socket.on("deleted", ({ message_id }) => list.querySelector(`[data-id="${CSS.escape(String(message_id))}"]`)?.remove());
