@@ -40,16 +40,25 @@ function cover(item, badge) {
   return node;
 }
 
-/** The card's facts: date, organization, duration and 观看人次, those the item has. */
+/** A count as its readers write it: 12,345 is "1.2万" in Chinese and "12K" in English; below
+ * ten thousand the plain number. */
+function formatCount(n) {
+  const lang = config().lang;
+  const options = n >= 10000 ? { notation: "compact", maximumFractionDigits: 1 } : {};
+  return new Intl.NumberFormat(lang === "en" ? "en" : "zh-CN", options).format(n);
+}
+
+/** The card's facts: date, organization, duration and 观看人次 (the list APIs' org_name and
+ * views), those the item has. */
 function facts(item) {
   const when = toEpochSeconds(pick(item, "published_at", "ended_at", "created_at"));
-  const plays = pick(item, "plays", "view_count");
+  const plays = pick(item, "views", "plays", "view_count");
   const duration = Number(pick(item, "duration_s"));
   return [
     when !== undefined ? formatDay(when) : "",
     pick(item, "organization_name", "org_name") || "",
     duration > 0 ? formatClock(duration) : "",
-    plays !== undefined ? t("card.plays", { n: plays }) : "",
+    typeof plays === "number" ? t("card.plays", { n: formatCount(plays) }) : "",
   ].filter(Boolean).join(" · ");
 }
 
@@ -104,7 +113,7 @@ function upcomingCard(event) {
 
 function seriesCard(series) {
   const count = pick(series, "episode_count", "count");
-  return card(`/s/${encodeURIComponent(series.id)}`, series, null, count !== undefined ? t("badge.episodes", { n: count }) : null);
+  return card(`/s/${encodeURIComponent(series.id)}`, series, null, count !== undefined ? t("badge.episodes", { n: count }) : null, facts(series));
 }
 
 function categoryLabel(resource) {
