@@ -26,7 +26,8 @@ from tests.support.product import SMALL_LADDERS, Standalone, serving
 pytestmark = pytest.mark.e2e
 
 PHONE = 375
-ENV = SMALL_LADDERS
+# Figures reach the statistics (and the cards' 观看人次) within a couple of seconds.
+ENV = {**SMALL_LADDERS, "CULTURECAST_VIEWS_FLUSH_INTERVAL": "2"}
 
 
 @pytest.fixture(scope="module")
@@ -298,6 +299,22 @@ async def test_resources_play_with_the_audio_tools_series_and_continue(
     await expect(resources).not_to_contain_text("梁祝")
     await fits(phone)
     await phone.screenshot("viewer-home-375.png")
+
+    # Issue 14.6: the film's card names its organization and counts the play it had above.
+    async def played() -> dict[str, Any] | None:
+        body = await admin.ok("GET", "/api/v1/resources?limit=100")
+        item: dict[str, Any] = next(i for i in body["items"] if i["id"] == film)
+        return item if item["views"] >= 1 else None
+
+    listed = await eventually(played, 30, "the film's play in the list")
+    assert (listed["org_name"], listed["views"]) == ("营口市图书馆", 1)
+    await phone.goto(product.url + "/", ready="home")
+    film_card = page.locator('[data-list="resources"] .card').filter(has_text="梁祝")
+    facts = film_card.locator(".card-meta").filter(has_text="营口市图书馆")
+    await expect(facts).to_contain_text("营口市图书馆 · ")
+    await expect(facts).to_contain_text(translate("zh-CN", "card.plays", n=1))
+    await fits(phone)
+    await phone.screenshot("viewer-home-card-facts-375.png")
 
     assert w.errors == []
     assert phone.errors == []

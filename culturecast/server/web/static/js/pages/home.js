@@ -131,12 +131,15 @@ function resourceCard(resource) {
 function episodesCard(group) {
   const latest = group.episodes.reduce((a, b) => ((b.episode ?? 0) > (a.episode ?? 0) ? b : a));
   const item = { title: group.series_title || latest.title, series_title: group.series_title, poster_url: latest.poster_url };
+  // The series' organization and its episodes' 观看人次 together (those the list shows).
+  const views = group.episodes.reduce((sum, e) => sum + (typeof e.views === "number" ? e.views : 0), 0);
   return card(
     `/s/${encodeURIComponent(group.series_id)}`,
     item,
     t("badge.episodes", { n: group.episodes.length }),
     categoryLabel(latest),
     t("card.latest", { title: latest.title }),
+    facts({ org_name: latest.org_name, views: group.episodes.some((e) => typeof e.views === "number") ? views : undefined }),
   );
 }
 
