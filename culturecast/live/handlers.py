@@ -57,7 +57,9 @@ def setup_routes(
 
     async def get(request: web.Request) -> web.Response:
         caller = await kit.optional_caller(request)
-        return kit.json(await service_of(request).get(caller, request.match_info["event_id"]))
+        event = await service_of(request).get(caller, request.match_info["event_id"])
+        await add_card_facts(facts(request), "live", [event])  # the player page shows them
+        return kit.json(event)
 
     async def update(request: web.Request) -> web.Response:
         caller = await kit.caller(request)
@@ -107,7 +109,8 @@ def setup_routes(
         Route("GET", base + "/refusals", unmatched_refusals,
               "Refused publishes no event could be named for (unknown keys; platform admins)",
               response=schemas.RefusalList),
-        Route("GET", item, get, "One live event", response=schemas.Event, auth=False),
+        Route("GET", item, get, "One live event, with org_name and views (观看人次)",
+              response=schemas.ListedEvent, auth=False),
         Route("PATCH", item, update, "Change a live event (disabling one on air ends it)",
               body=schemas.EventUpdate, response=schemas.Event),
         Route("DELETE", item, delete, "Delete a live event that is not on air", status=204),

@@ -100,7 +100,7 @@ class EventCreated(Event):
 
 
 class ListedEvent(Event):
-    """An event as the list shows it: with its card's facts."""
+    """An event as the list and its page show it: with its organization's name and 观看人次."""
 
     org_name: str | None
     """The organization's name (null when it is gone)."""

@@ -174,6 +174,9 @@ async def test_a_show_counts_down_plays_live_with_chat_and_becomes_its_replay(
     # …and across the picture at the same moment (each comment scrolls for 8 s).
     await expect(late.page.locator("#comment-overlay")).to_contain_text("唱得真好")
     await late.screenshot("viewer-live-replay.png")
+    # The replay's page names the organization and counts the plays (issue 14.6).
+    await expect(late.page.locator("#facts")).to_contain_text("绍兴市文化馆 · ")
+    await expect(late.page.locator("#facts")).to_contain_text("人次观看")
     # The page that watched live ended the show; its replay starts on 「观看回看」 (issue 14).
     await expect(viewer.page.locator("#ended-title")).to_have_text("直播已结束")
     await viewer.page.click("#watch-replay", timeout=60_000)
@@ -315,6 +318,10 @@ async def test_resources_play_with_the_audio_tools_series_and_continue(
     await expect(facts).to_contain_text(translate("zh-CN", "card.plays", n=1))
     await fits(phone)
     await phone.screenshot("viewer-home-card-facts-375.png")
+    # The player page says the same.
+    await phone.goto(f"{product.url}/r/{film}", ready="resource")
+    await expect(page.locator("#meta")).to_contain_text("营口市图书馆 · ")
+    await expect(page.locator("#meta")).to_contain_text(translate("zh-CN", "card.plays", n=1))
 
     assert w.errors == []
     assert phone.errors == []

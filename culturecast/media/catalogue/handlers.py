@@ -165,7 +165,9 @@ class CatalogueHandlers:
     async def get(self, request: web.Request) -> web.Response:
         caller = await self._kit.optional_caller(request)
         doc = await self._service.get(caller, request.match_info["resource_id"])
-        return self._kit.json(self._out(caller, doc))
+        item = self._out(caller, doc)
+        await add_card_facts(self._facts(), "resource", [item])  # the player page shows them
+        return self._kit.json(item)
 
     async def update(self, request: web.Request) -> web.Response:
         caller = await self._kit.caller(request)
@@ -284,7 +286,8 @@ class CatalogueHandlers:
                   "status/published (staff), sort (newest|oldest|title|episode), limit, offset; "
                   "each item carries org_name and views (plays to date, 观看人次)",
                   auth=False),
-            Route("GET", one, self.get, "One resource", auth=False),
+            Route("GET", one, self.get, "One resource, with org_name and views (观看人次)",
+                  auth=False),
             Route("PATCH", one, self.update,
                   "Change a resource's descriptive fields, series, episode or published flag",
                   body=ResourceChanges),

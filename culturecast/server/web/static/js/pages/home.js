@@ -2,7 +2,7 @@
 // fetches its list API; an API that is missing, refuses (401/403) or finds nothing (404)
 // gives the shelf's friendly empty state — only a server fault or a network failure says
 // "could not load".
-import { $, api, config, el, formatClock, formatWhen, itemsOf, pick, t, toEpochSeconds } from "../core.js";
+import { $, api, config, el, formatClock, formatCount, formatWhen, itemsOf, pick, t, toEpochSeconds } from "../core.js";
 import { countdownText } from "../countdown.js";
 import { setupPrefs } from "../prefs.js";
 
@@ -38,14 +38,6 @@ function cover(item, badge) {
     node.append(el("span", { class: "cover-text", "aria-hidden": "true" }, text));
   }
   return node;
-}
-
-/** A count as its readers write it: 12,345 is "1.2万" in Chinese and "12K" in English; below
- * ten thousand the plain number. */
-function formatCount(n) {
-  const lang = config().lang;
-  const options = n >= 10000 ? { notation: "compact", maximumFractionDigits: 1 } : {};
-  return new Intl.NumberFormat(lang === "en" ? "en" : "zh-CN", options).format(n);
 }
 
 /** The card's facts: date, organization, duration and 观看人次 (the list APIs' org_name and
