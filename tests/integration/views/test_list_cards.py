@@ -70,6 +70,11 @@ async def test_lists_name_the_organization_and_count_the_plays(stack: Stack) -> 
         "莫干山村文化礼堂",
         2,
     )
+    # So do the items the player pages load.
+    one = await stack.api.ok("GET", "/api/v1/resources/first")
+    assert (one["org_name"], one["views"]) == ("德清县文化馆", 3)
+    event = await stack.api.ok("GET", "/api/v1/live/show")
+    assert (event["org_name"], event["views"]) == ("莫干山村文化礼堂", 4)
     # Staff lists carry the same facts.
     staff = by_id(await admin.ok("GET", "/api/v1/resources"))
     assert staff["first"]["views"] == 3
