@@ -11,6 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
+from culturecast.core.cards import CardFacts, add_card_facts
 from culturecast.core.kit import Kit
 from culturecast.core.numbers import MAX_OFFSET, query_int
 from culturecast.core.routes import Route, add_routes
@@ -28,8 +29,13 @@ MAX_PAGE = 200
 """Most events one list request returns."""
 
 
-def setup_routes(kit: Kit, service_of: Callable[[web.Request], LiveService]) -> None:
-    """Add the live API to the app; ``service_of(request)`` is the process's service."""
+def setup_routes(
+    kit: Kit,
+    service_of: Callable[[web.Request], LiveService],
+    facts: Callable[[web.Request], CardFacts | None] = lambda request: None,
+) -> None:
+    """Add the live API to the app; ``service_of(request)`` is the process's service,
+    ``facts(request)`` the organization names and 观看人次 of the list's cards."""
 
     async def create(request: web.Request) -> web.Response:
         caller = await kit.caller(request)
@@ -46,11 +52,14 @@ def setup_routes(kit: Kit, service_of: Callable[[web.Request], LiveService]) -> 
             limit=query_int(request.query, "limit", 50, 1, MAX_PAGE),
             offset=query_int(request.query, "offset", 0, 0, MAX_OFFSET),
         )
+        await add_card_facts(facts(request), "live", items)
         return kit.json({"items": items})
 
     async def get(request: web.Request) -> web.Response:
         caller = await kit.optional_caller(request)
-        return kit.json(await service_of(request).get(caller, request.match_info["event_id"]))
+        event = await service_of(request).get(caller, request.match_info["event_id"])
+        await add_card_facts(facts(request), "live", [event])  # the player page shows them
+        return kit.json(event)
 
     async def update(request: web.Request) -> web.Response:
         caller = await kit.caller(request)
@@ -100,7 +109,8 @@ def setup_routes(kit: Kit, service_of: Callable[[web.Request], LiveService]) -> 
         Route("GET", base + "/refusals", unmatched_refusals,
               "Refused publishes no event could be named for (unknown keys; platform admins)",
               response=schemas.RefusalList),
-        Route("GET", item, get, "One live event", response=schemas.Event, auth=False),
+        Route("GET", item, get, "One live event, with org_name and views (观看人次)",
+              response=schemas.ListedEvent, auth=False),
         Route("PATCH", item, update, "Change a live event (disabling one on air ends it)",
               body=schemas.EventUpdate, response=schemas.Event),
         Route("DELETE", item, delete, "Delete a live event that is not on air", status=204),

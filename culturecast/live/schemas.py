@@ -99,8 +99,17 @@ class EventCreated(Event):
     obs: ObsSettings
 
 
+class ListedEvent(Event):
+    """An event as the list and its page show it: with its organization's name and 观看人次."""
+
+    org_name: str | None
+    """The organization's name (null when it is gone)."""
+    views: int
+    """Plays to date (观看人次) of the show and its replay."""
+
+
 class EventList(msgspec.Struct):
-    items: list[Event]
+    items: list[ListedEvent]
 
 
 class Refusal(msgspec.Struct):

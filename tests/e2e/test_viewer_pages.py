@@ -26,7 +26,8 @@ from tests.support.product import SMALL_LADDERS, Standalone, serving
 pytestmark = pytest.mark.e2e
 
 PHONE = 375
-ENV = SMALL_LADDERS
+# Figures reach the statistics (and the cards' 观看人次) within a couple of seconds.
+ENV = {**SMALL_LADDERS, "CULTURECAST_VIEWS_FLUSH_INTERVAL": "2"}
 
 
 @pytest.fixture(scope="module")
@@ -173,6 +174,9 @@ async def test_a_show_counts_down_plays_live_with_chat_and_becomes_its_replay(
     # …and across the picture at the same moment (each comment scrolls for 8 s).
     await expect(late.page.locator("#comment-overlay")).to_contain_text("唱得真好")
     await late.screenshot("viewer-live-replay.png")
+    # The replay's page names the organization and counts the plays (issue 14.6).
+    await expect(late.page.locator("#facts")).to_contain_text("绍兴市文化馆 · ")
+    await expect(late.page.locator("#facts")).to_contain_text("人次观看")
     # The page that watched live ended the show; its replay starts on 「观看回看」 (issue 14).
     await expect(viewer.page.locator("#ended-title")).to_have_text("直播已结束")
     await viewer.page.click("#watch-replay", timeout=60_000)
@@ -298,6 +302,26 @@ async def test_resources_play_with_the_audio_tools_series_and_continue(
     await expect(resources).not_to_contain_text("梁祝")
     await fits(phone)
     await phone.screenshot("viewer-home-375.png")
+
+    # Issue 14.6: the film's card names its organization and counts the play it had above.
+    async def played() -> dict[str, Any] | None:
+        body = await admin.ok("GET", "/api/v1/resources?limit=100")
+        item: dict[str, Any] = next(i for i in body["items"] if i["id"] == film)
+        return item if item["views"] >= 1 else None
+
+    listed = await eventually(played, 30, "the film's play in the list")
+    assert (listed["org_name"], listed["views"]) == ("营口市图书馆", 1)
+    await phone.goto(product.url + "/", ready="home")
+    film_card = page.locator('[data-list="resources"] .card').filter(has_text="梁祝")
+    facts = film_card.locator(".card-meta").filter(has_text="营口市图书馆")
+    await expect(facts).to_contain_text("营口市图书馆 · ")
+    await expect(facts).to_contain_text(translate("zh-CN", "card.plays", n=1))
+    await fits(phone)
+    await phone.screenshot("viewer-home-card-facts-375.png")
+    # The player page says the same.
+    await phone.goto(f"{product.url}/r/{film}", ready="resource")
+    await expect(page.locator("#meta")).to_contain_text("营口市图书馆 · ")
+    await expect(page.locator("#meta")).to_contain_text(translate("zh-CN", "card.plays", n=1))
 
     assert w.errors == []
     assert phone.errors == []

@@ -9,6 +9,7 @@ import msgspec
 from aiohttp import web
 
 from culturecast.core.access import Action, Caller, is_staff
+from culturecast.core.cards import CardFacts, add_card_facts
 from culturecast.core.categories import categories
 from culturecast.core.errors import BadRequest, ClientError
 from culturecast.core.kit import Kit
@@ -103,12 +104,15 @@ class CatalogueHandlers:
         kit: Kit,
         service: Callable[[], CatalogueService],
         on_search: Callable[[str | None, str], Awaitable[None]] | None = None,
+        facts: Callable[[], CardFacts | None] = lambda: None,
     ) -> None:
         # The service is built when the app starts (cleanup context), after routes exist.
         self._kit = kit
         self._get_service = service
         # Told of each free-text search (org_id, term): the hot words (学习热词).
         self._on_search = on_search
+        # Organization names and 观看人次 for the list cards, from their owners.
+        self._facts = facts
 
     @property
     def _service(self) -> CatalogueService:
@@ -147,9 +151,11 @@ class CatalogueHandlers:
         if query.q and query.offset == 0 and self._on_search is not None:
             # The first page only: paging through results is one search.
             await self._on_search(query.org_id, query.q)
+        items = [self._out(caller, d) for d in page.items]
+        await add_card_facts(self._facts(), "resource", items)
         return self._kit.json(
             {
-                "items": [self._out(caller, d) for d in page.items],
+                "items": items,
                 "total": page.total,
                 "limit": query.limit,
                 "offset": query.offset,
@@ -159,7 +165,9 @@ class CatalogueHandlers:
     async def get(self, request: web.Request) -> web.Response:
         caller = await self._kit.optional_caller(request)
         doc = await self._service.get(caller, request.match_info["resource_id"])
-        return self._kit.json(self._out(caller, doc))
+        item = self._out(caller, doc)
+        await add_card_facts(self._facts(), "resource", [item])  # the player page shows them
+        return self._kit.json(item)
 
     async def update(self, request: web.Request) -> web.Response:
         caller = await self._kit.caller(request)
@@ -220,9 +228,12 @@ class CatalogueHandlers:
             limit=limit,
             offset=offset,
         )
+        items = [series_json(d) for d in page.items]
+        episodes = await self._service.episode_ids(caller, [item["id"] for item in items])
+        await add_card_facts(self._facts(), "resource", items, counted=episodes)
         return self._kit.json(
             {
-                "items": [series_json(d) for d in page.items],
+                "items": items,
                 "total": page.total,
                 "limit": limit,
                 "offset": offset,
@@ -272,9 +283,11 @@ class CatalogueHandlers:
                   body=NewResource, status=201),
             Route("GET", "/api/v1/resources", self.list,
                   "List resources: q, category, kind, org_id, series_id, tag, performer, "
-                  "status/published (staff), sort (newest|oldest|title|episode), limit, offset",
+                  "status/published (staff), sort (newest|oldest|title|episode), limit, offset; "
+                  "each item carries org_name and views (plays to date, 观看人次)",
                   auth=False),
-            Route("GET", one, self.get, "One resource", auth=False),
+            Route("GET", one, self.get, "One resource, with org_name and views (观看人次)",
+                  auth=False),
             Route("PATCH", one, self.update,
                   "Change a resource's descriptive fields, series, episode or published flag",
                   body=ResourceChanges),
@@ -290,7 +303,8 @@ class CatalogueHandlers:
             Route("POST", "/api/v1/series", self.create_series, "Create a series (专辑)",
                   body=NewSeries, status=201),
             Route("GET", "/api/v1/series", self.list_series,
-                  "List series: q, org_id, limit, offset", auth=False),
+                  "List series: q, org_id, limit, offset; each item carries org_name and views "
+                  "(its episodes' plays to date, 观看人次)", auth=False),
             Route("GET", one, self.get_series,
                   "A series with its episodes in order (each with next_episode_id)", auth=False),
             Route("GET", one + "/next", self.next_episode,

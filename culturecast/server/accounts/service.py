@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import unicodedata
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -308,6 +308,15 @@ class AccountService:
             )
             for doc in docs
         ]
+
+    async def org_names(self, org_ids: Iterable[str]) -> dict[str, str]:
+        """The names of the organizations among ``org_ids``, in one query (the cards of the
+        public lists name each item's organization; names are public)."""
+        ids = sorted(set(org_ids))
+        if not ids:
+            return {}
+        docs = await self._orgs.find({"_id": {"$in": ids}})
+        return {doc["_id"]: str(doc.get("name", doc["_id"])) for doc in docs}
 
     async def org_holdings(self, org_id: str) -> dict[str, int]:
         """What the organization itself still holds, by kind (only kinds with some)."""

@@ -34,6 +34,7 @@ from culturecast.media.catalogue.service import CatalogueService
 from culturecast.media.search.service import SearchIndex
 from culturecast.server.context import METRICS, ROLE, SERVICES
 from culturecast.server.engines import Engines
+from culturecast.server.features.cards import CARD_FACTS
 from culturecast.server.kit import HttpKit
 from culturecast.server.settings import Settings
 from culturecast.transcode.command import EncoderSettings
@@ -133,7 +134,11 @@ def install(
 
     app.cleanup_ctx.append(live_ctx)
     if role in ("standalone", "api"):
-        handlers.setup_routes(kit, lambda request: request.app[LIVE_SERVICE])
+        handlers.setup_routes(
+            kit,
+            lambda request: request.app[LIVE_SERVICE],
+            facts=lambda request: request.app.get(CARD_FACTS),
+        )
         target_handlers.setup_routes(kit, lambda request: request.app[LIVE_TARGETS])
 
 

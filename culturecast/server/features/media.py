@@ -46,6 +46,7 @@ from culturecast.media.uploads.handlers import UploadHandlers
 from culturecast.media.uploads.service import UPLOAD_INDEXES, UploadService
 from culturecast.server.context import ROLE, SERVICES
 from culturecast.server.features import media_signing
+from culturecast.server.features.cards import CARD_FACTS
 from culturecast.server.features.live import LIVE_SERVICE
 from culturecast.server.kit import HttpKit
 from culturecast.transcode.command import EncoderSettings
@@ -287,7 +288,9 @@ def install(app: web.Application, kit: HttpKit) -> None:
         if SEARCH_RECORDER in app:
             await app[SEARCH_RECORDER](org_id, term)
 
-    CatalogueHandlers(kit, lambda: app[MEDIA_SERVICE], on_search).setup()
+    CatalogueHandlers(
+        kit, lambda: app[MEDIA_SERVICE], on_search, facts=lambda: app.get(CARD_FACTS)
+    ).setup()
 
     async def plain(request: web.Request) -> web.StreamResponse:
         return await holder["delivery"].plain(request)

@@ -42,6 +42,7 @@ from culturecast.media.views.policy import ItemType
 from culturecast.media.views.service import ViewsConfig, ViewsService
 from culturecast.media.views.stats import StatsReader
 from culturecast.server.context import METRICS, ROLE, SERVICES, Services
+from culturecast.server.features.cards import CARD_FACTS, AppCardFacts
 from culturecast.server.features.chat import CHAT
 from culturecast.server.features.live import LIVE_SERVICE
 from culturecast.server.features.media import (
@@ -189,6 +190,7 @@ def install(app: web.Application, kit: HttpKit) -> None:
         app[VIEWS_SERVICE] = views
         app[METRICS].add_collector(ViewsCollector(views))
         app[STATS_READER] = stats
+        app[CARD_FACTS] = AppCardFacts(services.accounts, stats)
         app[STATS_FLUSHER] = StatsFlusher(engines.database, engines.counters)
         await engines.database.ensure_indexes(list(HOTWORD_INDEXES))
         search_terms = SearchTerms(engines.database, clock)

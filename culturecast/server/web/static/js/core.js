@@ -123,6 +123,18 @@ export function formatClock(seconds) {
   return h > 0 ? `${h}:${String(m).padStart(2, "0")}:${sec}` : `${m}:${sec}`;
 }
 
+/** A count as its readers write it: 12,345 is "1.2万" in Chinese and "12K" in English; below
+ * ten thousand the plain number (观看人次 on cards and player pages). */
+export function formatCount(n) {
+  const options = n >= 10000 ? { notation: "compact", maximumFractionDigits: 1 } : {};
+  return new Intl.NumberFormat(config().lang === "en" ? "en" : "zh-CN", options).format(n);
+}
+
+/** The organization and 观看人次 of an item the API gave ``org_name`` and ``views``. */
+export function orgAndViews(item) {
+  return [item.org_name || "", typeof item.views === "number" ? t("card.plays", { n: formatCount(item.views) }) : ""];
+}
+
 /** A date and time in the page's language, in China Standard Time (the platform's zone);
  * "" for a time no Date can hold (the API bounds times, but one bad value must not stop a
  * whole shelf from rendering). */

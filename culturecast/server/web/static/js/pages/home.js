@@ -2,7 +2,7 @@
 // fetches its list API; an API that is missing, refuses (401/403) or finds nothing (404)
 // gives the shelf's friendly empty state — only a server fault or a network failure says
 // "could not load".
-import { $, api, config, el, formatClock, formatWhen, itemsOf, pick, t, toEpochSeconds } from "../core.js";
+import { $, api, config, el, formatClock, formatCount, formatWhen, itemsOf, pick, t, toEpochSeconds } from "../core.js";
 import { countdownText } from "../countdown.js";
 import { setupPrefs } from "../prefs.js";
 
@@ -40,16 +40,17 @@ function cover(item, badge) {
   return node;
 }
 
-/** The card's facts: date, organization, duration and 观看人次, those the item has. */
+/** The card's facts: date, organization, duration and 观看人次 (the list APIs' org_name and
+ * views), those the item has. */
 function facts(item) {
   const when = toEpochSeconds(pick(item, "published_at", "ended_at", "created_at"));
-  const plays = pick(item, "plays", "view_count");
+  const plays = pick(item, "views", "plays", "view_count");
   const duration = Number(pick(item, "duration_s"));
   return [
     when !== undefined ? formatDay(when) : "",
     pick(item, "organization_name", "org_name") || "",
     duration > 0 ? formatClock(duration) : "",
-    plays !== undefined ? t("card.plays", { n: plays }) : "",
+    typeof plays === "number" ? t("card.plays", { n: formatCount(plays) }) : "",
   ].filter(Boolean).join(" · ");
 }
 
@@ -104,7 +105,7 @@ function upcomingCard(event) {
 
 function seriesCard(series) {
   const count = pick(series, "episode_count", "count");
-  return card(`/s/${encodeURIComponent(series.id)}`, series, null, count !== undefined ? t("badge.episodes", { n: count }) : null);
+  return card(`/s/${encodeURIComponent(series.id)}`, series, null, count !== undefined ? t("badge.episodes", { n: count }) : null, facts(series));
 }
 
 function categoryLabel(resource) {
@@ -122,12 +123,15 @@ function resourceCard(resource) {
 function episodesCard(group) {
   const latest = group.episodes.reduce((a, b) => ((b.episode ?? 0) > (a.episode ?? 0) ? b : a));
   const item = { title: group.series_title || latest.title, series_title: group.series_title, poster_url: latest.poster_url };
+  // The series' organization and its episodes' 观看人次 together (those the list shows).
+  const views = group.episodes.reduce((sum, e) => sum + (typeof e.views === "number" ? e.views : 0), 0);
   return card(
     `/s/${encodeURIComponent(group.series_id)}`,
     item,
     t("badge.episodes", { n: group.episodes.length }),
     categoryLabel(latest),
     t("card.latest", { title: latest.title }),
+    facts({ org_name: latest.org_name, views: group.episodes.some((e) => typeof e.views === "number") ? views : undefined }),
   );
 }
 
