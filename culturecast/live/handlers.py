@@ -51,6 +51,7 @@ def setup_routes(
             request.query.get("status"),
             limit=query_int(request.query, "limit", 50, 1, MAX_PAGE),
             offset=query_int(request.query, "offset", 0, 0, MAX_OFFSET),
+            org_id=request.query.get("org_id") or None,
         )
         await add_card_facts(facts(request), "live", items)
         return kit.json({"items": items})
@@ -104,7 +105,8 @@ def setup_routes(
               "Create a live event; returns its stream key and OBS settings once",
               body=schemas.EventCreate, response=schemas.EventCreated, status=201),
         Route("GET", base, list_events,
-              "List live events (public: published; staff: their subtree incl. drafts)",
+              "List live events: status, org_id (its subtree), limit, offset (public: published; "
+              "staff: their subtree incl. drafts)",
               response=schemas.EventList, auth=False),
         Route("GET", base + "/refusals", unmatched_refusals,
               "Refused publishes no event could be named for (unknown keys; platform admins)",

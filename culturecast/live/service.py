@@ -367,10 +367,16 @@ class LiveService:
         return checked_source(caller, source, resolve=lambda _: addresses, allow=self.pull_allow)
 
     async def list_events(
-        self, caller: Caller | None, status: str | None = None, limit: int = 50, offset: int = 0
+        self,
+        caller: Caller | None,
+        status: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+        org_id: str | None = None,
     ) -> list[dict[str, Any]]:
         """Staff: every event of their subtree, drafts included. Everyone else: published
-        events that are on air, upcoming, or ended with a replay."""
+        events that are on air, upcoming, or ended with a replay. ``org_id``: only those of
+        that organization and its sub-organizations (an organization page)."""
         if status is not None and status not in {s.value for s in Status}:
             raise InvalidEvent(
                 f"status 必须是 scheduled/live/reconnecting/ended 之一。"
@@ -388,6 +394,7 @@ class LiveService:
             public_only=not staff,
             skip=max(0, offset),
             limit=max(1, min(limit, 200)),
+            org=org_id or None,
         )
         if staff:
             return [self.staff_view(d) for d in docs]

@@ -92,14 +92,23 @@ class EventStore:
         public_only: bool,
         skip: int,
         limit: int,
+        org: str | None = None,
     ) -> list[Document]:
         """Events by schedule, latest first: of one status, within one organization's
-        subtree, and/or public only."""
+        subtree (the caller's), within another's (``org``: an organization page), and/or
+        public only."""
         flt: dict[str, Any] = {}
         if status is not None:
             flt["status"] = status
         if subtree is not None:
             flt["org_path"] = subtree
+        if org is not None:
+            # Both subtrees at once: the second through $or, the filters' one way to AND two
+            # conditions on one field.
+            if subtree is None:
+                flt["org_path"] = org
+            else:
+                flt["$or"] = [{"org_path": org}]
         if public_only:
             flt.update(visibility.PUBLIC_FILTER)
         return await self._events.find(flt, sort=[("scheduled_at", -1)], skip=skip, limit=limit)

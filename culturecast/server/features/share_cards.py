@@ -1,6 +1,7 @@
 """The share cards of item pages (``server/web/cards.py``), from the live and media
 services: what anyone may see of a public show, resource or series — its title, its
-description (or performer), its cover or poster. A draft or an unknown id has no card."""
+description (or performer), its cover or poster; an organization page's card is the
+organization's name (names are public). A draft or an unknown id has no card."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from aiohttp import web
 
 from culturecast.core.errors import ClientError
 from culturecast.live import visibility
+from culturecast.server.context import SERVICES
 from culturecast.server.features.live import LIVE_SERVICE
 from culturecast.server.features.media import MEDIA_SERVICE
 from culturecast.server.web.cards import ShareCard
@@ -24,6 +26,11 @@ class FeatureShareCards:
 
     async def card(self, page: str, item_id: str) -> ShareCard | None:
         app = self._app
+        if page == "org":
+            if SERVICES not in app:
+                return None
+            name = (await app[SERVICES].accounts.org_names([item_id])).get(item_id)
+            return None if name is None else ShareCard(name)
         try:
             if page == "live" and LIVE_SERVICE in app:
                 event = await app[LIVE_SERVICE].events.get(item_id)

@@ -25,7 +25,8 @@ class ShareCard:
 
 class ShareCards(Protocol):
     async def card(self, page: str, item_id: str) -> ShareCard | None:
-        """The card of the public item shown by ``page`` ("live", "resource", "series")."""
+        """The card of the public item shown by ``page`` ("live", "resource", "series", or
+        "org": an organization page, titled with its name)."""
 
 
 SHARE_CARDS: web.AppKey[ShareCards] = web.AppKey("share_cards")

@@ -683,8 +683,26 @@ _DATA_CENTER_MESSAGES: Final[dict[str, tuple[str, str]]] = {
     "dc.csv_site_types": ("导出站点表（CSV）", "Export the site table (CSV)"),
     "dc.screen": ("打开数据大屏", "Open the data screen"),
 }
+_ORG_SCHEDULE_MESSAGES: Final[dict[str, tuple[str, str]]] = {
+    # 机构主页 /o/<org_id> and 节目单 /schedule (issue 14)
+    "nav.schedule": ("节目单", "Schedule"),
+    "org.title": ("机构主页", "Organization"),
+    "org.not_found": ("没有找到这个机构", "This organization could not be found"),
+    "org.resources": ("点播资源", "Media"),
+    "org.empty": ("这个机构还没有公开的节目", "This organization has no public shows yet"),
+    "schedule.title": ("节目单", "Schedule"),
+    "schedule.intro": ("即将开播的直播，按日期排列", "Shows coming up, day by day"),
+    "schedule.today": ("今天", "Today"),
+    "schedule.tomorrow": ("明天", "Tomorrow"),
+    "schedule.empty": ("暂无即将开播的节目", "No shows are coming up"),
+    "schedule.add": ("加入日历", "Add to calendar"),
+    "schedule.add_label": ("把《{title}》加入日历", "Add “{title}” to your calendar"),
+    "schedule.reminder": ("《{title}》10分钟后开播", "“{title}” starts in 10 minutes"),
+    "schedule.see_all": ("查看完整节目单", "See the full schedule"),
+}
 _MESSAGES: Final[dict[str, tuple[str, str]]] = {
     **_PAGE_MESSAGES,
+    **_ORG_SCHEDULE_MESSAGES,
     **_SCREEN_MESSAGES,
     **_DATA_CENTER_MESSAGES,
     **{f"category.{c.value}": labels for c, labels in LABELS.items()},

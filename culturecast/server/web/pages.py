@@ -90,6 +90,7 @@ def _render(
     config = {
         "page": page,
         "lang": lang,
+        "site_url": site,
         "share_url": share_url,
         "strings": dict(i18n.CATALOGUES[lang]),
         **(data or {}),
@@ -151,6 +152,33 @@ async def favorites(request: web.Request) -> web.Response:
     if new_device:
         remember_device(request, response, device)
     return response
+
+
+async def organization(request: web.Request) -> web.Response:
+    """/o/<org_id> (机构主页): the organization's name in the HTML (its share card), its
+    shows, replays and resources from the list APIs; an unknown organization is not found."""
+    org_id = request.match_info["org_id"]
+    if not _ID.fullmatch(org_id):
+        return _not_found(request, "org.not_found")
+    cards = request.app.get(SHARE_CARDS)
+    card = None if cards is None else await cards.card("org", org_id)
+    if cards is not None and card is None:
+        return _not_found(request, "org.not_found")
+    name = card.title if card is not None else ""
+    return _render(
+        request,
+        "org.html",
+        page="org",
+        title_key="org.title",
+        data={"org_id": org_id, "org_name": name},
+        card=card,
+    )
+
+
+async def schedule(request: web.Request) -> web.Response:
+    """/schedule (节目单): the published shows still to come, by day, each with a calendar
+    reminder (.ics) made in the browser."""
+    return _render(request, "schedule.html", page="schedule", title_key="schedule.title")
 
 
 def _item_page(template: str, page: str, key: str, not_found: str) -> Any:
@@ -251,6 +279,8 @@ def setup_routes(
         "/s/{series_id}", _item_page("series.html", "series", "series_id", "series.not_found")
     )
     app.router.add_get("/favorites", favorites)
+    app.router.add_get("/o/{org_id}", organization)
+    app.router.add_get("/schedule", schedule)
     app.router.add_get(
         "/c/{campaign_id}",
         _item_page("campaign.html", "campaign", "campaign_id", "campaign.not_found"),

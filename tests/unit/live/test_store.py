@@ -106,6 +106,25 @@ async def test_listing_filters_by_status_subtree_and_visibility(store: EventStor
     assert await ids(public_only=True, status="live") == ["a", "d"]
 
 
+async def test_listing_by_organization_takes_its_subtree_within_the_callers(
+    store: EventStore,
+) -> None:
+    await event(store, "county-show", "scheduled", scheduled_at=1.0)
+    await event(store, "town-show", "scheduled", scheduled_at=2.0, org_path=["town", "county"])
+    await event(store, "other", "scheduled", org_id="elsewhere", org_path=["elsewhere"])
+
+    async def ids(**query: Any) -> list[str]:
+        args: dict[str, Any] = {"status": None, "subtree": None, "public_only": True}
+        docs = await store.listing(**{**args, **query}, skip=0, limit=10)
+        return [d["_id"] for d in docs]
+
+    assert await ids(org="county") == ["town-show", "county-show"]
+    assert await ids(org="town") == ["town-show"]
+    assert await ids(org="town", subtree="county") == ["town-show"]
+    assert await ids(org="county", subtree="town") == ["town-show"]
+    assert await ids(org="elsewhere", subtree="county") == []
+
+
 async def test_the_replay_is_recorded_and_an_earlier_failure_forgotten(store: EventStore) -> None:
     await event(store, "ev", "ended")
     await store.save_replay_error("ev", "no_recording")

@@ -135,6 +135,18 @@ export function orgAndViews(item) {
   return [item.org_name || "", typeof item.views === "number" ? t("card.plays", { n: formatCount(item.views) }) : ""];
 }
 
+/** Fill `node` with `parts` joined by " · ", the item's organization (its ``org_name``) a
+ * link to its page /o/<org_id>. */
+export function setFacts(node, parts, item) {
+  const children = [];
+  for (const part of parts.filter(Boolean)) {
+    if (children.length) children.push(" · ");
+    const org = part === item.org_name && item.org_id;
+    children.push(org ? el("a", { class: "org-link", href: `/o/${encodeURIComponent(item.org_id)}` }, part) : part);
+  }
+  node.replaceChildren(...children);
+}
+
 /** A date and time in the page's language, in China Standard Time (the platform's zone);
  * "" for a time no Date can hold (the API bounds times, but one bad value must not stop a
  * whole shelf from rendering). */

@@ -1,7 +1,7 @@
 // /live/<event_id>: a countdown before the show, the live player and chat during it, and the
 // replay with its comments scrolling over it afterwards — one URL for the whole life of a
 // show, so a link shared before it starts still works after it ends.
-import { $, api, config, formatWhen, orgAndViews, pick, t, toEpochSeconds } from "../core.js";
+import { $, api, config, formatWhen, orgAndViews, pick, setFacts, t, toEpochSeconds } from "../core.js";
 import { startCountdown } from "../countdown.js";
 import { setupChat } from "../chat.js";
 import { Playback } from "../player.js";
@@ -140,7 +140,7 @@ async function update() {
     const event = res.data;
     $("#title").textContent = pick(event, "title") || "";
     document.title = `${$("#title").textContent} · ${t("site.name")}`;
-    $("#facts").textContent = orgAndViews(event).filter(Boolean).join(" · ");
+    setFacts($("#facts"), orgAndViews(event), event);
     showStatus(event);
     // Until the chat connects (its script may fail to load), every poll tries again.
     if (!chat && event.status !== "ended") {

@@ -1,6 +1,6 @@
 // /r/<resource_id>: one resource. Audio (评书, music) gets the audio-first layout with speed and
 // a sleep timer; an episode of a series links to its series and goes on to the next episode.
-import { $, api, config, el, formatClock, orgAndViews, store, t } from "../core.js";
+import { $, api, config, el, formatClock, orgAndViews, setFacts, store, t } from "../core.js";
 import { Playback, SleepTimer } from "../player.js";
 import { setupPrefs } from "../prefs.js";
 import { setupShare } from "../share.js";
@@ -38,7 +38,7 @@ async function main() {
   $("#title").textContent = resource.title;
   document.title = `${resource.title} · ${t("site.name")}`;
   const meta = [categoryLabel(resource), resource.performer, resource.duration_s ? formatClock(resource.duration_s) : "", ...orgAndViews(resource)];
-  $("#meta").textContent = meta.filter(Boolean).join(" · ");
+  setFacts($("#meta"), meta, resource);
   $("#description").textContent = resource.description || "";
   await engagement.show("resource", resource.id);
   if (resource.series_id) {
