@@ -1,8 +1,8 @@
 """Issue 14, "an automated accessibility audit of every page": axe-core (npm, tests/node) is
 injected into each page in real headless Chromium at 375×812 — home, a live show's countdown,
-an audio resource, its series, favorites, a campaign, the data screen, the console signed out
-and each of its tabs signed in, and a missing page — in Chinese, in English and in 大字模式;
-no violation of serious or critical impact may remain."""
+an audio resource, its series, favorites, a campaign, the organization's page, the schedule,
+the data screen, the console signed out and each of its tabs signed in, and a missing page —
+in Chinese, in English and in 大字模式; no violation of serious or critical impact may remain."""
 
 from __future__ import annotations
 
@@ -110,6 +110,8 @@ async def test_every_page_has_no_serious_accessibility_violation(
         (f"/s/{ids['series']}", "series"),
         ("/favorites", "favorites"),
         (f"/c/{ids['campaign']}", "campaign"),
+        (f"/o/{ids['org']}", "org"),
+        ("/schedule", "schedule"),
         (f"/screen/{ids['org']}", None),
         ("/nosuchpage", "not_found"),
         ("/admin", "admin"),
