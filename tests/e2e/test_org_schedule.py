@@ -11,6 +11,7 @@ import asyncio
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
+from datetime import time as dtime
 from pathlib import Path
 
 import aiohttp
@@ -57,7 +58,9 @@ async def test_an_organization_page_and_the_schedule_with_its_calendar_reminder(
 ) -> None:
     org = await admin.ok("POST", "/api/v1/orgs", {"name": "嘉兴市文化馆"}, expect=201)
     other = await admin.ok("POST", "/api/v1/orgs", {"name": "湖州市图书馆"}, expect=201)
-    start = int(time.time()) + 26 * 3600
+    # Tomorrow at 19:30:15 China Standard Time: always under 明天, whenever the test runs.
+    tomorrow = datetime.now(CST).date() + timedelta(days=1)
+    start = int(datetime.combine(tomorrow, dtime(19, 30, 15), CST).timestamp())
     title = "越剧《梁祝》, 选段; 第一场"
     show = await admin.ok(
         "POST",
@@ -113,16 +116,13 @@ async def test_an_organization_page_and_the_schedule_with_its_calendar_reminder(
     await w.goto(product.url + "/", ready="home")
     await page.click("#nav-schedule")
     await page.wait_for_selector('html[data-ready="schedule"]')
-    day = datetime.fromtimestamp(start, CST).date()
-    today = datetime.now(CST).date()
-    section = page.locator(f'.schedule-day[data-day="{day.isoformat()}"]')
+    section = page.locator(f'.schedule-day[data-day="{tomorrow.isoformat()}"]')
     await expect(section).to_contain_text(title)
     await expect(section).to_contain_text("嘉兴市文化馆")
-    await expect(section.locator(".schedule-time").first).to_have_text(
-        datetime.fromtimestamp(start, CST).strftime("%H:%M")
+    await expect(section.locator("h2")).to_have_text(translate("zh-CN", "schedule.tomorrow"))
+    await expect(section.locator(".schedule-item", has_text=title).locator("time")).to_have_text(
+        "19:30"
     )
-    if day - today == timedelta(days=1):
-        await expect(section.locator("h2")).to_have_text(translate("zh-CN", "schedule.tomorrow"))
     await expect(page.locator(".schedule-item")).to_have_count(2)
     assert await page.evaluate("document.scrollingElement.scrollWidth") <= PHONE
     await w.screenshot("schedule-375.png")

@@ -696,7 +696,7 @@ _ORG_SCHEDULE_MESSAGES: Final[dict[str, tuple[str, str]]] = {
     "schedule.tomorrow": ("明天", "Tomorrow"),
     "schedule.empty": ("暂无即将开播的节目", "No shows are coming up"),
     "schedule.add": ("加入日历", "Add to calendar"),
-    "schedule.add_label": ("把《{title}》加入日历", "Add “{title}” to your calendar"),
+    "schedule.add_label": ("加入日历：{title}", "Add to calendar: {title}"),
     "schedule.reminder": ("《{title}》10分钟后开播", "“{title}” starts in 10 minutes"),
     "schedule.see_all": ("查看完整节目单", "See the full schedule"),
 }

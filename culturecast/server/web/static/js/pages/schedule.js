@@ -21,7 +21,7 @@ function dayHeading(day, now) {
 }
 
 function timeOf(epochSeconds) {
-  return new Intl.DateTimeFormat(config().lang, { timeZone: ZONE, hour: "2-digit", minute: "2-digit", hour12: false }).format(new Date(epochSeconds * 1000));
+  return new Intl.DateTimeFormat(config().lang, { timeZone: ZONE, hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).format(new Date(epochSeconds * 1000));
 }
 
 function download(event, start) {
