@@ -17,7 +17,7 @@ from culturecast.server.web.assets import IMMUTABLE
 from culturecast.server.web.pages import create_pages
 from tests.support.engines import free_port
 
-PAGES = ["/", "/admin", "/live/ev1", "/r/res1", "/s/ser1", "/favorites", "/c/camp1"]
+PAGES = ["/", "/admin", "/live/ev1", "/r/res1", "/s/ser1", "/favorites", "/c/camp1", "/schedule"]
 
 
 @pytest.fixture
@@ -68,7 +68,8 @@ async def test_an_id_that_cannot_exist_gets_the_not_found_page(
     site: tuple[aiohttp.ClientSession, str],
 ) -> None:
     session, base = site
-    for path in ("/live/%3Cscript%3E", "/r/a%20b", "/s/" + "x" * 65):
+    # An organization page names a real organization: an unknown one is not found either.
+    for path in ("/live/%3Cscript%3E", "/r/a%20b", "/s/" + "x" * 65, "/o/a%20b", "/o/nosuchorg"):
         async with session.get(base + path) as resp:
             assert resp.status == 404, path
             html = await resp.text()
