@@ -135,7 +135,8 @@ async def test_an_organization_page_and_the_schedule_with_its_calendar_reminder(
         await add.click()
     download = await info.value
     assert download.suggested_filename.endswith(".ics")
-    ics = await asyncio.to_thread(Path(await download.path()).read_text, encoding="utf-8")
+    raw = await asyncio.to_thread(Path(await download.path()).read_bytes)
+    ics = raw.decode()  # bytes as downloaded: read_text would turn CRLF into LF
     lines = unfolded(ics)
     assert ics.startswith("BEGIN:VCALENDAR\r\n")
     assert lines["DTSTART"] == datetime.fromtimestamp(start, UTC).strftime("%Y%m%dT%H%M%SZ")
