@@ -90,14 +90,6 @@ class ProcessingSettings:
     thumbnails: int = 20
 
 
-class _Rejected(Exception):
-    def __init__(self, code: str, message: str, message_zh: str = "") -> None:
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
-        self.message_zh = message_zh
-
-
 def _die_with_parent() -> None:
     # Linux: ffmpeg is killed when the worker dies (kill -9), so a redelivered job never
     # competes with an orphan of its previous attempt.
@@ -141,9 +133,6 @@ class Processor:
             await asyncio.to_thread(shutil.rmtree, work, True)
             await asyncio.to_thread(work.mkdir, parents=True)
             await self._process(ctx, doc, work)
-        except _Rejected as exc:
-            await self._fail(resource_id, prefix, exc.code, exc.message, exc.message_zh)
-            raise RuntimeError(f"{exc.code}: {exc.message}") from None
         except MediaRejected as exc:
             await self._fail(resource_id, prefix, exc.code, exc.message, exc.message_zh)
             raise RuntimeError(f"{exc.code}: {exc.message}") from None
@@ -176,17 +165,17 @@ class Processor:
         path, sha256, size = await self._fetch(doc, work)
         await self._resources.note(resource_id, original_sha256=sha256)
         if size == 0:
-            raise _Rejected("empty", "The file is empty.", "文件为空。")
+            raise MediaRejected("empty", "The file is empty.", "文件为空。")
         source = await self._probe(path, size)
         kind = doc.get("kind") or ("video" if source.has_video else "audio")
         if kind == "video" and not source.has_video:
-            raise _Rejected(
+            raise MediaRejected(
                 "no_video",
                 "The file has no video stream; create the resource as audio.",
                 "文件中没有视频,请以音频资源创建。",
             )
         if kind == "audio" and not source.has_audio:
-            raise _Rejected("no_audio", "The file has no audio stream.", "文件中没有音频。")
+            raise MediaRejected("no_audio", "The file has no audio stream.", "文件中没有音频。")
         out = work / "out"
         out.mkdir()
         duration = source.duration_s or 0.0
@@ -328,7 +317,7 @@ class Processor:
         except TimeoutError:
             proc.kill()
             await proc.wait()
-            raise _Rejected(
+            raise MediaRejected(
                 "probe_timeout",
                 "Reading the file took too long; it is probably not audio or video.",
                 "读取文件超时,可能不是音频或视频。",
@@ -336,7 +325,7 @@ class Processor:
         err = stderr.decode("utf-8", "replace")
         if m := _INVALID_SIZE.search(err):
             w, h = int(m[1]), int(m[2])
-            raise _Rejected(
+            raise MediaRejected(
                 "resolution_too_large",
                 f"The picture claims {w}×{h}; the limit is "
                 f"{s.limits.max_width}×{s.limits.max_height}.",
@@ -388,7 +377,7 @@ class Processor:
         except TimeoutError:
             proc.kill()
             await proc.wait()
-            raise _Rejected(
+            raise MediaRejected(
                 "time_limit",
                 f"Transcoding took longer than {math.ceil(limit)} s and was stopped.",
                 "转码超时,已停止。",
@@ -400,7 +389,7 @@ class Processor:
             raise
         if proc.returncode != 0:
             tail = stderr_tail.decode("utf-8", "replace").strip().splitlines()[-3:]
-            raise _Rejected(
+            raise MediaRejected(
                 "transcode_failed",
                 f"ffmpeg could not convert the file (exit {proc.returncode}): "
                 + without_paths(" | ".join(tail)),
