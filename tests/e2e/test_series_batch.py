@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, Page, Route, expect
 
+from culturecast.core.errors import has_cjk
 from culturecast.server.web.i18n import translate
 from tests.browser.driver import Watched, open_page
 from tests.support.api import Api
@@ -188,4 +189,18 @@ async def test_a_series_is_batch_uploaded_in_episode_order_published_and_listed(
     assert await fits(viewer.page) <= PHONE
     await viewer.screenshot("series-batch-viewer-375.png")
     assert viewer.errors == []
+
+    # The same console in English speaks English only (the series title stays as typed).
+    await w.goto(f"{product.url}/admin?lang=en#resources", ready="admin")
+    open_en = translate("en", "series_batch.open_label", title=SERIES)
+    await row.get_by_role("button", name=open_en).click()
+    await expect(panel.locator("h3")).to_have_text(
+        translate("en", "series_batch.title", title=SERIES)
+    )
+    await page.set_input_files("#series-batch-files", [str(files[0])])
+    hint = await panel.locator("p.muted").inner_text()
+    header = await panel.locator("#series-batch-table thead").inner_text()
+    summary_en = await summary.inner_text()
+    assert not has_cjk(hint + header + summary_en), (hint, header, summary_en)
+    assert summary_en == translate("en", "series_batch.progress", done=0, total=1)
     assert [e for e in w.errors if "ERR_CONNECTION_RESET" not in e] == []
