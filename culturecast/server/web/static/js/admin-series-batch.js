@@ -154,6 +154,11 @@ function renderSummary() {
   summary.dataset.failed = String(failed);
   const startButton = $("#series-batch-start");
   if (startButton) startButton.disabled = batch.running || !batch.rows.some((r) => r.state === "waiting");
+  // The files and their category are fixed while they are being sent.
+  for (const id of ["#series-batch-files", "#series-batch-category"]) {
+    const input = $(id);
+    if (input) input.disabled = batch.running;
+  }
 }
 
 function renumber(row, input) {
