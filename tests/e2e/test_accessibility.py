@@ -152,6 +152,17 @@ async def test_every_page_has_no_serious_accessibility_violation(
         if panel:
             await expect(page.locator(f"#{panel}")).to_be_visible()
         problems += await audit(page)
+    # The series panel's batch upload (its preview table) and 发布全部's summary.
+    await page.click("#tab-btn-resources")
+    series = page.locator(f'#series-list li[data-series-id="{ids["series"]}"]')
+    await series.locator('[data-action="batch-upload"]').click()
+    await page.set_input_files("#series-batch-files", str(tmp_path / "ep1.mp3"))
+    await expect(page.locator('#series-batch-table tr[data-state="waiting"]')).to_have_count(1)
+    problems += await audit(page)
+    await series.locator('[data-action="publish-all"]').click()
+    await page.click("#confirm-ok")
+    await expect(page.locator("#series-publish-result")).to_be_visible()
+    problems += await audit(page)
     assert problems == [], "\n".join(problems)
 
 

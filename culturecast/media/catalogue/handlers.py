@@ -82,6 +82,11 @@ def _changes(struct: msgspec.Struct) -> dict[str, Any]:
     }
 
 
+def _episode_view(doc: dict[str, Any]) -> dict[str, Any]:
+    """An episode in a series publish's answer."""
+    return {"id": doc["_id"], "title": doc["title"], "episode": doc.get("episode")}
+
+
 def _parse_query(params: dict[str, str], *, staff: bool) -> q.ResourceQuery:
     try:
         return q.parse_query(params, staff=staff)
@@ -268,6 +273,29 @@ class CatalogueHandlers:
         )
         return self._kit.json(series_json(doc))
 
+    async def _publish_series(self, request: web.Request, published: bool) -> web.Response:
+        caller = await self._kit.caller(request)
+        done = await self._service.publish_series(
+            caller, request.match_info["series_id"], published
+        )
+        verb = "published" if published else "unpublished"
+        return self._kit.json(
+            {
+                "series": series_json(done.series),
+                verb: [_episode_view(d) for d in done.followed],
+                f"not_{verb}": [
+                    {**_episode_view(d), "status": d["status"], "reason": reason.view()}
+                    for d, reason in done.held
+                ],
+            }
+        )
+
+    async def publish_series(self, request: web.Request) -> web.Response:
+        return await self._publish_series(request, True)
+
+    async def unpublish_series(self, request: web.Request) -> web.Response:
+        return await self._publish_series(request, False)
+
     async def delete_series(self, request: web.Request) -> web.Response:
         caller = await self._kit.caller(request)
         await self._service.delete_series(caller, request.match_info["series_id"])
@@ -310,6 +338,13 @@ class CatalogueHandlers:
             Route("GET", one + "/next", self.next_episode,
                   "The episode after ?after=<resource_id> (continue listening)", auth=False),
             Route("PATCH", one, self.update_series, "Change a series", body=SeriesChanges),
+            Route("POST", one + "/publish", self.publish_series,
+                  "Publish a series with every ready episode (发布全部); the answer lists "
+                  "published and not_published episodes, each held one with its reason "
+                  "(resource_failed, resource_processing, replay_follows_event) in zh and en"),
+            Route("POST", one + "/unpublish", self.unpublish_series,
+                  "Unpublish a series with its episodes (replays follow their live event); "
+                  "lists unpublished and not_unpublished"),
             Route("DELETE", one, self.delete_series, "Delete a series (its episodes stay)",
                   status=204),
         ])  # fmt: skip

@@ -37,6 +37,11 @@ from culturecast.core.errors import BadRequest, Conflict, NotFound, Sentence
 from culturecast.core.text import clean_text
 from culturecast.media.catalogue import query as q
 from culturecast.media.catalogue.lifecycle import ResourceLifecycle, ResourceStatus
+from culturecast.media.catalogue.publication import (
+    Held,
+    held_from_publish,
+    held_from_unpublish,
+)
 from culturecast.media.search.service import SearchIndex
 from culturecast.media.uploads.service import UploadService
 from culturecast.storage.database.port import Database, Document, IndexSpec
@@ -193,6 +198,17 @@ def series_json(doc: Document) -> dict[str, Any]:
         "created_at": doc["created_at"],
         "updated_at": doc["updated_at"],
     }
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesPublication:
+    """What publishing or unpublishing a series with its episodes did."""
+
+    series: Document
+    followed: list[Document]
+    """The episodes now published (unpublished) like the series, in episode order."""
+    held: list[tuple[Document, Held]]
+    """The episodes left as they were, each with why."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -536,6 +552,44 @@ class CatalogueService:
             )
             await self._reindex_series(series_id)
         return updated
+
+    async def publish_series(
+        self, caller: Caller, series_id: str, published: bool
+    ) -> SeriesPublication:
+        """Publish (or unpublish) the series and, with it, every episode that may follow
+        (``publication.py``: ready ones; failed, processing and replays are held, each with
+        its reason). The same callers as a change of the series (404/403)."""
+        await self._series_for_manage(caller, series_id)
+        held_by = held_from_publish if published else held_from_unpublish
+        episodes = await self._resources.find(
+            {"series_id": series_id}, sort=q.SORTS["episode"], limit=10_000
+        )
+        followed: list[Document] = []
+        held: list[tuple[Document, Held]] = []
+        for doc in episodes:
+            reason = held_by(doc)
+            if reason is not None:
+                held.append((doc, reason))
+                continue
+            if bool(doc.get("published")) != published:
+                # Only a ready one is published: if it changed meanwhile, it stays as it was.
+                flt: dict[str, Any] = {"_id": doc["_id"]}
+                if published:
+                    flt["status"] = ResourceStatus.READY.value
+                changed = await self._resources.update_one(
+                    flt, set={"published": published, "updated_at": self._clock()}
+                )
+                if changed is None:
+                    continue
+                await self._reindex(changed)
+                doc = changed
+            followed.append(doc)
+        series = await self._series.update_one(
+            {"_id": series_id}, set={"published": published, "updated_at": self._clock()}
+        )
+        if series is None:
+            raise NotFound("series not found", code="series_not_found")
+        return SeriesPublication(series, followed, held)
 
     async def delete_series(self, caller: Caller, series_id: str) -> None:
         """Remove the series; its episodes stay, outside any series."""

@@ -612,6 +612,61 @@ _PAGE_MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "评论已结束，以下是本场评论",
         "Comments have ended; these are the show's comments",
     ),
+    # Series batch upload (issue 14)
+    "series_batch.open": ("批量上传剧集", "Upload episodes"),
+    "series_batch.open_label": ("批量上传剧集：{title}", "Upload episodes: {title}"),
+    "series_batch.title": ("批量上传剧集：{title}", "Upload episodes: {title}"),
+    "series_batch.hint": (
+        "集数按文件名读取（如“第12回”“第十二回”“EP03”“012”），上传前可以修改；"
+        "文件名中没有集数的排在最后。",
+        "Episode numbers are read from the file names (such as “EP03” or “012”) and can be "
+        "changed before uploading; files without a number go last.",
+    ),
+    "series_batch.files": ("选择音视频文件（可多选）", "Choose audio or video files (several)"),
+    "series_batch.col_episode": ("集数", "Episode"),
+    "series_batch.col_title": ("标题", "Title"),
+    "series_batch.col_status": ("进度", "Progress"),
+    "series_batch.episode_of": ("“{title}”的集数", "Episode number of “{title}”"),
+    "series_batch.auto_number": ("文件名中没有集数，排在最后", "No number in the file name: last"),
+    "series_batch.start": ("开始上传", "Start uploading"),
+    "series_batch.close": ("关闭", "Close"),
+    "series_batch.none": ("请先选择文件", "Choose the files first"),
+    "series_batch.busy": (
+        "正在上传剧集，请等全部完成后再操作",
+        "Episodes are uploading; wait until they are all sent",
+    ),
+    "series_batch.waiting": ("等待上传", "Waiting"),
+    "series_batch.uploading": ("上传中 {percent}%", "Uploading {percent}%"),
+    "series_batch.creating": ("正在创建资源…", "Creating the resource…"),
+    "series_batch.done": ("已上传，正在处理", "Uploaded; processing"),
+    "series_batch.failed": ("失败：{reason}", "Failed: {reason}"),
+    "series_batch.retry": ("重试", "Retry"),
+    "series_batch.retry_label": ("重试：{title}", "Retry: {title}"),
+    "series_batch.progress": ("已完成 {done}/{total}", "Done {done}/{total}"),
+    "series_batch.progress_failed": (
+        "已完成 {done}/{total}，{failed} 个失败，可以重试",
+        "Done {done}/{total}; {failed} failed and can be retried",
+    ),
+    "series_batch.bad_episode": (
+        "集数应为 1–100000 之间的整数",
+        "The episode number must be a whole number from 1 to 100000",
+    ),
+    "series_batch.all_done": (
+        "{n} 个文件已全部上传，正在处理",
+        "All files are uploaded ({n}) and being processed",
+    ),
+    "series_publish.all": ("发布全部", "Publish all"),
+    "series_publish.all_label": ("发布全部：{title}", "Publish all: {title}"),
+    "series_publish.confirm": (
+        "发布专辑《{title}》及其中已就绪的 {ready} 集（共 {total} 集）？",
+        "Publish the series “{title}” with its ready episodes ({ready} of {total})?",
+    ),
+    "series_publish.done": (
+        "已发布《{title}》及其中 {n} 集",
+        "Published “{title}”; episodes published: {n}",
+    ),
+    "series_publish.held": ("{n} 集未发布：", "Not published: {n}"),
+    "series_publish.held_item": ("第{n}集“{title}”：{reason}", "Episode {n}, “{title}”: {reason}"),
 }
 
 # Said once elsewhere, read from there: the categories' labels (core) and the chat's refusal

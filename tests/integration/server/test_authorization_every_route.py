@@ -110,6 +110,8 @@ GET     /api/v1/series/{series_id}                 200/200   200/200   200/200  
 PATCH   /api/v1/series/{series_id}                 401/401   403/404   200/404   200/404   200/200
 DELETE  /api/v1/series/{series_id}                 401/401   403/404   204/404   204/404   204/204
 GET     /api/v1/series/{series_id}/next            200/200   200/200   200/200   200/200   200/200
+POST    /api/v1/series/{series_id}/publish         401/401   403/404   200/404   200/404   200/200
+POST    /api/v1/series/{series_id}/unpublish       401/401   403/404   200/404   200/404   200/200
 POST    /api/v1/play                               201/201   201/201   201/201   201/201   201/201
 POST    /api/v1/views/heartbeat                    204/204   204/204   204/204   204/204   204/204
 GET     /api/v1/stats/items/{item_type}/{item_id}  401/401   403/404   200/404   200/404   200/200
@@ -192,6 +194,8 @@ GET     /api/v1/stats/live/{event_id}              401/401   404/404   200/404  
 GET     /api/v1/series/{series_id}                 404/404   404/404   200/404   200/404   200/200
 PATCH   /api/v1/series/{series_id}                 401/401   404/404   200/404   200/404   200/200
 DELETE  /api/v1/series/{series_id}                 401/401   404/404   204/404   204/404   204/204
+POST    /api/v1/series/{series_id}/publish         401/401   404/404   200/404   200/404   200/200
+POST    /api/v1/series/{series_id}/unpublish       401/401   404/404   200/404   200/404   200/200
 """
 DRAFT_CELLS = parse_table(DRAFT_TABLE)
 
@@ -459,6 +463,19 @@ async def delete_series(w: World, who: Api, role: str, side: str) -> int:
     return await send(who, "DELETE", f"/api/v1/series/{series['id']}")
 
 
+def on_fresh_series(suffix: str) -> Call:
+    """Publish or unpublish a fresh published series of the side's county holding a fresh
+    (never ready) episode."""
+
+    async def call(w: World, who: Api, role: str, side: str) -> int:
+        body = {"org_id": w.sides[side].org_id, "title": w.fresh("评书专辑"), "published": True}
+        series = await w.admin.ok("POST", "/api/v1/series", body, expect=201)
+        await new_resource(w, side, series_id=series["id"], episode=1)
+        return await send(who, "POST", f"/api/v1/series/{series['id']}{suffix}")
+
+    return call
+
+
 async def create_upload(w: World, who: Api, role: str, side: str) -> int:
     headers = {
         **TUS,
@@ -631,6 +648,10 @@ CALLS: dict[tuple[str, str], Call] = {
     ),
     ("DELETE", "/api/v1/series/{series_id}"): delete_series,
     ("GET", "/api/v1/series/{series_id}/next"): next_episode,
+    # On a fresh published series with an episode: unpublishing the shared one would take
+    # the shared resource off the site for the other cells.
+    ("POST", "/api/v1/series/{series_id}/publish"): on_fresh_series("/publish"),
+    ("POST", "/api/v1/series/{series_id}/unpublish"): on_fresh_series("/unpublish"),
     ("POST", "/api/v1/play"): simple("POST", "/api/v1/play", play_body),
     ("POST", "/api/v1/views/heartbeat"): heartbeat,
     ("GET", "/api/v1/stats/items/{item_type}/{item_id}"): item_stats,

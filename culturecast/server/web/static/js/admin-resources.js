@@ -19,6 +19,7 @@ import {
 } from "./admin-common.js";
 import { onTab } from "./admin-tabs.js";
 import { TusUpload, forgetUpload, rememberedUpload } from "./admin-tus.js";
+import { seriesBatchButtons, setupSeriesBatch } from "./admin-series-batch.js";
 
 const POLL_MS = 2000;
 const BUSY = new Set(["uploaded", "processing"]);
@@ -276,7 +277,8 @@ function renderSeries() {
       { dataset: { seriesId: s.id } },
       el("div", { class: "series-head" }, el("a", { href: `/s/${encode(s.id)}`, class: "org-name" }, s.title), " ", el("span", { class: "muted" }, s.published ? t("res_admin.published") : t("series_admin.draft")), " ",
         button(t("series_admin.episodes"), (e) => toggleEpisodes(s, e.target.closest("li"))),
-        s.published ? button(t("res_admin.unpublish"), () => publishSeries(s, false)) : button(t("res_admin.publish"), () => publishSeries(s, true))),
+        s.published ? button(t("res_admin.unpublish"), () => publishSeries(s, false)) : button(t("res_admin.publish"), () => publishSeries(s, true)),
+        ...seriesBatchButtons(s)),
     ),
   );
   $("#series-list").replaceChildren(...(items.length ? items : [el("li", { class: "muted" }, t("empty.series"))]));
@@ -376,4 +378,5 @@ export function setupResources(context) {
   });
   $("#resource-form").addEventListener("submit", createResource);
   $("#series-form").addEventListener("submit", createSeries);
+  setupSeriesBatch({ reload: () => Promise.all([loadSeries(), loadResources()]) });
 }

@@ -1,12 +1,29 @@
 // /schedule: 节目单 — the published shows still to come, grouped by day in China Standard Time
 // (今天, 明天, then the date), each with its time, organization and a 加入日历 button that
-// downloads an .ics reminder made here from the list (js/ics.js).
+// downloads an .ics reminder made here from the list (js/ics.js). Every coming show is read,
+// page after page: the API lists events latest first, so the soonest are on the last page.
 import { $, api, config, el, itemsOf, t } from "../core.js";
 import { startOf } from "../cards.js";
 import { buildIcs } from "../ics.js";
 import { setupPrefs } from "../prefs.js";
 
 const ZONE = "Asia/Shanghai";
+const PAGE = 200; // the largest page GET /api/v1/live gives (limit 1–200)
+const MAX_PAGES = 50; // 10,000 coming shows: more than a province schedules
+
+/** Every scheduled show, through limit/offset; {ok, status, items, partial}: partial when a
+ * later page failed (what was read is still shown). */
+async function upcoming() {
+  const items = [];
+  for (let page = 0; page < MAX_PAGES; page += 1) {
+    const res = await api(`/api/v1/live?status=scheduled&limit=${PAGE}&offset=${page * PAGE}`);
+    if (!res.ok) return { ok: page > 0, status: res.status, items, partial: page > 0 };
+    const got = itemsOf(res.data);
+    items.push(...got);
+    if (got.length < PAGE) break;
+  }
+  return { ok: true, status: 200, items, partial: false };
+}
 
 /** The CST calendar day of a time, as "2026-12-02". */
 function dayOf(epochSeconds) {
@@ -58,12 +75,12 @@ function row(event, start) {
 
 setupPrefs();
 const root = $("#schedule");
-const res = await api("/api/v1/live?status=scheduled&limit=200");
+const res = await upcoming();
 const now = Date.now() / 1000;
 if (!res.ok && (res.status === 0 || res.status >= 500)) {
   root.replaceChildren(el("p", { class: "empty" }, t("common.load_failed")));
 } else {
-  const shows = itemsOf(res.ok ? res.data : null)
+  const shows = res.items
     .map((e) => [e, startOf(e)])
     .filter(([e, start]) => e.status === "scheduled" && start !== undefined && start > now)
     .sort((a, b) => a[1] - b[1]);
@@ -79,6 +96,8 @@ if (!res.ok && (res.status === 0 || res.status >= 500)) {
           el("section", { class: "schedule-day", "aria-labelledby": `day-${day}`, dataset: { day } }, el("h2", { id: `day-${day}` }, dayHeading(day, now)), el("ul", { class: "schedule-list" }, rows)),
         )
       : [el("p", { class: "empty" }, t("schedule.empty"))]),
+    // A later page did not come: say so under the shows that did.
+    ...(res.partial ? [el("p", { class: "empty", dataset: { partial: "true" } }, t("common.load_failed"))] : []),
   );
 }
 root.setAttribute("aria-busy", "false");
