@@ -65,6 +65,11 @@ class Kit(OrgPaths, Protocol):
         """The JSON body decoded into ``model`` (400/413/415 with a clear message)."""
         ...
 
+    async def raw_body(self, request: web.Request, max_bytes: int) -> bytes | None:
+        """The body as bytes (an image), or None when it is larger than ``max_bytes`` (by its
+        ``Content-Length``, or once more has arrived): never more is read or held."""
+        ...
+
     def json(
         self, data: Any, status: int = 200, headers: dict[str, str] | None = None
     ) -> web.Response:
