@@ -18,6 +18,7 @@ import {
   showError,
 } from "./admin-common.js";
 import { onTab } from "./admin-tabs.js";
+import { coverField, seriesCover } from "./admin-covers.js";
 import { TusUpload, forgetUpload, rememberedUpload } from "./admin-tus.js";
 
 const POLL_MS = 2000;
@@ -260,6 +261,7 @@ function editResource(item) {
     field("res_admin.category", category),
     field("res_admin.series", series),
     field("res_admin.episode", episode),
+    coverField("resource", item),
     el("div", { class: "actions-row" }, el("button", { type: "submit", class: "button small" }, t("admin.save")), button(t("admin.cancel"), () => editRow.remove())),
   );
   const editRow = el("tr", { class: "edit-row" }, el("td", { colspan: 5 }, form));
@@ -277,6 +279,7 @@ function renderSeries() {
       el("div", { class: "series-head" }, el("a", { href: `/s/${encode(s.id)}`, class: "org-name" }, s.title), " ", el("span", { class: "muted" }, s.published ? t("res_admin.published") : t("series_admin.draft")), " ",
         button(t("series_admin.episodes"), (e) => toggleEpisodes(s, e.target.closest("li"))),
         s.published ? button(t("res_admin.unpublish"), () => publishSeries(s, false)) : button(t("res_admin.publish"), () => publishSeries(s, true))),
+      seriesCover(s),
     ),
   );
   $("#series-list").replaceChildren(...(items.length ? items : [el("li", { class: "muted" }, t("empty.series"))]));
