@@ -33,6 +33,9 @@ COVER_TYPES: Final[dict[str, str]] = {
 }
 """Accepted content types and the file extension each is stored with."""
 
+COVER_TYPES_SENT: Final = tuple(COVER_TYPES)
+"""The content types a cover upload declares (for the OpenAPI document)."""
+
 COVER_CACHE: Final = "public, max-age=31536000, immutable"
 """A cover's key changes with its content, so an object never changes: cached a year."""
 

@@ -28,6 +28,8 @@ class RouteDoc(TypedDict):
     """Group in the document."""
     body: NotRequired[type | None]
     """Request body struct, if any."""
+    raw_body: NotRequired[tuple[str, ...]]
+    """Content types of a raw (non-JSON) request body, such as a cover's image types."""
     response: NotRequired[type | None]
     """Response body struct, if any."""
     status: NotRequired[int]

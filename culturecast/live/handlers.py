@@ -12,7 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from culturecast.core.cards import CardFacts, add_card_facts
-from culturecast.core.covers import MAX_COVER_BYTES, check_cover
+from culturecast.core.covers import COVER_TYPES_SENT, MAX_COVER_BYTES, check_cover
 from culturecast.core.kit import Kit
 from culturecast.core.numbers import MAX_OFFSET, query_int
 from culturecast.core.routes import Route, add_routes
@@ -133,7 +133,7 @@ def setup_routes(
         Route("DELETE", item, delete, "Delete a live event that is not on air", status=204),
         Route("PUT", item + "/cover", put_cover,
               "Upload a live event's cover: the raw image as the body (image/jpeg, image/png or "
-              "image/webp, at most 5 MB); cover becomes its URL"),
+              "image/webp, at most 5 MB); cover becomes its URL", raw_body=COVER_TYPES_SENT),
         Route("DELETE", item + "/cover", delete_cover, "Remove a live event's cover"),
         Route("POST", item + "/key", rotate_key,
               "Replace the stream key (shown once); the old key stops working",

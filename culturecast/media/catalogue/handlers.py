@@ -11,7 +11,7 @@ from aiohttp import web
 from culturecast.core.access import Action, Caller, is_staff
 from culturecast.core.cards import CardFacts, add_card_facts
 from culturecast.core.categories import categories
-from culturecast.core.covers import MAX_COVER_BYTES, CoverImage, check_cover
+from culturecast.core.covers import COVER_TYPES_SENT, MAX_COVER_BYTES, CoverImage, check_cover
 from culturecast.core.errors import BadRequest, ClientError
 from culturecast.core.kit import Kit
 from culturecast.core.routes import Route, add_routes
@@ -352,7 +352,8 @@ class CatalogueHandlers:
             Route("POST", one + "/unpublish", self.unpublish, "Unpublish a resource"),
             Route("PUT", one + "/cover", self.put_cover,
                   "Upload a resource's cover: the raw image as the body (image/jpeg, image/png "
-                  "or image/webp, at most 5 MB); cards then show cover_url"),
+                  "or image/webp, at most 5 MB); cards then show cover_url",
+                  raw_body=COVER_TYPES_SENT),
             Route("DELETE", one + "/cover", self.delete_cover,
                   "Remove a resource's uploaded cover (the poster is shown again)"),
         ])  # fmt: skip
@@ -372,7 +373,8 @@ class CatalogueHandlers:
                   status=204),
             Route("PUT", one + "/cover", self.put_series_cover,
                   "Upload a series' cover: the raw image as the body (image/jpeg, image/png or "
-                  "image/webp, at most 5 MB); cards then show cover_url"),
+                  "image/webp, at most 5 MB); cards then show cover_url",
+                  raw_body=COVER_TYPES_SENT),
             Route("DELETE", one + "/cover", self.delete_series_cover,
                   "Remove a series' uploaded cover"),
         ])  # fmt: skip

@@ -151,6 +151,11 @@ async def test_refusals_say_why(
     assert body["cover_url"].endswith(".webp")
     webp = body["cover_url"]
 
+    # The OpenAPI document says what the body is.
+    doc = await cast.anonymous.ok("GET", "/api/v1/openapi.json")
+    body_types = doc["paths"]["/api/v1/resources/{resource_id}/cover"]["put"]["requestBody"]
+    assert set(body_types["content"]) == {"image/jpeg", "image/png", "image/webp"}
+
     # Who may change the resource may change its cover; nobody else.
     status, body = await put_cover(cast.anonymous, path, pictures["png"], "image/png")
     assert status == 401
