@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -143,4 +144,61 @@ async def test_a_cover_uploaded_in_the_console_is_the_home_cards_picture(
     await expect(card.locator(".card-cover.generated")).to_be_visible()
     await expect(card.locator(".card-cover img")).to_have_count(0)
     assert w.errors_except(415) == []
+    assert viewer.errors == []
+
+
+async def test_series_and_live_covers_from_the_console_reach_their_cards_and_the_countdown(
+    product: Standalone, browser: Browser, admin_api: Api, cover: Path
+) -> None:
+    org_id = await make_org(admin_api, "安阳市群艺馆")
+    series = await admin_api.ok(
+        "POST", "/api/v1/series", {"org_id": org_id, "title": "岳飞传", "published": True}, 201
+    )
+    body = {"org_id": org_id, "title": "豫剧《穆桂英挂帅》", "published": True,
+            "scheduled_at": time.time() + 86_400}  # fmt: skip
+    event = await admin_api.ok("POST", "/api/v1/live", body, expect=201)
+
+    w = await signed_in(browser, product, "resources", width=PHONE, height=812)
+    page = w.page
+    row = page.locator(f'#series-list li[data-series-id="{series["id"]}"]')
+    await row.locator(".cover-details summary").click()
+    await row.get_by_label(translate("zh-CN", "cover.upload")).set_input_files(str(cover))
+    await expect(page.locator("#admin-status")).to_have_text(
+        translate("zh-CN", "cover.uploaded", name="岳飞传")
+    )
+    series_cover = (await admin_api.ok("GET", f"/api/v1/series/{series['id']}"))["cover_url"]
+    assert series_cover.startswith(f"/media/series/{series['id']}/cover-")
+    assert await row.locator("img.cover-preview").evaluate(LOADED_WIDTH) == 320
+
+    assert w.errors == []
+    w = await signed_in(browser, product, "live", width=PHONE, height=812)
+    page = w.page
+    live_row = page.locator(f'#live-table tr[data-event-id="{event["id"]}"]')
+    await live_row.get_by_role("button", name=translate("zh-CN", "live_admin.manage")).click()
+    box = page.locator("#live-cover-box")
+    await box.get_by_label(translate("zh-CN", "cover.upload")).set_input_files(str(cover))
+    await expect(page.locator("#admin-status")).to_have_text(
+        translate("zh-CN", "cover.uploaded", name="豫剧《穆桂英挂帅》")
+    )
+    live_cover = (await admin_api.ok("GET", f"/api/v1/live/{event['id']}"))["cover"]
+    assert live_cover.startswith(f"/media/live/{event['id']}/cover-")
+    assert await box.locator("img.cover-preview").evaluate(LOADED_WIDTH) == 320
+    assert await fits(page) <= PHONE
+
+    viewer = await open_page(browser, width=PHONE, height=812)
+    await viewer.goto(product.url + "/", ready="home")
+    for href, src in ((f"/s/{series['id']}", series_cover), (f"/live/{event['id']}", live_cover)):
+        img = viewer.page.locator(f'a.card[href="{href}"] .card-cover img').first
+        await img.scroll_into_view_if_needed()
+        await expect(img).to_have_attribute("src", src)
+        assert await img.evaluate(LOADED_WIDTH) == 320
+    # The live page shows the cover above its countdown until the show starts.
+    await viewer.goto(f"{product.url}/live/{event['id']}", ready="live")
+    countdown = viewer.page.locator("#countdown-cover")
+    await expect(countdown).to_be_visible()
+    await expect(countdown).to_have_attribute("src", live_cover)
+    assert await countdown.evaluate(LOADED_WIDTH) == 320
+    assert await fits(viewer.page) <= PHONE
+    await viewer.screenshot("covers-live-countdown-375.png")
+    assert w.errors == []
     assert viewer.errors == []
