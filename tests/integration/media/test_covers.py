@@ -282,3 +282,29 @@ async def test_a_live_events_cover_follows_the_event(
     await asyncio.sleep(MEMORY_S)
     assert (await fetch(cast.anonymous, cover))[0] == 404
     assert (await fetch(cast.anonymous, body["cover"]))[0] == 404
+
+
+async def test_a_series_cover_on_s3_is_served_and_replaced(
+    s3_cast: Cast, pictures: dict[str, bytes]
+) -> None:
+    cast = s3_cast
+    series = await cast.editor_a.ok(
+        "POST",
+        "/api/v1/series",
+        {"title": "杨家将", "org_id": cast.org_a, "published": True},
+        expect=201,
+    )
+    path = f"/api/v1/series/{series['id']}/cover"
+    status, body = await put_cover(cast.editor_a, path, pictures["webp"], "image/webp")
+    assert status == 200, body
+    first = body["cover_url"]
+    status, data, headers = await fetch(cast.anonymous, first)
+    assert (status, data, headers["Content-Type"]) == (200, pictures["webp"], "image/webp")
+    status, body = await put_cover(cast.editor_a, path, pictures["png"], "image/png")
+    assert status == 200, body
+    assert (await fetch(cast.anonymous, body["cover_url"]))[:2] == (200, pictures["png"])
+    await asyncio.sleep(MEMORY_S)
+    assert (await fetch(cast.anonymous, first))[0] == 404  # the series is public: it is gone
+    await cast.editor_a.ok("DELETE", f"/api/v1/series/{series['id']}", expect=204)
+    await asyncio.sleep(MEMORY_S)
+    assert (await fetch(cast.anonymous, body["cover_url"]))[0] == 404
