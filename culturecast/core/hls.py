@@ -23,6 +23,8 @@ CONTENT_TYPES: Final[Mapping[str, str]] = MappingProxyType(
         ".ts": SEGMENT_TYPE,
         ".aac": "audio/aac",
         ".jpg": "image/jpeg",
+        ".png": "image/png",
+        ".webp": "image/webp",
         ".m4s": "video/iso.segment",
         ".mp4": "video/mp4",
     }

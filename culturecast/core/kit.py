@@ -28,6 +28,8 @@ class RouteDoc(TypedDict):
     """Group in the document."""
     body: NotRequired[type | None]
     """Request body struct, if any."""
+    raw_body: NotRequired[tuple[str, ...]]
+    """Content types of a raw (non-JSON) request body, such as a cover's image types."""
     response: NotRequired[type | None]
     """Response body struct, if any."""
     status: NotRequired[int]
@@ -63,6 +65,11 @@ class Kit(OrgPaths, Protocol):
 
     async def body[T](self, request: web.Request, model: type[T], *, text_ok: bool = False) -> T:
         """The JSON body decoded into ``model`` (400/413/415 with a clear message)."""
+        ...
+
+    async def raw_body(self, request: web.Request, max_bytes: int) -> bytes | None:
+        """The body as bytes (an image), or None when it is larger than ``max_bytes`` (by its
+        ``Content-Length``, or once more has arrived): never more is read or held."""
         ...
 
     def json(

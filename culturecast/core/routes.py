@@ -21,6 +21,8 @@ class Route:
     """One line for the OpenAPI document."""
     body: type | None = None
     """Request body struct, if any."""
+    raw_body: tuple[str, ...] = ()
+    """Content types of a raw (non-JSON) request body, such as a cover's image types."""
     response: type | None = None
     """Response body struct, if any."""
     status: int = 200
@@ -39,6 +41,7 @@ def add_routes(kit: Kit, tag: str, routes: Iterable[Route]) -> None:
             summary=route.summary,
             tag=tag,
             body=route.body,
+            raw_body=route.raw_body,
             response=route.response,
             status=route.status,
             auth=route.auth,

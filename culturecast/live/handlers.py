@@ -12,6 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from culturecast.core.cards import CardFacts, add_card_facts
+from culturecast.core.covers import COVER_TYPES_SENT, MAX_COVER_BYTES, check_cover
 from culturecast.core.kit import Kit
 from culturecast.core.numbers import MAX_OFFSET, query_int
 from culturecast.core.routes import Route, add_routes
@@ -75,6 +76,20 @@ def setup_routes(
         await service_of(request).delete(caller, request.match_info["event_id"])
         return web.Response(status=204)
 
+    async def put_cover(request: web.Request) -> web.Response:
+        caller = await kit.caller(request)
+        event_id = request.match_info["event_id"]
+        await service_of(request).get(caller, event_id)  # 404 before reading a foreign body
+        data = await kit.raw_body(request, MAX_COVER_BYTES)
+        image = check_cover(data, request.headers.get("Content-Type"))
+        return kit.json(await service_of(request).set_cover(caller, event_id, image))
+
+    async def delete_cover(request: web.Request) -> web.Response:
+        caller = await kit.caller(request)
+        return kit.json(
+            await service_of(request).remove_cover(caller, request.match_info["event_id"])
+        )
+
     async def rotate_key(request: web.Request) -> web.Response:
         caller = await kit.caller(request)
         return kit.json(
@@ -116,6 +131,10 @@ def setup_routes(
         Route("PATCH", item, update, "Change a live event (disabling one on air ends it)",
               body=schemas.EventUpdate, response=schemas.Event),
         Route("DELETE", item, delete, "Delete a live event that is not on air", status=204),
+        Route("PUT", item + "/cover", put_cover,
+              "Upload a live event's cover: the raw image as the body (image/jpeg, image/png or "
+              "image/webp, at most 5 MB); cover becomes its URL", raw_body=COVER_TYPES_SENT),
+        Route("DELETE", item + "/cover", delete_cover, "Remove a live event's cover"),
         Route("POST", item + "/key", rotate_key,
               "Replace the stream key (shown once); the old key stops working",
               response=schemas.StreamKey),

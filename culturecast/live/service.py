@@ -6,7 +6,11 @@ An event document (collection ``live_events``, read and written only through
     {_id, org_id, org_path, title, category, cover, scheduled_at, published, disabled,
      status, key_hash, old_key_hashes, created_by, created_at, started_at, ended_at,
      duration, stop_reason, reconnect_grace_s, reconnect_deadline, health, health_at,
-     replay: {master_key, duration_s, ready_at}}
+     replay: {master_key, duration_s, ready_at}, cover_key}
+
+``cover`` is the URL pages show before the show: any image URL staff typed, or the one they
+uploaded (``core/covers.py``): then ``cover_key`` is its object, ``live/<id>/cover-<hash>.<ext>``,
+served, signed and deleted with the event's other media.
 
 The ingest process changes ``status``; any process may ask it to stop an event through the
 ``live:control`` channel, and every process hears status changes on ``live:status`` (the
@@ -38,6 +42,7 @@ from culturecast.core.access import (
     require_role,
 )
 from culturecast.core.categories import parse_category, unknown_category
+from culturecast.core.covers import COVER_CACHE, CoverImage, cover_key, media_url
 from culturecast.core.errors import Sentence
 from culturecast.core.kit import OrgPaths
 from culturecast.core.text import clean_text
@@ -140,8 +145,12 @@ class LiveService:
         default_latency_mode: str = LatencyMode.STANDARD,
         pull_allow: Sequence[pull.Network] = (),
         resolve: AsyncResolver | None = None,
+        sign: Callable[[str], str | None] = lambda key: None,
     ) -> None:
         self.database = database
+        self._sign = sign
+        """A signed, expiring URL of an object key (None without a signing secret): the
+        uploaded cover of a draft is shown to its staff through it."""
         self.events = EventStore(database)
         self.refusals = database.collection(REFUSALS)
         self.objects = objects
@@ -285,9 +294,19 @@ class LiveService:
                 "health": doc.get("health"),
                 "source": doc.get("source") or {"type": "push"},
                 "source_status": source_status.view(doc.get("source_status")),
+                "cover_preview_url": self._cover_preview(doc),
             }
         )
         return view
+
+    def _cover_preview(self, doc: Document) -> str | None:
+        """Where staff see the cover: an uploaded one of a draft only signed (its plain URL
+        is 404 as the draft's other media), anything else as it is."""
+        key = doc.get("cover_key")
+        if key and doc.get("cover") == media_url(key) and not visibility.is_public(doc):
+            return self._sign(key)
+        cover = doc.get("cover")
+        return cover if isinstance(cover, str) else None
 
     def key_view(self, plain: str) -> dict[str, Any]:
         """The key as shown once, with what OBS needs."""
@@ -417,17 +436,49 @@ class LiveService:
         doc = await self._staff_doc(caller, event_id, Action.MANAGE_CONTENT)
         fields = _validated(body, creating=False)
         disable = fields.get("disabled") is True and not doc.get("disabled")
+        uploaded: str = doc.get("cover_key") or ""
+        replaced = bool(uploaded) and "cover" in fields and fields["cover"] != media_url(uploaded)
+        if replaced:
+            fields["cover_key"] = None
         if fields:
             updated = await self.events.change(event_id, fields)
             if updated is None:
                 raise EventNotFound()
             doc = updated
+        if replaced:
+            # Another cover was named: the uploaded picture is no one's any more.
+            await self.objects.delete(uploaded)
         if disable and doc["status"] in ON_AIR:
             doc = await self._end(doc, StopReason.DISABLED)
         if "published" in fields or "disabled" in fields:
             for listener in list(self._visibility_listeners):
                 await listener(doc)
         return self.staff_view(doc)
+
+    async def set_cover(self, caller: Caller, event_id: str, image: CoverImage) -> dict[str, Any]:
+        """Keep ``image`` as the event's cover (who may PATCH the event may): ``cover``
+        becomes its URL; the previously uploaded cover's object is deleted."""
+        doc = await self._staff_doc(caller, event_id, Action.MANAGE_CONTENT)
+        key = cover_key(f"live/{event_id}/", image)
+        await self.objects.put(key, image.data, image.content_type, COVER_CACHE)
+        updated = await self.events.change(event_id, {"cover": media_url(key), "cover_key": key})
+        if updated is None:
+            await self.objects.delete(key)
+            raise EventNotFound()
+        old = doc.get("cover_key")
+        if old and old != key:
+            await self.objects.delete(old)
+        return self.staff_view(updated)
+
+    async def remove_cover(self, caller: Caller, event_id: str) -> dict[str, Any]:
+        """Drop the cover (uploaded or typed): the pages show the generated one again."""
+        doc = await self._staff_doc(caller, event_id, Action.MANAGE_CONTENT)
+        updated = await self.events.change(event_id, {"cover": None, "cover_key": None})
+        if updated is None:
+            raise EventNotFound()
+        if doc.get("cover_key"):
+            await self.objects.delete(doc["cover_key"])
+        return self.staff_view(updated)
 
     async def delete(self, caller: Caller, event_id: str) -> None:
         """Remove an event that is not on air, with its media and refusals."""

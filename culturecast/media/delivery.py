@@ -1,8 +1,9 @@
 """Serving HLS objects: ``GET /media/{key}`` and ``GET /media/t/{token}/{key}``.
 
-Only keys under ``live/`` and ``vod/`` are served (never ``originals/`` or upload tails), and
-only while the item they belong to — the live event of ``live/<event_id>/…`` (its replay
-too), the resource of ``vod/<resource_id>/…`` — may be seen: every request asks the
+Only keys under ``live/``, ``vod/`` and ``series/`` are served (never ``originals/`` or upload
+tails), and only while the item they belong to — the live event of ``live/<event_id>/…`` (its
+replay too), the resource of ``vod/<resource_id>/…``, the series of ``series/<id>/…`` (its
+uploaded cover) — may be seen: every request asks the
 :data:`Gate` the composition root gives, the one place that decides (the visibility rule:
 public items to anyone; a draft only through a playback token of its own staff, kept out of
 shared caches; otherwise 404 as for an unknown key). Signed, expiring URLs plug in there.
@@ -43,7 +44,7 @@ from culturecast.transcode.command import PLAYLIST_NAME
 
 log = logging.getLogger(__name__)
 
-SERVED_PREFIXES = ("live/", "vod/")
+SERVED_PREFIXES = ("live/", "vod/", "series/")
 _DIGITS = re.compile(r"[0-9]+")
 """RFC 9110 §14.1.2 1*DIGIT: ASCII only (``str.isdigit`` also takes "１" and "²")."""
 
@@ -85,7 +86,8 @@ the object ``key``?"""
 
 def item_of(key: str) -> tuple[str, str] | None:
     """The item an object key belongs to: ``("live", event_id)`` for ``live/<event_id>/…``
-    (the live stream and its replay), ``("resource", resource_id)`` for ``vod/<id>/…``."""
+    (the live stream and its replay), ``("resource", resource_id)`` for ``vod/<id>/…``,
+    ``("series", series_id)`` for ``series/<id>/…`` (a series' cover)."""
     kind, _, rest = key.partition("/")
     item_id, slash, _ = rest.partition("/")
     if not slash or not item_id:
@@ -94,6 +96,8 @@ def item_of(key: str) -> tuple[str, str] | None:
         return "live", item_id
     if kind == "vod":
         return "resource", item_id
+    if kind == "series":
+        return "series", item_id
     return None
 
 

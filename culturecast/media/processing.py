@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from culturecast.core import hls
+from culturecast.core.covers import is_cover_key
 from culturecast.core.text import without_paths
 from culturecast.jobs.port import JobContext
 from culturecast.media.catalogue.lifecycle import ResourceLifecycle, ResourceStatus
@@ -124,7 +125,7 @@ class Processor:
         if doc["status"] == ResourceStatus.READY:
             return
         prefix = f"vod/{resource_id}/"
-        await self._objects.delete_prefix(prefix)
+        await self._clear(prefix)
         await self._resources.start(resource_id)
         work = self._work / f"{resource_id}-{ctx.attempt}"
         try:
@@ -156,8 +157,19 @@ class Processor:
         self, resource_id: str, prefix: str, code: str, message: str, message_zh: str
     ) -> None:
         log.info("resource %s failed: %s: %s", resource_id, code, message)
-        await self._objects.delete_prefix(prefix)
+        await self._clear(prefix)
         await self._resources.fail(resource_id, code, message, message_zh)
+
+    async def _clear(self, prefix: str) -> None:
+        """Remove what an earlier attempt left under ``prefix``, except the cover staff
+        uploaded (``core/covers.py``): it is theirs, not processing's."""
+        found = await self._objects.list(prefix)
+        if not any(is_cover_key(prefix, info.key) for info in found):
+            await self._objects.delete_prefix(prefix)
+            return
+        for info in found:
+            if not is_cover_key(prefix, info.key):
+                await self._objects.delete(info.key)
 
     async def _process(self, ctx: JobContext, doc: Document, work: Path) -> None:
         resource_id = doc["_id"]

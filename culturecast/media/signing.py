@@ -3,7 +3,8 @@ public, checked alike by the api and by the nginx edge (``deploy/nginx/``).
 
 A signed URL is ``/media/s/<signature>/<expires>/<key>``: the signature sits in the path, so a
 playlist's relative URIs carry it down to every rendition and segment, and it covers the
-item's whole prefix (``vod/<resource_id>/`` or ``live/<event_id>/``), not one object.
+item's whole prefix (``vod/<resource_id>/``, ``live/<event_id>/`` or ``series/<id>/``), not
+one object.
 The signature is what nginx's ``secure_link_md5 "$secure_link_expires$item $secret"``
 computes: MD5 over ``<expires><item prefix> <secret>``, base64url without padding;
 ``<expires>`` is a Unix time in seconds. No I/O here; the clock is a parameter.
@@ -36,10 +37,11 @@ class LinkExpired(Gone):
 
 
 def item_prefix(key: str) -> str | None:
-    """``vod/<id>/`` or ``live/<id>/`` of an object key, or None for any other key."""
+    """``vod/<id>/``, ``live/<id>/`` or ``series/<id>/`` of an object key, or None for any
+    other key."""
     kind, _, rest = key.partition("/")
     item_id, slash, _ = rest.partition("/")
-    if kind not in ("live", "vod") or not slash or not item_id:
+    if kind not in ("live", "vod", "series") or not slash or not item_id:
         return None
     return f"{kind}/{item_id}/"
 

@@ -42,6 +42,8 @@ class Operation:
     """Success status."""
     auth: bool
     """Whether a bearer token is required."""
+    raw_body: tuple[str, ...] = ()
+    """Content types of a raw (non-JSON) request body."""
 
 
 @dataclass(slots=True)
@@ -65,6 +67,7 @@ class ApiRoutes:
                 doc.get("response"),
                 doc.get("status", 200),
                 doc.get("auth", True),
+                doc.get("raw_body", ()),
             )
         )
 
@@ -99,6 +102,12 @@ class ApiRoutes:
                 entry["requestBody"] = {
                     "required": True,
                     "content": {"application/json": {"schema": refs[op.body]}},
+                }
+            if op.raw_body:
+                binary = {"schema": {"type": "string", "format": "binary"}}
+                entry["requestBody"] = {
+                    "required": True,
+                    "content": {ctype: binary for ctype in op.raw_body},
                 }
             if op.auth:
                 entry["security"] = [{"bearer": []}]

@@ -56,6 +56,21 @@ class HttpKit:
         ``text_ok`` also takes it sent as text/plain (``navigator.sendBeacon``)."""
         return await read_json(request, model, text_ok=text_ok)
 
+    async def raw_body(self, request: web.Request, max_bytes: int) -> bytes | None:
+        """The body as bytes, or None when it is larger than ``max_bytes`` (the app's
+        ``client_max_size`` is for JSON: this reads the stream itself, at most one byte past
+        the limit)."""
+        if request.content_length is not None and request.content_length > max_bytes:
+            return None
+        chunks: list[bytes] = []
+        size = 0
+        while chunk := await request.content.read(64 * 1024):
+            size += len(chunk)
+            if size > max_bytes:
+                return None
+            chunks.append(chunk)
+        return b"".join(chunks)
+
     def json(
         self, data: Any, status: int = 200, headers: dict[str, str] | None = None
     ) -> web.Response:

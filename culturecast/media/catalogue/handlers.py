@@ -11,6 +11,7 @@ from aiohttp import web
 from culturecast.core.access import Action, Caller, is_staff
 from culturecast.core.cards import CardFacts, add_card_facts
 from culturecast.core.categories import categories
+from culturecast.core.covers import COVER_TYPES_SENT, MAX_COVER_BYTES, CoverImage, check_cover
 from culturecast.core.errors import BadRequest, ClientError
 from culturecast.core.kit import Kit
 from culturecast.core.routes import Route, add_routes
@@ -110,6 +111,7 @@ class CatalogueHandlers:
         service: Callable[[], CatalogueService],
         on_search: Callable[[str | None, str], Awaitable[None]] | None = None,
         facts: Callable[[], CardFacts | None] = lambda: None,
+        sign: Callable[[str], str | None] = lambda key: None,
     ) -> None:
         # The service is built when the app starts (cleanup context), after routes exist.
         self._kit = kit
@@ -118,6 +120,9 @@ class CatalogueHandlers:
         self._on_search = on_search
         # Organization names and 观看人次 for the list cards, from their owners.
         self._facts = facts
+        # A signed, expiring URL of an object key (None: no signing secret): how the staff
+        # of a draft see its cover, which is not served unsigned (media/signing.py).
+        self._sign = sign
 
     @property
     def _service(self) -> CatalogueService:
@@ -125,7 +130,55 @@ class CatalogueHandlers:
 
     def _out(self, caller: Caller | None, doc: dict[str, Any]) -> dict[str, Any]:
         # Staff-only fields are for the resource's own staff, not for any organization's.
-        return resource_json(doc, staff=q.sees_staff_fields(caller, doc))
+        staff = q.sees_staff_fields(caller, doc)
+        out = resource_json(doc, staff=staff)
+        if staff:
+            out["cover_preview_url"] = self._preview(doc, public=q.is_public(doc))
+        return out
+
+    def _series_out(self, caller: Caller | None, doc: dict[str, Any]) -> dict[str, Any]:
+        out = series_json(doc)
+        if q.sees_staff_fields(caller, doc):
+            out["cover_preview_url"] = self._preview(doc, public=bool(doc.get("published")))
+        return out
+
+    def _preview(self, doc: dict[str, Any], *, public: bool) -> str | None:
+        """The URL its staff see the cover at: the public one, or for an item that is not
+        public a signed one (the plain URL of a draft's cover is 404, as its other media)."""
+        key = doc.get("cover_key")
+        if not key:
+            return None
+        return f"/media/{key}" if public else self._sign(key)
+
+    async def _cover(self, request: web.Request) -> CoverImage:
+        data = await self._kit.raw_body(request, MAX_COVER_BYTES)
+        return check_cover(data, request.headers.get("Content-Type"))
+
+    async def put_cover(self, request: web.Request) -> web.Response:
+        caller = await self._kit.caller(request)
+        resource_id = request.match_info["resource_id"]
+        await self._service.get(caller, resource_id)  # 404 before reading a foreign body
+        image = await self._cover(request)
+        doc = await self._service.set_cover(caller, resource_id, image)
+        return self._kit.json(self._out(caller, doc))
+
+    async def delete_cover(self, request: web.Request) -> web.Response:
+        caller = await self._kit.caller(request)
+        doc = await self._service.remove_cover(caller, request.match_info["resource_id"])
+        return self._kit.json(self._out(caller, doc))
+
+    async def put_series_cover(self, request: web.Request) -> web.Response:
+        caller = await self._kit.caller(request)
+        series_id = request.match_info["series_id"]
+        await self._service.get_series(caller, series_id)
+        image = await self._cover(request)
+        doc = await self._service.set_series_cover(caller, series_id, image)
+        return self._kit.json(self._series_out(caller, doc))
+
+    async def delete_series_cover(self, request: web.Request) -> web.Response:
+        caller = await self._kit.caller(request)
+        doc = await self._service.remove_series_cover(caller, request.match_info["series_id"])
+        return self._kit.json(self._series_out(caller, doc))
 
     async def list_categories(self, request: web.Request) -> web.Response:
         return self._kit.json({"items": categories()})
@@ -221,7 +274,7 @@ class CatalogueHandlers:
             performer=body.performer,
             published=body.published,
         )
-        return self._kit.json(series_json(doc), status=201)
+        return self._kit.json(self._series_out(caller, doc), status=201)
 
     async def list_series(self, request: web.Request) -> web.Response:
         caller = await self._kit.optional_caller(request)
@@ -233,7 +286,7 @@ class CatalogueHandlers:
             limit=limit,
             offset=offset,
         )
-        items = [series_json(d) for d in page.items]
+        items = [self._series_out(caller, d) for d in page.items]
         episodes = await self._service.episode_ids(caller, [item["id"] for item in items])
         await add_card_facts(self._facts(), "resource", items, counted=episodes)
         return self._kit.json(
@@ -253,7 +306,7 @@ class CatalogueHandlers:
         items = [self._out(caller, e) for e in episodes]
         for i, item in enumerate(items):
             item["next_episode_id"] = items[i + 1]["id"] if i + 1 < len(items) else None
-        return self._kit.json({**series_json(doc), "episodes": items})
+        return self._kit.json({**self._series_out(caller, doc), "episodes": items})
 
     async def next_episode(self, request: web.Request) -> web.Response:
         caller = await self._kit.optional_caller(request)
@@ -271,7 +324,7 @@ class CatalogueHandlers:
         doc = await self._service.update_series(
             caller, request.match_info["series_id"], _changes(body)
         )
-        return self._kit.json(series_json(doc))
+        return self._kit.json(self._series_out(caller, doc))
 
     async def _publish_series(self, request: web.Request, published: bool) -> web.Response:
         caller = await self._kit.caller(request)
@@ -325,6 +378,12 @@ class CatalogueHandlers:
                   status=202),
             Route("POST", one + "/publish", self.publish, "Publish a resource"),
             Route("POST", one + "/unpublish", self.unpublish, "Unpublish a resource"),
+            Route("PUT", one + "/cover", self.put_cover,
+                  "Upload a resource's cover: the raw image as the body (image/jpeg, image/png "
+                  "or image/webp, at most 5 MB); cards then show cover_url",
+                  raw_body=COVER_TYPES_SENT),
+            Route("DELETE", one + "/cover", self.delete_cover,
+                  "Remove a resource's uploaded cover (the poster is shown again)"),
         ])  # fmt: skip
         one = "/api/v1/series/{series_id}"
         add_routes(self._kit, "series", [
@@ -347,4 +406,10 @@ class CatalogueHandlers:
                   "lists unpublished and not_unpublished"),
             Route("DELETE", one, self.delete_series, "Delete a series (its episodes stay)",
                   status=204),
+            Route("PUT", one + "/cover", self.put_series_cover,
+                  "Upload a series' cover: the raw image as the body (image/jpeg, image/png or "
+                  "image/webp, at most 5 MB); cards then show cover_url",
+                  raw_body=COVER_TYPES_SENT),
+            Route("DELETE", one + "/cover", self.delete_series_cover,
+                  "Remove a series' uploaded cover"),
         ])  # fmt: skip

@@ -6,13 +6,17 @@ Resource document (collection ``resources``)::
      description, tags, performer, series_id, series_title, episode, status:
      uploaded|processing|ready|failed, progress, failure: {code, message, message_zh} | None,
      published, loudnorm, duration_s, original_key, original_sha256, hls_master_key,
-     poster_key, thumbnails_key, renditions, source, live_event_id, upload_id, created_by,
-     created_at, updated_at}
+     poster_key, thumbnails_key, cover_key, renditions, source, live_event_id, upload_id,
+     created_by, created_at, updated_at}
 
 Series document (collection ``series``)::
 
-    {_id, org_id, org_path, title, description, category, performer, published, created_by,
-     created_at, updated_at}
+    {_id, org_id, org_path, title, description, category, performer, published, cover_key,
+     created_by, created_at, updated_at}
+
+A cover staff uploaded (``core/covers.py``) is ``cover_key``: ``vod/<id>/cover-<hash>.<ext>``
+of a resource (served, signed and deleted with its other media), ``series/<id>/cover-…`` of
+a series; the API shows it as ``cover_url``, which cards prefer to the generated poster.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from culturecast.core.access import (
     subtree_filter,
 )
 from culturecast.core.categories import label, parse_category, unknown_category
+from culturecast.core.covers import COVER_CACHE, CoverImage, cover_key, media_url
 from culturecast.core.errors import BadRequest, Conflict, NotFound, Sentence
 from culturecast.core.text import clean_text
 from culturecast.media.catalogue import query as q
@@ -44,7 +49,7 @@ from culturecast.media.catalogue.publication import (
 )
 from culturecast.media.search.service import SearchIndex
 from culturecast.media.uploads.service import UploadService
-from culturecast.storage.database.port import Database, Document, IndexSpec
+from culturecast.storage.database.port import Collection, Database, Document, IndexSpec
 from culturecast.storage.objects.port import ObjectStore
 
 RESOURCES = "resources"
@@ -168,6 +173,7 @@ def resource_json(doc: Document, *, staff: bool) -> dict[str, Any]:
         if ready and doc.get("thumbnails_key")
         else None,
         "thumbnails": doc.get("thumbnails"),
+        "cover_url": media_url(doc["cover_key"]) if doc.get("cover_key") else None,
         "renditions": doc.get("renditions", []),
         "live_event_id": doc.get("live_event_id"),
         "created_at": doc["created_at"],
@@ -195,9 +201,29 @@ def series_json(doc: Document) -> dict[str, Any]:
         "category_label": label(doc["category"]) if doc.get("category") else None,
         "performer": doc.get("performer", ""),
         "published": bool(doc.get("published")),
+        "cover_url": media_url(doc["cover_key"]) if doc.get("cover_key") else None,
         "created_at": doc["created_at"],
         "updated_at": doc["updated_at"],
     }
+
+
+def resource_prefix(resource_id: str) -> str:
+    """Where a resource's objects are kept (renditions, poster, cover)."""
+    return f"vod/{resource_id}/"
+
+
+def series_prefix(series_id: str) -> str:
+    """Where a series' objects are kept (its cover)."""
+    return f"series/{series_id}/"
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesVisible:
+    """What media delivery needs to know about a series (its cover's gate)."""
+
+    series_id: str
+    org_path: list[str]
+    published: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -401,6 +427,46 @@ class CatalogueService:
         await self._reindex(updated)
         return updated
 
+    async def set_cover(self, caller: Caller, resource_id: str, image: CoverImage) -> Document:
+        """Keep ``image`` as the resource's cover (as a change of the resource: who may PATCH
+        it may); the previous cover's object is deleted."""
+        doc = await self._for_manage(caller, resource_id)
+        return await self._put_cover(
+            self._resources, doc, resource_prefix(resource_id), image, "resource_not_found"
+        )
+
+    async def remove_cover(self, caller: Caller, resource_id: str) -> Document:
+        """Drop the uploaded cover: the cards show the poster (or a generated tile) again."""
+        doc = await self._for_manage(caller, resource_id)
+        return await self._drop_cover(self._resources, doc, "resource_not_found")
+
+    async def _put_cover(
+        self, coll: Collection, doc: Document, prefix: str, image: CoverImage, missing: str
+    ) -> Document:
+        key = cover_key(prefix, image)
+        await self._objects.put(key, image.data, image.content_type, COVER_CACHE)
+        updated = await coll.update_one(
+            {"_id": doc["_id"]}, set={"cover_key": key, "updated_at": self._clock()}
+        )
+        if updated is None:
+            # Deleted meanwhile: keep nothing of it.
+            await self._objects.delete(key)
+            raise NotFound(missing.replace("_", " "), code=missing)
+        old = doc.get("cover_key")
+        if old and old != key:
+            await self._objects.delete(old)
+        return dict(updated)
+
+    async def _drop_cover(self, coll: Collection, doc: Document, missing: str) -> Document:
+        updated = await coll.update_one(
+            {"_id": doc["_id"]}, set={"cover_key": None, "updated_at": self._clock()}
+        )
+        if updated is None:
+            raise NotFound(missing.replace("_", " "), code=missing)
+        if doc.get("cover_key"):
+            await self._objects.delete(doc["cover_key"])
+        return dict(updated)
+
     async def _reindex(self, doc: Document) -> None:
         if self._search is not None:
             await self._search.put(doc)
@@ -591,10 +657,29 @@ class CatalogueService:
             raise NotFound("series not found", code="series_not_found")
         return SeriesPublication(series, followed, held)
 
+    async def set_series_cover(self, caller: Caller, series_id: str, image: CoverImage) -> Document:
+        """Keep ``image`` as the series' cover (who may PATCH the series may)."""
+        doc = await self._series_for_manage(caller, series_id)
+        return await self._put_cover(
+            self._series, doc, series_prefix(series_id), image, "series_not_found"
+        )
+
+    async def remove_series_cover(self, caller: Caller, series_id: str) -> Document:
+        doc = await self._series_for_manage(caller, series_id)
+        return await self._drop_cover(self._series, doc, "series_not_found")
+
+    async def series_visible(self, series_id: str) -> SeriesVisible | None:
+        """Who may see a series (the gate of its cover), or None for an unknown id."""
+        doc = await self._series.get(series_id)
+        if doc is None:
+            return None
+        return SeriesVisible(series_id, list(doc["org_path"]), bool(doc.get("published")))
+
     async def delete_series(self, caller: Caller, series_id: str) -> None:
-        """Remove the series; its episodes stay, outside any series."""
+        """Remove the series (and its cover); its episodes stay, outside any series."""
         await self._series_for_manage(caller, series_id)
         await self._series.delete_one({"_id": series_id})
+        await self._objects.delete_prefix(series_prefix(series_id))
         await self._resources.update_many(
             {"series_id": series_id}, set={"series_id": None, "series_title": None}
         )

@@ -34,6 +34,7 @@ from culturecast.media.catalogue.service import CatalogueService
 from culturecast.media.search.service import SearchIndex
 from culturecast.server.context import METRICS, ROLE, SERVICES
 from culturecast.server.engines import Engines
+from culturecast.server.features import media_signing
 from culturecast.server.features.cards import CARD_FACTS
 from culturecast.server.kit import HttpKit
 from culturecast.server.settings import Settings
@@ -81,6 +82,7 @@ def install(
             clock=services.clock,
             default_latency_mode=settings.live_latency_mode,
             pull_allow=settings.pull_allow,
+            sign=lambda key: media_signing.cover_preview(services, key),
         )
         app[LIVE_SERVICE] = service
         targets = app[LIVE_TARGETS] = TargetStore(service)

@@ -8,7 +8,8 @@ calls ``app[MEDIA_SERVICE].create_replay(...)``.
 
 Who gets ``/media``: :class:`MediaAccess`, the delivery's gate, applies the visibility rule
 (``live/visibility.py``) to the item a key belongs to — a live event (and its replay) through
-``app[LIVE_SERVICE].playable``, a resource through ``app[MEDIA_SERVICE].playable`` — and, for
+``app[LIVE_SERVICE].playable``, a resource through ``app[MEDIA_SERVICE].playable``, a series'
+cover through ``app[MEDIA_SERVICE].series_visible`` — and, for
 an item that is not public, to whoever started the playback session of the token
 (``app[MEDIA_TOKEN_VIEWERS]``, filled by the views feature): its staff get it, nobody else.
 """
@@ -176,6 +177,11 @@ class MediaAccess:
             if event is None:
                 return None
             org_path, public = event.org_path, event.public
+        elif kind == "series":
+            series = await self._app[MEDIA_SERVICE].series_visible(item_id)
+            if series is None:
+                return None
+            org_path, public = series.org_path, series.published
         else:
             resource = await self._app[MEDIA_SERVICE].playable(item_id)
             if resource is None:
@@ -289,7 +295,11 @@ def install(app: web.Application, kit: HttpKit) -> None:
             await app[SEARCH_RECORDER](org_id, term)
 
     CatalogueHandlers(
-        kit, lambda: app[MEDIA_SERVICE], on_search, facts=lambda: app.get(CARD_FACTS)
+        kit,
+        lambda: app[MEDIA_SERVICE],
+        on_search,
+        facts=lambda: app.get(CARD_FACTS),
+        sign=lambda key: media_signing.cover_preview(app[SERVICES], key),
     ).setup()
 
     async def plain(request: web.Request) -> web.StreamResponse:

@@ -17,9 +17,23 @@ from culturecast.core.errors import Conflict, Forbidden, NotFound, Sentence
 from culturecast.core.kit import Kit
 from culturecast.live import visibility
 from culturecast.media import signing
+from culturecast.server.context import Services
 
 MAX_TTL_S = 24 * 3600
 DEFAULT_TTL_S = 3600
+COVER_PREVIEW_S = 3600
+"""A draft's cover preview URL works one to two hours: its expiry is rounded up to the hour,
+so the console's picture keeps one URL (and the browser's copy of it) for an hour."""
+
+
+def cover_preview(services: Services, key: str) -> str | None:
+    """A signed, expiring URL of object ``key`` (a draft's uploaded cover, for its staff),
+    or None when no signing secret is set."""
+    secret = services.settings.signing_secret
+    if secret is None:
+        return None
+    expires = (int(services.clock()) // COVER_PREVIEW_S + 2) * COVER_PREVIEW_S
+    return signing.signed_path(secret, key, expires)
 
 
 @dataclass(frozen=True, slots=True)

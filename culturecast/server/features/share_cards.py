@@ -1,7 +1,8 @@
 """The share cards of item pages (``server/web/cards.py``), from the live and media
 services: what anyone may see of a public show, resource or series — its title, its
-description (or performer), its cover or poster; an organization page's card is the
-organization's name (names are public). A draft or an unknown id has no card."""
+description (or performer), its cover (the one staff uploaded first, issue 14) or poster; an
+organization page's card is the organization's name (names are public). A draft or an
+unknown id has no card."""
 
 from __future__ import annotations
 
@@ -16,8 +17,14 @@ from culturecast.server.web.cards import ShareCard
 
 
 def _poster(doc: dict[str, object]) -> str | None:
-    key = doc.get("poster_key")
-    return f"/media/{key}" if doc.get("status") == "ready" and isinstance(key, str) else None
+    """A public resource's picture: the cover staff uploaded, else the generated poster."""
+    if doc.get("status") != "ready":
+        return None
+    for name in ("cover_key", "poster_key"):
+        key = doc.get(name)
+        if isinstance(key, str) and key:
+            return f"/media/{key}"
+    return None
 
 
 class FeatureShareCards:
@@ -45,8 +52,9 @@ class FeatureShareCards:
                 media = app[MEDIA_SERVICE]
                 series = await media.get_series(None, item_id)
                 about = str(series.get("description") or series.get("performer") or "")
+                own = series.get("cover_key")
                 posters = [_poster(d) for d in await media.episodes(None, item_id)]
-                image = next((p for p in posters if p), None)
+                image = f"/media/{own}" if own else next((p for p in posters if p), None)
                 return ShareCard(str(series.get("title") or ""), about, image)
         except ClientError:
             return None

@@ -667,6 +667,38 @@ _PAGE_MESSAGES: Final[dict[str, tuple[str, str]]] = {
     ),
     "series_publish.held": ("{n} 集未发布：", "Not published: {n}"),
     "series_publish.held_item": ("第{n}集“{title}”：{reason}", "Episode {n}, “{title}”: {reason}"),
+    # Covers (issue 14)
+    "cover.title": ("封面", "Cover"),
+    "cover.current": ("当前封面", "Current cover"),
+    "cover.upload": ("上传封面", "Upload cover"),
+    "cover.remove": ("移除封面", "Remove cover"),
+    "cover.hint": (
+        "JPEG、PNG 或 WebP 图片，不超过 5 MB",
+        "A JPEG, PNG or WebP image, at most 5 MB",
+    ),
+    "cover.none": (
+        "还没有上传封面，现在显示自动生成的封面",
+        "No cover uploaded; a generated one is shown",
+    ),
+    "cover.preview_unavailable": (
+        "已上传封面；草稿的封面需配置签名密钥后才能预览",
+        "A cover is uploaded; a draft's cover can be previewed once a signing secret is set",
+    ),
+    "cover.uploading": ("正在上传《{name}》的封面…", "Uploading the cover of “{name}”…"),
+    "cover.uploaded": ("《{name}》的封面已更新", "The cover of “{name}” is updated"),
+    "cover.removed": ("《{name}》的封面已移除", "The cover of “{name}” is removed"),
+    "cover.confirm_remove": ("确定移除《{name}》的封面吗？", "Remove the cover of “{name}”?"),
+    "error.cover_empty": ("封面图片是空的", "The cover image is empty"),
+    "error.cover_too_large": ("封面图片不能超过 5 MB", "A cover image may be at most 5 MB"),
+    "error.cover_type_unsupported": (
+        "封面只支持 JPEG、PNG 或 WebP 图片",
+        "A cover must be a JPEG, PNG or WebP image",
+    ),
+    "error.cover_not_an_image": ("这个文件不是图片", "This file is not a picture"),
+    "error.cover_type_mismatch": (
+        "图片的实际格式与文件类型不符",
+        "The picture's format does not match its file type",
+    ),
 }
 
 # Said once elsewhere, read from there: the categories' labels (core) and the chat's refusal

@@ -82,6 +82,8 @@ GET     /api/v1/live/refusals                      401/401   404/404   404/404  
 GET     /api/v1/live/{event_id}                    200/200   200/200   200/200   200/200   200/200
 PATCH   /api/v1/live/{event_id}                    401/401   403/404   200/404   200/404   200/200
 DELETE  /api/v1/live/{event_id}                    401/401   403/404   204/404   204/404   204/204
+PUT     /api/v1/live/{event_id}/cover              401/401   403/404   200/404   200/404   200/200
+DELETE  /api/v1/live/{event_id}/cover              401/401   403/404   200/404   200/404   200/200
 POST    /api/v1/live/{event_id}/key                401/401   403/404   200/404   200/404   200/200
 POST    /api/v1/live/{event_id}/stop               401/401   403/404   200/404   200/404   200/200
 GET     /api/v1/live/{event_id}/health             401/401   403/404   200/404   200/404   200/200
@@ -100,6 +102,8 @@ POST    /api/v1/resources                          401/401   404/404   201/404  
 GET     /api/v1/resources                          200/200   200/200   200/200   200/200   200/200
 GET     /api/v1/resources/{resource_id}            200/200   200/200   200/200   200/200   200/200
 PATCH   /api/v1/resources/{resource_id}            401/401   403/404   200/404   200/404   200/200
+PUT     /api/v1/resources/{resource_id}/cover      401/401   403/404   200/404   200/404   200/200
+DELETE  /api/v1/resources/{resource_id}/cover      401/401   403/404   200/404   200/404   200/200
 DELETE  /api/v1/resources/{resource_id}            401/401   404/404   204/404   204/404   204/204
 POST    /api/v1/resources/{resource_id}/retry      401/401   404/404   202/404   202/404   202/202
 POST    /api/v1/resources/{resource_id}/publish    401/401   404/404   409/404   409/404   409/409
@@ -108,6 +112,8 @@ POST    /api/v1/series                             401/401   403/404   201/404  
 GET     /api/v1/series                             200/200   200/200   200/200   200/200   200/200
 GET     /api/v1/series/{series_id}                 200/200   200/200   200/200   200/200   200/200
 PATCH   /api/v1/series/{series_id}                 401/401   403/404   200/404   200/404   200/200
+PUT     /api/v1/series/{series_id}/cover           401/401   403/404   200/404   200/404   200/200
+DELETE  /api/v1/series/{series_id}/cover           401/401   403/404   200/404   200/404   200/200
 DELETE  /api/v1/series/{series_id}                 401/401   403/404   204/404   204/404   204/204
 GET     /api/v1/series/{series_id}/next            200/200   200/200   200/200   200/200   200/200
 POST    /api/v1/series/{series_id}/publish         401/401   403/404   200/404   200/404   200/200
@@ -185,6 +191,8 @@ method  path                                       anon      viewer    editor   
 GET     /api/v1/live/{event_id}                    404/404   404/404   200/404   200/404   200/200
 PATCH   /api/v1/live/{event_id}                    401/401   404/404   200/404   200/404   200/200
 DELETE  /api/v1/live/{event_id}                    401/401   404/404   204/404   204/404   204/204
+PUT     /api/v1/live/{event_id}/cover              401/401   404/404   200/404   200/404   200/200
+DELETE  /api/v1/live/{event_id}/cover              401/401   404/404   200/404   200/404   200/200
 POST    /api/v1/live/{event_id}/key                401/401   404/404   200/404   200/404   200/200
 POST    /api/v1/live/{event_id}/stop               401/401   404/404   200/404   200/404   200/200
 GET     /api/v1/live/{event_id}/health             401/401   404/404   200/404   200/404   200/200
@@ -196,6 +204,8 @@ PATCH   /api/v1/series/{series_id}                 401/401   404/404   200/404  
 DELETE  /api/v1/series/{series_id}                 401/401   404/404   204/404   204/404   204/204
 POST    /api/v1/series/{series_id}/publish         401/401   404/404   200/404   200/404   200/200
 POST    /api/v1/series/{series_id}/unpublish       401/401   404/404   200/404   200/404   200/200
+PUT     /api/v1/series/{series_id}/cover           401/401   404/404   200/404   200/404   200/200
+DELETE  /api/v1/series/{series_id}/cover           401/401   404/404   200/404   200/404   200/200
 """
 DRAFT_CELLS = parse_table(DRAFT_TABLE)
 
@@ -447,6 +457,25 @@ def on_fresh_resource(method: str, suffix: str, *, failed: bool = False) -> Call
     return call
 
 
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+    "0000000d49444154789c6360f8cfc0f01f0005000201e5273de40000000049454e44ae426082"
+)
+"""A 1×1 PNG: a cover (``core/covers.py`` reads its type from these bytes)."""
+
+
+def put_cover(path: str) -> Call:
+    """Send the side's item a cover, as the console does (the raw picture as the body)."""
+
+    async def call(w: World, who: Api, role: str, side: str) -> int:
+        s = w.sides[side]
+        filled = path.format(event_id=s.event_id, series_id=s.series_id, resource_id=s.resource_id)
+        headers = {"Content-Type": "image/png"}
+        return await send(who, "PUT", filled, data=PNG, headers=headers)
+
+    return call
+
+
 def target_body(w: World, side: str) -> dict[str, Any]:
     return {"name": w.fresh("抖音"), "url": "rtmp://push.example.com/live", "key": "k"}
 
@@ -617,6 +646,7 @@ CALLS: dict[tuple[str, str], Call] = {
         "PATCH", "/api/v1/live/{event_id}", lambda w, s: {"title": "越剧《梁祝》"}
     ),
     ("DELETE", "/api/v1/live/{event_id}"): on_fresh_event("DELETE", ""),
+    ("PUT", "/api/v1/live/{event_id}/cover"): put_cover("/api/v1/live/{event_id}/cover"),
     ("POST", "/api/v1/live/{event_id}/stop"): on_fresh_event("POST", "/stop"),
     ("POST", "/api/v1/live/{event_id}/targets"): simple(
         "POST", "/api/v1/live/{event_id}/targets", target_body
@@ -631,6 +661,9 @@ CALLS: dict[tuple[str, str], Call] = {
         "PATCH", "/api/v1/resources/{resource_id}", lambda w, s: {"performer": "单田芳"}
     ),
     ("DELETE", "/api/v1/resources/{resource_id}"): on_fresh_resource("DELETE", ""),
+    ("PUT", "/api/v1/resources/{resource_id}/cover"): put_cover(
+        "/api/v1/resources/{resource_id}/cover"
+    ),
     ("POST", "/api/v1/resources/{resource_id}/retry"): on_fresh_resource(
         "POST", "/retry", failed=True
     ),
@@ -647,6 +680,7 @@ CALLS: dict[tuple[str, str], Call] = {
         "PATCH", "/api/v1/series/{series_id}", lambda w, s: {"performer": "袁阔成"}
     ),
     ("DELETE", "/api/v1/series/{series_id}"): delete_series,
+    ("PUT", "/api/v1/series/{series_id}/cover"): put_cover("/api/v1/series/{series_id}/cover"),
     ("GET", "/api/v1/series/{series_id}/next"): next_episode,
     # On a fresh published series with an episode: unpublishing the shared one would take
     # the shared resource off the site for the other cells.
@@ -699,6 +733,8 @@ async def call_draft(w: World, who: Api, cell: Cell) -> int:
     path = cell.path.format(**{kind: await new_draft(w, cell.side, kind)})
     if path.endswith("/comments"):
         path += "?from=0&to=60"
+    if cell.method == "PUT" and path.endswith("/cover"):
+        return await send(who, "PUT", path, data=PNG, headers={"Content-Type": "image/png"})
     return await send(who, cell.method, path, DRAFT_BODIES.get((cell.method, cell.path)))
 
 

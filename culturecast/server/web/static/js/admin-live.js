@@ -18,6 +18,7 @@ import {
   showError,
 } from "./admin-common.js";
 import { onTab } from "./admin-tabs.js";
+import { showLiveCover } from "./admin-covers.js";
 import { senderMark } from "./chat.js";
 
 const HEALTH_EVERY_MS = 2000;
@@ -111,6 +112,7 @@ async function openDetail(eventId, { keepObs = false } = {}) {
   for (const dd of section.querySelectorAll("#live-health dd")) dd.textContent = "–";
   $("#mod-messages").replaceChildren();
   await refresh();
+  showLiveCover(eventId);
   live.timer = setInterval(refresh, HEALTH_EVERY_MS);
   connectModeration(eventId);
   // Just created: the one-time OBS key stays in view (it is shown only this once).

@@ -18,6 +18,7 @@ import {
   showError,
 } from "./admin-common.js";
 import { onTab } from "./admin-tabs.js";
+import { coverField, seriesCover } from "./admin-covers.js";
 import { TusUpload, forgetUpload, rememberedUpload } from "./admin-tus.js";
 import { seriesBatchButtons, setupSeriesBatch } from "./admin-series-batch.js";
 
@@ -261,6 +262,7 @@ function editResource(item) {
     field("res_admin.category", category),
     field("res_admin.series", series),
     field("res_admin.episode", episode),
+    coverField("resource", item),
     el("div", { class: "actions-row" }, el("button", { type: "submit", class: "button small" }, t("admin.save")), button(t("admin.cancel"), () => editRow.remove())),
   );
   const editRow = el("tr", { class: "edit-row" }, el("td", { colspan: 5 }, form));
@@ -279,6 +281,7 @@ function renderSeries() {
         button(t("series_admin.episodes"), (e) => toggleEpisodes(s, e.target.closest("li"))),
         s.published ? button(t("res_admin.unpublish"), () => publishSeries(s, false)) : button(t("res_admin.publish"), () => publishSeries(s, true)),
         ...seriesBatchButtons(s)),
+      seriesCover(s),
     ),
   );
   $("#series-list").replaceChildren(...(items.length ? items : [el("li", { class: "muted" }, t("empty.series"))]));

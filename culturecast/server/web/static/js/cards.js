@@ -113,7 +113,7 @@ export function resourceCard(resource) {
 /** A series among the resources: one card for its episodes ("共3集", the latest one). */
 function episodesCard(group) {
   const latest = group.episodes.reduce((a, b) => ((b.episode ?? 0) > (a.episode ?? 0) ? b : a));
-  const item = { title: group.series_title || latest.title, series_title: group.series_title, poster_url: latest.poster_url };
+  const item = { title: group.series_title || latest.title, series_title: group.series_title, poster_url: latest.cover_url || latest.poster_url };
   // The series' organization and its episodes' 观看人次 together (those the list shows).
   const views = group.episodes.reduce((sum, e) => sum + (typeof e.views === "number" ? e.views : 0), 0);
   return card(

@@ -44,7 +44,8 @@ export class Playback {
     player.classList.toggle("audio", kind === "audio");
     const audio = kind === "audio";
     // Audio gets our own big controls (AudioControls) instead of the browser's thin bar.
-    this.media = el(audio ? "audio" : "video", { id: "media", controls: !audio, playsinline: true, "webkit-playsinline": true, preload: "metadata" });
+    // A video shows its cover (the uploaded one, else the poster) until it plays.
+    this.media = el(audio ? "audio" : "video", { id: "media", controls: !audio, playsinline: true, "webkit-playsinline": true, preload: "metadata", poster: !audio && cover ? cover : undefined });
     const tools = $("#audio-tools"); // moved into the slot by an earlier audio episode
     tools.hidden = !audio;
     if (!audio) player.after(tools); // back under the player, where the page has it

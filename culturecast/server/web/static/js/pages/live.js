@@ -47,6 +47,9 @@ async function show(event) {
     const start = toEpochSeconds(event.scheduled_at);
     if (start !== undefined && start > Date.now() / 1000) {
       $("#countdown").hidden = false;
+      // The cover staff chose (uploaded or named) stands for the show until it starts.
+      if (event.cover) $("#countdown-cover").src = event.cover;
+      $("#countdown-cover").hidden = !event.cover;
       $("#countdown-at").textContent = t("countdown.at", { when: formatWhen(start) });
       clearInterval(countdownTimer);
       countdownTimer = startCountdown($("#countdown-clock"), start, () => update());
@@ -59,7 +62,7 @@ async function show(event) {
     if (shown === "live") return;
     shown = "live";
     stopPlayback();
-    playback = new Playback({ kind: "video", lowLatency: event.latency_mode === "low" });
+    playback = new Playback({ kind: "video", cover: event.cover, lowLatency: event.latency_mode === "low" });
     await playback.start("live", eventId);
   } else if (status === "ended") {
     $("#countdown").hidden = true;
@@ -91,7 +94,7 @@ async function show(event) {
     $("#chat-pinned").hidden = true;
     $("#chat-state").textContent = t("chat.not_live");
     $("#h-chat").firstChild.textContent = `${t("chat.replay_title")} `;
-    playback = new Playback({ kind: "video" });
+    playback = new Playback({ kind: "video", cover: event.cover });
     // The play API resolves an ended event to its replay (counted as the event).
     if (await playback.start("live", eventId, { resume: true })) new ReplayComments(eventId, playback.media);
   }

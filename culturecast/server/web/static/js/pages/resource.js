@@ -46,7 +46,7 @@ async function main() {
     link.replaceChildren(el("a", { href: `/s/${encodeURIComponent(resource.series_id)}` }, t("series.part_of", { title: resource.series_title || "" })));
     link.hidden = false;
   }
-  const playback = new Playback({ kind: resource.kind === "audio" ? "audio" : "video", title: resource.title, cover: resource.poster_url, coverText: resource.series_title || resource.title });
+  const playback = new Playback({ kind: resource.kind === "audio" ? "audio" : "video", title: resource.title, cover: resource.cover_url || resource.poster_url, coverText: resource.series_title || resource.title });
   const sleep = new SleepTimer(() => playback.media);
   const next = await nextEpisode(resource);
   if (next) {

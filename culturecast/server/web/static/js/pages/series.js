@@ -34,7 +34,7 @@ async function play(index, { autoplay = true } = {}) {
   const episode = episodes[index];
   if (!episode) return;
   if (playback) playback.destroy();
-  playback = new Playback({ kind: episode.kind === "audio" ? "audio" : "video", title: episode.title, cover: episode.poster_url || seriesCover, coverText: seriesTitle });
+  playback = new Playback({ kind: episode.kind === "audio" ? "audio" : "video", title: episode.title, cover: episode.cover_url || seriesCover || episode.poster_url, coverText: seriesTitle });
   store.set(lastKey, episode.id);
   markCurrent(episode.id);
   const now = $("#now-title");
