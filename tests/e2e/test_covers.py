@@ -9,19 +9,18 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
-import aiohttp
 import pytest
 from playwright.async_api import Browser, expect
 
 from culturecast.server.web.i18n import translate
-from tests.browser.driver import chromium, open_page
+from tests.browser.driver import open_page
 from tests.e2e.test_admin_console import SMALL, confirm, fits, make_org, signed_in
 from tests.support.api import Api
 from tests.support.media import TusClient, make_mp3
-from tests.support.product import ADMIN_PASSWORD, Standalone
+from tests.support.product import Standalone, serving
 
 pytestmark = pytest.mark.e2e
 
@@ -33,24 +32,9 @@ LOADED_WIDTH = "img => img.decode().then(() => img.naturalWidth)"
 
 @pytest.fixture
 def product(tmp_path: Path) -> Iterator[Standalone]:
-    server = Standalone(tmp_path, env=dict(SMALL)).start()
-    try:
+    """A server of its own per test (the conftest's ``browser`` and ``admin`` go with it)."""
+    with serving(tmp_path, SMALL) as server:
         yield server
-    finally:
-        if server.process and server.process.popen and server.process.popen.poll() is None:
-            server.stop()
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with chromium() as b:
-        yield b
-
-
-@pytest.fixture
-async def admin_api(product: Standalone) -> AsyncIterator[Api]:
-    async with aiohttp.ClientSession() as session:
-        yield await Api(session, product.url).login("admin", ADMIN_PASSWORD)
 
 
 async def ready_resource(api: Api, base: str, org_id: str, media: Path) -> str:
@@ -79,10 +63,10 @@ def cover(tmp_path: Path) -> Path:
 
 
 async def test_a_cover_uploaded_in_the_console_is_the_home_cards_picture(
-    product: Standalone, browser: Browser, admin_api: Api, tmp_path: Path, cover: Path
+    product: Standalone, browser: Browser, admin: Api, tmp_path: Path, cover: Path
 ) -> None:
-    org_id = await make_org(admin_api, "汤阴县文化馆")
-    rid = await ready_resource(admin_api, product.url, org_id, make_mp3(tmp_path / "yf.mp3", 4))
+    org_id = await make_org(admin, "汤阴县文化馆")
+    rid = await ready_resource(admin, product.url, org_id, make_mp3(tmp_path / "yf.mp3", 4))
 
     w = await signed_in(browser, product, "resources", width=PHONE, height=812)
     page = w.page
@@ -100,13 +84,13 @@ async def test_a_cover_uploaded_in_the_console_is_the_home_cards_picture(
     await expect(page.locator("#admin-error")).to_contain_text(
         translate("zh-CN", "error.cover_not_an_image")
     )
-    assert (await admin_api.ok("GET", f"/api/v1/resources/{rid}"))["cover_url"] is None
+    assert (await admin.ok("GET", f"/api/v1/resources/{rid}"))["cover_url"] is None
 
     await upload.set_input_files(str(cover))
     await expect(page.locator("#admin-status")).to_have_text(
         translate("zh-CN", "cover.uploaded", name=TITLE)
     )
-    cover_url = (await admin_api.ok("GET", f"/api/v1/resources/{rid}"))["cover_url"]
+    cover_url = (await admin.ok("GET", f"/api/v1/resources/{rid}"))["cover_url"]
     assert cover_url.startswith(f"/media/vod/{rid}/cover-")
     preview = field.locator("img.cover-preview")
     await expect(preview).to_be_visible()
@@ -148,15 +132,15 @@ async def test_a_cover_uploaded_in_the_console_is_the_home_cards_picture(
 
 
 async def test_series_and_live_covers_from_the_console_reach_their_cards_and_the_countdown(
-    product: Standalone, browser: Browser, admin_api: Api, cover: Path
+    product: Standalone, browser: Browser, admin: Api, cover: Path
 ) -> None:
-    org_id = await make_org(admin_api, "安阳市群艺馆")
-    series = await admin_api.ok(
+    org_id = await make_org(admin, "安阳市群艺馆")
+    series = await admin.ok(
         "POST", "/api/v1/series", {"org_id": org_id, "title": "岳飞传", "published": True}, 201
     )
     body = {"org_id": org_id, "title": "豫剧《穆桂英挂帅》", "published": True,
             "scheduled_at": time.time() + 86_400}  # fmt: skip
-    event = await admin_api.ok("POST", "/api/v1/live", body, expect=201)
+    event = await admin.ok("POST", "/api/v1/live", body, expect=201)
 
     w = await signed_in(browser, product, "resources", width=PHONE, height=812)
     page = w.page
@@ -166,7 +150,7 @@ async def test_series_and_live_covers_from_the_console_reach_their_cards_and_the
     await expect(page.locator("#admin-status")).to_have_text(
         translate("zh-CN", "cover.uploaded", name="岳飞传")
     )
-    series_cover = (await admin_api.ok("GET", f"/api/v1/series/{series['id']}"))["cover_url"]
+    series_cover = (await admin.ok("GET", f"/api/v1/series/{series['id']}"))["cover_url"]
     assert series_cover.startswith(f"/media/series/{series['id']}/cover-")
     assert await row.locator("img.cover-preview").evaluate(LOADED_WIDTH) == 320
 
@@ -180,7 +164,7 @@ async def test_series_and_live_covers_from_the_console_reach_their_cards_and_the
     await expect(page.locator("#admin-status")).to_have_text(
         translate("zh-CN", "cover.uploaded", name="豫剧《穆桂英挂帅》")
     )
-    live_cover = (await admin_api.ok("GET", f"/api/v1/live/{event['id']}"))["cover"]
+    live_cover = (await admin.ok("GET", f"/api/v1/live/{event['id']}"))["cover"]
     assert live_cover.startswith(f"/media/live/{event['id']}/cover-")
     assert await box.locator("img.cover-preview").evaluate(LOADED_WIDTH) == 320
     assert await fits(page) <= PHONE

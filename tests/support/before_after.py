@@ -30,7 +30,6 @@ import sys
 import tarfile
 import tempfile
 import time
-import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -40,10 +39,10 @@ from playwright.async_api import Browser, Page, ViewportSize
 
 from tests.browser.driver import chromium
 from tests.support.api import Api
-from tests.support.engines import free_port
+from tests.support.engines import free_port, stop_process
 from tests.support.live import Publisher, ffmpeg_publish_command
 from tests.support.media import TusClient, make_mp3
-from tests.support.product import ADMIN_PASSWORD, SMALL_LADDERS, base_env
+from tests.support.product import ADMIN_PASSWORD, SMALL_LADDERS, Process, base_env, wait_ready
 
 ROOT = Path(__file__).resolve().parents[2]
 PHONE: ViewportSize = {"width": 375, "height": 812}
@@ -93,27 +92,10 @@ def server(tree: Path, workdir: Path) -> Iterator[tuple[str, int]]:
     )
     url = f"http://127.0.0.1:{http}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                raise SystemExit(f"the server of {tree} exited: see {workdir / 'serve.log'}")
-            try:
-                with urllib.request.urlopen(url + "/readyz", timeout=2) as resp:
-                    if resp.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit(f"the server of {tree} was not ready in 60 s")
-            time.sleep(0.2)
+        wait_ready(url, Process(f"serve ({tree.name})", [], env, workdir / "serve.log", proc), 60)
         yield url, rtmp
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
         log.close()
 
 
