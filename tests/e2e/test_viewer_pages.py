@@ -177,6 +177,17 @@ async def test_a_show_counts_down_plays_live_with_chat_and_becomes_its_replay(
     # The replay's page names the organization and counts the plays (issue 14.6).
     await expect(late.page.locator("#facts")).to_contain_text("绍兴市文化馆 · ")
     await expect(late.page.locator("#facts")).to_contain_text("人次观看")
+    # On the home page the show is on 精彩回看 once: its replay resource, which the resources
+    # API lists, is not a second card under 全部, and is under its category (issue 14.6).
+    listed = await admin.ok("GET", "/api/v1/resources?category=opera")
+    assert [r["live_event_id"] for r in listed["items"]] == [event["id"]], listed
+    await phone.goto(product.url + "/", ready="home")
+    replays = phone.page.locator('[data-list="replays"] .card')
+    await expect(replays).to_contain_text("越剧《梁祝》选段")
+    grid = phone.page.locator('[data-list="resources"]')
+    assert await grid.locator(".card", has_text="越剧《梁祝》选段").count() == 0
+    await phone.page.click('.chip[data-category="opera"]')
+    await expect(grid.locator(".card", has_text="越剧《梁祝》选段")).to_have_count(1)
     # The page that watched live ended the show; its replay starts on 「观看回看」 (issue 14).
     await expect(viewer.page.locator("#ended-title")).to_have_text("直播已结束")
     await viewer.page.click("#watch-replay", timeout=60_000)

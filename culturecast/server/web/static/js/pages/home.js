@@ -21,8 +21,11 @@ function setupCategories() {
   const load = (category) => {
     for (const chip of chips) chip.setAttribute("aria-pressed", String(chip.dataset.category === category));
     const query = category ? { category } : {};
+    // A show's replay is on the 精彩回看 shelf above: under 全部 it is not listed a second
+    // time (a category still lists its replays, as the shelf is not by category).
+    const keep = category ? () => true : (r) => !r.live_event_id;
     // The whole catalogue empty: no box under the chips; an empty category still says so.
-    return fill(container, RESOURCES.api, query, () => true, resourceCard, RESOURCES.empty, { hideEmpty: category ? null : container });
+    return fill(container, RESOURCES.api, query, keep, resourceCard, RESOURCES.empty, { hideEmpty: category ? null : container });
   };
   for (const chip of chips) chip.addEventListener("click", () => load(chip.dataset.category));
   return load("");
