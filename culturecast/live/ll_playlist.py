@@ -5,7 +5,7 @@ LL support play the same playlist as an ordinary live one. For the recent segmen
 open one, its parts are listed too (EXT-X-PART, INDEPENDENT=YES on a part that starts with a
 keyframe), then the part being written next (EXT-X-PRELOAD-HINT). EXT-X-SERVER-CONTROL says
 the delivery holds blocking reloads (CAN-BLOCK-RELOAD) and how far behind the edge players
-start (PART-HOLD-BACK, three part targets as the RFC recommends).
+start (PART-HOLD-BACK, two part targets: the RFC's minimum, see :data:`HOLD_BACK_PARTS`).
 """
 
 from __future__ import annotations
@@ -17,8 +17,13 @@ from dataclasses import dataclass, field
 from culturecast.core.llhls import PART_NAME
 from culturecast.live.playlist import Segment, _head, _segment_lines, format_pdt, target_duration
 
-HOLD_BACK_PARTS = 3
-"""PART-HOLD-BACK in part targets (RFC 8216bis: at least two; three recommended)."""
+HOLD_BACK_PARTS = 2
+"""PART-HOLD-BACK in part targets. RFC 8216bis §4.4.3.8: it MUST be at least two and SHOULD
+be at least three. Two, because the third part is a third of a second of every viewer's
+latency, the low mode's whole point (issue 13: ≤ 2 s glass to glass): measured with
+``bench/bench_glass_to_glass.py --modes low`` on one quiet run each, three parts gave a 2.12 s
+median (p90 2.73), two 1.92 s (p90 2.05), neither with a stall. A player that stalls moves
+back by itself (hls.js ``liveSyncOnStallIncrease``)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,7 +48,7 @@ async def test_a_low_latency_event_serves_ll_hls(
     assert parsed.server_control.can_block_reload == "YES"
     part_target = parsed.part_inf.part_target
     assert 0.2 <= part_target <= 0.5
-    assert parsed.server_control.part_hold_back >= 3 * part_target
+    assert parsed.server_control.part_hold_back >= 2 * part_target
     assert parsed.preload_hint is not None
     assert parsed.segment_map
     assert parsed.segment_map[0].uri.startswith("init_")

@@ -22,7 +22,7 @@ export const HLS_CONFIG = Object.freeze({
 });
 
 // Low-latency events (latency_mode "low", LL-HLS): hls.js loads parts, asks for the next one
-// with a blocking reload (_HLS_msn/_HLS_part) and sits PART-HOLD-BACK (three parts, 1 s)
+// with a blocking reload (_HLS_msn/_HLS_part) and sits PART-HOLD-BACK (two parts, 0.67 s)
 // behind the edge. liveSyncDurationCount is left out on purpose: set, it would override
 // PART-HOLD-BACK with two whole segments. liveMaxLatencyDurationCount goes with it: hls.js
 // refuses a config that sets it without liveSyncDurationCount (new Hls() throws "Illegal
