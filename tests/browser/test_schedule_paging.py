@@ -6,7 +6,8 @@ the last page: a schedule that read one page would miss exactly those."""
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -16,7 +17,9 @@ from playwright.async_api import Browser, expect
 
 from culturecast.server.web import pages
 from culturecast.server.web.i18n import translate
-from tests.browser.driver import chromium, open_page
+from tests.browser.driver import Watched, chromium, open_page
+
+type Handler = Callable[[web.Request], Awaitable[web.Response]]
 
 CST = timezone(timedelta(hours=8))
 SHOWS = 450  # three pages of 200
@@ -39,6 +42,22 @@ def the_shows(now: float) -> list[dict[str, object]]:
     return shows
 
 
+@asynccontextmanager
+async def schedule_page(browser: Browser, live: Handler) -> AsyncIterator[Watched]:
+    """The real /schedule page at 375 px, its ``GET /api/v1/live`` answered by ``live``."""
+    app = web.Application()
+    pages.setup_routes(app)
+    app.router.add_get("/api/v1/live", live)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        w = await open_page(browser, width=375, height=812)
+        await w.goto(str(server.make_url("/schedule")), ready="schedule")
+        yield w
+    finally:
+        await server.close()
+
+
 async def test_the_schedule_reads_every_page_of_coming_shows(browser: Browser) -> None:
     now = time.time()
     shows = sorted(the_shows(now), key=lambda s: -float(s["scheduled_at"]))  # type: ignore[arg-type]
@@ -52,14 +71,7 @@ async def test_the_schedule_reads_every_page_of_coming_shows(browser: Browser) -
         asked.append((limit, offset))
         return web.json_response({"items": shows[offset : offset + limit]})
 
-    app = web.Application()
-    pages.setup_routes(app)
-    app.router.add_get("/api/v1/live", live)
-    server = TestServer(app, host="127.0.0.1")
-    await server.start_server()
-    try:
-        w = await open_page(browser, width=375, height=812)
-        await w.goto(str(server.make_url("/schedule")), ready="schedule")
+    async with schedule_page(browser, live) as w:
         await expect(w.page.locator(".schedule-item")).to_have_count(SHOWS)
         assert asked == [(200, 0), (200, 200), (200, 400)]
         # The soonest show, from the last page, comes first, under its day.
@@ -74,8 +86,6 @@ async def test_the_schedule_reads_every_page_of_coming_shows(browser: Browser) -
         await expect(last).to_contain_text(f"展演第{SHOWS - 1}场")
         assert await w.page.locator("[data-partial]").count() == 0
         assert w.errors == []
-    finally:
-        await server.close()
 
 
 async def test_a_page_that_fails_later_keeps_the_shows_already_read(browser: Browser) -> None:
@@ -88,18 +98,9 @@ async def test_a_page_that_fails_later_keeps_the_shows_already_read(browser: Bro
             return web.json_response({"error": {"code": "engine_unavailable"}}, status=503)
         return web.json_response({"items": shows[offset : offset + limit]})
 
-    app = web.Application()
-    pages.setup_routes(app)
-    app.router.add_get("/api/v1/live", live)
-    server = TestServer(app, host="127.0.0.1")
-    await server.start_server()
-    try:
-        w = await open_page(browser, width=375, height=812)
-        await w.goto(str(server.make_url("/schedule")), ready="schedule")
+    async with schedule_page(browser, live) as w:
         await expect(w.page.locator(".schedule-item")).to_have_count(200)
         await expect(w.page.locator("[data-partial]")).to_have_text(
             translate("zh-CN", "common.load_failed")
         )
         assert w.errors_except(503) == []
-    finally:
-        await server.close()

@@ -12,13 +12,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
 from playwright.async_api import Browser, Page, expect
 
 from tests.browser.driver import open_page
 from tests.support.api import Api
-from tests.support.media import TusClient, make_mp3
+from tests.support.media import make_mp3, upload_resource
 from tests.support.product import ADMIN_PASSWORD, Standalone, serving
 
 pytestmark = pytest.mark.e2e
@@ -66,16 +65,10 @@ async def seeded(product: Standalone, admin: Api, tmp_path: Path) -> dict[str, s
         expect=201,
     )  # fmt: skip
     mp3 = await asyncio.to_thread(make_mp3, tmp_path / "ep1.mp3", 4)
-    async with aiohttp.ClientSession() as session:
-        upload_id = await TusClient(session, product.url, str(admin.token)).upload(
-            mp3, org_id=org["id"]
-        )
-    resource = await admin.ok(
-        "POST",
-        "/api/v1/resources",
-        {"upload_id": upload_id, "title": "桃园三结义", "category": "storytelling",
-         "published": True, "series_id": series["id"], "episode": 1},
-        expect=201,
+    resource = await upload_resource(
+        admin, mp3, org["id"],
+        {"title": "桃园三结义", "category": "storytelling",
+         "published": True, "series_id": series["id"], "episode": 1}
     )  # fmt: skip
     deadline = time.monotonic() + 180
     while (await admin.ok("GET", f"/api/v1/resources/{resource['id']}"))["status"] != "ready":

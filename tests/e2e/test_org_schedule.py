@@ -14,14 +14,13 @@ from datetime import UTC, datetime, timedelta, timezone
 from datetime import time as dtime
 from pathlib import Path
 
-import aiohttp
 import pytest
 from playwright.async_api import Browser, expect
 
 from culturecast.server.web.i18n import translate
 from tests.browser.driver import open_page
 from tests.support.api import Api
-from tests.support.media import TusClient, make_mp3
+from tests.support.media import make_mp3, upload_resource
 from tests.support.product import Standalone, serving
 
 pytestmark = pytest.mark.e2e
@@ -77,15 +76,8 @@ async def test_an_organization_page_and_the_schedule_with_its_calendar_reminder(
         expect=201,
     )  # fmt: skip
     mp3 = await asyncio.to_thread(make_mp3, tmp_path / "song.mp3", 4)
-    async with aiohttp.ClientSession() as session:
-        upload_id = await TusClient(session, product.url, str(admin.token)).upload(
-            mp3, org_id=org["id"]
-        )
-    resource = await admin.ok(
-        "POST",
-        "/api/v1/resources",
-        {"upload_id": upload_id, "title": "南湖船歌", "category": "music", "published": True},
-        expect=201,
+    resource = await upload_resource(
+        admin, mp3, org["id"], {"title": "南湖船歌", "category": "music", "published": True}
     )
     deadline = time.monotonic() + 180
     while (await admin.ok("GET", f"/api/v1/resources/{resource['id']}"))["status"] != "ready":

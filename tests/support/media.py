@@ -16,6 +16,8 @@ from typing import Any
 
 import aiohttp
 
+from tests.support.api import Api
+
 TUS = {"Tus-Resumable": "1.0.0"}
 
 
@@ -168,3 +170,10 @@ class TusClient:
         writer.close()
         await writer.wait_closed()
         del reader
+
+
+async def upload_resource(api: Api, path: Path, org_id: str, body: dict[str, Any]) -> Any:
+    """Send ``path`` over tus into ``org_id`` and create the resource ``body`` describes from
+    it (``POST /api/v1/resources``, 201); returns the created resource."""
+    upload_id = await TusClient(api.session, api.base, str(api.token)).upload(path, org_id=org_id)
+    return await api.ok("POST", "/api/v1/resources", {"upload_id": upload_id, **body}, expect=201)
