@@ -28,10 +28,12 @@ import re
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
+from typing import Protocol
 
 from aiohttp import web
+from multidict import CIMultiDict
 
 from culturecast.core import hls, llhls
 from culturecast.core.referer import REFUSED, RefererRefused
@@ -79,9 +81,19 @@ class Access(Enum):
 type RefererCheck = Callable[[str, str, str | None], Awaitable[bool]]
 """``check(key, referer, host)``: may a page at ``referer`` play object ``key`` (防盗链)?"""
 
-type Gate = Callable[[str, str | None], Awaitable[Access]]
-"""``gate(key, token)``: may this request (``token`` of ``/media/t/<token>/…``, or None) have
-the object ``key``?"""
+
+class Gate(Protocol):
+    """Who may have which object: the one place that decides (the composition root's)."""
+
+    async def __call__(self, key: str, token: str | None) -> Access:
+        """May this request (``token`` of ``/media/t/<token>/…``, or None) have ``key``?"""
+        ...
+
+    def peek(self, key: str, referer: str | None, host: str | None) -> bool:
+        """Without waiting: True only when ``key``'s item is already known to be public and
+        a page at ``referer`` (if any) may play it — the crowd's case, answered with no
+        coroutine; False means "ask" (``__call__`` and the referer check)."""
+        ...
 
 
 def item_of(key: str) -> tuple[str, str] | None:
@@ -154,6 +166,11 @@ class _Entry:
     content_type: str
     cache_control: str
     expires: float
+    headers: CIMultiDict[str] = field(init=False)
+    """The public response's headers, built once: a hit copies them (in C)."""
+
+    def __post_init__(self) -> None:
+        self.headers = CIMultiDict(_headers(self.content_type, self.cache_control, self.etag))
 
 
 class HotCache:
@@ -292,7 +309,18 @@ class Delivery:
         self, request: web.Request, key: str, token: str | None, *, signed: bool = False
     ) -> web.StreamResponse:
         entry = self._cache.get(key, self._clock())
+        referer = request.headers.get("Referer")
         # Only servable keys are ever cached, so a hit needs no second key check.
+        if (
+            entry is not None
+            and (
+                self._gate is None
+                or self._gate.peek(key, referer, request.host if referer else None)
+            )
+            and not (self._parts is not None and request.query_string and key.endswith(".m3u8"))
+        ):
+            # The crowd's request: a hot object of a public item, no blocking reload.
+            return self._from_memory(request, entry)
         if entry is None and not servable(key):
             raise web.HTTPNotFound(reason="no such media object")
         access = Access.PUBLIC if self._gate is None else await self._gate(key, token)
@@ -300,7 +328,6 @@ class Delivery:
             access = Access.PRIVATE
         if access is Access.DENIED:
             raise web.HTTPNotFound(reason="no such media object")
-        referer = request.headers.get("Referer")
         if (
             referer
             and self._referer_check is not None
@@ -413,26 +440,19 @@ class Delivery:
         self._cache.put(key, entry)
         return entry
 
-    def _headers(self, ctype: str, cache_control: str, etag: str) -> dict[str, str]:
-        return {
-            "Content-Type": ctype,
-            "Cache-Control": cache_control,
-            "ETag": etag,
-            "Accept-Ranges": "bytes",
-            # hls.js players on other origins (a WeChat page, an embed) fetch with CORS.
-            "Access-Control-Allow-Origin": "*",
-        }
-
     def _from_memory(
         self, request: web.Request, entry: _Entry, private: bool = False
     ) -> web.StreamResponse:
+        asked = request.headers
+        if not private and "Range" not in asked and "If-None-Match" not in asked:
+            return web.Response(body=entry.body, headers=entry.headers)
         cache_control = hls.PRIVATE_CACHE if private else entry.cache_control
-        headers = self._headers(entry.content_type, cache_control, entry.etag)
+        headers = _headers(entry.content_type, cache_control, entry.etag)
         if _not_modified(request, entry.etag):
             return web.Response(status=304, headers=headers)
         size = len(entry.body)
         try:
-            span = parse_range(request.headers.get("Range"), size)
+            span = parse_range(asked.get("Range"), size)
         except ValueError:
             return _unsatisfiable(headers, size)
         if span is None:
@@ -450,7 +470,7 @@ class Delivery:
         cache_control: str,
         etag: str,
     ) -> web.StreamResponse:
-        headers = self._headers(ctype, cache_control, etag)
+        headers = _headers(ctype, cache_control, etag)
         if _not_modified(request, etag):
             return web.Response(status=304, headers=headers)
         try:
@@ -492,6 +512,17 @@ class Delivery:
     async def close(self) -> None:
         for task in list(self._tasks):
             task.cancel()
+
+
+def _headers(ctype: str, cache_control: str, etag: str) -> dict[str, str]:
+    return {
+        "Content-Type": ctype,
+        "Cache-Control": cache_control,
+        "ETag": etag,
+        "Accept-Ranges": "bytes",
+        # hls.js players on other origins (a WeChat page, an embed) fetch with CORS.
+        "Access-Control-Allow-Origin": "*",
+    }
 
 
 def _not_modified(request: web.Request, etag: str) -> bool:

@@ -157,6 +157,17 @@ class MediaAccess:
             return Access.PRIVATE
         return Access.DENIED
 
+    def peek(self, key: str, referer: str | None, host: str | None) -> bool:
+        """The crowd's case without a coroutine: ``key``'s item is remembered as public and
+        ``referer`` (if any) may play it (``Gate.peek`` in ``media/delivery.py``)."""
+        which = item_of(key)
+        if which is None:
+            return False
+        known, item = self._items.get(which, self._clock())
+        if not known or item is None or not item.public:
+            return False
+        return not referer or referer_allowed(referer, host, item.referer_allow)
+
     async def _item(self, key: str) -> _Item | None:
         which = item_of(key)
         if which is None:
