@@ -13,7 +13,9 @@ from ``wrk`` (Debian package ``wrk``: one thread, CONNECTIONS keep-alive connect
 another process. All servers run for the whole bench; for each object the subjects are
 measured in turn, ROUNDS times (neighbours in time, so under the same outside load), each
 after a warm-up; a subject's shares are its rate over bare aiohttp's and over nginx's rate of
-the same round, the medians over the rounds reported. The load average before and after is
+the same round, the medians over the rounds reported. nginx is measured twice: as installed
+(the share's reference) and with ``open_file_cache`` as the edge template sets it (its rate
+shown, for the share over a tuned nginx). The load average before and after is
 printed: on a shared machine the absolute rates move, the shares much less.
 
     .venv/bin/python bench/bench_delivery.py [seconds] [rounds]
@@ -170,8 +172,12 @@ def serve(kind: str, port: int, data_dir: str) -> None:
         )
 
 
+OPEN_FILE_CACHE = "\n    open_file_cache max=1000 inactive=20s;\n    open_file_cache_valid 30s;"
+"""What the edge template sets, for a second reference: nginx from disk with it too."""
+
+
 def _nginx(
-    root: Path, port: int, tmp: Path, name: str = "nginx", include: str = ""
+    root: Path, port: int, tmp: Path, name: str = "nginx", include: str = "", extra: str = ""
 ) -> subprocess.Popen[bytes]:
     conf = tmp / f"{name}.conf"
     work = tmp / name
@@ -179,7 +185,7 @@ def _nginx(
     server = (
         f"""  server {{
     listen 127.0.0.1:{port};
-    root {root};
+    root {root};{extra}
     location = /healthz {{ return 200 "ok"; }}
   }}"""
         if not include
@@ -283,6 +289,7 @@ def main() -> None:
             os.chmod(d, 0o755 if d.is_dir() else 0o644)
         ports = {
             "nginx": free_port(),
+            "nginx_ofc": free_port(),
             "bare": free_port(),
             "ours": free_port(),
             "edge": free_port(),
@@ -290,6 +297,8 @@ def main() -> None:
         data_dir = tmp / "data"
         data_dir.mkdir()
         nginx = _nginx(root, ports["nginx"], tmp)
+        # The same with open file descriptors kept, as the edge keeps its cache files'.
+        nginx_ofc = _nginx(root, ports["nginx_ofc"], tmp, "nginx-ofc", extra=OPEN_FILE_CACHE)
         edge = _edge(ports["ours"], ports["edge"], tmp)
         procs = [
             spawn.Process(target=serve, args=(kind, ports[kind], str(data_dir)), daemon=True)
@@ -304,6 +313,7 @@ def main() -> None:
             token = asyncio.run(_token(base["ours"]))
             subjects = (
                 "nginx (disk)",
+                "nginx (open_file_cache)",
                 "bare aiohttp (memory)",
                 "/media/",
                 "/media/t/<token>/",
@@ -314,6 +324,7 @@ def main() -> None:
             for name, (key, _, _) in OBJECTS.items():
                 urls = {
                     "nginx (disk)": f"{base['nginx']}/{key}",
+                    "nginx (open_file_cache)": f"{base['nginx_ofc']}/{key}",
                     "bare aiohttp (memory)": f"{base['bare']}/{key}",
                     "/media/": f"{base['ours']}/media/{key}",
                     "/media/t/<token>/": f"{base['ours']}/media/t/{token}/{key}",
@@ -338,7 +349,7 @@ def main() -> None:
             for proc in procs:
                 proc.terminate()
                 proc.join(10)
-            for server in (nginx, edge):
+            for server in (nginx, nginx_ofc, edge):
                 server.terminate()
                 server.wait(10)
     load_after = os.getloadavg()
