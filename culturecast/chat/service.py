@@ -133,16 +133,20 @@ class ChatService:
         timelines: MediaTimelines | None = None,
     ) -> None:
         self.store = store
+        """Comments and sanctions, kept per room."""
         self.events = events
         self.identities = identities
+        """Who a socket's token or device cookie names."""
         self.counters = counters
         self.policy = policy
         self.out = emitter
+        """Socket.IO emits: to a socket, to a room (through the adapter, every process)."""
         self.clock = clock
         self.config = config
         self.user_names = user_names
-        self.timelines = timelines
         """The accounts' user names (None: only the reserved list is refused)."""
+        self.timelines = timelines
+        """How far each show's media had got by each moment, to place replay comments."""
         self.reserved = ReservedNames(config.reserved_names)
         self.sessions: dict[str, Session] = {}
         self.rooms: dict[str, LocalRoom] = {}

@@ -184,12 +184,10 @@ class Session:
     ) -> Session:
         """The session of an event as stored (``live`` counts as ``reconnecting``: no
         publisher is connected to a process that just started)."""
-        if status is Status.LIVE:
-            status = Status.RECONNECTING
         return cls(
             event_id,
             grace_s=grace_s,
-            status=status,
+            status=Status.RECONNECTING if status is Status.LIVE else status,
             disabled=disabled,
             started_at=started_at,
             left_at=left_at,

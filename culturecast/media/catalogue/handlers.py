@@ -113,16 +113,16 @@ class CatalogueHandlers:
         facts: Callable[[], CardFacts | None] = lambda: None,
         sign: Callable[[str], str | None] = lambda key: None,
     ) -> None:
-        # The service is built when the app starts (cleanup context), after routes exist.
         self._kit = kit
         self._get_service = service
-        # Told of each free-text search (org_id, term): the hot words (学习热词).
+        """The service is built when the app starts (cleanup context), after routes exist."""
         self._on_search = on_search
-        # Organization names and 观看人次 for the list cards, from their owners.
+        """Told of each free-text search (org_id, term): the hot words (学习热词)."""
         self._facts = facts
-        # A signed, expiring URL of an object key (None: no signing secret): how the staff
-        # of a draft see its cover, which is not served unsigned (media/signing.py).
+        """Organization names and 观看人次 for the list cards, from their owners."""
         self._sign = sign
+        """A signed, expiring URL of an object key (None: no signing secret): how the staff
+        of a draft see its cover, which is not served unsigned (media/signing.py)."""
 
     @property
     def _service(self) -> CatalogueService:
@@ -155,30 +155,52 @@ class CatalogueHandlers:
         return check_cover(data, request.headers.get("Content-Type"))
 
     async def put_cover(self, request: web.Request) -> web.Response:
-        caller = await self._kit.caller(request)
-        resource_id = request.match_info["resource_id"]
-        await self._service.get(caller, resource_id)  # 404 before reading a foreign body
-        image = await self._cover(request)
-        doc = await self._service.set_cover(caller, resource_id, image)
-        return self._kit.json(self._out(caller, doc))
+        service = self._service
+        return await self._put_cover(
+            request, "resource_id", service.get, service.set_cover, self._out
+        )
 
     async def delete_cover(self, request: web.Request) -> web.Response:
-        caller = await self._kit.caller(request)
-        doc = await self._service.remove_cover(caller, request.match_info["resource_id"])
-        return self._kit.json(self._out(caller, doc))
+        return await self._delete_cover(
+            request, "resource_id", self._service.remove_cover, self._out
+        )
 
     async def put_series_cover(self, request: web.Request) -> web.Response:
-        caller = await self._kit.caller(request)
-        series_id = request.match_info["series_id"]
-        await self._service.get_series(caller, series_id)
-        image = await self._cover(request)
-        doc = await self._service.set_series_cover(caller, series_id, image)
-        return self._kit.json(self._series_out(caller, doc))
+        service = self._service
+        return await self._put_cover(
+            request, "series_id", service.get_series, service.set_series_cover, self._series_out
+        )
 
     async def delete_series_cover(self, request: web.Request) -> web.Response:
+        return await self._delete_cover(
+            request, "series_id", self._service.remove_series_cover, self._series_out
+        )
+
+    async def _put_cover(
+        self,
+        request: web.Request,
+        id_field: str,
+        get: Callable[[Caller, str], Awaitable[object]],
+        put: Callable[[Caller, str, CoverImage], Awaitable[dict[str, Any]]],
+        out: Callable[[Caller | None, dict[str, Any]], dict[str, Any]],
+    ) -> web.Response:
+        """A resource's or a series' cover: the item's 404 before its body is read (a foreign
+        item's body is never read), then the checked image kept."""
         caller = await self._kit.caller(request)
-        doc = await self._service.remove_series_cover(caller, request.match_info["series_id"])
-        return self._kit.json(self._series_out(caller, doc))
+        item_id = request.match_info[id_field]
+        await get(caller, item_id)
+        image = await self._cover(request)
+        return self._kit.json(out(caller, await put(caller, item_id, image)))
+
+    async def _delete_cover(
+        self,
+        request: web.Request,
+        id_field: str,
+        remove: Callable[[Caller, str], Awaitable[dict[str, Any]]],
+        out: Callable[[Caller | None, dict[str, Any]], dict[str, Any]],
+    ) -> web.Response:
+        caller = await self._kit.caller(request)
+        return self._kit.json(out(caller, await remove(caller, request.match_info[id_field])))
 
     async def list_categories(self, request: web.Request) -> web.Response:
         return self._kit.json({"items": categories()})
