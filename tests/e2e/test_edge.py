@@ -26,15 +26,18 @@ the whole session, a viewer the edge hid would fall short of the lower ones.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
+from minio import Minio
 
 from culturecast.core.calendar import cst_day, cst_day_start
 from culturecast.media.signing import signature
@@ -84,14 +87,39 @@ class Edged:
     edge: NginxEdge
 
 
-@pytest.fixture
-def edged(
-    tmp_path: Path, redis_url: str, mongo_url: str, s3_endpoint: S3Endpoint
+def allow_anonymous_reads(endpoint: S3Endpoint, bucket: str) -> None:
+    """The bucket policy README.md gives an operator: GetObject without credentials."""
+    client = Minio(
+        endpoint.url.removeprefix("http://"),
+        endpoint.access_key,
+        endpoint.secret_key,
+        secure=False,
+        region=endpoint.region,
+    )
+    statement = {
+        "Effect": "Allow",
+        "Principal": {"AWS": ["*"]},
+        "Action": ["s3:GetObject"],
+        "Resource": [f"arn:aws:s3:::{bucket}/*"],
+    }
+    policy = {"Version": "2012-10-17", "Statement": [statement]}
+    client.set_bucket_policy(bucket, json.dumps(policy))
+
+
+@contextmanager
+def running_edge(
+    tmp_path: Path, redis_url: str, mongo_url: str, s3_endpoint: S3Endpoint, *, objects: bool
 ) -> Iterator[Edged]:
+    """Two api processes behind the edge; ``objects``: the edge reads public objects from the
+    S3 server itself (CULTURECAST_EDGE_OBJECTS_URL)."""
     env = {"CULTURECAST_VIEWS_FLUSH_INTERVAL": "1", "CULTURECAST_SIGNING_SECRET": SECRET}
     with running_distributed(tmp_path, redis_url, mongo_url, s3_endpoint, env) as product:
         upstreams = [f"127.0.0.1:{port}" for port in product.api_ports]
-        edge = NginxEdge(tmp_path / "edge", upstreams, SECRET).start()
+        bucket = product.env["CULTURECAST_S3_BUCKET"]
+        if objects:
+            allow_anonymous_reads(s3_endpoint, bucket)
+        objects_url = f"{s3_endpoint.url}/{bucket}/" if objects else ""
+        edge = NginxEdge(tmp_path / "edge", upstreams, SECRET, objects_url=objects_url).start()
         try:
             yield Edged(product, edge)
         except BaseException:
@@ -99,6 +127,14 @@ def edged(
             raise
         finally:
             edge.stop()
+
+
+@pytest.fixture
+def edged(
+    tmp_path: Path, redis_url: str, mongo_url: str, s3_endpoint: S3Endpoint
+) -> Iterator[Edged]:
+    with running_edge(tmp_path, redis_url, mongo_url, s3_endpoint, objects=True) as edged:
+        yield edged
 
 
 @pytest.fixture
@@ -359,3 +395,65 @@ async def test_the_edge_refuses_unknown_and_revoked_tokens_and_unsigned_drafts(
     body = await wait_status(viewers_http, segment_url, 403, within=EDGE_TOKEN_WINDOW_S + 5)
     assert body["error"]["code"] == "playback_refused"
     assert time.monotonic() - unpublished <= EDGE_TOKEN_WINDOW_S + 5
+
+
+async def test_with_the_object_store_configured_public_misses_skip_the_api(
+    tmp_path: Path,
+    redis_url: str,
+    mongo_url: str,
+    s3_endpoint: S3Endpoint,
+    http: aiohttp.ClientSession,
+    viewers_http: aiohttp.ClientSession,
+) -> None:
+    """CULTURECAST_EDGE_OBJECTS_URL set: a public item's objects the cache misses come from the
+    S3 server itself — the api answers only the check —, by token and by plain URL alike; a
+    draft's staff preview still comes from the api, privately, and a draft stays refused."""
+    with running_edge(tmp_path, redis_url, mongo_url, s3_endpoint, objects=True) as edged:
+        product, edge = edged.product, edged.edge
+        admin = await Api(http, product.urls[0]).login("admin", ADMIN_PASSWORD)
+        admins = [admin, Api(http, product.urls[1], admin.token)]
+        org = await admin.ok("POST", "/api/v1/orgs", {"name": "四川省"}, expect=201)
+        tag = uuid.uuid4().hex[:8]
+        public, draft = f"pub-{tag}", f"draft-{tag}"
+        await seed(product, [org["id"]], {public: True, draft: False})
+        viewer = Viewer("S")
+        await play(Api(viewers_http, edge.url), viewer, "resource", public, "web")
+        player = Player(viewer, edge.url)
+
+        before = await media_total(admins)
+        paths = ["master.m3u8", "360p/index.m3u8"] + [f"360p/{n:08d}.ts" for n in range(SEGMENTS)]
+        for path in paths:
+            async with viewers_http.get(player.media_url(path)) as resp:
+                assert resp.status == 200, (path, await resp.text())
+                assert resp.headers["X-Cache"] == "MISS", path
+                assert resp.headers["Access-Control-Allow-Origin"] == "*"
+                assert "x-amz-request-id" not in resp.headers
+                body = await resp.read()
+            if path.endswith(".ts"):
+                assert body == segment(public, int(path[5:13]))
+                assert resp.headers["Content-Type"] == "video/mp2t"
+        plain = f"{edge.url}/media/vod/{public}/360p/00000001.ts"
+        async with viewers_http.get(plain, headers={"Range": "bytes=0-9"}) as resp:
+            assert resp.status == 206
+            assert await resp.read() == segment(public, 1)[:10]
+            assert resp.headers["X-Cache"] == "HIT"
+        # Every object came from the store: no media request reached either api process.
+        assert await media_total(admins) == before
+
+        # A draft: refused without a token or signature; its staff's preview is served by the
+        # api (private, never cached).
+        async with viewers_http.get(f"{edge.url}/media/vod/{draft}/360p/00000001.ts") as resp:
+            assert resp.status == 403
+            assert (await resp.json(content_type=None))["error"]["code"] == "playback_refused"
+        status, started = await Api(http, edge.url, admin.token).call(
+            "POST", "/api/v1/play", {"item_type": "resource", "item_id": draft, "terminal": "web"}
+        )
+        assert status == 201, started
+        preview = edge.url + started["master_url"].rsplit("/", 1)[0] + "/360p/00000001.ts"
+        for _ in range(2):
+            async with viewers_http.get(preview) as resp:
+                assert resp.status == 200, await resp.text()
+                assert await resp.read() == segment(draft, 1)
+                assert "private" in resp.headers["Cache-Control"]
+                assert resp.headers.get("X-Cache") != "HIT"
+        assert await media_total(admins) == before + 2

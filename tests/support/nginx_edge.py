@@ -23,17 +23,26 @@ VARIABLES = (
     "CULTURECAST_API_UPSTREAM",
     "CULTURECAST_EDGE_CACHE_DIR",
     "CULTURECAST_SIGNING_SECRET",
+    "CULTURECAST_EDGE_OBJECTS_SERVER",
+    "CULTURECAST_EDGE_OBJECTS_ORIGIN",
+    "CULTURECAST_EDGE_OBJECTS_HOST",
 )
+"""The names README.md's envsubst renders: the four set by the operator, the three that
+``culturecast-upstream.envsh`` derives from the optional CULTURECAST_EDGE_OBJECTS_URL."""
 
 
-def render(upstreams: list[str], listen: str, cache_dir: Path, secret: str) -> str:
-    """The template rendered as README.md's bare-metal steps render it."""
+def render(
+    upstreams: list[str], listen: str, cache_dir: Path, secret: str, objects_url: str = ""
+) -> str:
+    """The template rendered as README.md's bare-metal steps render it; ``objects_url``: the
+    bucket the edge reads public objects from itself (empty: every miss through the api)."""
     env = {
         "PATH": "/usr/bin:/bin",
         "CULTURECAST_EDGE_LISTEN": listen,
         "CULTURECAST_API_UPSTREAM": " ".join(upstreams),
         "CULTURECAST_EDGE_CACHE_DIR": str(cache_dir),
         "CULTURECAST_SIGNING_SECRET": secret,
+        "CULTURECAST_EDGE_OBJECTS_URL": objects_url,
     }
     names = " ".join(f"${{{name}}}" for name in VARIABLES)
     script = f". {DEPLOY / 'culturecast-upstream.envsh'} && envsubst '{names}' < {TEMPLATE}"
@@ -46,16 +55,22 @@ class NginxEdge:
     """nginx with the rendered edge configuration, in front of ``upstreams`` (host:port)."""
 
     def __init__(
-        self, workdir: Path, upstreams: list[str], secret: str, connections: int = 1024
+        self,
+        workdir: Path,
+        upstreams: list[str],
+        secret: str,
+        connections: int = 1024,
+        objects_url: str = "",
     ) -> None:
-        """``connections``: nginx's worker_connections; a websocket viewer holds two."""
+        """``connections``: nginx's worker_connections; a websocket viewer holds two.
+        ``objects_url``: CULTURECAST_EDGE_OBJECTS_URL (empty: unset)."""
         self.dir = workdir
         self.dir.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         cache = workdir / "cache"
         cache.mkdir(exist_ok=True)
         (workdir / "culturecast.conf").write_text(
-            render(upstreams, f"127.0.0.1:{self.port}", cache, secret)
+            render(upstreams, f"127.0.0.1:{self.port}", cache, secret, objects_url)
         )
         temp = "\n".join(
             f"    {kind}_temp_path {workdir}/{kind};"

@@ -80,6 +80,10 @@ EDGE_TOKEN_WINDOW_S = 10
 viewer once per window (a heartbeat counts at most every 5 s), not per playlist and segment."""
 REFERER_REFUSAL = {"X-CultureCast-Refusal": "referer_refused"}
 """Tells the edge a 403 of its auth_request is the 防盗链 one (its body then says so)."""
+EDGE_ACCESS = "X-CultureCast-Access"
+"""On the edge's 204: ``public`` (a miss may be read from the object store itself, and cached
+for everyone the check lets through) or ``private`` (a draft's staff preview: a miss goes to
+the api, which answers it privately, never cached)."""
 
 __all__ = [
     "MEDIA_REQUEST_CALLBACKS",
@@ -350,21 +354,28 @@ def install(app: web.Application, kit: HttpKit) -> None:
         if referer and not await gate.referer_ok(key, referer, request.host):
             return web.Response(status=403, headers={**refused.headers, **REFERER_REFUSAL})
         if not token:
-            if await gate(key, None) is Access.DENIED:
+            access = await gate(key, None)
+            if access is Access.DENIED:
                 return refused
-            return web.Response(status=204, headers={"X-Accel-Expires": "1"})
+            return web.Response(
+                status=204, headers={"X-Accel-Expires": "1", EDGE_ACCESS: access.value}
+            )
         viewer = None
         for ask in app[MEDIA_TOKEN_VIEWERS]:
             viewer = await ask(token)
             if viewer is not None:
                 break
-        if viewer is None or await gate(key, token) is Access.DENIED:
+        access = Access.DENIED if viewer is None else await gate(key, token)
+        if access is Access.DENIED:
             return refused
         referer = request.headers.get("Referer")
         if referer and not await gate.referer_ok(key, referer, request.host):
             return web.Response(status=403, headers={**refused.headers, **REFERER_REFUSAL})
         holder["delivery"].report(token, key)
-        return web.Response(status=204, headers={"X-Accel-Expires": str(EDGE_TOKEN_WINDOW_S)})
+        return web.Response(
+            status=204,
+            headers={"X-Accel-Expires": str(EDGE_TOKEN_WINDOW_S), EDGE_ACCESS: access.value},
+        )
 
     app.router.add_get("/internal/edge/media-auth", edge_auth)
     media_signing.setup(
