@@ -13,7 +13,9 @@ from ``wrk`` (Debian package ``wrk``: one thread, CONNECTIONS keep-alive connect
 another process. All servers run for the whole bench; for each object the subjects are
 measured in turn, ROUNDS times (neighbours in time, so under the same outside load), each
 after a warm-up; a subject's shares are its rate over bare aiohttp's and over nginx's rate of
-the same round, the medians over the rounds reported. nginx is measured twice: as installed
+the same round, the medians over the rounds reported. Beside the rates, each subject's server
+CPU per request (user + system time from /proc over the run: steadier than a rate when wrk and
+the servers share the cores) and the same shares by it. nginx is measured twice: as installed
 (the share's reference) and with ``open_file_cache`` as the edge template sets it (its rate
 shown, for the share over a tuned nginx). The load average before and after is
 printed: on a shared machine the absolute rates move, the shares much less.
@@ -34,6 +36,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import aiohttp
 from aiohttp import web
@@ -256,6 +259,46 @@ async def _token(url: str) -> str:
     return match.group(1)
 
 
+class Row(NamedTuple):
+    """One subject in one round."""
+
+    rate: float
+    share: float
+    """Of bare aiohttp's rate, %."""
+    share_nginx: float
+    cpu_us: float
+    """Server CPU per request, µs."""
+    cpu_share: float
+    """Bare aiohttp's CPU per request over this one's, %."""
+    cpu_share_nginx: float
+
+
+def _cpu_s(pids: list[int]) -> float:
+    """CPU seconds (user + system) the processes have used so far."""
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _workers(master: int) -> list[int]:
+    """nginx's worker processes (the master only waits; the cache loader and manager are not
+    serving and the loader exits)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) != master:
+                continue
+            if b"worker process" in (stat.parent / "cmdline").read_bytes():
+                found.append(int(stat.parent.name))
+        except (OSError, ValueError):
+            continue
+    if not found:
+        raise RuntimeError(f"nginx {master} has no worker")
+    return found
+
+
 def _wrk(url: str, seconds: float) -> tuple[float, int]:
     out = subprocess.run(
         ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds:g}s", "--timeout", "10s", url],
@@ -311,6 +354,17 @@ def main() -> None:
             for url in base.values():
                 asyncio.run(_wait_up(url))
             token = asyncio.run(_token(base["ours"]))
+            bare_pid, ours_pid = (proc.pid or 0 for proc in procs)
+            # Whose CPU a subject's requests cost: the edge's is nginx's and the api's behind it.
+            cpu_of = {
+                "nginx (disk)": _workers(nginx.pid),
+                "nginx (open_file_cache)": _workers(nginx_ofc.pid),
+                "bare aiohttp (memory)": [bare_pid],
+                "/media/": [ours_pid],
+                "/media/t/<token>/": [ours_pid],
+                "edge /media/": [*_workers(edge.pid), ours_pid],
+                "edge /media/t/<token>/": [*_workers(edge.pid), ours_pid],
+            }
             subjects = (
                 "nginx (disk)",
                 "nginx (open_file_cache)",
@@ -320,7 +374,7 @@ def main() -> None:
                 "edge /media/",
                 "edge /media/t/<token>/",
             )
-            table: dict[tuple[str, str], list[tuple[float, float]]] = {}
+            table: dict[tuple[str, str], list[Row]] = {}
             for name, (key, _, _) in OBJECTS.items():
                 urls = {
                     "nginx (disk)": f"{base['nginx']}/{key}",
@@ -332,16 +386,26 @@ def main() -> None:
                     "edge /media/t/<token>/": f"{base['edge']}/media/t/{token}/{key}",
                 }
                 for _ in range(rounds_n):
-                    rates: dict[str, tuple[float, int]] = {}
+                    rates: dict[str, tuple[float, int, float]] = {}
                     for subject in subjects:
                         _wrk(urls[subject], WARMUP_S)
-                        rates[subject] = _wrk(urls[subject], seconds)
-                    ref = rates["bare aiohttp (memory)"][0]
-                    ref_nginx = rates["nginx (disk)"][0]
+                        before = _cpu_s(cpu_of[subject])
+                        rate, errors = _wrk(urls[subject], seconds)
+                        used = _cpu_s(cpu_of[subject]) - before
+                        rates[subject] = (rate, errors, used / (rate * seconds) * 1e6)
+                    ref, _, ref_us = rates["bare aiohttp (memory)"]
+                    ref_nginx, _, ref_nginx_us = rates["nginx (disk)"]
                     for subject in subjects:
-                        rate, errors = rates[subject]
+                        rate, errors, us = rates[subject]
                         table.setdefault((name, subject), []).append(
-                            (rate, rate / ref * 100, rate / ref_nginx * 100)
+                            Row(
+                                rate,
+                                rate / ref * 100,
+                                rate / ref_nginx * 100,
+                                us,
+                                ref_us / us * 100,
+                                ref_nginx_us / us * 100,
+                            )
                         )
                         if errors:
                             print(f"  ! {name} {subject}: {errors} errors", file=sys.stderr)
@@ -362,16 +426,22 @@ def main() -> None:
         f"({os.cpu_count()} CPUs)"
     )
     print(
-        f"  {'object':22s} {'subject':24s} {'req/s':>8s} {'÷aiohttp':>9s} {'÷nginx':>8s}   rounds"
+        "CPU: the server processes' user+system seconds over the run per request (the edge's: "
+        "nginx's worker and the api behind it); its shares = the reference's µs / the subject's"
+    )
+    print(
+        f"  {'object':22s} {'subject':24s} {'req/s':>8s} {'÷aiohttp':>9s} {'÷nginx':>8s} "
+        f"{'CPU µs':>7s} {'÷aiohttp':>9s} {'÷nginx':>8s}   rounds (req/s)"
     )
     for (name, subject), rows in table.items():
-        mid = len(rows) // 2
-        rates_sorted = sorted(r for r, _, _ in rows)
-        shares = sorted(s for _, s, _ in rows)
-        of_nginx = sorted(n for _, _, n in rows)
+
+        def median(i: int, rows: list[Row] = rows) -> float:
+            return sorted(row[i] for row in rows)[len(rows) // 2]
+
         print(
-            f"  {name:22s} {subject:24s} {rates_sorted[mid]:8.0f} {shares[mid]:8.1f} % "
-            f"{of_nginx[mid]:6.1f} %   " + ", ".join(f"{r:.0f}" for r, _, _ in rows)
+            f"  {name:22s} {subject:24s} {median(0):8.0f} {median(1):8.1f} % {median(2):6.1f} % "
+            f"{median(3):7.1f} {median(4):8.1f} % {median(5):6.1f} %   "
+            + ", ".join(f"{row.rate:.0f}" for row in rows)
         )
 
 
