@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -79,6 +80,15 @@ def _route_name(request: web.Request) -> str:
     return resource.canonical if resource is not None else "unmatched"
 
 
+type NotFoundPage = Callable[[web.Request], web.StreamResponse | None]
+"""A page for a request that found no route (or whose handler raised ``HTTPNotFound``), or
+None to keep the JSON error."""
+NOT_FOUND_PAGE: web.AppKey[NotFoundPage] = web.AppKey("not_found_page")
+"""Optional: set by the pages, so a browser asking for a page that does not exist gets one
+with a way home (``server/web/pages.py``). Here rather than a middleware of their own: every
+middleware is one more layer each media request passes (DESIGN.md § Delivery)."""
+
+
 def error_middleware(metrics: Metrics) -> Any:
     """Serialise errors as JSON, count and time requests, log server faults. Media requests
     (``/media/…``, DESIGN.md § Delivery) are only counted per status: a histogram
@@ -106,6 +116,10 @@ def error_middleware(metrics: Metrics) -> Any:
             status = exc.status
             if exc.status < 400:
                 raise
+            page = request.app.get(NOT_FOUND_PAGE) if exc.status == 404 else None
+            shown = None if page is None else page(request)
+            if shown is not None:
+                return shown
             code, sentence = _HTTP_ERRORS.get(exc.status, ("http_error", None))
             message = (
                 sentence.in_language(request_lang(request)) if sentence else exc.reason or "error"

@@ -19,6 +19,7 @@ from aiohttp import web
 from culturecast import __version__
 from culturecast.core.errors import LANG_COOKIE, Lang, parse_lang
 from culturecast.media.views.handlers import device_of, remember_device
+from culturecast.server.jsonapi import NOT_FOUND_PAGE
 from culturecast.server.web import i18n
 from culturecast.server.web.assets import IMMUTABLE, StaticAssets
 from culturecast.server.web.cards import SHARE_CARDS, ShareCard
@@ -214,21 +215,17 @@ def _not_found(request: web.Request, message_key: str = "page.not_found_hint") -
 _NOT_PAGES: Final = ("/api/", "/static/", "/hls/", "/media/", "/socket.io/", "/chat/", "/files/")
 
 
-@web.middleware
-async def html_not_found(request: web.Request, handler: Any) -> web.StreamResponse:
+def html_not_found(request: web.Request) -> web.StreamResponse | None:
     """A browser asking for a page that does not exist (/nosuchpage, /live, /r/) gets the
-    HTML not-found page with a way home; API paths and non-browser clients keep JSON."""
-    try:
-        response: web.StreamResponse = await handler(request)
-    except web.HTTPNotFound:
-        if (
-            request.method not in ("GET", "HEAD")
-            or request.path.startswith(_NOT_PAGES)
-            or "text/html" not in request.headers.get("Accept", "")
-        ):
-            raise
-        return _not_found(request)
-    return response
+    HTML not-found page with a way home; API paths and non-browser clients keep JSON (None).
+    The error middleware asks it (``NOT_FOUND_PAGE``) on every ``HTTPNotFound``."""
+    if (
+        request.method not in ("GET", "HEAD")
+        or request.path.startswith(_NOT_PAGES)
+        or "text/html" not in request.headers.get("Accept", "")
+    ):
+        return None
+    return _not_found(request)
 
 
 async def static(request: web.Request) -> web.StreamResponse:
@@ -264,7 +261,7 @@ def setup_routes(
     """Add the pages of DESIGN.md § Interfaces (stable: shared as links and QR codes) and the
     static files; ``public_url`` is CULTURECAST_PUBLIC_URL ("" when not set)."""
     app[WEB] = dataclasses.replace(pages or create_pages(), public_url=public_url.rstrip("/"))
-    app.middlewares.append(html_not_found)
+    app[NOT_FOUND_PAGE] = html_not_found
     app.router.add_get("/", home)
     app.router.add_get("/admin", admin)
     app.router.add_get("/screen/{org_id}", screen)
