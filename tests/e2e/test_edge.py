@@ -313,19 +313,40 @@ async def wait_status(
         await asyncio.sleep(0.2)
 
 
-async def test_the_edge_refuses_unknown_and_revoked_tokens_and_unsigned_drafts(
-    edged: Edged, http: aiohttp.ClientSession, viewers_http: aiohttp.ClientSession
-) -> None:
+@dataclass
+class Staged:
+    """A province with a published resource and a draft, and a viewer playing the published
+    one through the edge."""
+
+    admin: Api
+    org: dict[str, Any]
+    public: str
+    draft: str
+    player: Player
+
+
+async def staged(
+    edged: Edged, http: aiohttp.ClientSession, viewers_http: aiohttp.ClientSession, name: str
+) -> Staged:
     product, edge = edged.product, edged.edge
     admin = await Api(http, product.urls[0]).login("admin", ADMIN_PASSWORD)
-    at_edge = Api(http, edge.url, admin.token)
-    org = await admin.ok("POST", "/api/v1/orgs", {"name": "湖北省"}, expect=201)
+    org = await admin.ok("POST", "/api/v1/orgs", {"name": name}, expect=201)
     tag = uuid.uuid4().hex[:8]
     public, draft = f"pub-{tag}", f"draft-{tag}"
     await seed(product, [org["id"]], {public: True, draft: False})
-    viewer = Viewer("V")
+    viewer = Viewer(name)
     await play(Api(viewers_http, edge.url), viewer, "resource", public, "web")
-    player = Player(viewer, edge.url)
+    return Staged(admin, org, public, draft, Player(viewer, edge.url))
+
+
+async def test_the_edge_refuses_unknown_and_revoked_tokens_and_unsigned_drafts(
+    edged: Edged, http: aiohttp.ClientSession, viewers_http: aiohttp.ClientSession
+) -> None:
+    edge = edged.edge
+    stage = await staged(edged, http, viewers_http, "湖北省")
+    admin, org, player = stage.admin, stage.org, stage.player
+    public, draft = stage.public, stage.draft
+    at_edge = Api(http, edge.url, admin.token)
     await fetch(viewers_http, player, 0)
 
     # An unknown token is refused at the edge, with the documented error shape.
@@ -410,15 +431,9 @@ async def test_with_the_object_store_configured_public_misses_skip_the_api(
     draft's staff preview still comes from the api, privately, and a draft stays refused."""
     with running_edge(tmp_path, redis_url, mongo_url, s3_endpoint, objects=True) as edged:
         product, edge = edged.product, edged.edge
-        admin = await Api(http, product.urls[0]).login("admin", ADMIN_PASSWORD)
+        stage = await staged(edged, http, viewers_http, "四川省")
+        admin, public, draft, player = stage.admin, stage.public, stage.draft, stage.player
         admins = [admin, Api(http, product.urls[1], admin.token)]
-        org = await admin.ok("POST", "/api/v1/orgs", {"name": "四川省"}, expect=201)
-        tag = uuid.uuid4().hex[:8]
-        public, draft = f"pub-{tag}", f"draft-{tag}"
-        await seed(product, [org["id"]], {public: True, draft: False})
-        viewer = Viewer("S")
-        await play(Api(viewers_http, edge.url), viewer, "resource", public, "web")
-        player = Player(viewer, edge.url)
 
         before = await media_total(admins)
         paths = ["master.m3u8", "360p/index.m3u8"] + [f"360p/{n:08d}.ts" for n in range(SEGMENTS)]
