@@ -61,8 +61,9 @@ from culturecast.chat.rooms import (
     slow_key,
 )
 from culturecast.chat.sessions import ConnectRefused, Session, guest_id, wire_user
-from culturecast.chat.store import ChatStore, new_id, wire_message
+from culturecast.chat.store import ChatStore, RoomSettings, new_id, wire_message
 from culturecast.core.access import Caller
+from culturecast.core.coalesce import Coalesced
 from culturecast.core.mediatime import media_at, wall_at, with_start
 from culturecast.core.periodic import Periodic, Sleep
 from culturecast.storage.counters.port import Counters
@@ -148,6 +149,15 @@ class ChatService:
         self.timelines = timelines
         """How far each show's media had got by each moment, to place replay comments."""
         self.reserved = ReservedNames(config.reserved_names)
+        # A show's crowd joining (and writing) at once shares the reads of its event, its
+        # room's settings and its history: each answer from a read that began after it asked.
+        self._event_reads: Coalesced[str, EventView | None] = Coalesced(events.get)
+        self._room_reads: Coalesced[str, RoomSettings] = Coalesced(
+            lambda event_id: store.load_room(event_id, self.clock())
+        )
+        self._history_reads: Coalesced[str, list[dict[str, Any]]] = Coalesced(
+            lambda event_id: store.history(event_id, config.history_size)
+        )
         self.sessions: dict[str, Session] = {}
         self.rooms: dict[str, LocalRoom] = {}
         self.counts = RoomCounts(counters, emitter, self.rooms, config.presence_ttl)
@@ -309,7 +319,7 @@ class ChatService:
 
     async def _join(self, session: Session, data: object) -> dict[str, Any]:
         request = payloads.parse_join(data)
-        event = await self.events.get(request.event_id)
+        event = await self._event_reads.get(request.event_id)
         if event is None or not self.events.may_see(session.caller, event):
             # A draft answers exactly as an unknown id: nobody learns that it exists.
             return await self.refuse(session, RefusalCode.NOT_FOUND, request="join")
@@ -329,7 +339,7 @@ class ChatService:
         if request.watching:
             room.watchers.add(session.sid)
             await self.counts.enter(event.id)
-        history = await self.store.history(event.id, self.config.history_size)
+        history = await self._history_reads.get(event.id)
         likes = await self.counts.likes_for_new_member(room)
         viewers = await self.counts.viewer_count(event.id, {self.counts.process_id: True})
         to = session.sid
@@ -381,14 +391,14 @@ class ChatService:
         if room is None:
             return await self.refuse(session, RefusalCode.NOT_JOINED, request="send")
         text = payloads.parse_send(data)
-        event = await self.events.get(room.event.id)
+        event = await self._event_reads.get(room.event.id)
         if event is None or not self.events.may_see(session.caller, event):
             # Gone, or unpublished since the join: as for an unknown room.
             return await self.refuse(session, RefusalCode.NOT_FOUND, request="send")
         await self._set_event(room, event)
         # Fresh settings and sanctions too: a moderator on another process may have acted a
         # moment ago, and its notice on the rooms channel may still be on its way.
-        room.settings = await self.store.load_room(event.id, self.clock())
+        room.settings = await self._room_reads.get(event.id)
         room.apply_settings()
         user = session.user
         now = self.clock()

@@ -37,6 +37,7 @@ from typing import Any
 import msgspec
 
 from culturecast.core.calendar import cst_day, cst_day_end, cst_day_start
+from culturecast.core.coalesce import Coalesced
 from culturecast.media.views import state
 from culturecast.media.views.buffer import CounterBuffer, read_peak
 from culturecast.media.views.errors import (
@@ -180,6 +181,10 @@ class ViewsService:
         self._clock = clock
         self.buffer = CounterBuffer(counters, self.rules)
         self._shows = OnAirShows(resolver, self.config.live_status_refresh_s)
+        # The crowd's plays of one item share a read (the next that starts after each asked).
+        self._items: Coalesced[tuple[ItemType, str], PlayableItem | None] = Coalesced(
+            lambda key: resolver.resolve(*key)
+        )
         self._play_limit = AddressLimiter(counters, "play", self.config.plays_per_minute)
         self._beat_limit = AddressLimiter(counters, "beat", self.config.beats_per_minute)
         # The stored text of each session this process last wrote, with its decoded record:
@@ -223,7 +228,7 @@ class ViewsService:
         now = self._clock()
         if not await self._play_limit.hit(address, now):
             raise RateLimited()
-        item = await self._resolver.resolve(item_type, item_id)
+        item = await self._items.get((item_type, item_id))
         if item is None:
             raise UnknownItem(item_type.value)
         if not item.public and not may_preview(item):
