@@ -1,6 +1,7 @@
 """How the views service learns that a live show ended (issue 18, item 11): from the live
 package's status notice at once, or from the event's record, re-read at least every
-``live_status_refresh_s`` — here on the memory counters with a fake clock."""
+``live_status_refresh_s`` — here on the memory counters with a fake clock; and how a crowd's
+plays of one show share the reads of it."""
 
 from __future__ import annotations
 
@@ -11,10 +12,10 @@ import pytest
 
 from culturecast.core.calendar import cst_day_start
 from culturecast.media.views import state
-from culturecast.media.views.errors import ShowEnded
+from culturecast.media.views.errors import ShowEnded, UnknownItem
 from culturecast.media.views.items import PlayableItem
 from culturecast.media.views.policy import Heartbeat, ItemType, Terminal
-from culturecast.media.views.service import Viewer, ViewsConfig, ViewsService
+from culturecast.media.views.service import PlayStarted, Viewer, ViewsConfig, ViewsService
 from culturecast.storage.counters.memory import MemoryCounters
 
 NOW = cst_day_start("2024-03-10") + 8 * 3600
@@ -129,4 +130,55 @@ async def test_a_database_that_does_not_answer_does_not_refuse_live_beats() -> N
     with pytest.raises(ShowEnded):
         await views.heartbeat(sid, Heartbeat(seq=2))
     assert await watched(counters) == 4
+    await counters.close()
+
+
+class GatedEvents(Events):
+    """Reads take the item as it is when they start and end when the test says."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.open = asyncio.Event()
+        self.open.set()
+        self.started = asyncio.Event()
+
+    async def resolve(self, item_type: ItemType, item_id: str) -> PlayableItem | None:
+        self.reads += 1
+        self.started.set()
+        item = self.item
+        await self.open.wait()
+        return item
+
+
+async def test_a_crowd_s_plays_share_reads_of_the_show_and_none_is_answered_from_before() -> None:
+    clock = Clock()
+    counters = MemoryCounters(clock)
+    events = GatedEvents()
+    views = ViewsService(counters, events, clock, ViewsConfig(drain_interval_s=0))
+
+    def play(n: int) -> asyncio.Future[PlayStarted]:
+        viewer = Viewer(f"d:{n}", signed_in=False)
+        return asyncio.ensure_future(
+            views.play(ItemType.LIVE, "show", Terminal.WEB, viewer, f"10.0.0.{n}")
+        )
+
+    started = await asyncio.gather(*(play(n) for n in range(50)))
+    assert len({s.session_id for s in started}) == 50
+    assert events.reads <= 2  # one read, and at most one for those who asked during it
+    figures = await counters.hgetall(state.day_item_key(DAY, "live", "show"))
+    assert figures["plays"] == 50
+    # Unpublished while a read runs: who asks after that is answered by a later read.
+    events.open.clear()
+    reads = events.reads
+    events.started.clear()
+    early = play(100)
+    await events.started.wait()
+    events.item = replace(events.item, public=False)
+    late = play(101)
+    await asyncio.sleep(0.01)
+    events.open.set()
+    assert (await early).item.public
+    with pytest.raises(UnknownItem):
+        await late
+    assert events.reads == reads + 2
     await counters.close()
