@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from culturecast.core.access import Principal
+from culturecast.core.coalesce import Coalesced
 from culturecast.core.errors import ClientError
 from culturecast.core.periodic import Periodic
 from culturecast.core.referer import allowed as referer_allowed
@@ -149,6 +150,10 @@ class MediaAccess:
         self._clock = clock
         self._items: _Recent[tuple[str, str], _Item] = _Recent(ttl_s, max_entries)
         self._holders: _Recent[str, Principal | None] = _Recent(ttl_s, max_entries)
+        # When a remembered item expires, the crowd's next requests share one look-up.
+        self._look_ups: Coalesced[tuple[str, str], _Item | None] = Coalesced(
+            lambda which: self._look_up(*which)
+        )
 
     async def __call__(self, key: str, token: str | None) -> Access:
         item = await self._item(key)
@@ -179,7 +184,7 @@ class MediaAccess:
         now = self._clock()
         known, item = self._items.get(which, now)
         if not known:
-            item = await self._look_up(*which)
+            item = await self._look_ups.get(which)
             if item is not None and item.public:
                 # Only what the crowd asks for is remembered: publishing takes effect at
                 # once, unpublishing within ttl_s.
