@@ -171,9 +171,11 @@ async def _chat(
             heartbeat=None,
             headers=address,
         )
-        await ws.receive_str()
+        # Every wait has a limit: a server that accepts the websocket and then says nothing
+        # (overloaded) is an error of this viewer, not a run that never ends.
+        await ws.receive_str(timeout=TIMEOUT_S)
         await ws.send_str(f'40/chat,{{"guest":"{secrets.token_urlsafe(12)}"}}')
-        await ws.receive_str()
+        await ws.receive_str(timeout=TIMEOUT_S)
         await ws.send_str(f'42/chat,["join",{{"event_id":"{EVENT}"}}]')
         while not (frame := await ws.receive_str(timeout=TIMEOUT_S)).startswith(
             '42/chat,["history"'
