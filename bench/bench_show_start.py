@@ -165,27 +165,31 @@ async def _chat(
     session: aiohttp.ClientSession, base: str, tally: Tally, address: dict[str, str]
 ) -> Any:
     started = time.monotonic()
+    ws: aiohttp.ClientWebSocketResponse | None = None
+    # The whole join has TIMEOUT_S: a server that accepts the websocket and then stays silent,
+    # or answers the join with no history, is this viewer's error, not a run that never ends
+    # (the server's pings would otherwise keep a wait for each next frame alive).
     try:
-        ws = await session.ws_connect(
-            base.replace("http", "ws", 1) + "/socket.io/?EIO=4&transport=websocket",
-            heartbeat=None,
-            headers=address,
-        )
-        # Every wait has a limit: a server that accepts the websocket and then says nothing
-        # (overloaded) is an error of this viewer, not a run that never ends.
-        await ws.receive_str(timeout=TIMEOUT_S)
-        await ws.send_str(f'40/chat,{{"guest":"{secrets.token_urlsafe(12)}"}}')
-        await ws.receive_str(timeout=TIMEOUT_S)
-        await ws.send_str(f'42/chat,["join",{{"event_id":"{EVENT}"}}]')
-        while not (frame := await ws.receive_str(timeout=TIMEOUT_S)).startswith(
-            '42/chat,["history"'
-        ):
-            if frame == "2":
-                await ws.send_str("3")
-            elif frame.startswith('42/chat,["refused"'):
-                tally.refusals.append(frame[:160])
+        async with asyncio.timeout(TIMEOUT_S):
+            ws = await session.ws_connect(
+                base.replace("http", "ws", 1) + "/socket.io/?EIO=4&transport=websocket",
+                heartbeat=None,
+                headers=address,
+            )
+            await ws.receive_str()
+            await ws.send_str(f'40/chat,{{"guest":"{secrets.token_urlsafe(12)}"}}')
+            await ws.receive_str()
+            await ws.send_str(f'42/chat,["join",{{"event_id":"{EVENT}"}}]')
+            while not (frame := await ws.receive_str()).startswith('42/chat,["history"'):
+                if frame == "2":
+                    await ws.send_str("3")
+                elif frame.startswith('42/chat,["refused"'):
+                    tally.refusals.append(frame[:160])
+                    raise aiohttp.ClientError("join refused")
     except (aiohttp.ClientError, TimeoutError, TypeError):
         tally.took("chat", started, False)
+        if ws is not None:
+            await ws.close()
         return None
     tally.took("chat", started, True)
 
