@@ -454,3 +454,36 @@ async def test_slow_mode_tells_the_sender_how_many_seconds_are_left(world: World
     refused = await service.handle("a", "send", {"text": "再来一段"})
     assert (refused["code"], refused["retry_after"]) == ("slow_mode", 20.0)
     assert out.to_socket("refused", "a")[-1]["retry_after"] == 20.0
+
+
+# -- a crowd --------------------------------------------------------------------------------
+
+
+async def test_a_crowd_joining_at_once_shares_the_event_read_and_gets_the_whole_history(
+    world: World,
+) -> None:
+    speaker, _ = world.service()
+    await guest(speaker, "speaker", "老张")
+    assert (await speaker.handle("speaker", "send", {"text": "演出开始了"}))["ok"]
+    reads = 0
+    table_get = world.events.get
+
+    async def counted_get(event_id: str) -> EventView | None:
+        nonlocal reads
+        reads += 1
+        await asyncio.sleep(0)  # a round trip: the rest of the crowd asks meanwhile
+        return await table_get(event_id)
+
+    world.events.get = counted_get  # type: ignore[method-assign]
+    service, out = world.service()
+    crowd = [f"viewer-{n}" for n in range(30)]
+    for n, sid in enumerate(crowd):
+        await service.connect(sid, f"198.51.100.{n}", {"guest": f"观众{n}"})
+    acks = await asyncio.gather(
+        *(service.handle(sid, "join", {"event_id": EVENT}) for sid in crowd)
+    )
+    assert all(ack["ok"] for ack in acks)
+    assert reads <= 2  # one read, and at most one more for who asked while it ran
+    for sid in crowd:
+        (history,) = out.to_socket("history", sid)
+        assert [m["text"] for m in history] == ["演出开始了"]
