@@ -7,11 +7,12 @@ timeouts become ``EngineUnavailable``; Redis's own errors (a key used as another
 
 Presence uses ``ZADD ... GT``, so Redis 6.2 or newer is required.
 
-Compare-and-set swaps (one per heartbeat) are coalesced: the swaps asked for during one turn
-of the event loop go to Redis as one pipeline on the next turn, so a burst of N concurrent
-beats costs one round trip and one pool checkout instead of N. Each swap is still its own
-atomic script on the server and answers its caller alone; two swaps of one key in a batch run
-in order, so the second sees the first's write (and fails if it expected the older value).
+Commands are pipelined per turn of the event loop: the commands asked for during one turn go
+to Redis as one pipeline on the next, so a burst of N concurrent beats or plays costs one
+round trip and one pool checkout instead of N per step. Each command still answers its caller
+alone, and they run in the order asked; each compare-and-set swap (one per heartbeat) is its
+own atomic script on the server, so two swaps of one key in a batch run in order and the
+second sees the first's write (and fails if it expected the older value).
 
 Distinct counts are exact sets up to ``UNIQUE_EXACT_LIMIT`` members per key and HyperLogLog
 past it (see the port and ``_UNIQUE_ADD_SCRIPT``).
@@ -152,7 +153,7 @@ class RedisCounters:
         self._subscriber_buffer = subscriber_buffer
         self._subscriptions: set[RedisSubscription] = set()
         self._closed = False
-        self._swaps = _SwapBatcher(client)
+        self._batch = _TurnBatcher(client)
         self._exact_limit = exact_limit
         self._unique_add = client.register_script(_UNIQUE_ADD_SCRIPT)
         self._unique_count = client.register_script(_UNIQUE_COUNT_SCRIPT)
@@ -286,7 +287,7 @@ class RedisCounters:
         # One script, so the comparison and the write are one atomic step on the server.
         self._check_open()
         with _engine_errors():
-            return await self._swaps.swap(self._key(key), expected, value, ttl_s)
+            return await self._batch.swap(self._key(key), expected, value, ttl_s)
 
     # -- any key --------------------------------------------------------------------------
 
@@ -356,9 +357,9 @@ class RedisCounters:
     async def _call(self, *args: Any) -> Any:
         self._check_open()
         with _engine_errors():
-            # redis-py's typed command methods return Awaitable | Any, so typing gains nothing
-            # over calling the command by name; its response callbacks still apply.
-            return await self._client.execute_command(*args)  # type: ignore[no-untyped-call]
+            # By name, in the turn's pipeline: redis-py's typed command methods return
+            # Awaitable | Any, so typing gains nothing; its response callbacks still apply.
+            return await self._batch.call(*args)
 
 
 # A distinct-count key is a Redis set while it holds at most ``exact_limit`` members, so small
@@ -405,23 +406,26 @@ return 0
 _SWAP_SHA = hashlib.sha1(_SWAP_SCRIPT.encode()).hexdigest()
 
 
-class _SwapBatcher:
-    """Sends the swaps asked for during one event-loop turn as one pipeline (see the module
-    docstring); callers await their own answer."""
+class _TurnBatcher:
+    """Sends the commands asked for during one event-loop turn as one pipeline (see the
+    module docstring); callers await their own answer. Commands run in the order asked."""
 
     def __init__(self, client: aioredis.Redis) -> None:
         self._client = client
-        self._waiting: list[tuple[str, str, str, int, asyncio.Future[bool]]] = []
+        self._waiting: list[tuple[tuple[Any, ...], asyncio.Future[Any]]] = []
         # Batches in flight, held so they are not garbage-collected before they finish.
         self._in_flight: set[asyncio.Task[None]] = set()
 
-    async def swap(self, key: str, expected: str, value: str, ttl_s: int) -> bool:
+    async def call(self, *args: Any) -> Any:
         loop = asyncio.get_running_loop()
-        answer: asyncio.Future[bool] = loop.create_future()
+        answer: asyncio.Future[Any] = loop.create_future()
         if not self._waiting:
             loop.call_soon(self._send)
-        self._waiting.append((key, expected, value, ttl_s, answer))
+        self._waiting.append((args, answer))
         return await answer
+
+    async def swap(self, key: str, expected: str, value: str, ttl_s: int) -> bool:
+        return bool(await self.call("EVALSHA", _SWAP_SHA, 1, key, expected, value, ttl_s))
 
     def _send(self) -> None:
         batch, self._waiting = self._waiting, []
@@ -429,39 +433,42 @@ class _SwapBatcher:
         self._in_flight.add(task)
         task.add_done_callback(self._in_flight.discard)
 
-    async def _run(self, batch: list[tuple[str, str, str, int, asyncio.Future[bool]]]) -> None:
+    async def _run(self, batch: list[tuple[tuple[Any, ...], asyncio.Future[Any]]]) -> None:
         try:
-            answers = await self._pipeline(batch)
+            answers = await self._pipeline([args for args, _ in batch])
         except Exception as exc:  # every caller gets the failure; none waits forever
-            for *_, answer in batch:
+            for _, answer in batch:
                 if not answer.done():
                     answer.set_exception(exc)
             return
         except BaseException:
-            for *_, answer in batch:
+            for _, answer in batch:
                 answer.cancel()
             raise
-        for (*_, answer), result in zip(batch, answers, strict=True):
+        for (_, answer), result in zip(batch, answers, strict=True):
             if answer.done():  # its caller was cancelled
                 continue
             if isinstance(result, Exception):
                 answer.set_exception(result)
             else:
-                answer.set_result(bool(result))
+                answer.set_result(result)
 
-    async def _pipeline(self, batch: list[tuple[str, str, str, int, Any]]) -> list[Any]:
-        answers = await self._execute(batch)
-        if any(isinstance(a, redis_errors.NoScriptError) for a in answers):
-            # The script cache was flushed (or Redis restarted): load it once and resend.
-            # A NOSCRIPT reply means that swap did not run, so resending it is safe.
+    async def _pipeline(self, commands: list[tuple[Any, ...]]) -> list[Any]:
+        answers = await self._execute(commands)
+        unrun = [i for i, a in enumerate(answers) if isinstance(a, redis_errors.NoScriptError)]
+        if unrun:
+            # The script cache was flushed (or Redis restarted): load it once and resend the
+            # swaps that answered NOSCRIPT — they did not run; the batch's other commands did.
             await self._client.script_load(_SWAP_SCRIPT)
-            answers = await self._execute(batch)
+            again = await self._execute([commands[i] for i in unrun])
+            for i, answer in zip(unrun, again, strict=True):
+                answers[i] = answer
         return answers
 
-    async def _execute(self, batch: list[tuple[str, str, str, int, Any]]) -> list[Any]:
+    async def _execute(self, commands: list[tuple[Any, ...]]) -> list[Any]:
         pipe = self._client.pipeline(transaction=False)
-        for key, expected, value, ttl_s, _ in batch:
-            pipe.execute_command("EVALSHA", _SWAP_SHA, 1, key, expected, value, ttl_s)
+        for args in commands:
+            pipe.execute_command(*args)
         return list(await pipe.execute(raise_on_error=False))
 
 

@@ -840,6 +840,46 @@ async def test_redis_swaps_recover_from_a_flushed_script_cache(redis_url: str) -
         await raw.aclose()
 
 
+async def test_redis_a_crowd_s_commands_share_round_trips_and_each_gets_its_answer(
+    redis_url: str,
+) -> None:
+    # A show's crowd starts its plays at once: each play's counters go to Redis together with
+    # the others' (one pipeline per loop turn), not one round trip each.
+    port = await RedisCounters.open(redis_url, key_prefix=f"cc-test:{uuid.uuid4().hex}:")
+    raw = aioredis.Redis.from_url(redis_url)
+    try:
+        await port.set_value("x", "0", 60)
+        connections = len(await raw.client_list())
+
+        async def incrs() -> int:
+            return int((await raw.info("commandstats"))["cmdstat_incrby"]["calls"])
+
+        await port.incr("warm-up")
+        before = await incrs()
+
+        async def play(n: int) -> tuple[int, str | None, bool]:
+            total = await port.incr("plays")
+            await port.set_value(f"p{n}", f"viewer {n}", 60)
+            return total, await port.get_flag(f"p{n}"), await port.swap_value("x", "0", "1", 60)
+
+        answers = await asyncio.gather(*(play(n) for n in range(200)))
+        assert sorted(total for total, _, _ in answers) == list(range(1, 201))
+        assert [flag for _, flag, _ in answers] == [f"viewer {n}" for n in range(200)]
+        assert [won for _, _, won in answers].count(True) == 1
+        assert await port.get_int("plays") == 200
+        assert await incrs() == before + 200
+        assert len(await raw.client_list()) == connections
+        # A flushed script cache resends only the swaps of a batch, never its INCRs.
+        await raw.script_flush()
+        results = await asyncio.gather(port.incr("plays"), port.swap_value("x", "1", "2", 60))
+        assert results == [201, True]
+        assert await incrs() == before + 201
+    finally:
+        await port.delete("x", "plays", "warm-up", *(f"p{n}" for n in range(200)))
+        await port.close()
+        await raw.aclose()
+
+
 async def test_redis_gone_fails_every_swap_of_a_burst(tmp_path: Path) -> None:
     with engines.redis_server(tmp_path / "redis") as url:
         port = await RedisCounters.open(url)
