@@ -54,12 +54,3 @@ class Coalesced[K: Hashable, V]:
                     waiting.set_result(value)
         finally:
             del self._running[key]
-
-    async def close(self) -> None:
-        """Cancel the reads still running (their callers get CancelledError)."""
-        tasks = list(self._running.values())
-        for task in tasks:
-            task.cancel()
-        for waiting in self._waiting.values():
-            waiting.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)

@@ -102,16 +102,3 @@ async def test_a_caller_that_gives_up_does_not_cancel_the_read_of_others() -> No
     store.release.release()
     assert await patient == 1
     assert impatient.cancelled()
-
-
-async def test_close_cancels_what_is_running_and_what_waits() -> None:
-    store = Store()
-    shared = Coalesced(store.read)
-    running = asyncio.ensure_future(shared.get("a"))
-    await settle()
-    queued = asyncio.ensure_future(shared.get("a"))
-    await settle()
-    await shared.close()
-    for caller in (running, queued):
-        with pytest.raises(asyncio.CancelledError):
-            await caller
