@@ -305,22 +305,33 @@ class Delivery:
         if not task.cancelled() and task.exception() is not None:
             log.warning("on_media_request failed: %s", task.exception())
 
+    def hot(self, request: web.BaseRequest, key: str) -> web.Response | None:
+        """The crowd's request, answered without waiting: ``key`` is in the memory cache, its
+        item is already known to be public (and a page at the request's referer may play it)
+        and this is no blocking playlist reload. None: the request needs the whole route.
+        (``with_token`` reports a token's request besides; a caller of this does it with
+        :meth:`report`.)"""
+        entry = self._cache.get(key, self._clock())
+        if entry is None:
+            return None
+        referer = request.headers.get("Referer")
+        if self._gate is not None and not self._gate.peek(
+            key, referer, request.host if referer else None
+        ):
+            return None
+        if self._parts is not None and request.query_string and key.endswith(".m3u8"):
+            return None
+        # Only servable keys are ever cached, so a hit needs no second key check.
+        return self._from_memory(request, entry)
+
     async def _serve(
         self, request: web.Request, key: str, token: str | None, *, signed: bool = False
     ) -> web.StreamResponse:
+        answered = self.hot(request, key)
+        if answered is not None:
+            return answered
         entry = self._cache.get(key, self._clock())
         referer = request.headers.get("Referer")
-        # Only servable keys are ever cached, so a hit needs no second key check.
-        if (
-            entry is not None
-            and (
-                self._gate is None
-                or self._gate.peek(key, referer, request.host if referer else None)
-            )
-            and not (self._parts is not None and request.query_string and key.endswith(".m3u8"))
-        ):
-            # The crowd's request: a hot object of a public item, no blocking reload.
-            return self._from_memory(request, entry)
         if entry is None and not servable(key):
             raise web.HTTPNotFound(reason="no such media object")
         access = Access.PUBLIC if self._gate is None else await self._gate(key, token)
@@ -441,8 +452,8 @@ class Delivery:
         return entry
 
     def _from_memory(
-        self, request: web.Request, entry: _Entry, private: bool = False
-    ) -> web.StreamResponse:
+        self, request: web.BaseRequest, entry: _Entry, private: bool = False
+    ) -> web.Response:
         asked = request.headers
         if not private and "Range" not in asked and "If-None-Match" not in asked:
             return web.Response(body=entry.body, headers=entry.headers)
@@ -525,7 +536,7 @@ def _headers(ctype: str, cache_control: str, etag: str) -> dict[str, str]:
     }
 
 
-def _not_modified(request: web.Request, etag: str) -> bool:
+def _not_modified(request: web.BaseRequest, etag: str) -> bool:
     # RFC 9110 §13.1.2: weak comparison; "*" matches any current representation.
     header = request.headers.get("If-None-Match")
     if not header:

@@ -21,7 +21,8 @@ from culturecast.server.accounts.service import INDEXES
 from culturecast.server.app import AppRole, create_app
 from culturecast.server.engines import open_engines
 from culturecast.server.jobs import account_service, celery_app
-from culturecast.server.logs import AccessLog, configure_logging
+from culturecast.server.logs import configure_logging
+from culturecast.server.serving import run_http
 from culturecast.server.settings import Settings, SettingsError, from_os_environ, prepare_data_dir
 
 log = logging.getLogger("culturecast")
@@ -64,16 +65,13 @@ def _run_http(settings: Settings, role: AppRole) -> int:
         print(_banner(settings, role), flush=True)
 
     app.on_startup.append(announce)
-    # run_app handles SIGINT/SIGTERM: stop accepting, wait for in-flight requests up to the
+    # As web.run_app, SIGINT/SIGTERM stop accepting, wait for in-flight requests up to the
     # shutdown timeout, then run cleanup_ctx (job queue drains, engines close).
-    web.run_app(
+    run_http(
         app,
         host=settings.http_host,
         port=port,
         shutdown_timeout=settings.shutdown_timeout_s,
-        print=None,
-        access_log_format='%a "%r" %s %b %Tf',
-        access_log_class=AccessLog,
     )
     return 0
 

@@ -9,6 +9,7 @@ from aiohttp import web
 
 from culturecast.jobs.port import JobQueue
 from culturecast.jobs.records import JobRecords
+from culturecast.media.delivery import Delivery
 from culturecast.server.accounts.service import AccountService
 from culturecast.server.api import ApiRoutes
 from culturecast.server.engines import Engines
@@ -39,3 +40,6 @@ METRICS = web.AppKey("metrics", Metrics)
 ROUTES = web.AppKey("routes", ApiRoutes)
 SERVICES = web.AppKey("services", Services)
 ROLE = web.AppKey("role", str)
+MEDIA_DELIVERY = web.AppKey("media_delivery", Delivery)
+"""The media routes' server, once the media feature has started (not in the ingest role):
+the fast path in front of the application answers hot objects through it."""

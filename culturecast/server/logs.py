@@ -49,6 +49,10 @@ def configure_logging(level: str, fmt: str) -> None:
     logging.getLogger("aiohttp.access").setLevel(level)
 
 
+ACCESS_LOG_FORMAT = '%a "%r" %s %b %Tf'
+"""One access-log line: client, request line, status, bytes, seconds."""
+
+
 class AccessLog(AccessLogger):
     """aiohttp's access log without the media path: a line per playlist and segment would
     cost more than serving one from memory, and ``/metrics`` counts them per status."""

@@ -46,7 +46,7 @@ from culturecast.media.search.service import INDEXES as SEARCH_INDEXES
 from culturecast.media.search.service import SearchIndex
 from culturecast.media.uploads.handlers import UploadHandlers
 from culturecast.media.uploads.service import UPLOAD_INDEXES, UploadService
-from culturecast.server.context import ROLE, SERVICES
+from culturecast.server.context import MEDIA_DELIVERY, ROLE, SERVICES
 from culturecast.server.features import media_signing
 from culturecast.server.features.cards import CARD_FACTS
 from culturecast.server.features.live import LIVE_SERVICE
@@ -298,6 +298,7 @@ def install(app: web.Application, kit: HttpKit) -> None:
             wall_clock=services.clock,
             referer_check=gate.referer_ok,
         )
+        app[MEDIA_DELIVERY] = holder["delivery"]
         sweeper = Periodic(
             "media-upload-sweeper", UPLOAD_SWEEP_INTERVAL_S, lambda: _sweep(uploads), first_now=True
         )
