@@ -155,7 +155,7 @@ def _our_app(data_dir: str) -> web.Application:
 def serve(kind: str, port: int, data_dir: str) -> None:
     import logging
 
-    from culturecast.server.logs import AccessLog
+    from culturecast.server.serving import run_http
 
     # As ``culturecast serve`` runs: the access logger at INFO (written to /dev/null here).
     handler = logging.StreamHandler(open(os.devnull, "w"))  # noqa: SIM115
@@ -165,14 +165,8 @@ def serve(kind: str, port: int, data_dir: str) -> None:
     if kind == "bare":
         web.run_app(_bare_app(), host="127.0.0.1", port=port, print=None, access_log=None)
     else:
-        web.run_app(
-            _our_app(data_dir),
-            host="127.0.0.1",
-            port=port,
-            print=None,
-            access_log_format='%a "%r" %s %b %Tf',
-            access_log_class=AccessLog,
-        )
+        # As ``culturecast serve`` runs it: the media fast path in front of the application.
+        run_http(_our_app(data_dir), host="127.0.0.1", port=port)
 
 
 OPEN_FILE_CACHE = "\n    open_file_cache max=1000 inactive=20s;\n    open_file_cache_valid 30s;"
