@@ -265,6 +265,8 @@ class Row(NamedTuple):
     cpu_share: float
     """Bare aiohttp's CPU per request over this one's, %."""
     cpu_share_nginx: float
+    client_us: float
+    """wrk's CPU per request, µs: near 1e6 / rate, the client is what limits the rate."""
 
 
 def _cpu_s(pids: list[int]) -> float:
@@ -293,17 +295,23 @@ def _workers(master: int) -> list[int]:
     return found
 
 
-def _wrk(url: str, seconds: float) -> tuple[float, int]:
+def _wrk(url: str, seconds: float) -> tuple[float, int, float]:
+    """Requests per second, failed requests, and wrk's own CPU seconds."""
+    before = os.times()
     out = subprocess.run(
         ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds:g}s", "--timeout", "10s", url],
         check=True,
         capture_output=True,
         text=True,
     ).stdout
+    after = os.times()
+    client_s = (after.children_user - before.children_user) + (
+        after.children_system - before.children_system
+    )
     rate = float(re.search(r"Requests/sec:\s+([0-9.]+)", out).group(1))  # type: ignore[union-attr]
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errors = re.search(r"Socket errors: .*", out)
-    return rate, (int(bad.group(1)) if bad else 0) + (1 if errors else 0)
+    return rate, (int(bad.group(1)) if bad else 0) + (1 if errors else 0), client_s
 
 
 def main() -> None:
@@ -380,17 +388,18 @@ def main() -> None:
                     "edge /media/t/<token>/": f"{base['edge']}/media/t/{token}/{key}",
                 }
                 for _ in range(rounds_n):
-                    rates: dict[str, tuple[float, int, float]] = {}
+                    rates: dict[str, tuple[float, int, float, float]] = {}
                     for subject in subjects:
                         _wrk(urls[subject], WARMUP_S)
                         before = _cpu_s(cpu_of[subject])
-                        rate, errors = _wrk(urls[subject], seconds)
+                        rate, errors, client_s = _wrk(urls[subject], seconds)
                         used = _cpu_s(cpu_of[subject]) - before
-                        rates[subject] = (rate, errors, used / (rate * seconds) * 1e6)
-                    ref, _, ref_us = rates["bare aiohttp (memory)"]
-                    ref_nginx, _, ref_nginx_us = rates["nginx (disk)"]
+                        n = rate * seconds
+                        rates[subject] = (rate, errors, used / n * 1e6, client_s / n * 1e6)
+                    ref, _, ref_us, _ = rates["bare aiohttp (memory)"]
+                    ref_nginx, _, ref_nginx_us, _ = rates["nginx (disk)"]
                     for subject in subjects:
-                        rate, errors, us = rates[subject]
+                        rate, errors, us, client_us = rates[subject]
                         table.setdefault((name, subject), []).append(
                             Row(
                                 rate,
@@ -399,6 +408,7 @@ def main() -> None:
                                 us,
                                 ref_us / us * 100,
                                 ref_nginx_us / us * 100,
+                                client_us,
                             )
                         )
                         if errors:
@@ -421,11 +431,13 @@ def main() -> None:
     )
     print(
         "CPU: the server processes' user+system seconds over the run per request (the edge's: "
-        "nginx's worker and the api behind it); its shares = the reference's µs / the subject's"
+        "nginx's worker and the api behind it); its shares = the reference's µs / the subject's; "
+        "wrk µs: the client's CPU per request (at 1e6 / req/s the client, not the server, is "
+        "what limits the rate)"
     )
     print(
         f"  {'object':22s} {'subject':24s} {'req/s':>8s} {'÷aiohttp':>9s} {'÷nginx':>8s} "
-        f"{'CPU µs':>7s} {'÷aiohttp':>9s} {'÷nginx':>8s}   rounds (req/s)"
+        f"{'CPU µs':>7s} {'÷aiohttp':>9s} {'÷nginx':>8s} {'wrk µs':>7s}   rounds (req/s)"
     )
     for (name, subject), rows in table.items():
 
@@ -434,7 +446,7 @@ def main() -> None:
 
         print(
             f"  {name:22s} {subject:24s} {median(0):8.0f} {median(1):8.1f} % {median(2):6.1f} % "
-            f"{median(3):7.1f} {median(4):8.1f} % {median(5):6.1f} %   "
+            f"{median(3):7.1f} {median(4):8.1f} % {median(5):6.1f} % {median(6):7.1f}   "
             + ", ".join(f"{row.rate:.0f}" for row in rows)
         )
 
