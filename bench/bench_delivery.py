@@ -15,7 +15,10 @@ measured in turn, ROUNDS times (neighbours in time, so under the same outside lo
 after a warm-up; a subject's shares are its rate over bare aiohttp's and over nginx's rate of
 the same round, the medians over the rounds reported. Beside the rates, each subject's server
 CPU per request (user + system time from /proc over the run: steadier than a rate when wrk and
-the servers share the cores) and the same shares by it. nginx is measured twice: as installed
+the servers share the cores) and the same shares by it, and wrk's own CPU per request: where
+it nears 1e6 / rate, the client holds a core and limits the rate (the 2 MB segment: the
+edge's responses, whose body starts off a page boundary in nginx's cache file, cost the client
+about 1.6× what nginx's static ones do). nginx is measured twice: as installed
 (the share's reference) and with ``open_file_cache`` as the edge template sets it (its rate
 shown, for the share over a tuned nginx). The load average before and after is
 printed: on a shared machine the absolute rates move, the shares much less.
